@@ -1,0 +1,299 @@
+// Package catalogue is the one definition of Tribe's functions: every Lambda, its
+// HTTP routes with the scope each needs, its stream trigger or its schedule, and the
+// table actions it may use. The CDK stack, the local gateway, the stream pump, the
+// scheduler emulator, the OpenAPI test and the handler registry all read it; nothing
+// lists a route a second time.
+//
+// Adding an endpoint is one Route here plus one handler registered under its Op.
+package catalogue
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Scope is what a caller must hold to use a route.
+type Scope string
+
+// Scopes, from least to most privileged. Public routes need no key at all (webhooks
+// and the like authenticate themselves); platform routes need the platform admin key.
+const (
+	ScopePublic   Scope = "public"
+	ScopeRead     Scope = "read"
+	ScopeWrite    Scope = "write"
+	ScopeAdmin    Scope = "admin"
+	ScopePlatform Scope = "platform"
+)
+
+// Route is one HTTP route: Method and Path in API Gateway syntax
+// ("/v1/members/{id}"), which Go's ServeMux also understands.
+type Route struct {
+	Method string
+	Path   string
+	Scope  Scope
+	// Op names the handler and is the route's OpenAPI operationId.
+	Op string
+}
+
+// Pattern is the route as a ServeMux pattern and an API Gateway route key.
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// Stream declares that a function consumes the table's stream. Only records whose
+// new or old image has a "type" attribute in ItemTypes reach it (on AWS as event
+// source mapping filter criteria, locally in the pump).
+type Stream struct {
+	ItemTypes []string
+	// BatchSize is the most records per invocation.
+	BatchSize int
+	// MaxRetries is how often a failing record is retried before it is sent to the
+	// dead-letter destination.
+	MaxRetries int
+}
+
+// Schedule declares that a function runs on a schedule, as an EventBridge Scheduler
+// expression ("cron(0 3 * * ? *)", "rate(1 hour)") evaluated in Timezone.
+type Schedule struct {
+	Expression string
+	Timezone   string
+}
+
+// Table actions a function may be granted. Only these are ever granted, each on the
+// one table and its indexes.
+const (
+	GetItem            = "dynamodb:GetItem"
+	PutItem            = "dynamodb:PutItem"
+	UpdateItem         = "dynamodb:UpdateItem"
+	DeleteItem         = "dynamodb:DeleteItem"
+	Query              = "dynamodb:Query"
+	BatchGetItem       = "dynamodb:BatchGetItem"
+	BatchWriteItem     = "dynamodb:BatchWriteItem"
+	ConditionCheckItem = "dynamodb:ConditionCheckItem"
+)
+
+// Function is one Lambda.
+type Function struct {
+	Name        string
+	Description string
+	// Authorizer marks the API Gateway Lambda authorizer.
+	Authorizer bool
+	Routes     []Route
+	Stream     *Stream
+	Schedule   *Schedule
+	// TableActions are the DynamoDB actions the function may call. TransactWriteItems
+	// and TransactGetItems are authorised by the item actions inside them.
+	TableActions []string
+	// Platform marks functions that need the platform admin key secret.
+	PlatformSecret bool
+	// MemoryMB and TimeoutSeconds size the Lambda; zero means the defaults.
+	MemoryMB       int
+	TimeoutSeconds int
+}
+
+var (
+	readOnly  = []string{GetItem, Query, BatchGetItem}
+	readWrite = []string{GetItem, Query, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
+)
+
+// functions is the catalogue. Keep it sorted by name.
+var functions = []Function{
+	{
+		Name:         "authorizer",
+		Description:  "API Gateway Lambda authorizer: resolves a bearer key to its tenant and scopes.",
+		Authorizer:   true,
+		TableActions: []string{GetItem},
+		// It validates the platform admin key too.
+		PlatformSecret: true,
+	},
+	{
+		Name:        "counters",
+		Description: "Stream consumer: keeps per-tenant daily member counters exact.",
+		Stream: &Stream{
+			ItemTypes:  []string{"member"},
+			BatchSize:  100,
+			MaxRetries: 5,
+		},
+		TableActions: []string{PutItem, UpdateItem},
+	},
+	{
+		Name:        "lifecycle",
+		Description: "Daily: moves members between lifecycle stages (new, active, silent, churned) from their last activity.",
+		Schedule: &Schedule{
+			Expression: "cron(15 3 * * ? *)",
+			Timezone:   "UTC",
+		},
+		TableActions:   []string{GetItem, Query, UpdateItem},
+		TimeoutSeconds: 900,
+	},
+	{
+		Name:        "members",
+		Description: "Members, their external identities, merge, export and erasure.",
+		Routes: []Route{
+			{"POST", "/v1/members", ScopeWrite, "createMember"},
+			{"GET", "/v1/members", ScopeRead, "listMembers"},
+			{"GET", "/v1/members/lookup", ScopeRead, "lookupMember"},
+			{"GET", "/v1/members/{id}", ScopeRead, "getMember"},
+			{"PATCH", "/v1/members/{id}", ScopeWrite, "updateMember"},
+			{"DELETE", "/v1/members/{id}", ScopeAdmin, "eraseMember"},
+			{"POST", "/v1/members/{id}/identities", ScopeWrite, "addIdentity"},
+			{"POST", "/v1/members/{id}/merge", ScopeAdmin, "mergeMembers"},
+			{"GET", "/v1/members/{id}/export", ScopeAdmin, "exportMember"},
+			{"GET", "/v1/stats/daily", ScopeRead, "dailyStats"},
+		},
+		TableActions: readWrite,
+	},
+	{
+		Name:        "openapi",
+		Description: "Serves the OpenAPI 3.1 document of the whole API.",
+		Routes: []Route{
+			{"GET", "/v1/openapi.json", ScopePublic, "getOpenAPI"},
+		},
+	},
+	{
+		Name:        "platform",
+		Description: "Platform administration: creates and lists tenants.",
+		Routes: []Route{
+			{"POST", "/v1/tenants", ScopePlatform, "createTenant"},
+			{"GET", "/v1/tenants", ScopePlatform, "listTenants"},
+		},
+		TableActions: readWrite,
+	},
+	{
+		Name:        "tenant",
+		Description: "The calling tenant's settings and API keys.",
+		Routes: []Route{
+			{"GET", "/v1/tenant", ScopeRead, "getTenant"},
+			{"PATCH", "/v1/tenant", ScopeAdmin, "updateTenant"},
+			{"POST", "/v1/api-keys", ScopeAdmin, "createAPIKey"},
+			{"GET", "/v1/api-keys", ScopeAdmin, "listAPIKeys"},
+			{"DELETE", "/v1/api-keys/{id}", ScopeAdmin, "revokeAPIKey"},
+		},
+		TableActions: readWrite,
+	},
+}
+
+// All returns every function, sorted by name. The slice is a copy.
+func All() []Function {
+	out := make([]Function, len(functions))
+	copy(out, functions)
+	return out
+}
+
+// Lookup returns the function called name.
+func Lookup(name string) (Function, bool) {
+	for _, f := range functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// MustLookup returns the function called name, and panics when there is none: call
+// it at cold start only.
+func MustLookup(name string) Function {
+	f, ok := Lookup(name)
+	if !ok {
+		panic(fmt.Sprintf("catalogue: no function %q", name))
+	}
+	return f
+}
+
+// Authorizer returns the authorizer function.
+func Authorizer() Function {
+	for _, f := range functions {
+		if f.Authorizer {
+			return f
+		}
+	}
+	panic("catalogue: no authorizer")
+}
+
+// Bound is a route with the function that serves it.
+type Bound struct {
+	Function string
+	Route
+}
+
+// Routes returns every route of every function, sorted by path then method.
+func Routes() []Bound {
+	var out []Bound
+	for _, f := range functions {
+		for _, r := range f.Routes {
+			out = append(out, Bound{Function: f.Name, Route: r})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// Validate reports the first inconsistency in the catalogue: duplicate names, routes
+// or ops, a function with more than one trigger, a route outside /v1, a missing scope.
+func Validate() error {
+	names := map[string]bool{}
+	patterns := map[string]string{}
+	ops := map[string]string{}
+	authorizers := 0
+	for _, f := range functions {
+		if f.Name == "" || strings.ToLower(f.Name) != f.Name {
+			return fmt.Errorf("catalogue: function name %q must be lower case", f.Name)
+		}
+		if names[f.Name] {
+			return fmt.Errorf("catalogue: function %q declared twice", f.Name)
+		}
+		names[f.Name] = true
+		triggers := 0
+		if len(f.Routes) > 0 {
+			triggers++
+		}
+		if f.Stream != nil {
+			triggers++
+			if len(f.Stream.ItemTypes) == 0 || f.Stream.BatchSize <= 0 || f.Stream.MaxRetries <= 0 {
+				return fmt.Errorf("catalogue: %s: stream needs item types, batch size and retries", f.Name)
+			}
+		}
+		if f.Schedule != nil {
+			triggers++
+			if f.Schedule.Expression == "" || f.Schedule.Timezone == "" {
+				return fmt.Errorf("catalogue: %s: schedule needs an expression and a time zone", f.Name)
+			}
+		}
+		if f.Authorizer {
+			authorizers++
+			triggers++
+		}
+		if triggers != 1 {
+			return fmt.Errorf("catalogue: %s must have exactly one trigger, has %d", f.Name, triggers)
+		}
+		for _, r := range f.Routes {
+			if !strings.HasPrefix(r.Path, "/v1/") {
+				return fmt.Errorf("catalogue: %s: route %s outside /v1", f.Name, r.Pattern())
+			}
+			switch r.Scope {
+			case ScopePublic, ScopeRead, ScopeWrite, ScopeAdmin, ScopePlatform:
+			default:
+				return fmt.Errorf("catalogue: %s: route %s has scope %q", f.Name, r.Pattern(), r.Scope)
+			}
+			if prev, ok := patterns[r.Pattern()]; ok {
+				return fmt.Errorf("catalogue: route %s in both %s and %s", r.Pattern(), prev, f.Name)
+			}
+			patterns[r.Pattern()] = f.Name
+			if r.Op == "" {
+				return fmt.Errorf("catalogue: %s: route %s has no op", f.Name, r.Pattern())
+			}
+			if prev, ok := ops[r.Op]; ok {
+				return fmt.Errorf("catalogue: op %s in both %s and %s", r.Op, prev, f.Name)
+			}
+			ops[r.Op] = f.Name
+		}
+	}
+	if authorizers != 1 {
+		return fmt.Errorf("catalogue: want exactly one authorizer, have %d", authorizers)
+	}
+	return nil
+}
