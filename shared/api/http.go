@@ -1,0 +1,224 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/store"
+)
+
+// decode reads a JSON body into v: the content type must be JSON, unknown fields are
+// rejected by name, and the body must hold exactly one value.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return problem.New(problem.UnsupportedMedia, "send the body as application/json")
+		}
+	}
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
+	}
+	if err != nil {
+		return problem.Wrap(problem.Invalid, err, "could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return problem.New(problem.MalformedJSON, "request body is empty; send a JSON object")
+	}
+	return decodeBytes(body, v)
+}
+
+func decodeBytes(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	if dec.More() {
+		return problem.New(problem.MalformedJSON, "request body holds more than one JSON value")
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); err != io.EOF {
+		return problem.New(problem.MalformedJSON, "request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func jsonProblem(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+		return &problem.Error{Code: problem.UnknownField, Field: field, Message: "unknown field " + strconv.Quote(field)}
+	case errors.As(err, &syn):
+		return problem.New(problem.MalformedJSON, "malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		field := jsonField(typ.Field)
+		return &problem.Error{Code: problem.Invalid, Field: field, Message: "field " + strconv.Quote(field) + " must be " + typ.Type.String()}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return problem.New(problem.MalformedJSON, "request body ends before the JSON value does")
+	}
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return problem.New(problem.MalformedJSON, "request body is not valid JSON")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return nil
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func listOf[T any](p store.Page[T]) list[T] {
+	out := list[T]{Data: p.Items}
+	if out.Data == nil {
+		out.Data = []T{}
+	}
+	if p.NextCursor != "" {
+		out.NextCursor = &p.NextCursor
+	}
+	return out
+}
+
+// pageParams reads limit (1..100, default 20) and cursor.
+func pageParams(r *http.Request) (int, string, error) {
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, "", problem.Field("limit", "limit must be an integer from 1 to 100")
+		}
+		limit = n
+	}
+	cursor := r.URL.Query().Get("cursor")
+	if len(cursor) > 2048 {
+		return 0, "", problem.Field("cursor", "cursor is not one this API returned")
+	}
+	return limit, cursor, nil
+}
+
+// recorder captures a response to store it for idempotent replays.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.buf.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+// idempotent runs h at most once per Idempotency-Key: a replay with the same request
+// gets the first response again, a different request with the same key gets 409.
+// Responses of 5xx release the key so the client may retry.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key string, h op) error {
+	if len(key) > 255 {
+		return problem.Field("Idempotency-Key", "Idempotency-Key is at most 255 characters")
+	}
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
+	}
+	if err != nil {
+		return problem.Wrap(problem.Invalid, err, "could not read the request body")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.New()
+	sum.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
+	sum.Write(body)
+	fp := hex.EncodeToString(sum.Sum(nil))
+
+	idem := s.store.PlatformIdempotency()
+	if c.tenant != nil {
+		idem = c.tenant.Idempotency()
+	}
+	rec, done, err := idem.Begin(r.Context(), key, fp)
+	if err != nil {
+		return err
+	}
+	if done {
+		if rec.Location != "" {
+			w.Header().Set("Location", rec.Location)
+		}
+		w.Header().Set("Content-Type", rec.ContentType)
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(rec.Status)
+		_, _ = w.Write(rec.Body)
+		return nil
+	}
+	rw := &recorder{ResponseWriter: w}
+	herr := h(rw, r, c)
+	status := rw.status
+	if herr != nil {
+		// Render the problem into the recorder so a replay repeats it exactly.
+		problem.Write(rw, r, c.log, c.requestID, herr)
+		status = rw.status
+	}
+	if status >= 500 || status == 0 {
+		if err := idem.Release(r.Context(), key, fp); err != nil {
+			c.log.ErrorContext(r.Context(), "release idempotency key", "err", err)
+		}
+		return nil
+	}
+	err = idem.Complete(r.Context(), key, store.IdemRecord{
+		Fingerprint: fp, Status: status, ContentType: rw.Header().Get("Content-Type"),
+		Body: rw.buf.Bytes(), Location: rw.Header().Get("Location"),
+	})
+	if err != nil {
+		// The response is sent; a replay will run again only if the effect's own
+		// conditions allow it. Log loudly.
+		c.log.ErrorContext(r.Context(), "store idempotent response", "err", err)
+	}
+	return nil
+}
+
+// goTypeName matches the Go type names encoding/json puts in a field path for
+// embedded structs; API field names are snake_case and never match.
+var goTypeName = regexp.MustCompile(`^[a-z]+[A-Z][A-Za-z0-9]*$`)
+
+func jsonField(path string) string {
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		if !goTypeName.MatchString(seg) {
+			out = append(out, seg)
+		}
+	}
+	return strings.Join(out, ".")
+}

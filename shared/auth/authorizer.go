@@ -1,0 +1,137 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/problem"
+)
+
+// Authorizer resolves bearer keys: the platform admin key, or a tenant key found in
+// the table by hash.
+type Authorizer struct {
+	keys     KeyFinder
+	adminKey string
+	log      *slog.Logger
+}
+
+// NewAuthorizer returns an authorizer. An empty adminKey disables the platform scope.
+func NewAuthorizer(keys KeyFinder, adminKey string, log *slog.Logger) (*Authorizer, error) {
+	if keys == nil || log == nil {
+		return nil, errors.New("auth: authorizer needs a key finder and a logger")
+	}
+	return &Authorizer{keys: keys, adminKey: adminKey, log: log}, nil
+}
+
+// Authorize returns the principal of an Authorization header value. It returns
+// ErrMissing, ErrInvalid or ErrRevoked for bad keys, and other errors when the store
+// fails.
+func (a *Authorizer) Authorize(ctx context.Context, header string) (Principal, error) {
+	key, ok := BearerToken(header)
+	if !ok {
+		return Principal{}, ErrMissing
+	}
+	if a.adminKey != "" && SameKey(key, a.adminKey) {
+		return Principal{Platform: true}, nil
+	}
+	tenantID, ok := ParseKey(key)
+	if !ok {
+		return Principal{}, ErrInvalid
+	}
+	k, err := a.keys.FindKey(ctx, tenantID, Hash(key))
+	if problem.Is(err, problem.NotFound) {
+		return Principal{}, ErrInvalid
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authorize: %w", err)
+	}
+	if k.Revoked {
+		return Principal{}, ErrRevoked
+	}
+	return Principal{TenantID: tenantID, KeyID: k.ID, Scopes: k.Scopes, Currency: k.Currency}, nil
+}
+
+// Context keys the authorizer passes to handlers through API Gateway.
+const (
+	CtxTenant   = "tenant"
+	CtxKey      = "key_id"
+	CtxScopes   = "scopes"
+	CtxPlatform = "platform"
+	CtxError    = "error"
+	CtxCurrency = "currency"
+)
+
+// Handle is the API Gateway HTTP API Lambda authorizer (simple responses). It always
+// authorizes the request through to the handler, passing either the principal or the
+// reason it has none: HTTP APIs cannot shape authorizer denials, and Tribe answers
+// every error, 401s included, with a problem document. A handler serves only
+// principals its route's scope allows (see api), so a request without a valid key
+// reaches no data. Store failures return an error, which API Gateway turns into 500
+// without calling the handler.
+func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	header := req.Headers["authorization"]
+	if header == "" {
+		header = req.Headers["Authorization"]
+	}
+	p, err := a.Authorize(ctx, header)
+	out := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{}}
+	switch {
+	case errors.Is(err, ErrMissing):
+		out.Context[CtxError] = string(problem.Unauthenticated)
+	case errors.Is(err, ErrInvalid):
+		out.Context[CtxError] = string(problem.Unauthenticated)
+	case errors.Is(err, ErrRevoked):
+		out.Context[CtxError] = string(problem.KeyRevoked)
+	case err != nil:
+		a.log.ErrorContext(ctx, "authorizer failed", "err", err)
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errors.New("authorizer unavailable")
+	default:
+		out.Context[CtxTenant] = p.TenantID
+		out.Context[CtxKey] = p.KeyID
+		out.Context[CtxPlatform] = p.Platform
+		out.Context[CtxCurrency] = p.Currency
+		scopes := make([]string, len(p.Scopes))
+		for i, s := range p.Scopes {
+			scopes[i] = string(s)
+		}
+		out.Context[CtxScopes] = strings.Join(scopes, " ")
+	}
+	return out, nil
+}
+
+// FromLambdaContext rebuilds the principal from the authorizer context API Gateway
+// hands the handler. It returns the problem code to answer with when there is no
+// valid principal.
+func FromLambdaContext(c map[string]any) (Principal, problem.Code) {
+	if c == nil {
+		return Principal{}, problem.Unauthenticated
+	}
+	if code, ok := c[CtxError].(string); ok && code != "" {
+		return Principal{}, problem.Code(code)
+	}
+	p := Principal{}
+	p.TenantID, _ = c[CtxTenant].(string)
+	p.KeyID, _ = c[CtxKey].(string)
+	p.Currency, _ = c[CtxCurrency].(string)
+	switch v := c[CtxPlatform].(type) {
+	case bool:
+		p.Platform = v
+	case string:
+		p.Platform = v == "true"
+	}
+	if s, _ := c[CtxScopes].(string); s != "" {
+		for _, f := range strings.Fields(s) {
+			p.Scopes = append(p.Scopes, catalogue.Scope(f))
+		}
+	}
+	if !p.Platform && p.TenantID == "" {
+		return Principal{}, problem.Unauthenticated
+	}
+	return p, ""
+}

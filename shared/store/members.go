@@ -1,0 +1,591 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
+)
+
+// Member statuses.
+const (
+	StatusActive = "active"
+	StatusMerged = "merged"
+	StatusErased = "erased"
+)
+
+// Lifecycle stages.
+const (
+	StageNew     = "new"
+	StageActive  = "active"
+	StageSilent  = "silent"
+	StageChurned = "churned"
+	StageWonBack = "won_back"
+)
+
+// Member is a person in a tenant's community (会员). Points, spend and orders are
+// kept by the loyalty engine; the member API only reads them.
+type Member struct {
+	ID           string         `dynamo:"id" json:"id"`
+	Name         string         `dynamo:"name,omitempty" json:"name"`
+	Email        string         `dynamo:"email,omitempty" json:"email"`
+	Phone        string         `dynamo:"phone,omitempty" json:"phone"`
+	Gender       string         `dynamo:"gender,omitempty" json:"gender"`
+	Birthday     string         `dynamo:"birthday,omitempty" json:"birthday"`
+	Region       string         `dynamo:"region,omitempty" json:"region"`
+	Interests    []string       `dynamo:"interests,omitempty" json:"interests"`
+	Tags         []string       `dynamo:"tags,omitempty" json:"tags"`
+	Attributes   map[string]any `dynamo:"attributes,omitempty" json:"attributes"`
+	Channel      string         `dynamo:"channel,omitempty" json:"channel"`
+	ReferrerID   string         `dynamo:"referrer_id,omitempty" json:"referrer_id"`
+	Stage        string         `dynamo:"stage" json:"stage"`
+	Tier         string         `dynamo:"tier,omitempty" json:"tier"`
+	Points       int64          `dynamo:"points" json:"points"`
+	SpendMinor   int64          `dynamo:"spend_minor" json:"-"`
+	OrderCount   int64          `dynamo:"order_count" json:"order_count"`
+	Status       string         `dynamo:"status" json:"status"`
+	MergedInto   string         `dynamo:"merged_into,omitempty" json:"merged_into,omitempty"`
+	JoinedAt     time.Time      `dynamo:"joined_at" json:"joined_at"`
+	LastActiveAt *time.Time     `dynamo:"last_active_at,omitempty" json:"last_active_at"`
+	CreatedAt    time.Time      `dynamo:"created_at" json:"created_at"`
+	UpdatedAt    time.Time      `dynamo:"updated_at" json:"updated_at"`
+	ErasedAt     *time.Time     `dynamo:"erased_at,omitempty" json:"erased_at,omitempty"`
+	Version      int64          `dynamo:"version" json:"version"`
+}
+
+// Identity is an external identity of a member: a shop customer id, a chat user id,
+// a phone number. One identity maps to one member per tenant.
+type Identity struct {
+	Provider   string    `dynamo:"provider" json:"provider"`
+	ExternalID string    `dynamo:"external_id" json:"external_id"`
+	MemberID   string    `dynamo:"member_id" json:"member_id"`
+	CreatedAt  time.Time `dynamo:"created_at" json:"created_at"`
+}
+
+type memberItem struct {
+	keyed
+	GSI1PK string `dynamo:"GSI1PK,omitempty"`
+	GSI1SK string `dynamo:"GSI1SK,omitempty"`
+	Member
+}
+
+type identityItem struct {
+	keyed
+	Identity
+}
+
+func (t *Tenant) memberKey(id string) (string, string) { return t.pk("M", id), "PROFILE" }
+func (t *Tenant) memberShardKey(shard int) string      { return t.pk("MEMBERS", strconv.Itoa(shard)) }
+
+// identityKey is the uniqueness item of an identity; identityOnMemberKey is the copy
+// under the member, so a member's identities are one query.
+func (t *Tenant) identityKey(provider, external string) (string, string) {
+	return t.pk("ID", provider, external), "ID"
+}
+func (t *Tenant) identityOnMemberKey(memberID, provider, external string) (string, string) {
+	return t.pk("M", memberID), "ID#" + provider + "#" + external
+}
+
+func (t *Tenant) memberItem(m Member) memberItem {
+	pk, sk := t.memberKey(m.ID)
+	it := memberItem{keyed: keyed{PK: pk, SK: sk, Type: "member"}, Member: m}
+	// Erased and merged members leave the list; their records stay.
+	if m.Status == StatusActive {
+		it.GSI1PK, it.GSI1SK = t.memberShardKey(shardOf(m.ID)), m.ID
+	}
+	return it
+}
+
+// MaxIdentitiesPerChange bounds identities moved in one atomic change: a transaction
+// holds at most 100 items.
+const MaxIdentitiesPerChange = 30
+
+func (t *Tenant) putIdentityTx(tx *dynamo.WriteTx, id Identity) {
+	ipk, isk := t.identityKey(id.Provider, id.ExternalID)
+	mpk, msk := t.identityOnMemberKey(id.MemberID, id.Provider, id.ExternalID)
+	tx.Put(t.s.table.Put(identityItem{keyed{ipk, isk, "identity", 0}, id}).If("attribute_not_exists(PK)"))
+	tx.Put(t.s.table.Put(identityItem{keyed{mpk, msk, "member_identity", 0}, id}))
+}
+
+// CreateMember stores a new member with its identities, atomically. An identity that
+// belongs to someone already is problem.IdentityTaken.
+func (t *Tenant) CreateMember(ctx context.Context, m Member, identities []Identity) error {
+	if len(identities) > MaxIdentitiesPerChange {
+		return problem.Field("identities", "at most %d identities at once", MaxIdentitiesPerChange)
+	}
+	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.s.table.Put(t.memberItem(m)).If("attribute_not_exists(PK)"))
+	for _, id := range identities {
+		t.putIdentityTx(tx, id)
+	}
+	err := tx.Run(ctx)
+	if dynamo.IsCondCheckFailed(err) && len(identities) > 0 {
+		return problem.Wrap(problem.IdentityTaken, err, "an identity already belongs to another member")
+	}
+	return translate(err, "member")
+}
+
+// Member returns one member. Merged and erased members are returned too: callers
+// decide what they may see.
+func (t *Tenant) Member(ctx context.Context, id string) (Member, error) {
+	pk, sk := t.memberKey(id)
+	var it memberItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	return it.Member, translate(err, "member")
+}
+
+// UpdateMember changes a member with fn under optimistic concurrency: a concurrent
+// change makes it read again and re-apply fn, a few times at most.
+func (t *Tenant) UpdateMember(ctx context.Context, id string, fn func(*Member) error) (Member, error) {
+	for attempt := 0; ; attempt++ {
+		pk, sk := t.memberKey(id)
+		var cur memberItem
+		err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
+		if err != nil {
+			return Member{}, translate(err, "member")
+		}
+		next := cur.Member
+		if err := fn(&next); err != nil {
+			return Member{}, err
+		}
+		next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
+		err = t.s.table.Put(t.memberItem(next)).If("version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		if dynamo.IsCondCheckFailed(err) && attempt < 4 {
+			continue
+		}
+		return next, translate(err, "member")
+	}
+}
+
+// AddIdentity attaches an identity to an active member.
+func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
+	pk, sk := t.memberKey(id.MemberID)
+	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Check(t.s.table.Check("PK", pk).Range("SK", sk).If("$ = ?", "status", StatusActive))
+	t.putIdentityTx(tx, id)
+	err := tx.Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		if _, gerr := t.Member(ctx, id.MemberID); problem.Is(gerr, problem.NotFound) {
+			return gerr
+		}
+		return problem.Wrap(problem.IdentityTaken, err, "identity %s/%s already belongs to a member", id.Provider, id.ExternalID)
+	}
+	return translate(err, "identity")
+}
+
+// LookupIdentity returns the identity's record, naming its member.
+func (t *Tenant) LookupIdentity(ctx context.Context, provider, external string) (Identity, error) {
+	pk, sk := t.identityKey(provider, external)
+	var it identityItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	return it.Identity, translate(err, "identity")
+}
+
+// Identities lists a member's identities.
+func (t *Tenant) Identities(ctx context.Context, memberID string) ([]Identity, error) {
+	pk, _ := t.memberKey(memberID)
+	var items []identityItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "ID#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	if err != nil {
+		return nil, translate(err, "identities")
+	}
+	out := make([]Identity, len(items))
+	for i, it := range items {
+		out[i] = it.Identity
+	}
+	return out, nil
+}
+
+func (t *Tenant) moveIdentityTx(tx *dynamo.WriteTx, id Identity, to string) {
+	opk, osk := t.identityOnMemberKey(id.MemberID, id.Provider, id.ExternalID)
+	ipk, isk := t.identityKey(id.Provider, id.ExternalID)
+	moved := id
+	moved.MemberID = to
+	npk, nsk := t.identityOnMemberKey(to, id.Provider, id.ExternalID)
+	tx.Delete(t.s.table.Delete("PK", opk).Range("SK", osk))
+	tx.Put(t.s.table.Put(identityItem{keyed{npk, nsk, "member_identity", 0}, moved}))
+	tx.Update(t.s.table.Update("PK", ipk).Range("SK", isk).Set("member_id", to).If("member_id = ?", id.MemberID))
+}
+
+// MergeMembers moves everything of member from into survivor in one transaction:
+// identities, tags, attributes it lacks, points, spend and order counts. from is
+// kept, marked merged into survivor. Both must be active and unchanged since they
+// were read, or it is problem.Conflict.
+func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (Member, error) {
+	if survivorID == fromID {
+		return Member{}, problem.Field("from", "a member cannot be merged into itself")
+	}
+	survivor, err := t.Member(ctx, survivorID)
+	if err != nil {
+		return Member{}, err
+	}
+	from, err := t.Member(ctx, fromID)
+	if err != nil {
+		return Member{}, err
+	}
+	for _, m := range []Member{survivor, from} {
+		if m.Status != StatusActive {
+			return Member{}, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
+		}
+	}
+	idents, err := t.Identities(ctx, fromID)
+	if err != nil {
+		return Member{}, err
+	}
+	if len(idents) > MaxIdentitiesPerChange {
+		return Member{}, problem.New(problem.Conflict, "member %s has more than %d identities to move at once", fromID, MaxIdentitiesPerChange)
+	}
+	now := t.s.Now()
+	next := survivor
+	next.Tags = union(survivor.Tags, from.Tags)
+	next.Interests = union(survivor.Interests, from.Interests)
+	for k, v := range from.Attributes {
+		if next.Attributes == nil {
+			next.Attributes = map[string]any{}
+		}
+		if _, ok := next.Attributes[k]; !ok {
+			next.Attributes[k] = v
+		}
+	}
+	next.Points += from.Points
+	next.SpendMinor += from.SpendMinor
+	next.OrderCount += from.OrderCount
+	if from.JoinedAt.Before(next.JoinedAt) {
+		next.JoinedAt = from.JoinedAt
+	}
+	if next.Channel == "" {
+		next.Channel = from.Channel
+	}
+	if next.ReferrerID == "" {
+		next.ReferrerID = from.ReferrerID
+	}
+	if from.LastActiveAt != nil && (next.LastActiveAt == nil || from.LastActiveAt.After(*next.LastActiveAt)) {
+		next.LastActiveAt = from.LastActiveAt
+	}
+	next.Version, next.UpdatedAt = survivor.Version+1, now
+	gone := from
+	gone.Status, gone.MergedInto, gone.Points, gone.SpendMinor, gone.OrderCount = StatusMerged, survivorID, 0, 0, 0
+	gone.Version, gone.UpdatedAt = from.Version+1, now
+
+	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.s.table.Put(t.memberItem(next)).If("version = ?", survivor.Version))
+	tx.Put(t.s.table.Put(t.memberItem(gone)).If("version = ?", from.Version))
+	for _, id := range idents {
+		t.moveIdentityTx(tx, id, survivorID)
+	}
+	if err := tx.Run(ctx); err != nil {
+		if dynamo.IsCondCheckFailed(err) {
+			return Member{}, problem.Wrap(problem.Conflict, err, "members changed during the merge; retry")
+		}
+		return Member{}, translate(err, "merge")
+	}
+	return next, nil
+}
+
+// EraseMember removes a member's personal data and identities, atomically, and keeps
+// an anonymised record (id, counters, dates) so ledgers and statistics stay whole.
+func (t *Tenant) EraseMember(ctx context.Context, id string) (Member, error) {
+	cur, err := t.Member(ctx, id)
+	if err != nil {
+		return Member{}, err
+	}
+	if cur.Status == StatusErased {
+		return cur, nil
+	}
+	idents, err := t.Identities(ctx, id)
+	if err != nil {
+		return Member{}, err
+	}
+	if len(idents) > 2*MaxIdentitiesPerChange {
+		return Member{}, problem.New(problem.Conflict, "member %s has too many identities to erase at once", id)
+	}
+	now := t.s.Now()
+	anon := Member{
+		ID: cur.ID, Stage: cur.Stage, Tier: cur.Tier, Points: cur.Points, SpendMinor: cur.SpendMinor,
+		OrderCount: cur.OrderCount, Status: StatusErased, MergedInto: cur.MergedInto,
+		JoinedAt: cur.JoinedAt, CreatedAt: cur.CreatedAt, UpdatedAt: now, ErasedAt: &now,
+		Version: cur.Version + 1,
+	}
+	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.s.table.Put(t.memberItem(anon)).If("version = ?", cur.Version))
+	for _, ident := range idents {
+		ipk, isk := t.identityKey(ident.Provider, ident.ExternalID)
+		mpk, msk := t.identityOnMemberKey(id, ident.Provider, ident.ExternalID)
+		tx.Delete(t.s.table.Delete("PK", ipk).Range("SK", isk).If("member_id = ?", id))
+		tx.Delete(t.s.table.Delete("PK", mpk).Range("SK", msk))
+	}
+	if err := tx.Run(ctx); err != nil {
+		return Member{}, translate(err, "erase")
+	}
+	return anon, nil
+}
+
+// MemberFilter narrows a member list; empty fields match everything.
+type MemberFilter struct {
+	Tag, Tier, Stage, Channel string
+}
+
+// listRow is what the listing index holds of a member.
+type listRow struct {
+	ID string `dynamo:"id"`
+}
+
+// cursor holds each shard's position: the last id returned, or "~" when the shard
+// is exhausted.
+type cursor map[string]string
+
+const exhausted = "~"
+
+func decodeCursor(s string) (cursor, error) {
+	c := cursor{}
+	if s == "" {
+		return c, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(raw, &c)
+	}
+	if err != nil {
+		return nil, problem.Field("cursor", "cursor is not one this API returned")
+	}
+	return c, nil
+}
+
+func (c cursor) encode() string {
+	raw, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// ListMembers returns active members in creation order. The list is sharded over
+// memberShards index partitions; each page queries every shard from its own
+// position and merges, so each member appears exactly once across pages.
+func (t *Tenant) ListMembers(ctx context.Context, f MemberFilter, limit int, after string) (Page[Member], error) {
+	cur, err := decodeCursor(after)
+	if err != nil {
+		return Page[Member]{}, err
+	}
+	type shardResult struct {
+		rows []listRow
+		// evaluated is the last id the query looked at, "~" when it saw the end.
+		evaluated string
+	}
+	results := make([]shardResult, memberShards)
+	// A page never reads more than this many index items per shard, so a rare filter
+	// returns a short page (with a cursor) instead of a long request.
+	budget := limit * 10
+	for shard := 0; shard < memberShards; shard++ {
+		key := strconv.Itoa(shard)
+		pos := cur[key]
+		if pos == exhausted {
+			results[shard].evaluated = exhausted
+			continue
+		}
+		q := t.s.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).
+			Limit(limit).SearchLimit(budget).ConsumedCapacity(rcc(ctx))
+		if pos != "" {
+			q = q.Range(table.GSI1SK, dynamo.Greater, pos)
+		}
+		q = applyFilter(q, f)
+		it := q.Iter()
+		var rows []listRow
+		var row listRow
+		for it.Next(ctx, &row) {
+			rows = append(rows, row)
+		}
+		if err := it.Err(); err != nil {
+			return Page[Member]{}, translate(err, "members")
+		}
+		lek, err := it.LastEvaluatedKey(ctx)
+		if err != nil {
+			return Page[Member]{}, translate(err, "members")
+		}
+		res := shardResult{rows: rows, evaluated: exhausted}
+		if sk, ok := lek[table.GSI1SK].(*types.AttributeValueMemberS); ok {
+			res.evaluated = sk.Value
+		}
+		results[shard] = res
+	}
+	// The cut: nothing past the limit-th id, nor past any shard that stopped early,
+	// so pages come out in one global creation order.
+	var all []string
+	cut := ""
+	for _, r := range results {
+		for _, row := range r.rows {
+			all = append(all, row.ID)
+		}
+		if r.evaluated != exhausted {
+			if cut == "" || r.evaluated < cut {
+				cut = r.evaluated
+			}
+		}
+	}
+	sort.Strings(all)
+	if len(all) > limit {
+		if c := all[limit-1]; cut == "" || c < cut {
+			cut = c
+		}
+	}
+	next := cursor{}
+	var take []string
+	done := true
+	for shard, r := range results {
+		key := strconv.Itoa(shard)
+		pos := cur[key]
+		allTaken := true
+		for _, row := range r.rows {
+			if cut != "" && row.ID > cut {
+				allTaken = false
+				break
+			}
+			take = append(take, row.ID)
+			pos = row.ID
+		}
+		switch {
+		case allTaken && r.evaluated == exhausted:
+			pos = exhausted
+		case allTaken && (cut == "" || r.evaluated <= cut):
+			pos = r.evaluated
+		}
+		if pos != "" {
+			next[key] = pos
+		}
+		if pos != exhausted {
+			done = false
+		}
+	}
+	sort.Strings(take)
+	members, err := t.membersByID(ctx, take)
+	if err != nil {
+		return Page[Member]{}, err
+	}
+	page := Page[Member]{Items: members}
+	if !done {
+		page.NextCursor = next.encode()
+	}
+	return page, nil
+}
+
+func applyFilter(q *dynamo.Query, f MemberFilter) *dynamo.Query {
+	if f.Tag != "" {
+		q = q.Filter("contains('tags', ?)", f.Tag)
+	}
+	if f.Tier != "" {
+		q = q.Filter("'tier' = ?", f.Tier)
+	}
+	if f.Stage != "" {
+		q = q.Filter("'stage' = ?", f.Stage)
+	}
+	if f.Channel != "" {
+		q = q.Filter("'channel' = ?", f.Channel)
+	}
+	return q
+}
+
+// membersByID reads members in the order given, 100 at a time.
+func (t *Tenant) membersByID(ctx context.Context, idList []string) ([]Member, error) {
+	out := make([]Member, 0, len(idList))
+	for start := 0; start < len(idList); start += 100 {
+		end := min(start+100, len(idList))
+		keys := make([]dynamo.Keyed, 0, end-start)
+		for _, id := range idList[start:end] {
+			pk, sk := t.memberKey(id)
+			keys = append(keys, dynamo.Keys{pk, sk})
+		}
+		var items []memberItem
+		err := t.s.table.Batch("PK", "SK").Get(keys...).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		if err != nil && err != dynamo.ErrNotFound {
+			return nil, translate(err, "members")
+		}
+		byID := make(map[string]Member, len(items))
+		for _, it := range items {
+			byID[it.ID] = it.Member
+		}
+		for _, id := range idList[start:end] {
+			if m, ok := byID[id]; ok {
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, list := range [][]string{a, b} {
+		for _, v := range list {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// ForEachMember calls fn with every active member of the tenant, shard by shard,
+// until fn fails.
+func (t *Tenant) ForEachMember(ctx context.Context, fn func(Member) error) error {
+	for shard := 0; shard < memberShards; shard++ {
+		it := t.s.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).ConsumedCapacity(rcc(ctx)).Iter()
+		var batch []string
+		flush := func() error {
+			members, err := t.membersByID(ctx, batch)
+			if err != nil {
+				return err
+			}
+			batch = batch[:0]
+			for _, m := range members {
+				if err := fn(m); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var row listRow
+		for it.Next(ctx, &row) {
+			batch = append(batch, row.ID)
+			if len(batch) == 100 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := it.Err(); err != nil {
+			return translate(err, "members")
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetStage moves a member to a lifecycle stage if it is still at the version read.
+func (t *Tenant) SetStage(ctx context.Context, m Member, stage string) error {
+	pk, sk := t.memberKey(m.ID)
+	err := t.s.table.Update("PK", pk).Range("SK", sk).Set("stage", stage).Set("updated_at", t.s.Now()).
+		Add("version", 1).If("version = ? AND $ = ?", m.Version, "status", StatusActive).
+		ConsumedCapacity(wcc(ctx)).Run(ctx)
+	return translate(err, "member")
+}
+
+// TenantOfKey returns the tenant id a partition key belongs to.
+func TenantOfKey(pk string) (string, bool) {
+	rest, ok := strings.CutPrefix(pk, "T#")
+	if !ok {
+		return "", false
+	}
+	id, _, ok := strings.Cut(rest, "#")
+	return id, ok && id != ""
+}

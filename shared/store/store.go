@@ -1,0 +1,157 @@
+// Package store is the only code that reaches Tribe's table and the only code that
+// builds keys. Every partition key is T#<tenant>#…; a *Tenant, the handle all
+// tenant data hangs off, cannot be had without a valid tenant id.
+//
+// Library errors are translated here: a missing item is problem.NotFound, a failed
+// condition is problem.Conflict (or a more precise code), everything else is wrapped
+// with context and stays internal.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/problem"
+)
+
+// Store is the table.
+type Store struct {
+	db    *dynamo.DB
+	table dynamo.Table
+	now   func() time.Time
+}
+
+// New returns the store for the table called name.
+func New(db *dynamo.DB, name string) (*Store, error) {
+	if db == nil || name == "" {
+		return nil, errors.New("store: need a client and a table name")
+	}
+	return &Store{db: db, table: db.Table(name), now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// SetClock replaces the clock; tests use it.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+// ErrNoTenant is returned for an empty or malformed tenant id.
+var ErrNoTenant = errors.New("store: a tenant id is required")
+
+// Tenant returns the handle for one tenant's data. It rejects an empty or malformed
+// id, so no key can be built without a tenant.
+func (s *Store) Tenant(id string) (*Tenant, error) {
+	if id == "" || !ids.Valid(ids.Tenant, id) {
+		return nil, ErrNoTenant
+	}
+	return &Tenant{s: s, id: id}, nil
+}
+
+// platformTenant is the reserved pseudo-tenant holding platform-wide records (the
+// tenant registry, platform idempotency records). Its id cannot be made by ids.New,
+// so no API key or request can name it.
+const platformTenant = "_platform"
+
+func (s *Store) platform() *Tenant { return &Tenant{s: s, id: platformTenant} }
+
+// Tenant is one tenant's data.
+type Tenant struct {
+	s  *Store
+	id string
+}
+
+// ID returns the tenant id.
+func (t *Tenant) ID() string { return t.id }
+
+// pk builds a partition key: T#<tenant>#<parts joined by #>.
+func (t *Tenant) pk(parts ...string) string {
+	return "T#" + t.id + "#" + strings.Join(parts, "#")
+}
+
+// memberShards spreads a tenant's member list over this many index partitions, so no
+// single index partition takes every member write of a busy tenant.
+const memberShards = 8
+
+func shardOf(id string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return int(h.Sum32() % memberShards)
+}
+
+// translate maps library errors to application errors.
+func translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, dynamo.ErrNotFound):
+		return problem.Wrap(problem.NotFound, err, "%s not found", what)
+	case dynamo.IsCondCheckFailed(err):
+		return problem.Wrap(problem.Conflict, err, "%s changed concurrently or already exists", what)
+	}
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Capacity accumulates the capacity a request consumes, at AWS rates: DynamoDB
+// Local reports a transactional write once, AWS bills it twice, so transactional
+// units are kept apart and doubled.
+type Capacity struct {
+	Read, Write, TxRead, TxWrite dynamo.ConsumedCapacity
+}
+
+// RCU is the read capacity consumed, transactional reads counted twice.
+func (c *Capacity) RCU() float64 { return c.Read.Total + 2*c.TxRead.Total }
+
+// WCU is the write capacity consumed, transactional writes counted twice.
+func (c *Capacity) WCU() float64 { return c.Write.Total + 2*c.TxWrite.Total }
+
+type capKey struct{}
+
+// WithCapacity returns ctx under which every store call adds what it consumes to c.
+func WithCapacity(ctx context.Context, c *Capacity) context.Context {
+	return context.WithValue(ctx, capKey{}, c)
+}
+
+func capOf(ctx context.Context) *Capacity {
+	c, _ := ctx.Value(capKey{}).(*Capacity)
+	return c
+}
+
+func rcc(ctx context.Context) *dynamo.ConsumedCapacity {
+	if c := capOf(ctx); c != nil {
+		return &c.Read
+	}
+	return nil
+}
+
+func wcc(ctx context.Context) *dynamo.ConsumedCapacity {
+	if c := capOf(ctx); c != nil {
+		return &c.Write
+	}
+	return nil
+}
+
+func txcc(ctx context.Context) *dynamo.ConsumedCapacity {
+	if c := capOf(ctx); c != nil {
+		return &c.TxWrite
+	}
+	return nil
+}
+
+// keyed is the key part every item carries.
+type keyed struct {
+	PK   string `dynamo:"PK,hash"`
+	SK   string `dynamo:"SK,range"`
+	Type string `dynamo:"type,omitempty"`
+	TTL  int64  `dynamo:"ttl,omitempty"`
+}
