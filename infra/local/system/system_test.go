@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { dynamotest.Main(m) }
 
 const adminKey = "platform-admin-key-for-tests"
 
-func setup(t *testing.T) (*system.System, *store.Store) {
+func setup(t testing.TB) (*system.System, *store.Store) {
 	t.Helper()
 	_, name := dynamotest.Table(t)
 	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
@@ -43,7 +43,7 @@ func setup(t *testing.T) (*system.System, *store.Store) {
 }
 
 // seed makes a tenant with an admin key directly in the store.
-func seed(t *testing.T, st *store.Store) (string, string) {
+func seed(t testing.TB, st *store.Store) (string, string) {
 	t.Helper()
 	now := time.Now().UTC()
 	info := store.TenantInfo{ID: ids.New(ids.Tenant), Name: "Sample", Timezone: "Asia/Shanghai", Currency: "CNY",
@@ -57,7 +57,7 @@ func seed(t *testing.T, st *store.Store) (string, string) {
 	return info.ID, key
 }
 
-func sample(t *testing.T, path string, vars map[string]string, out any) {
+func sample(t testing.TB, path string, vars map[string]string, out any) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", path))
 	if err != nil {

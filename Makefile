@@ -1,0 +1,51 @@
+# Tribe. The two commands a newcomer needs: `make dev` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+CACHE := $(CURDIR)/.cache
+CDK_VERSION := 2.1033.0
+CDK := $(CACHE)/npm/node_modules/.bin/cdk
+STAGE ?= dev
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+.PHONY: dev dev-reset test bench build synth deploy fuzz clean
+
+## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
+dev:
+	$(GO) run ./infra/local/dev
+
+## dev-reset: wipe local data (DynamoDB Local files, checkpoints, keys)
+dev-reset:
+	rm -rf .data
+
+## test: go vet and every test, DynamoDB Local and CDK stack tests included
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+## bench: benchmarks against DynamoDB Local with consumed capacity per operation
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./shared/... ./infra/local/...
+
+## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64)
+build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+
+build/%/bootstrap: FORCE
+	@mkdir -p $(dir $@)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $@ ./functions/$*
+	@ls -l $@ | awk '{print $$5, $$9}'
+
+FORCE:
+
+$(CDK):
+	npm install --no-audit --no-fund --silent --prefix $(CACHE)/npm aws-cdk@$(CDK_VERSION)
+
+## synth: the CloudFormation template (needs make build first for the assets)
+synth: build $(CDK)
+	cd infra/cdk && $(CDK) synth -c stage=$(STAGE) -c assets=$(CURDIR)/build --quiet
+
+## deploy: deploy the stack to the AWS account in your environment, STAGE=dev|prod
+deploy: build $(CDK)
+	cd infra/cdk && $(CDK) deploy -c stage=$(STAGE) -c assets=$(CURDIR)/build --require-approval never
+
+clean:
+	rm -rf build infra/cdk/cdk.out
