@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 GO ?= go
 CACHE := $(CURDIR)/.cache
-CDK_VERSION := 2.1033.0
+CDK_VERSION := 2.1148.1
 CDK := $(CACHE)/npm/node_modules/.bin/cdk
+CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
@@ -36,15 +37,16 @@ build/%/bootstrap: FORCE
 
 FORCE:
 
-$(CDK):
-	npm install --no-audit --no-fund --silent --prefix $(CACHE)/npm aws-cdk@$(CDK_VERSION)
+$(CDK_STAMP):
+	npm install --no-audit --no-fund --silent --save-exact --prefix $(CACHE)/npm aws-cdk@$(CDK_VERSION)
+	touch $@
 
 ## synth: the CloudFormation template (needs make build first for the assets)
-synth: build $(CDK)
+synth: build $(CDK_STAMP)
 	cd infra/cdk && $(CDK) synth -c stage=$(STAGE) -c assets=$(CURDIR)/build --quiet
 
 ## deploy: deploy the stack to the AWS account in your environment, STAGE=dev|prod
-deploy: build $(CDK)
+deploy: build $(CDK_STAMP)
 	cd infra/cdk && $(CDK) deploy -c stage=$(STAGE) -c assets=$(CURDIR)/build --require-approval never
 
 clean:

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
@@ -46,12 +47,13 @@ type identityIn struct {
 
 var providerRe = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-func (in identityIn) validate(field string) error {
+// validate checks an identity; prefix names where it sits in the request.
+func (in identityIn) validate(prefix string) error {
 	if !providerRe.MatchString(in.Provider) {
-		return problem.Field(field+".provider", "provider is 1-32 characters of a-z, 0-9 and _ (e.g. shopify, wecom, phone)")
+		return problem.Field(prefix+"provider", "provider is 1-32 characters of a-z, 0-9 and _ (e.g. shopify, wecom, phone)")
 	}
 	if in.ExternalID == "" || len(in.ExternalID) > 256 || strings.ContainsFunc(in.ExternalID, func(r rune) bool { return r < 0x20 }) {
-		return problem.Field(field+".external_id", "external_id is 1-256 printable characters")
+		return problem.Field(prefix+"external_id", "external_id is 1-256 printable characters")
 	}
 	return nil
 }
@@ -224,7 +226,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 	idents := make([]store.Identity, 0, len(in.Identities))
 	seen := map[string]bool{}
 	for i, id := range in.Identities {
-		if err := id.validate("identities[" + strconv.Itoa(i) + "]"); err != nil {
+		if err := id.validate("identities[" + strconv.Itoa(i) + "]."); err != nil {
 			return err
 		}
 		k := id.Provider + "\x00" + id.ExternalID
@@ -288,7 +290,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *call) er
 
 func (s *Server) lookupMember(w http.ResponseWriter, r *http.Request, c *call) error {
 	in := identityIn{Provider: r.URL.Query().Get("provider"), ExternalID: r.URL.Query().Get("external_id")}
-	if err := in.validate("query"); err != nil {
+	if err := in.validate(""); err != nil {
 		return err
 	}
 	ident, err := c.tenant.LookupIdentity(r.Context(), in.Provider, in.ExternalID)
@@ -345,7 +347,7 @@ func (s *Server) addIdentity(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := in.validate("identity"); err != nil {
+	if err := in.validate(""); err != nil {
 		return err
 	}
 	ident := store.Identity{Provider: in.Provider, ExternalID: in.ExternalID, MemberID: id, CreatedAt: s.store.Now()}
@@ -403,7 +405,16 @@ func (s *Server) exportMember(w http.ResponseWriter, r *http.Request, c *call) e
 
 func (s *Server) dailyStats(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
-	now := s.store.Now()
+	info, err := c.tenant.Info(r.Context())
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(info.Timezone)
+	if err != nil {
+		return fmt.Errorf("tenant time zone %q: %w", info.Timezone, err)
+	}
+	// Days are the tenant's local days.
+	now := s.store.Now().In(loc)
 	from, to := now.AddDate(0, 0, -30).Format(time.DateOnly), now.Format(time.DateOnly)
 	for name, dst := range map[string]*string{"from": &from, "to": &to} {
 		if v := q.Get(name); v != "" {
@@ -416,9 +427,17 @@ func (s *Server) dailyStats(w http.ResponseWriter, r *http.Request, c *call) err
 	if from > to {
 		return problem.Field("from", "from is after to")
 	}
+	if f, _ := time.Parse(time.DateOnly, from); f.AddDate(1, 0, 1).Before(mustDate(to)) {
+		return problem.Field("from", "at most one year at a time")
+	}
 	days, err := c.tenant.Days(r.Context(), from, to)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, listOf(store.Page[store.DayCounters]{Items: days}))
+}
+
+func mustDate(s string) time.Time {
+	t, _ := time.Parse(time.DateOnly, s)
+	return t
 }

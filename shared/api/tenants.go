@@ -14,7 +14,7 @@ import (
 )
 
 // iso4217 lists the active ISO 4217 currency codes Tribe accepts.
-const iso4217 = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL"
+const iso4217 = "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG"
 
 func validCurrency(c string) bool {
 	return len(c) == 3 && strings.Contains(" "+iso4217+" ", " "+c+" ")
@@ -93,7 +93,6 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	c.log.InfoContext(r.Context(), "tenant created", "tenant", info.ID)
-	w.Header().Set("Location", "/v1/tenants/"+info.ID)
 	return writeJSON(w, http.StatusCreated, tenantCreated{Tenant: info, APIKey: key})
 }
 
@@ -190,7 +189,6 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	c.log.InfoContext(r.Context(), "api key created", "key_id", key.ID)
-	w.Header().Set("Location", "/v1/api-keys/"+key.ID)
 	return writeJSON(w, http.StatusCreated, key)
 }
 

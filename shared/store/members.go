@@ -175,8 +175,12 @@ func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
 	t.putIdentityTx(tx, id)
 	err := tx.Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
-		if _, gerr := t.Member(ctx, id.MemberID); problem.Is(gerr, problem.NotFound) {
+		m, gerr := t.Member(ctx, id.MemberID)
+		if gerr != nil {
 			return gerr
+		}
+		if m.Status != StatusActive {
+			return problem.New(problem.Conflict, "member %s is %s and cannot take identities", m.ID, m.Status)
 		}
 		return problem.Wrap(problem.IdentityTaken, err, "identity %s/%s already belongs to a member", id.Provider, id.ExternalID)
 	}

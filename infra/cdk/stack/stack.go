@@ -1,0 +1,479 @@
+// Package stack is Tribe's AWS CDK stack. Everything in it is derived from
+// shared/catalogue (functions, routes, scopes, stream triggers, schedules, table
+// actions) and shared/table (the one DynamoDB table): adding a function or a route
+// there adds it here, with no second list to keep in step.
+package stack
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/table"
+)
+
+// Environment variables of the functions. Every function gets all of them but the
+// admin key secret, which only functions with PlatformSecret get.
+const (
+	EnvTable             = "TRIBE_TABLE"
+	EnvStage             = "TRIBE_STAGE"
+	EnvFunction          = "TRIBE_FUNCTION" // the catalogue name
+	EnvScheduleGroup     = "TRIBE_SCHEDULE_GROUP"
+	EnvSchedulerRoleArn  = "TRIBE_SCHEDULER_ROLE_ARN"
+	EnvAdminKeySecretArn = "TRIBE_ADMIN_KEY_SECRET_ARN"
+)
+
+// Sizes of functions whose catalogue entry leaves them zero.
+const (
+	defaultMemoryMB       = 256
+	defaultTimeoutSeconds = 10
+)
+
+// Stream read actions: what a Lambda event source mapping needs on the table's
+// stream. Stream consumers get them in addition to their catalogue TableActions.
+var (
+	streamRecordActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+	listStreamsAction   = "dynamodb:ListStreams"
+	// StreamReadActions are all of them.
+	StreamReadActions = append(append([]string{}, streamRecordActions...), listStreamsAction)
+)
+
+// ScheduleActions are what functions with authorized routes may do on schedules in
+// the stack's schedule group (campaign APIs create one-off and recurring schedules).
+var ScheduleActions = []string{
+	"scheduler:CreateSchedule",
+	"scheduler:UpdateSchedule",
+	"scheduler:DeleteSchedule",
+	"scheduler:GetSchedule",
+}
+
+// TribeStackProps configures the stack.
+type TribeStackProps struct {
+	awscdk.StackProps
+	// Stage names the deployment ("dev", "prod"); functions see it as TRIBE_STAGE.
+	Stage string
+	// AssetDir holds one folder per catalogue function with its bootstrap binary:
+	// <AssetDir>/<function name>/bootstrap.
+	AssetDir string
+}
+
+// NewTribeStack builds the whole of Tribe in one stack. It panics when props lack a
+// stage or an asset directory, or when a function's bootstrap binary is missing:
+// synthesis cannot go on without them.
+func NewTribeStack(scope constructs.Construct, id string, props *TribeStackProps) awscdk.Stack {
+	return newTribe(scope, id, props).stack
+}
+
+// tribe holds the constructs that later concerns wire together.
+type tribe struct {
+	stack     awscdk.Stack
+	props     TribeStackProps
+	table     awsdynamodb.Table
+	functions map[string]awslambda.Function
+	scheduler scheduler
+	adminKey  awssecretsmanager.Secret
+	// queues are every dead-letter queue, each alarmed on.
+	queues []awssqs.Queue
+}
+
+type scheduler struct {
+	group awsscheduler.CfnScheduleGroup
+	role  awsiam.Role
+	dlq   awssqs.Queue
+}
+
+func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tribe {
+	if props == nil || props.Stage == "" || props.AssetDir == "" {
+		panic("stack: TribeStackProps needs a Stage and an AssetDir")
+	}
+	if err := catalogue.Validate(); err != nil {
+		panic(fmt.Sprintf("stack: %v", err))
+	}
+	sprops := props.StackProps
+	if sprops.Description == nil {
+		sprops.Description = jsii.String("Tribe (" + props.Stage + ")")
+	}
+	t := &tribe{
+		stack:     awscdk.NewStack(scope, jsii.String(id), &sprops),
+		props:     *props,
+		functions: map[string]awslambda.Function{},
+	}
+	awscdk.Tags_Of(t.stack).Add(jsii.String("tribe:stage"), jsii.String(props.Stage), nil)
+
+	t.addTable()
+	t.addScheduler()
+	t.addAdminKey()
+	for _, f := range catalogue.All() {
+		t.addFunction(f)
+	}
+	for _, f := range catalogue.All() {
+		if f.Stream != nil {
+			t.addStreamTrigger(f)
+		}
+		if f.Schedule != nil {
+			t.addSchedule(f)
+		}
+	}
+	t.addAPI()
+	t.addAlarms()
+	return t
+}
+
+// addTable creates the table from table.Definition. It is retained on stack deletion
+// and protected from deletion: it holds every tenant's data.
+func (t *tribe) addTable() {
+	def := table.Definition
+	t.table = awsdynamodb.NewTable(t.stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: stringKey(def.PartitionKey),
+		SortKey:      stringKey(def.SortKey),
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection:  jsii.Bool(true),
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		Stream:              awsdynamodb.StreamViewType(def.StreamView),
+		TimeToLiveAttribute: jsii.String(def.TTLAttribute),
+	})
+	for _, ix := range def.Indexes {
+		t.table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:        jsii.String(ix.Name),
+			PartitionKey:     stringKey(ix.PartitionKey),
+			SortKey:          stringKey(ix.SortKey),
+			ProjectionType:   awsdynamodb.ProjectionType_INCLUDE,
+			NonKeyAttributes: jsii.Strings(ix.Projected...),
+		})
+	}
+	awscdk.NewCfnOutput(t.stack, jsii.String("TableName"), &awscdk.CfnOutputProps{Value: t.table.TableName()})
+}
+
+func stringKey(name string) *awsdynamodb.Attribute {
+	return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+}
+
+// addScheduler creates the EventBridge Scheduler group that holds the catalogue's
+// schedules and, later, campaign schedules created at run time; the one role the
+// scheduler assumes to invoke functions; and the queue for invocations that still
+// fail after retries.
+func (t *tribe) addScheduler() {
+	group := awsscheduler.NewCfnScheduleGroup(t.stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{
+		Name: jsii.String(*t.stack.StackName() + "-schedules"),
+	})
+	// The account condition keeps another account's schedules from using the role.
+	role := awsiam.NewRole(t.stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+		Description: jsii.String("Assumed by EventBridge Scheduler to invoke Tribe functions."),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"aws:SourceAccount": t.stack.Account()},
+			},
+		}),
+	})
+	dlq := t.deadLetterQueue("ScheduleDLQ")
+	dlq.GrantSendMessages(role)
+	t.scheduler = scheduler{group: group, role: role, dlq: dlq}
+	awscdk.NewCfnOutput(t.stack, jsii.String("ScheduleGroupName"), &awscdk.CfnOutputProps{Value: group.Ref()})
+}
+
+// addAdminKey creates the platform admin key secret when a catalogue function needs it.
+func (t *tribe) addAdminKey() {
+	need := false
+	for _, f := range catalogue.All() {
+		need = need || f.PlatformSecret
+	}
+	if !need {
+		return
+	}
+	t.adminKey = awssecretsmanager.NewSecret(t.stack, jsii.String("PlatformAdminKey"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("Tribe platform admin key (" + t.props.Stage + ")."),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(48),
+			ExcludePunctuation: jsii.Bool(true),
+		},
+	})
+	awscdk.NewCfnOutput(t.stack, jsii.String("PlatformAdminKeySecretArn"), &awscdk.CfnOutputProps{Value: t.adminKey.SecretArn()})
+}
+
+// addFunction creates the Lambda for f with its log group, environment and exactly
+// the permissions the catalogue gives it.
+func (t *tribe) addFunction(f catalogue.Function) {
+	id := pascal(f.Name)
+	dir := filepath.Join(t.props.AssetDir, f.Name)
+	if _, err := os.Stat(filepath.Join(dir, "bootstrap")); err != nil {
+		panic(fmt.Sprintf("stack: function %s has no bootstrap binary (run make build): %v", f.Name, err))
+	}
+	memory, timeout := f.MemoryMB, f.TimeoutSeconds
+	if memory == 0 {
+		memory = defaultMemoryMB
+	}
+	if timeout == 0 {
+		timeout = defaultTimeoutSeconds
+	}
+	env := map[string]*string{
+		EnvTable:            t.table.TableName(),
+		EnvStage:            jsii.String(t.props.Stage),
+		EnvFunction:         jsii.String(f.Name),
+		EnvScheduleGroup:    t.scheduler.group.Ref(),
+		EnvSchedulerRoleArn: t.scheduler.role.RoleArn(),
+	}
+	if f.PlatformSecret {
+		env[EnvAdminKeySecretArn] = t.adminKey.SecretArn()
+	}
+	logs := awslogs.NewLogGroup(t.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_ONE_MONTH,
+	})
+	fn := awslambda.NewFunction(t.stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
+		Description:   jsii.String(f.Description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          awslambda.Code_FromAsset(jsii.String(dir), nil),
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		LogGroup:      logs,
+		MemorySize:    jsii.Number(float64(memory)),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(float64(timeout))),
+		Environment:   &env,
+	})
+	t.functions[f.Name] = fn
+
+	// Only the catalogue's actions, on the table and its indexes: no grantReadWriteData,
+	// which would add actions (Scan, DescribeTable…) the function does not use.
+	if len(f.TableActions) > 0 {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings(f.TableActions...),
+			Resources: &[]*string{
+				t.table.TableArn(),
+				jsii.String(*t.table.TableArn() + "/index/*"),
+			},
+		}))
+	}
+	if f.Stream != nil {
+		// The event source mapping reads the stream with the function's role.
+		// ListStreams is not scoped to one stream, so it gets the table's streams.
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(streamRecordActions...),
+			Resources: &[]*string{t.table.TableStreamArn()},
+		}))
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(listStreamsAction),
+			Resources: &[]*string{jsii.String(*t.table.TableArn() + "/stream/*")},
+		}))
+	}
+	if f.PlatformSecret {
+		t.adminKey.GrantRead(fn, nil)
+	}
+	if hasAuthorizedRoute(f) {
+		t.grantScheduling(fn)
+	}
+}
+
+// hasAuthorizedRoute reports whether f serves a route callers need a key for.
+func hasAuthorizedRoute(f catalogue.Function) bool {
+	for _, r := range f.Routes {
+		if r.Scope != catalogue.ScopePublic {
+			return true
+		}
+	}
+	return false
+}
+
+// grantScheduling lets fn manage schedules in the stack's group and hand them the
+// scheduler role. Only functions with authorized routes get it: campaign APIs
+// create, move and cancel campaign schedules on behalf of a tenant; stream and
+// schedule consumers, the authorizer and public-only functions (openapi) never do.
+func (t *tribe) grantScheduling(fn awslambda.Function) {
+	schedules := t.stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("scheduler"),
+		Resource:     jsii.String("schedule"),
+		ResourceName: jsii.String(*t.scheduler.group.Ref() + "/*"),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(ScheduleActions...),
+		Resources: &[]*string{schedules},
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("iam:PassRole"),
+		Resources: &[]*string{t.scheduler.role.RoleArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"iam:PassedToService": "scheduler.amazonaws.com"},
+		},
+	}))
+}
+
+// addStreamTrigger connects f to the table stream. Failing records are retried
+// (bisecting the batch to isolate them), then sent to f's own dead-letter queue; the
+// filter passes records whose new or old image has one of f's item types, so
+// deletes reach the consumer too.
+func (t *tribe) addStreamTrigger(f catalogue.Function) {
+	id := pascal(f.Name)
+	fn := t.functions[f.Name]
+	dlq := t.deadLetterQueue(id + "StreamDLQ")
+	itemTypes := awslambda.FilterRule_Or(*jsii.Strings(f.Stream.ItemTypes...)...)
+	filter := func(image string) *map[string]interface{} {
+		return awslambda.FilterCriteria_Filter(&map[string]interface{}{
+			"dynamodb": map[string]interface{}{
+				image: map[string]interface{}{
+					table.Type: map[string]interface{}{"S": itemTypes},
+				},
+			},
+		})
+	}
+	fn.AddEventSourceMapping(jsii.String("TableStream"), &awslambda.EventSourceMappingOptions{
+		EventSourceArn:          t.table.TableStreamArn(),
+		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:               jsii.Number(float64(f.Stream.BatchSize)),
+		ReportBatchItemFailures: jsii.Bool(true),
+		BisectBatchOnError:      jsii.Bool(true),
+		RetryAttempts:           jsii.Number(float64(f.Stream.MaxRetries)),
+		MaxRecordAge:            awscdk.Duration_Days(jsii.Number(1)),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(dlq),
+		Filters:                 &[]*map[string]interface{}{filter("NewImage"), filter("OldImage")},
+	})
+}
+
+// addSchedule runs f on its catalogue schedule through the scheduler role.
+func (t *tribe) addSchedule(f catalogue.Function) {
+	fn := t.functions[f.Name]
+	fn.GrantInvoke(t.scheduler.role)
+	schedule := awsscheduler.NewCfnSchedule(t.stack, jsii.String(pascal(f.Name)+"Schedule"), &awsscheduler.CfnScheduleProps{
+		Description:                jsii.String("Runs " + f.Name + ": " + f.Description),
+		GroupName:                  t.scheduler.group.Ref(),
+		ScheduleExpression:         jsii.String(f.Schedule.Expression),
+		ScheduleExpressionTimezone: jsii.String(f.Schedule.Timezone),
+		FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+		Target: &awsscheduler.CfnSchedule_TargetProperty{
+			Arn:     fn.FunctionArn(),
+			RoleArn: t.scheduler.role.RoleArn(),
+			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
+				MaximumRetryAttempts:     jsii.Number(3),
+				MaximumEventAgeInSeconds: jsii.Number(3600),
+			},
+			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: t.scheduler.dlq.QueueArn()},
+		},
+	})
+	// The role's policy must allow the invocation before the first run.
+	schedule.Node().AddDependency(t.scheduler.role)
+}
+
+// addAPI creates the HTTP API with every catalogue route. Every route but the public
+// ones goes through the catalogue's Lambda authorizer, whose answers are cached per
+// Authorization header for 30 seconds.
+func (t *tribe) addAPI() {
+	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		ApiName:     jsii.String(*t.stack.StackName() + "-api"),
+		Description: jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
+	})
+	authorizer := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(
+		jsii.String("Authorizer"),
+		t.functions[catalogue.Authorizer().Name],
+		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
+			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
+			IdentitySource:  jsii.Strings("$request.header.Authorization"),
+			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(30)),
+		},
+	)
+	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	for _, r := range catalogue.Routes() {
+		integration, ok := integrations[r.Function]
+		if !ok {
+			integration = awsapigatewayv2integrations.NewHttpLambdaIntegration(
+				jsii.String(pascal(r.Function)+"Integration"),
+				t.functions[r.Function],
+				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+				},
+			)
+			integrations[r.Function] = integration
+		}
+		var auth awsapigatewayv2.IHttpRouteAuthorizer = authorizer
+		if r.Scope == catalogue.ScopePublic {
+			auth = awsapigatewayv2.NewHttpNoneAuthorizer()
+		}
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+			Integration: integration,
+			Authorizer:  auth,
+		})
+	}
+	awscdk.NewCfnOutput(t.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url()})
+}
+
+// deadLetterQueue creates an encrypted queue that keeps messages for the longest SQS
+// allows, so a failure can be inspected and replayed within two weeks.
+func (t *tribe) deadLetterQueue(id string) awssqs.Queue {
+	q := awssqs.NewQueue(t.stack, jsii.String(id), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	t.queues = append(t.queues, q)
+	return q
+}
+
+// addAlarms alarms on every function error and throttle, on any message in a
+// dead-letter queue, and on stream consumers falling more than a minute behind.
+func (t *tribe) addAlarms() {
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	for _, f := range catalogue.All() {
+		id := pascal(f.Name)
+		fn := t.functions[f.Name]
+		sum := &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}
+		t.alarm(id+"ErrorsAlarm", fn.MetricErrors(sum), 0, f.Name+" returned errors.")
+		t.alarm(id+"ThrottlesAlarm", fn.MetricThrottles(sum), 0, f.Name+" was throttled.")
+		if f.Stream != nil {
+			age := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:     jsii.String("AWS/Lambda"),
+				MetricName:    jsii.String("IteratorAge"),
+				DimensionsMap: &map[string]*string{"FunctionName": fn.FunctionName()},
+				Statistic:     jsii.String("Maximum"),
+				Period:        minute,
+			})
+			t.alarm(id+"IteratorAgeAlarm", age, 60000, f.Name+" is more than a minute behind the table stream.")
+		}
+	}
+	for _, q := range t.queues {
+		id := *q.Node().Id()
+		visible := q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period: minute, Statistic: jsii.String("Maximum"),
+		})
+		t.alarm(id+"Alarm", visible, 0, id+" holds failed events.")
+	}
+}
+
+func (t *tribe) alarm(id string, metric awscloudwatch.Metric, threshold float64, description string) {
+	metric.CreateAlarm(t.stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String(description),
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+}
+
+// pascal turns a catalogue name ("members", "api-keys") into a construct id part.
+func pascal(name string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
