@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -130,14 +131,16 @@ func (s *Server) wrap(rt catalogue.Route, h op) http.Handler {
 		w.Header().Set("X-Request-Id", rid)
 		log := s.log.With("request_id", rid, "op", rt.Op)
 		c := &call{requestID: rid, log: log}
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
 		defer func() {
 			if v := recover(); v != nil {
-				problem.Write(w, r, log, rid, fmt.Errorf("panic: %v", v))
+				problem.Write(sw, r, log, rid, fmt.Errorf("panic: %v", v))
 			}
+			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
 		}()
-		err := s.serve(w, r, rt, h, c)
-		if err != nil {
-			problem.Write(w, r, c.log, rid, err)
+		if err := s.serve(sw, r, rt, h, c); err != nil {
+			problem.Write(sw, r, c.log, rid, err)
 		}
 	})
 }
@@ -178,3 +181,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 }
 
 func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// statusWriter remembers the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
