@@ -1,0 +1,267 @@
+// Package generic verifies and parses Tribe's own chat event format, which
+// tenants' bots and the platforms without a dedicated adapter (Feishu,
+// DingTalk, Slack, Discord, Telegram, personal WeChat…) post to Tribe:
+//
+//	POST /…  Content-Type: application/json
+//	Tribe-Signature: t=1718000000,v1=<hex HMAC-SHA256(secret, "1718000000.<raw body>")>
+//
+//	{"id":"evt_1","type":"member.joined","platform":"telegram","chat_id":"-100123",
+//	 "user":{"id":"42","name":"Ana"},"state":"ch_42","timestamp":"2024-06-10T08:00:00Z"}
+//
+// The signature follows Stripe's model: it covers the raw body bytes, the
+// timestamp bounds replays to Tolerance, and several v1 values may be sent
+// while a secret is rotated; any one matching is enough.
+package generic
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// SignatureHeader carries the signature of a request body.
+const SignatureHeader = "Tribe-Signature"
+
+// Tolerance is how far a signature's timestamp may be from now, either way.
+const Tolerance = 5 * time.Minute
+
+// Limits Parse enforces. Lengths are in bytes except MaxText, in characters.
+const (
+	MaxBodyBytes = 64 << 10
+	MaxIDLen     = 128
+	MaxChatIDLen = 256
+	MaxUserIDLen = 256
+	MaxNameLen   = 256
+	MaxStateLen  = 64
+	MaxText      = 8000
+	maxV1        = 8 // signatures per header
+)
+
+// Sentinel errors; each failure wraps one of them.
+var (
+	// ErrNoSignature means the Tribe-Signature header is missing.
+	ErrNoSignature = errors.New("generic: missing signature")
+	// ErrSignature means the header is malformed or no v1 matches the body.
+	ErrSignature = errors.New("generic: signature mismatch")
+	// ErrStale means the signed timestamp is more than Tolerance from now.
+	ErrStale = errors.New("generic: signature timestamp outside tolerance")
+	// ErrNoSecret means Verify or Sign was called without a secret.
+	ErrNoSecret = errors.New("generic: empty secret")
+	// ErrInvalid means the body is not a valid event (see Parse).
+	ErrInvalid = errors.New("generic: invalid event")
+)
+
+// Type is what happened.
+type Type string
+
+// Event types.
+const (
+	MemberJoined  Type = "member.joined"
+	MemberLeft    Type = "member.left"
+	MessagePosted Type = "message.posted"
+)
+
+// Platform is where it happened.
+type Platform string
+
+// Platforms.
+const (
+	Feishu   Platform = "feishu"
+	DingTalk Platform = "dingtalk"
+	Slack    Platform = "slack"
+	Discord  Platform = "discord"
+	Telegram Platform = "telegram"
+	WeChat   Platform = "wechat"
+	Other    Platform = "other"
+)
+
+// User is the member the event is about.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// Event is one chat event in Tribe's generic format.
+type Event struct {
+	ID        string    `json:"id"` // unique per sender; the dedupe key
+	Type      Type      `json:"type"`
+	Platform  Platform  `json:"platform"`
+	ChatID    string    `json:"chat_id"`
+	User      User      `json:"user"`
+	Text      string    `json:"text,omitempty"`  // message.posted only
+	State     string    `json:"state,omitempty"` // channel code the member came through
+	Timestamp time.Time `json:"timestamp"`       // RFC 3339
+}
+
+// mac returns hex HMAC-SHA256(secret, "<t>.<body>").
+func mac(secret string, t int64, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(strconv.FormatInt(t, 10)))
+	m.Write([]byte("."))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Sign returns the Tribe-Signature header value for body signed at t. It fails
+// only with ErrNoSecret.
+func Sign(secret string, t time.Time, body []byte) (string, error) {
+	if secret == "" {
+		return "", ErrNoSecret
+	}
+	ts := t.Unix()
+	return "t=" + strconv.FormatInt(ts, 10) + ",v1=" + mac(secret, ts, body), nil
+}
+
+// Verify checks the Tribe-Signature header of a request against its raw body:
+// call it before parsing, on the exact bytes received. It fails with
+// ErrNoSecret, ErrNoSignature, ErrSignature (malformed header or no matching
+// v1) or ErrStale (timestamp more than Tolerance from now).
+func Verify(secret string, h http.Header, body []byte, now time.Time) error {
+	if secret == "" {
+		return ErrNoSecret
+	}
+	value := h.Get(SignatureHeader)
+	if value == "" {
+		return ErrNoSignature
+	}
+	var (
+		ts    int64
+		hasTS bool
+		sigs  [][]byte
+	)
+	for _, part := range strings.Split(value, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return fmt.Errorf("%w: malformed header", ErrSignature)
+		}
+		switch k {
+		case "t":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || hasTS {
+				return fmt.Errorf("%w: malformed timestamp", ErrSignature)
+			}
+			ts, hasTS = n, true
+		case "v1":
+			if len(sigs) == maxV1 {
+				return fmt.Errorf("%w: too many signatures", ErrSignature)
+			}
+			b, err := hex.DecodeString(v)
+			if err != nil || len(b) != sha256.Size {
+				continue // a malformed v1 cannot match; another may
+			}
+			sigs = append(sigs, b)
+		default:
+			// Other schemes (v0, future versions) are ignored, as Stripe does.
+		}
+	}
+	if !hasTS || len(sigs) == 0 {
+		return fmt.Errorf("%w: need t and v1", ErrSignature)
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > Tolerance || d < -Tolerance {
+		return ErrStale
+	}
+	want, _ := hex.DecodeString(mac(secret, ts, body))
+	for _, s := range sigs {
+		if hmac.Equal(s, want) {
+			return nil
+		}
+	}
+	return ErrSignature
+}
+
+// Parse decodes and validates one event. It fails with ErrInvalid when the body
+// is over MaxBodyBytes, is not a single JSON object, has an unknown field, a
+// missing id/type/platform/chat_id/user.id/timestamp, an unknown type or
+// platform, text on a membership event or no text on a message, or a value
+// over its limit.
+func Parse(body []byte) (Event, error) {
+	if len(body) > MaxBodyBytes {
+		return Event{}, fmt.Errorf("%w: body over %d bytes", ErrInvalid, MaxBodyBytes)
+	}
+	if !utf8.Valid(body) {
+		return Event{}, fmt.Errorf("%w: body is not UTF-8", ErrInvalid)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var e Event
+	if err := dec.Decode(&e); err != nil {
+		return Event{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Event{}, fmt.Errorf("%w: data after the event", ErrInvalid)
+	}
+	if err := e.Validate(); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
+// Validate checks an event as Parse does, failing with ErrInvalid.
+func (e Event) Validate() error {
+	invalid := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	}
+	checks := []struct {
+		name     string
+		v        string
+		required bool
+		max      int
+	}{
+		{"id", e.ID, true, MaxIDLen},
+		{"chat_id", e.ChatID, true, MaxChatIDLen},
+		{"user.id", e.User.ID, true, MaxUserIDLen},
+		{"user.name", e.User.Name, false, MaxNameLen},
+		{"state", e.State, false, MaxStateLen},
+	}
+	for _, c := range checks {
+		if c.required && strings.TrimSpace(c.v) == "" {
+			return invalid("%s is required", c.name)
+		}
+		if len(c.v) > c.max {
+			return invalid("%s is over %d bytes", c.name, c.max)
+		}
+		if strings.ContainsFunc(c.v, isControl) {
+			return invalid("%s has control characters", c.name)
+		}
+	}
+	switch e.Type {
+	case MemberJoined, MemberLeft:
+		if e.Text != "" {
+			return invalid("text is only for %s", MessagePosted)
+		}
+	case MessagePosted:
+		if strings.TrimSpace(e.Text) == "" {
+			return invalid("text is required for %s", MessagePosted)
+		}
+	default:
+		return invalid("unknown type %q", e.Type)
+	}
+	if n := utf8.RuneCountInString(e.Text); n > MaxText {
+		return invalid("text is over %d characters", MaxText)
+	}
+	switch e.Platform {
+	case Feishu, DingTalk, Slack, Discord, Telegram, WeChat, Other:
+	default:
+		return invalid("unknown platform %q", e.Platform)
+	}
+	if e.Timestamp.IsZero() {
+		return invalid("timestamp is required")
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// DedupeKey identifies the event across redeliveries: the sender's id, scoped
+// by platform so two bots' ids cannot collide.
+func (e Event) DedupeKey() string { return "generic:" + string(e.Platform) + ":" + e.ID }
