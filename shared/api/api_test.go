@@ -394,6 +394,11 @@ func TestIdempotentPost(t *testing.T) {
 	if len(list) != 2 {
 		t.Errorf("members = %d, want 2", len(list))
 	}
+	// Public routes keep no idempotency records: nobody without a key can claim one.
+	e.do("POST", "/v1/webhooks/generic/int_bogus", "", map[string]any{}, "Idempotency-Key", "platform-k")
+	if r := e.do("POST", "/v1/tenants", adminKey, map[string]any{"name": "P", "timezone": "UTC", "currency": "EUR"}, "Idempotency-Key", "platform-k"); r.status != 201 {
+		t.Errorf("platform key claimed through a public route: %d %s", r.status, r.body)
+	}
 	// Keys are per tenant: another tenant's same key is its own.
 	_, keyB := e.tenant("B")
 	if r := e.do("POST", "/v1/members", keyB, body, "Idempotency-Key", "k-1"); r.status != 201 || r.header.Get("Idempotent-Replayed") != "" {

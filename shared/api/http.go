@@ -173,6 +173,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 	if err != nil {
 		return err
 	}
+	c.idemAt = rec.CreatedAt
 	if done {
 		if rec.Location != "" {
 			w.Header().Set("Location", rec.Location)
@@ -199,7 +200,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 	}
 	err = idem.Complete(r.Context(), key, store.IdemRecord{
 		Fingerprint: fp, Status: status, ContentType: rw.Header().Get("Content-Type"),
-		Body: rw.buf.Bytes(), Location: rw.Header().Get("Location"),
+		Body: rw.buf.Bytes(), Location: rw.Header().Get("Location"), CreatedAt: c.idemAt,
 	})
 	if err != nil {
 		// The response is sent; a replay will run again only if the effect's own

@@ -21,6 +21,7 @@ import (
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -30,9 +31,10 @@ const MaxBody = 256 << 10
 
 // Server holds what handlers need.
 type Server struct {
-	store *store.Store
-	log   *slog.Logger
-	ops   map[string]op
+	store  *store.Store
+	log    *slog.Logger
+	points *points.Engine
+	ops    map[string]op
 }
 
 // call is one request as a handler sees it.
@@ -42,6 +44,8 @@ type call struct {
 	tenant    *store.Tenant
 	requestID string
 	log       *slog.Logger
+	// idemAt is when the request's Idempotency-Key was first used.
+	idemAt time.Time
 }
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -51,7 +55,11 @@ func New(st *store.Store, log *slog.Logger) (*Server, error) {
 	if st == nil || log == nil {
 		return nil, errors.New("api: need a store and a logger")
 	}
-	s := &Server{store: st, log: log}
+	eng, err := points.New(st, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{store: st, log: log, points: eng}
 	s.ops = map[string]op{
 		"getOpenAPI":   s.getOpenAPI,
 		"createTenant": s.createTenant,
@@ -71,6 +79,28 @@ func New(st *store.Store, log *slog.Logger) (*Server, error) {
 		"mergeMembers": s.mergeMembers,
 		"exportMember": s.exportMember,
 		"dailyStats":   s.dailyStats,
+
+		"createIntegration": s.createIntegration,
+		"listIntegrations":  s.listIntegrations,
+		"getIntegration":    s.getIntegration,
+		"deleteIntegration": s.deleteIntegration,
+		"receiveWebhook":    s.receiveWebhook,
+
+		"getPointsRules": s.getPointsRules,
+		"putPointsRules": s.putPointsRules,
+		"getTiers":       s.getTiers,
+		"putTiers":       s.putTiers,
+		"createReward":   s.createReward,
+		"listRewards":    s.listRewards,
+		"getReward":      s.getReward,
+		"updateReward":   s.updateReward,
+		"archiveReward":  s.archiveReward,
+		"getPoints":      s.getPoints,
+		"listLedger":     s.listLedger,
+		"adjustPoints":   s.adjustPoints,
+		"checkIn":        s.checkIn,
+		"redeem":         s.redeem,
+		"tierHistory":    s.tierHistory,
 	}
 	return s, nil
 }
@@ -172,7 +202,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 		return problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-	if r.Method == http.MethodPost {
+	// Idempotency keys belong to a caller: public routes (webhooks, which carry
+	// their platforms' own delivery ids) have none to keep them under.
+	if r.Method == http.MethodPost && rt.Scope != catalogue.ScopePublic {
 		if key := r.Header.Get("Idempotency-Key"); key != "" {
 			return s.idempotent(w, r, c, key, h)
 		}

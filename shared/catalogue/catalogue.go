@@ -116,6 +116,37 @@ var functions = []Function{
 		TableActions: []string{PutItem, UpdateItem},
 	},
 	{
+		Name:        "expiry",
+		Description: "Hourly: expires points lots due by each tenant's local date.",
+		Schedule: &Schedule{
+			Expression: "cron(5 * * * ? *)",
+			Timezone:   "UTC",
+		},
+		TableActions:   []string{GetItem, Query, BatchGetItem, PutItem},
+		TimeoutSeconds: 900,
+	},
+	{
+		Name:        "integrations",
+		Description: "Shop and chat platform connections and their webhook URLs.",
+		Routes: []Route{
+			{"POST", "/v1/integrations", ScopeAdmin, "createIntegration"},
+			{"GET", "/v1/integrations", ScopeAdmin, "listIntegrations"},
+			{"GET", "/v1/integrations/{id}", ScopeAdmin, "getIntegration"},
+			{"DELETE", "/v1/integrations/{id}", ScopeAdmin, "deleteIntegration"},
+		},
+		TableActions: readWrite,
+	},
+	{
+		Name:        "ledger",
+		Description: "Stream consumer: posts points for paid orders, reverses them for refunds, creates members for new customers, upgrades tiers.",
+		Stream: &Stream{
+			ItemTypes:  []string{"order", "refund", "customer"},
+			BatchSize:  100,
+			MaxRetries: 10,
+		},
+		TableActions: []string{GetItem, Query, PutItem, UpdateItem},
+	},
+	{
 		Name:        "lifecycle",
 		Description: "Daily: moves members between lifecycle stages (new, active, silent, churned) from their last activity.",
 		Schedule: &Schedule{
@@ -124,6 +155,22 @@ var functions = []Function{
 		},
 		TableActions:   []string{GetItem, Query, UpdateItem},
 		TimeoutSeconds: 900,
+	},
+	{
+		Name:        "loyalty",
+		Description: "Points rules, the tier ladder and the rewards catalogue.",
+		Routes: []Route{
+			{"GET", "/v1/points/rules", ScopeRead, "getPointsRules"},
+			{"PUT", "/v1/points/rules", ScopeAdmin, "putPointsRules"},
+			{"GET", "/v1/tiers", ScopeRead, "getTiers"},
+			{"PUT", "/v1/tiers", ScopeAdmin, "putTiers"},
+			{"POST", "/v1/rewards", ScopeAdmin, "createReward"},
+			{"GET", "/v1/rewards", ScopeRead, "listRewards"},
+			{"GET", "/v1/rewards/{id}", ScopeRead, "getReward"},
+			{"PATCH", "/v1/rewards/{id}", ScopeAdmin, "updateReward"},
+			{"DELETE", "/v1/rewards/{id}", ScopeAdmin, "archiveReward"},
+		},
+		TableActions: readWrite,
 	},
 	{
 		Name:        "members",
@@ -159,6 +206,19 @@ var functions = []Function{
 		TableActions: readWrite,
 	},
 	{
+		Name:        "points",
+		Description: "A member's points: balance and lots, ledger, adjustments, check-ins, redemptions, tier history.",
+		Routes: []Route{
+			{"GET", "/v1/members/{id}/points", ScopeRead, "getPoints"},
+			{"GET", "/v1/members/{id}/ledger", ScopeRead, "listLedger"},
+			{"POST", "/v1/members/{id}/points/adjust", ScopeAdmin, "adjustPoints"},
+			{"POST", "/v1/members/{id}/check-ins", ScopeWrite, "checkIn"},
+			{"POST", "/v1/members/{id}/redemptions", ScopeWrite, "redeem"},
+			{"GET", "/v1/members/{id}/tier-history", ScopeRead, "tierHistory"},
+		},
+		TableActions: readWrite,
+	},
+	{
 		Name:        "tenant",
 		Description: "The calling tenant's settings and API keys.",
 		Routes: []Route{
@@ -169,6 +229,24 @@ var functions = []Function{
 			{"DELETE", "/v1/api-keys/{id}", ScopeAdmin, "revokeAPIKey"},
 		},
 		TableActions: readWrite,
+	},
+	{
+		Name:        "tiers",
+		Description: "Daily: downgrades members whose tier retention period has passed and who no longer qualify.",
+		Schedule: &Schedule{
+			Expression: "cron(20 3 * * ? *)",
+			Timezone:   "UTC",
+		},
+		TableActions:   []string{GetItem, Query, BatchGetItem, PutItem},
+		TimeoutSeconds: 900,
+	},
+	{
+		Name:        "webhooks",
+		Description: "Shop webhooks: verifies each platform's signature, stores the order, refund or customer once; the ledger consumer does the rest.",
+		Routes: []Route{
+			{"POST", "/v1/webhooks/{provider}/{integration_id}", ScopePublic, "receiveWebhook"},
+		},
+		TableActions: []string{GetItem, PutItem},
 	},
 }
 

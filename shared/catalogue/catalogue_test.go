@@ -33,6 +33,7 @@ func TestEveryFunctionHasAMain(t *testing.T) {
 		want = append(want, f.Name)
 	}
 	sort.Strings(got)
+	sort.Strings(want)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("functions/ has %v, catalogue has %v", got, want)
 	}

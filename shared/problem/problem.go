@@ -31,6 +31,11 @@ const (
 	IdentityTaken      Code = "identity_taken"
 	IdempotencyReused  Code = "idempotency_key_reused"
 	IdempotencyRunning Code = "idempotency_request_in_progress"
+	InsufficientPoints Code = "insufficient_points"
+	OutOfStock         Code = "out_of_stock"
+	LimitReached       Code = "limit_reached"
+	AlreadyCheckedIn   Code = "already_checked_in"
+	BadSignature       Code = "invalid_signature"
 	Internal           Code = "internal"
 )
 
@@ -49,6 +54,11 @@ var status = map[Code]int{
 	IdentityTaken:      http.StatusConflict,
 	IdempotencyReused:  http.StatusConflict,
 	IdempotencyRunning: http.StatusConflict,
+	InsufficientPoints: http.StatusConflict,
+	OutOfStock:         http.StatusConflict,
+	LimitReached:       http.StatusConflict,
+	AlreadyCheckedIn:   http.StatusConflict,
+	BadSignature:       http.StatusUnauthorized,
 	Internal:           http.StatusInternalServerError,
 }
 

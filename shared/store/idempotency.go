@@ -21,6 +21,9 @@ type IdemRecord struct {
 	ContentType string    `dynamo:"content_type,omitempty"`
 	Body        []byte    `dynamo:"body,omitempty"`
 	Location    string    `dynamo:"location,omitempty"`
+	// CreatedAt is when the key was first used; postings keyed by it use it as their
+	// time, so a retry posts the same entry.
+	CreatedAt time.Time `dynamo:"created_at"`
 }
 
 type idemItem struct {
@@ -61,12 +64,12 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 		err := i.t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
 		switch {
 		case err == dynamo.ErrNotFound:
-			rec := idemItem{keyed{pk, sk, "idempotency", now.Add(IdemTTL).Unix()}, IdemRecord{Fingerprint: fingerprint, LockedUntil: now.Add(idemLock)}}
+			rec := idemItem{keyed{pk, sk, "idempotency", now.Add(IdemTTL).Unix()}, IdemRecord{Fingerprint: fingerprint, LockedUntil: now.Add(idemLock), CreatedAt: now}}
 			err = i.t.s.table.Put(rec).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 			if dynamo.IsCondCheckFailed(err) {
 				continue
 			}
-			return IdemRecord{}, false, translate(err, "idempotency key")
+			return rec.IdemRecord, false, translate(err, "idempotency key")
 		case err != nil:
 			return IdemRecord{}, false, translate(err, "idempotency key")
 		}
@@ -93,7 +96,7 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 		if dynamo.IsCondCheckFailed(err) {
 			continue
 		}
-		return IdemRecord{}, false, translate(err, "idempotency key")
+		return cur.IdemRecord, false, translate(err, "idempotency key")
 	}
 	return IdemRecord{}, false, problem.New(problem.IdempotencyRunning, "a request with this Idempotency-Key is still running; retry later")
 }

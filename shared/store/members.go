@@ -61,6 +61,29 @@ type Member struct {
 	UpdatedAt    time.Time      `dynamo:"updated_at" json:"updated_at"`
 	ErasedAt     *time.Time     `dynamo:"erased_at,omitempty" json:"erased_at,omitempty"`
 	Version      int64          `dynamo:"version" json:"version"`
+
+	// TierSince is when the member reached its tier.
+	TierSince *time.Time `dynamo:"tier_since,omitempty" json:"tier_since"`
+	// Lots are the points balance by expiry bucket: a local date, or "never". The
+	// balance equals their sum unless a refund took it below zero.
+	Lots map[string]int64 `dynamo:"lots,omitempty" json:"-"`
+	// NextExpiry is the earliest bucket holding points, for the expiry job.
+	NextExpiry string `dynamo:"next_expiry,omitempty" json:"-"`
+	// Window holds per local day what tier qualification counts, pruned to the
+	// longest window of the ladder.
+	Window map[string]DayTotals `dynamo:"window,omitempty" json:"-"`
+	// CheckInDay is the local day of the last check-in; CheckInStreak counts days in
+	// a row.
+	CheckInDay    string `dynamo:"check_in_day,omitempty" json:"last_check_in_day,omitempty"`
+	CheckInStreak int    `dynamo:"check_in_streak,omitempty" json:"check_in_streak"`
+}
+
+// DayTotals is one day of a member's qualifying activity.
+type DayTotals struct {
+	Points      int64 `dynamo:"p,omitempty"`
+	Spend       int64 `dynamo:"s,omitempty"`
+	Orders      int64 `dynamo:"o,omitempty"`
+	OrderPoints int64 `dynamo:"op,omitempty"`
 }
 
 // Identity is an external identity of a member: a shop customer id, a chat user id,

@@ -60,7 +60,7 @@ var Definition = Def{
 		Name:         GSI1,
 		PartitionKey: GSI1PK,
 		SortKey:      GSI1SK,
-		Projected:    []string{Type, "id", "name", "tier", "stage", "channel", "tags", "status", "created_at"},
+		Projected:    []string{Type, "id", "name", "tier", "stage", "channel", "tags", "status", "created_at", "next_expiry", "tier_since"},
 	}},
 	TTLAttribute: TTL,
 	StreamView:   types.StreamViewTypeNewAndOldImages,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tribehq/tribe/shared/catalogue"
 	"io"
 	"log/slog"
 	"os"
@@ -631,15 +632,39 @@ func TestNewRejects(t *testing.T) {
 func TestFromCatalogue(t *testing.T) {
 	t.Parallel()
 	h := (&fake{}).handle
+	all := map[string]Handler{}
+	var streams []catalogue.Function
+	for _, f := range catalogue.All() {
+		if f.Stream != nil {
+			all[f.Name] = h
+			streams = append(streams, f)
+		}
+	}
+	if len(streams) == 0 {
+		t.Skip("no stream functions in the catalogue")
+	}
+	with := func(extra string) map[string]Handler {
+		m := map[string]Handler{extra: h}
+		for k, v := range all {
+			m[k] = v
+		}
+		return m
+	}
+	missing := map[string]Handler{}
+	for k, v := range all {
+		if k != streams[0].Name {
+			missing[k] = v
+		}
+	}
 	tests := []struct {
 		name     string
 		handlers map[string]Handler
 		wantErr  string
 	}{
-		{"every stream function", map[string]Handler{"counters": h}, ""},
-		{"missing handler", map[string]Handler{}, "counters has no handler"},
-		{"handler of a non-stream function", map[string]Handler{"counters": h, "members": h}, "members is not a stream function"},
-		{"unknown handler", map[string]Handler{"counters": h, "countres": h}, "countres is not a stream function"},
+		{"every stream function", all, ""},
+		{"missing handler", missing, streams[0].Name + " has no handler"},
+		{"handler of a non-stream function", with("members"), "members is not a stream function"},
+		{"unknown handler", with("countres"), "countres is not a stream function"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -654,9 +679,15 @@ func TestFromCatalogue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 1 || got[0].Name != "counters" || got[0].BatchSize != 100 || got[0].MaxRetries != 5 ||
-				!reflect.DeepEqual(got[0].ItemTypes, []string{"member"}) || got[0].Handler == nil {
-				t.Errorf("FromCatalogue = %+v, want counters as in the catalogue", got)
+			if len(got) != len(streams) {
+				t.Fatalf("FromCatalogue gave %d consumers, want %d", len(got), len(streams))
+			}
+			for i, f := range streams {
+				c := got[i]
+				if c.Name != f.Name || c.BatchSize != f.Stream.BatchSize || c.MaxRetries != f.Stream.MaxRetries ||
+					!reflect.DeepEqual(c.ItemTypes, f.Stream.ItemTypes) || c.Handler == nil {
+					t.Errorf("consumer %+v, want %s as in the catalogue", c, f.Name)
+				}
 			}
 		})
 	}

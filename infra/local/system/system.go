@@ -20,6 +20,7 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/counters"
 	"github.com/tribehq/tribe/shared/lifecycle"
+	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -57,15 +58,28 @@ func New(st *store.Store, adminKey string, log *slog.Logger) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng, err := points.New(st, log)
+	if err != nil {
+		return nil, err
+	}
 	sys := &System{
 		Authorizer: authz,
 		HTTP:       map[string]gateway.HTTPHandler{},
 		Streams: map[string]StreamHandler{
 			"counters": cnt.Handle,
+			"ledger":   eng.Handle,
 		},
 		Targets: map[string]Target{
 			"lifecycle": func(ctx context.Context, in json.RawMessage) error {
 				_, err := life.Handle(ctx, in)
+				return err
+			},
+			"expiry": func(ctx context.Context, in json.RawMessage) error {
+				_, err := eng.Expire(ctx, in)
+				return err
+			},
+			"tiers": func(ctx context.Context, in json.RawMessage) error {
+				_, err := eng.Downgrade(ctx, in)
 				return err
 			},
 		},

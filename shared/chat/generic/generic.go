@@ -15,15 +15,12 @@ package generic
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tribehq/tribe/shared/tribesig"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,7 +30,7 @@ import (
 const SignatureHeader = "Tribe-Signature"
 
 // Tolerance is how far a signature's timestamp may be from now, either way.
-const Tolerance = 5 * time.Minute
+const Tolerance = tribesig.Tolerance
 
 // Limits Parse enforces. Lengths are in bytes except MaxText, in characters.
 const (
@@ -44,7 +41,6 @@ const (
 	MaxNameLen   = 256
 	MaxStateLen  = 64
 	MaxText      = 8000
-	maxV1        = 8 // signatures per header
 )
 
 // Sentinel errors; each failure wraps one of them.
@@ -103,80 +99,32 @@ type Event struct {
 	Timestamp time.Time `json:"timestamp"`       // RFC 3339
 }
 
-// mac returns hex HMAC-SHA256(secret, "<t>.<body>").
-func mac(secret string, t int64, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(strconv.FormatInt(t, 10)))
-	m.Write([]byte("."))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
 // Sign returns the Tribe-Signature header value for body signed at t. It fails
 // only with ErrNoSecret.
 func Sign(secret string, t time.Time, body []byte) (string, error) {
 	if secret == "" {
 		return "", ErrNoSecret
 	}
-	ts := t.Unix()
-	return "t=" + strconv.FormatInt(ts, 10) + ",v1=" + mac(secret, ts, body), nil
+	return tribesig.Sign(secret, t, body), nil
 }
 
-// Verify checks the Tribe-Signature header of a request against its raw body:
-// call it before parsing, on the exact bytes received. It fails with
-// ErrNoSecret, ErrNoSignature, ErrSignature (malformed header or no matching
+// Verify checks the Tribe-Signature header of a request against its raw body (see
+// shared/tribesig): call it before parsing, on the exact bytes received. It fails
+// with ErrNoSecret, ErrNoSignature, ErrSignature (malformed header or no matching
 // v1) or ErrStale (timestamp more than Tolerance from now).
 func Verify(secret string, h http.Header, body []byte, now time.Time) error {
-	if secret == "" {
+	err := tribesig.Verify(secret, h, body, now)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tribesig.ErrNoSecret):
 		return ErrNoSecret
-	}
-	value := h.Get(SignatureHeader)
-	if value == "" {
+	case errors.Is(err, tribesig.ErrMissing):
 		return ErrNoSignature
-	}
-	var (
-		ts    int64
-		hasTS bool
-		sigs  [][]byte
-	)
-	for _, part := range strings.Split(value, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return fmt.Errorf("%w: malformed header", ErrSignature)
-		}
-		switch k {
-		case "t":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || hasTS {
-				return fmt.Errorf("%w: malformed timestamp", ErrSignature)
-			}
-			ts, hasTS = n, true
-		case "v1":
-			if len(sigs) == maxV1 {
-				return fmt.Errorf("%w: too many signatures", ErrSignature)
-			}
-			b, err := hex.DecodeString(v)
-			if err != nil || len(b) != sha256.Size {
-				continue // a malformed v1 cannot match; another may
-			}
-			sigs = append(sigs, b)
-		default:
-			// Other schemes (v0, future versions) are ignored, as Stripe does.
-		}
-	}
-	if !hasTS || len(sigs) == 0 {
-		return fmt.Errorf("%w: need t and v1", ErrSignature)
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > Tolerance || d < -Tolerance {
+	case errors.Is(err, tribesig.ErrStale):
 		return ErrStale
 	}
-	want, _ := hex.DecodeString(mac(secret, ts, body))
-	for _, s := range sigs {
-		if hmac.Equal(s, want) {
-			return nil
-		}
-	}
-	return ErrSignature
+	return fmt.Errorf("%w: %v", ErrSignature, err)
 }
 
 // Parse decodes and validates one event. It fails with ErrInvalid when the body

@@ -83,7 +83,7 @@ func TestVerify(t *testing.T) {
 		{"bad t", testSecret, "t=soon," + good, body, vectorTime, ErrSignature},
 		{"garbage", testSecret, "hello", body, vectorTime, ErrSignature},
 		{"v1 not hex", testSecret, "t=1718006400,v1=zz", body, vectorTime, ErrSignature},
-		{"too many v1", testSecret, "t=1718006400" + strings.Repeat(",v1=00", maxV1+1), body, vectorTime, ErrSignature},
+		{"too many v1", testSecret, "t=1718006400" + strings.Repeat(",v1=00", 9), body, vectorTime, ErrSignature},
 		{"no secret", "", vectorHeader, body, vectorTime, ErrNoSecret},
 	}
 	for _, tt := range tests {

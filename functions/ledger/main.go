@@ -1,0 +1,23 @@
+// Command ledger is the stream consumer that posts points for orders and refunds.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/points"
+)
+
+func main() {
+	deps, err := config.Load(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	e, err := points.New(deps.Store, deps.Log)
+	if err != nil {
+		panic(err)
+	}
+	lambda.Start(e.Handle)
+}

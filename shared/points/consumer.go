@@ -1,0 +1,318 @@
+package points
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/tiers"
+)
+
+// Engine posts points from the stream and runs the daily jobs.
+type Engine struct {
+	store *store.Store
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	s    Settings
+	read time.Time
+}
+
+// settingsTTL bounds how stale a tenant's rules may be in a warm consumer.
+const settingsTTL = time.Minute
+
+// New returns the engine.
+func New(st *store.Store, log *slog.Logger) (*Engine, error) {
+	if st == nil || log == nil {
+		return nil, errors.New("points: need a store and a logger")
+	}
+	return &Engine{store: st, log: log, cache: map[string]cached{}}, nil
+}
+
+// Settings returns a tenant's time zone, currency and loyalty settings, cached for a
+// minute.
+func (e *Engine) Settings(ctx context.Context, t *store.Tenant) (Settings, error) {
+	e.mu.Lock()
+	c, ok := e.cache[t.ID()]
+	e.mu.Unlock()
+	now := e.store.Now()
+	if ok && now.Sub(c.read) < settingsTTL {
+		c.s.Now = now
+		return c.s, nil
+	}
+	info, err := t.Info(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
+	loc, err := time.LoadLocation(info.Timezone)
+	if err != nil {
+		return Settings{}, fmt.Errorf("tenant %s time zone: %w", t.ID(), err)
+	}
+	loy, err := t.Loyalty(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
+	s := Settings{Location: loc, Currency: info.Currency, Loyalty: loy, Now: now}
+	e.mu.Lock()
+	e.cache[t.ID()] = cached{s: s, read: now}
+	e.mu.Unlock()
+	return s, nil
+}
+
+// Forget drops a tenant's cached settings (after the API changes them in-process).
+func (e *Engine) Forget(tenantID string) {
+	e.mu.Lock()
+	delete(e.cache, tenantID)
+	e.mu.Unlock()
+}
+
+// parallelism bounds how many partitions of a batch are worked on at once.
+const parallelism = 8
+
+// Handle is the stream consumer for order, refund and customer items. Records of
+// one partition (an order and its refunds) are processed in order; different
+// partitions, which DynamoDB does not order among themselves either, run
+// concurrently. On a failure it reports the earliest failed record and every later
+// one, so Lambda retries from there and a refund never overtakes its order; every
+// posting is idempotent, so retried records that had succeeded post nothing.
+func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	groups := map[string][]int{}
+	var order []string
+	for i, r := range ev.Records {
+		pk := r.Change.Keys["PK"].String()
+		if pk == "" {
+			pk = r.Change.NewImage["PK"].String()
+		}
+		if _, ok := groups[pk]; !ok {
+			order = append(order, pk)
+		}
+		groups[pk] = append(groups[pk], i)
+	}
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	for _, pk := range order {
+		idx := groups[pk]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for _, i := range idx {
+				r := ev.Records[i]
+				if err := e.safeRecord(ctx, r); err != nil {
+					e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
+					failed[i] = true
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var resp events.DynamoDBEventResponse
+	for i, f := range failed {
+		if f {
+			for _, rest := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
+			}
+			break
+		}
+	}
+	return resp, nil
+}
+
+// safeRecord turns a panic into a failed record: a consumer never dies on one.
+func (e *Engine) safeRecord(ctx context.Context, r events.DynamoDBEventRecord) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return e.record(ctx, r)
+}
+
+func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+	if r.EventName != "INSERT" {
+		return nil
+	}
+	img := r.Change.NewImage
+	tenantID, ok := store.TenantOfKey(img["PK"].String())
+	if !ok {
+		return nil
+	}
+	t, err := e.store.Tenant(tenantID)
+	if err != nil {
+		return nil
+	}
+	s, err := e.Settings(ctx, t)
+	if err != nil {
+		return err
+	}
+	switch img["type"].String() {
+	case "order":
+		var rec store.OrderRecord
+		if err := unmarshalImage(img, &rec); err != nil {
+			e.log.ErrorContext(ctx, "points: bad order image", "event_id", r.EventID, "err", err)
+			return nil
+		}
+		memberID, err := ResolveMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now)
+		if err != nil || memberID == "" {
+			if memberID == "" && err == nil {
+				e.log.InfoContext(ctx, "points: order without a customer", "tenant", tenantID, "order", rec.ExternalID)
+			}
+			return err
+		}
+		entry, err := Earn(ctx, t, s, memberID, rec)
+		if err == nil {
+			e.log.InfoContext(ctx, "points: earned", "tenant", tenantID, "member", memberID, "order", rec.ExternalID, "points", entry.Amount)
+		}
+		return err
+	case "refund":
+		var rec store.RefundRecord
+		if err := unmarshalImage(img, &rec); err != nil {
+			e.log.ErrorContext(ctx, "points: bad refund image", "event_id", r.EventID, "err", err)
+			return nil
+		}
+		ord, err := t.Order(ctx, rec.IntegrationID, rec.OrderExternalID)
+		if err != nil {
+			// A refund of an order Tribe never saw paid: nothing to take back.
+			e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", tenantID, "order", rec.OrderExternalID, "err", err)
+			return nil
+		}
+		memberID, err := ResolveMember(ctx, t, ord.Provider, ord.Customer, s.BaseTier(), s.Now)
+		if err != nil || memberID == "" {
+			return err
+		}
+		_, err = Reverse(ctx, t, s, memberID, ord, rec)
+		return err
+	case "customer":
+		var rec store.CustomerRecord
+		if err := unmarshalImage(img, &rec); err != nil {
+			return nil
+		}
+		_, err := ResolveMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now)
+		return err
+	}
+	return nil
+}
+
+// unmarshalImage decodes a stream image into a store record via the SDK's types.
+func unmarshalImage(img map[string]events.DynamoDBAttributeValue, out any) error {
+	item, err := toItem(img)
+	if err != nil {
+		return err
+	}
+	return dynamo.UnmarshalItem(item, out)
+}
+
+func toItem(img map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
+	out := make(map[string]types.AttributeValue, len(img))
+	for k, v := range img {
+		av, err := toAV(v)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", k, err)
+		}
+		out[k] = av
+	}
+	return out, nil
+}
+
+func toAV(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
+	switch v.DataType() {
+	case events.DataTypeString:
+		return &types.AttributeValueMemberS{Value: v.String()}, nil
+	case events.DataTypeNumber:
+		return &types.AttributeValueMemberN{Value: v.Number()}, nil
+	case events.DataTypeBoolean:
+		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
+	case events.DataTypeNull:
+		return &types.AttributeValueMemberNULL{Value: true}, nil
+	case events.DataTypeBinary:
+		return &types.AttributeValueMemberB{Value: v.Binary()}, nil
+	case events.DataTypeStringSet:
+		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
+	case events.DataTypeNumberSet:
+		return &types.AttributeValueMemberNS{Value: v.NumberSet()}, nil
+	case events.DataTypeBinarySet:
+		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
+	case events.DataTypeList:
+		var l []types.AttributeValue
+		for _, x := range v.List() {
+			av, err := toAV(x)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, av)
+		}
+		return &types.AttributeValueMemberL{Value: l}, nil
+	case events.DataTypeMap:
+		m := map[string]types.AttributeValue{}
+		for k, x := range v.Map() {
+			av, err := toAV(x)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = av
+		}
+		return &types.AttributeValueMemberM{Value: m}, nil
+	}
+	return nil, errors.New("unknown attribute type")
+}
+
+// Expire is the daily job: every tenant's lots due by its local today expire.
+func (e *Engine) Expire(ctx context.Context, _ json.RawMessage) (int64, error) {
+	var total int64
+	err := e.store.ForEachTenant(ctx, func(t *store.Tenant, _ store.TenantInfo) error {
+		s, err := e.Settings(ctx, t)
+		if err != nil {
+			return err
+		}
+		today := s.Day(s.Now)
+		return t.MembersDue(ctx, today, false, "", func(m store.Member) error {
+			n, err := ExpireDue(ctx, t, s, m, today)
+			total += n
+			return err
+		})
+	})
+	e.log.InfoContext(ctx, "points: expiry run", "expired", total)
+	return total, err
+}
+
+// Downgrade is the daily tier evaluation: members whose retention period has passed
+// and who no longer qualify fall to the tier they qualify for.
+func (e *Engine) Downgrade(ctx context.Context, _ json.RawMessage) (int, error) {
+	moved := 0
+	err := e.store.ForEachTenant(ctx, func(t *store.Tenant, _ store.TenantInfo) error {
+		s, err := e.Settings(ctx, t)
+		if err != nil || len(s.Loyalty.Tiers) == 0 {
+			return err
+		}
+		today := s.Day(s.Now)
+		return t.MembersDue(ctx, today, true, s.Loyalty.Tiers[0].Name, func(m store.Member) error {
+			to, reason, ok := tiers.Downgrade(s.Loyalty.Tiers, m, today, s.Now)
+			if !ok {
+				return nil
+			}
+			if err := t.SetTier(ctx, m, to, reason); err != nil {
+				e.log.WarnContext(ctx, "points: downgrade skipped", "member", m.ID, "err", err)
+				return nil
+			}
+			moved++
+			return nil
+		})
+	})
+	e.log.InfoContext(ctx, "points: tier evaluation", "downgraded", moved)
+	return moved, err
+}

@@ -1,0 +1,402 @@
+// Package points is the loyalty ledger's engine (积分体系): what an order earns, what a
+// refund takes back, check-ins, adjustments, redemptions and expiry, each posted
+// through store.Tenant.Post so the entry and the balance change commit together and
+// a source never posts twice.
+package points
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/order"
+	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/tiers"
+)
+
+// Settings are what a tenant's postings depend on.
+type Settings struct {
+	Location *time.Location
+	Currency string
+	Loyalty  store.Loyalty
+	// Now is the time the posting is made.
+	Now time.Time
+}
+
+// BaseTier is the first tier of the ladder, which new members start in.
+func (s Settings) BaseTier() string {
+	if len(s.Loyalty.Tiers) == 0 {
+		return ""
+	}
+	return s.Loyalty.Tiers[0].Name
+}
+
+// Day is the tenant-local date of t.
+func (s Settings) Day(t time.Time) string { return t.In(s.Location).Format(time.DateOnly) }
+
+// OrderPoints is what an order earns under rules for a member whose tier multiplier
+// is multiplierPercent (100 = 1×), before bonuses and caps.
+func OrderPoints(r store.PointsRules, o order.Order, multiplierPercent int64) int64 {
+	counted := o.TotalMinor
+	if r.ExcludeShipping {
+		counted -= o.ShippingMinor
+	}
+	if r.ExcludeTax {
+		counted -= o.TaxMinor
+	}
+	if counted <= 0 || r.PointsPerUnit <= 0 || multiplierPercent <= 0 {
+		return 0
+	}
+	unit := big.NewInt(1)
+	for i := 0; i < order.Exponent(o.Currency); i++ {
+		unit.Mul(unit, big.NewInt(10))
+	}
+	num := new(big.Int).Mul(big.NewInt(counted), big.NewInt(r.PointsPerUnit))
+	num.Mul(num, big.NewInt(multiplierPercent))
+	den := new(big.Int).Mul(unit, big.NewInt(100))
+	return divRound(num, den, r.Rounding)
+}
+
+func divRound(num, den *big.Int, rounding string) int64 {
+	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
+	switch rounding {
+	case "ceil":
+		if m.Sign() > 0 {
+			q.Add(q, big.NewInt(1))
+		}
+	case "round":
+		if new(big.Int).Mul(m, big.NewInt(2)).Cmp(den) >= 0 {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return q.Int64()
+}
+
+// Lot is the expiry bucket of points earned at t: the tenant-local date on which
+// they expire, or store.NeverExpires.
+func Lot(p store.ExpiryPolicy, t time.Time, loc *time.Location) string {
+	local := t.In(loc)
+	y, m, d := local.Date()
+	switch p.Policy {
+	case "days":
+		return time.Date(y, m, d+p.Days, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	case "end_of_month":
+		return time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	case "end_of_next_year":
+		return time.Date(y+2, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	}
+	return store.NeverExpires
+}
+
+func multiplier(l store.Loyalty, tier string) int64 {
+	i := tiers.Index(l.Tiers, tier)
+	if i < 0 {
+		i = 0
+	}
+	if len(l.Tiers) == 0 {
+		return 100
+	}
+	return l.Tiers[i].Benefits.MultiplierPercent
+}
+
+// OrderKey is the idempotency key of an order's earn: the shop connection and its
+// order id.
+func OrderKey(integrationID, orderID string) string { return "order:" + integrationID + ":" + orderID }
+
+// Earn posts what a paid order earns to member m: points with the tier multiplier,
+// the first-order bonus and the daily cap, spend and order counts, and an upgrade if
+// the member now qualifies. A second call for the same order posts nothing.
+func Earn(ctx context.Context, t *store.Tenant, s Settings, memberID string, rec store.OrderRecord) (store.Entry, error) {
+	o := rec.Order
+	key := OrderKey(rec.IntegrationID, o.ExternalID)
+	e, _, err := t.Post(ctx, memberID, o.PaidAt, key, func(m *store.Member) (*store.Posting, error) {
+		if m.Status != store.StatusActive {
+			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
+		}
+		rules := s.Loyalty.Rules
+		day := s.Day(o.PaidAt)
+		pts := OrderPoints(rules, o, multiplier(s.Loyalty, m.Tier))
+		if m.OrderCount == 0 {
+			pts += rules.FirstOrderBonus
+		}
+		totals := m.Window[day]
+		if rules.OrderDailyCap > 0 {
+			pts = max(0, min(pts, rules.OrderDailyCap-totals.OrderPoints))
+		}
+		totals.Points += pts
+		totals.OrderPoints += pts
+		totals.Orders++
+		if o.Currency == s.Currency {
+			totals.Spend += o.TotalMinor
+			m.SpendMinor += o.TotalMinor
+		}
+		m.Window[day] = totals
+		m.OrderCount++
+		m.Points += pts
+		lot := Lot(rules.Expiry, o.PaidAt, s.Location)
+		if pts > 0 {
+			m.Lots[lot] += pts
+		}
+		if m.LastActiveAt == nil || o.PaidAt.After(*m.LastActiveAt) {
+			at := o.PaidAt.UTC()
+			m.LastActiveAt = &at
+		}
+		today := s.Day(s.Now)
+		tiers.Prune(s.Loyalty.Tiers, m.Window, today)
+		reason := tiers.Upgrade(s.Loyalty.Tiers, m, today, s.Now.UTC())
+		return &store.Posting{
+			Entry: store.Entry{Type: store.EntryEarn, Amount: pts, Source: "order", SourceRef: rec.Provider + ":" + o.ExternalID,
+				Lot: lot, OrderTotalMinor: o.TotalMinor},
+			TierReason: reason,
+		}, nil
+	})
+	if errors.Is(err, store.ErrAlreadyPosted) {
+		return e, nil
+	}
+	return e, err
+}
+
+// Reverse takes back the points of a refunded order in proportion to the money
+// refunded so far (partial refunds add up; a full refund takes back exactly what was
+// earned). Points already spent follow the tenant's policy: allow a negative balance,
+// or clamp at zero and record the shortfall.
+func Reverse(ctx context.Context, t *store.Tenant, s Settings, memberID string, ord store.OrderRecord, ref store.RefundRecord) (store.Entry, error) {
+	earnSK := store.EntryKey(ord.PaidAt, OrderKey(ord.IntegrationID, ord.ExternalID))
+	key := "refund:" + ref.IntegrationID + ":" + ref.OrderExternalID + ":" + ref.ExternalID
+	at := ref.CreatedAt
+	if at.IsZero() {
+		at = ref.ReceivedAt
+	}
+	e, _, err := t.Post(ctx, memberID, at, key, func(m *store.Member) (*store.Posting, error) {
+		earn, err := t.Entry(ctx, memberID, earnSK)
+		if problem.Is(err, problem.NotFound) {
+			return nil, store.ErrNothingToPost
+		}
+		if err != nil {
+			return nil, err
+		}
+		total := earn.OrderTotalMinor
+		refunded := min(earn.RefundedMinor+ref.AmountMinor, total)
+		target := earn.Amount
+		if total > 0 && refunded < total {
+			target = new(big.Int).Quo(new(big.Int).Mul(big.NewInt(earn.Amount), big.NewInt(refunded)), big.NewInt(total)).Int64()
+		}
+		take := target - earn.Reversed
+		if take < 0 {
+			take = 0
+		}
+		day := s.Day(ord.PaidAt)
+		if w, ok := m.Window[day]; ok {
+			w.Spend = max(0, w.Spend-ref.AmountMinor)
+			w.Points = max(0, w.Points-take)
+			m.Window[day] = w
+		}
+		if ref.Currency == s.Currency {
+			m.SpendMinor = max(0, m.SpendMinor-ref.AmountMinor)
+		}
+		var shortfall int64
+		if s.Loyalty.Rules.NegativeBalance != "allow" && take > m.Points {
+			shortfall = take - max(m.Points, 0)
+			take = max(m.Points, 0)
+		}
+		// The order's own lot first, then the earliest.
+		own := min(m.Lots[earn.Lot], take)
+		if own > 0 {
+			m.Lots[earn.Lot] -= own
+			if m.Lots[earn.Lot] == 0 {
+				delete(m.Lots, earn.Lot)
+			}
+		}
+		store.ConsumeLots(m.Lots, take-own)
+		m.Points -= take
+		p := &store.Posting{Entry: store.Entry{Type: store.EntryReverse, Amount: -take, Source: "refund",
+			SourceRef: ref.Provider + ":" + ref.OrderExternalID + ":" + ref.ExternalID, Shortfall: shortfall}}
+		t.ReversalWrite(p, memberID, earnSK, earn, refunded, earn.Reversed+take+shortfall)
+		return p, nil
+	})
+	if errors.Is(err, store.ErrAlreadyPosted) || errors.Is(err, store.ErrNothingToPost) {
+		return e, nil
+	}
+	return e, err
+}
+
+// CheckIn posts today's check-in (签到) once per tenant-local day, with streak
+// bonuses. A second check-in the same day is problem.AlreadyCheckedIn.
+func CheckIn(ctx context.Context, t *store.Tenant, s Settings, memberID string, now time.Time) (store.Entry, error) {
+	day := s.Day(now)
+	start, _ := time.ParseInLocation(time.DateOnly, day, s.Location)
+	e, _, err := t.Post(ctx, memberID, start, "check_in:"+day, func(m *store.Member) (*store.Posting, error) {
+		if m.Status != store.StatusActive {
+			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
+		}
+		rule := s.Loyalty.Rules.CheckIn
+		yesterday := start.AddDate(0, 0, -1).Format(time.DateOnly)
+		if m.CheckInDay == yesterday {
+			m.CheckInStreak++
+		} else {
+			m.CheckInStreak = 1
+		}
+		m.CheckInDay = day
+		pts := rule.Points
+		for _, b := range rule.StreakBonuses {
+			if b.Days == m.CheckInStreak {
+				pts += b.Points
+			}
+		}
+		m.Points += pts
+		lot := Lot(s.Loyalty.Rules.Expiry, now, s.Location)
+		if pts > 0 {
+			m.Lots[lot] += pts
+		}
+		w := m.Window[day]
+		w.Points += pts
+		m.Window[day] = w
+		at := now.UTC()
+		m.LastActiveAt = &at
+		if m.Stage == store.StageChurned || m.Stage == store.StageSilent {
+			m.Stage = store.StageActive
+		}
+		reason := tiers.Upgrade(s.Loyalty.Tiers, m, day, now.UTC())
+		return &store.Posting{Entry: store.Entry{Type: store.EntryEarn, Amount: pts, Source: "check_in",
+			SourceRef: fmt.Sprintf("%s streak %d", day, m.CheckInStreak), Lot: lot}, TierReason: reason}, nil
+	})
+	if errors.Is(err, store.ErrAlreadyPosted) {
+		return e, problem.New(problem.AlreadyCheckedIn, "member %s already checked in on %s", memberID, day)
+	}
+	return e, err
+}
+
+// Adjust posts a manual change with a reason. Positive amounts are a new lot;
+// negative ones take from the earliest lots and never go below zero.
+func Adjust(ctx context.Context, t *store.Tenant, s Settings, memberID string, amount int64, reason, key string, at time.Time) (store.Entry, bool, error) {
+	e, _, err := t.Post(ctx, memberID, at, "adjust:"+key, func(m *store.Member) (*store.Posting, error) {
+		if m.Status != store.StatusActive {
+			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
+		}
+		lot := ""
+		if amount > 0 {
+			lot = Lot(s.Loyalty.Rules.Expiry, at, s.Location)
+			m.Lots[lot] += amount
+		} else {
+			if m.Points+amount < 0 {
+				return nil, problem.New(problem.InsufficientPoints, "member %s has %d points; cannot take %d", m.ID, m.Points, -amount)
+			}
+			store.ConsumeLots(m.Lots, -amount)
+		}
+		m.Points += amount
+		return &store.Posting{Entry: store.Entry{Type: store.EntryAdjust, Amount: amount, Source: "manual", Reason: reason, Lot: lot}}, nil
+	})
+	if errors.Is(err, store.ErrAlreadyPosted) {
+		return e, true, nil
+	}
+	return e, false, err
+}
+
+// Redeem spends points on a reward: balance, stock and the member's limit are
+// checked and changed in one transaction, so stock is never oversold and no
+// redemption takes a balance below zero.
+func Redeem(ctx context.Context, t *store.Tenant, memberID string, r store.Reward, qty int64, key string, at time.Time) (store.Entry, bool, error) {
+	cost := r.PointsCost * qty
+	e, _, err := t.Post(ctx, memberID, at, "redeem:"+key, func(m *store.Member) (*store.Posting, error) {
+		if m.Status != store.StatusActive {
+			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
+		}
+		if r.Status != "active" || (r.ActiveFrom != nil && at.Before(*r.ActiveFrom)) || (r.ActiveTo != nil && !at.Before(*r.ActiveTo)) {
+			return nil, problem.New(problem.Conflict, "reward %s is not available now", r.ID)
+		}
+		if m.Points < cost {
+			return nil, problem.New(problem.InsufficientPoints, "member %s has %d points; reward costs %d", m.ID, m.Points, cost)
+		}
+		store.ConsumeLots(m.Lots, cost)
+		m.Points -= cost
+		p := &store.Posting{Entry: store.Entry{Type: store.EntryRedeem, Amount: -cost, Source: "redemption",
+			SourceRef: fmt.Sprintf("%s x%d", r.ID, qty), Reason: r.Name}}
+		t.RedemptionWrites(p, r, memberID, qty)
+		return p, nil
+	})
+	if errors.Is(err, store.ErrAlreadyPosted) {
+		return e, true, nil
+	}
+	return e, false, err
+}
+
+// ExpireDue expires every lot of m due on or before day, oldest first, one entry per
+// lot. It returns the points expired.
+func ExpireDue(ctx context.Context, t *store.Tenant, s Settings, m store.Member, day string) (int64, error) {
+	var total int64
+	for lot, n := range m.Lots {
+		if lot == store.NeverExpires || lot > day || n <= 0 {
+			continue
+		}
+		at, _ := time.ParseInLocation(time.DateOnly, lot, s.Location)
+		e, _, err := t.Post(ctx, m.ID, at, "expire:"+lot, func(m *store.Member) (*store.Posting, error) {
+			left := m.Lots[lot]
+			if left <= 0 {
+				return nil, store.ErrNothingToPost
+			}
+			delete(m.Lots, lot)
+			// A refund may have taken the balance below what the lots hold.
+			take := min(left, max(m.Points, 0))
+			m.Points -= take
+			return &store.Posting{Entry: store.Entry{Type: store.EntryExpire, Amount: -take, Source: "expiry", Lot: lot}}, nil
+		})
+		switch {
+		case errors.Is(err, store.ErrNothingToPost), errors.Is(err, store.ErrAlreadyPosted):
+		case err != nil:
+			return total, err
+		default:
+			total -= e.Amount
+		}
+	}
+	return total, nil
+}
+
+// ResolveMember finds the member a shop customer is, by customer id, then email,
+// then phone, and creates one (with those identities) on first sight. It returns ""
+// for a guest with nothing to identify them.
+func ResolveMember(ctx context.Context, t *store.Tenant, provider string, c order.Customer, tier string, now time.Time) (string, error) {
+	var idents []store.Identity
+	if c.ExternalID != "" {
+		idents = append(idents, store.Identity{Provider: provider, ExternalID: c.ExternalID})
+	}
+	if e := strings.ToLower(strings.TrimSpace(c.Email)); e != "" {
+		idents = append(idents, store.Identity{Provider: "email", ExternalID: e})
+	}
+	if p := strings.TrimSpace(c.Phone); p != "" {
+		idents = append(idents, store.Identity{Provider: "phone", ExternalID: p})
+	}
+	if len(idents) == 0 {
+		return "", nil
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		for _, id := range idents {
+			found, err := t.LookupIdentity(ctx, id.Provider, id.ExternalID)
+			if err == nil {
+				return found.MemberID, nil
+			}
+			if !problem.Is(err, problem.NotFound) {
+				return "", err
+			}
+		}
+		m := store.Member{ID: ids.New(ids.Member), Name: c.Name, Email: strings.ToLower(c.Email), Phone: c.Phone,
+			Channel: provider, Stage: store.StageNew, Status: store.StatusActive, Tier: tier, TierSince: &now,
+			JoinedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1}
+		for i := range idents {
+			idents[i].MemberID, idents[i].CreatedAt = m.ID, now
+		}
+		err := t.CreateMember(ctx, m, idents)
+		if err == nil {
+			return m.ID, nil
+		}
+		if !problem.Is(err, problem.IdentityTaken) {
+			return "", err
+		}
+		// Someone created them meanwhile: look again.
+	}
+	return "", problem.New(problem.Conflict, "could not resolve customer %s", c.ExternalID)
+}
