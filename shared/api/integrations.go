@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/order"
@@ -121,6 +122,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c *ca
 	if err := c.tenant.DeleteIntegration(r.Context(), id); err != nil {
 		return err
 	}
+	s.integrations.Delete(id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -144,7 +146,7 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call)
 		return problem.New(problem.NotFound, "integration not found")
 	}
 	c.log = c.log.With("tenant", tenantID, "integration", id, "provider", provider)
-	ig, err := t.Integration(r.Context(), id)
+	ig, err := s.integration(r, t, id)
 	if err != nil {
 		return err
 	}
@@ -190,4 +192,30 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call)
 		out["code"] = 0
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// integrationTTL bounds how long a warm function trusts its copy of an integration:
+// a deleted integration stops taking webhooks within it.
+const integrationTTL = 30 * time.Second
+
+type cachedIntegration struct {
+	ig   store.Integration
+	read time.Time
+}
+
+// integration reads an integration through a short per-process cache: shops send
+// bursts, and the secret rarely changes.
+func (s *Server) integration(r *http.Request, t *store.Tenant, id string) (store.Integration, error) {
+	now := time.Now()
+	if v, ok := s.integrations.Load(id); ok {
+		if c := v.(cachedIntegration); now.Sub(c.read) < integrationTTL {
+			return c.ig, nil
+		}
+	}
+	ig, err := t.Integration(r.Context(), id)
+	if err != nil {
+		return store.Integration{}, err
+	}
+	s.integrations.Store(id, cachedIntegration{ig: ig, read: now})
+	return ig, nil
 }

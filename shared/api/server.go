@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 
@@ -35,6 +36,8 @@ type Server struct {
 	log    *slog.Logger
 	points *points.Engine
 	ops    map[string]op
+	// integrations caches integrations by id for the webhook route.
+	integrations sync.Map
 }
 
 // call is one request as a handler sees it.

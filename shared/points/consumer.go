@@ -101,6 +101,7 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		}
 		groups[pk] = append(groups[pk], i)
 	}
+	pre := e.prefetch(ctx, ev.Records)
 	failed := make([]bool, len(ev.Records))
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
@@ -112,7 +113,7 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 			defer func() { <-sem; wg.Done() }()
 			for _, i := range idx {
 				r := ev.Records[i]
-				if err := e.safeRecord(ctx, r); err != nil {
+				if err := e.safeRecord(ctx, r, pre); err != nil {
 					e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
 					failed[i] = true
 					return
@@ -134,16 +135,88 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 }
 
 // safeRecord turns a panic into a failed record: a consumer never dies on one.
-func (e *Engine) safeRecord(ctx context.Context, r events.DynamoDBEventRecord) (err error) {
+func (e *Engine) safeRecord(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return e.record(ctx, r)
+	return e.record(ctx, r, pre)
 }
 
-func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+// prefetched holds what a batch's orders need, read in two batch reads per tenant
+// (their customers' identities, then those members) instead of two reads per order.
+type prefetched struct {
+	members map[string]map[store.IdentityRef]store.Member
+}
+
+func (p *prefetched) member(tenantID string, ref store.IdentityRef) (store.Member, bool) {
+	if p == nil {
+		return store.Member{}, false
+	}
+	m, ok := p.members[tenantID][ref]
+	return m, ok
+}
+
+// prefetch reads ahead for the batch's orders. It is an optimisation only: on any
+// error it gives up and each record reads for itself.
+func (e *Engine) prefetch(ctx context.Context, recs []events.DynamoDBEventRecord) *prefetched {
+	refs := map[string][]store.IdentityRef{}
+	for _, r := range recs {
+		img := r.Change.NewImage
+		if r.EventName != "INSERT" || img["type"].String() != "order" {
+			continue
+		}
+		tenantID, ok := store.TenantOfKey(img["PK"].String())
+		cust, hasCust := img["customer"]
+		if !ok || !hasCust || cust.DataType() != events.DataTypeMap {
+			continue
+		}
+		ext, ok := cust.Map()["external_id"]
+		if !ok || ext.DataType() != events.DataTypeString || ext.String() == "" {
+			continue
+		}
+		refs[tenantID] = append(refs[tenantID], store.IdentityRef{Provider: img["provider"].String(), ExternalID: ext.String()})
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	p := &prefetched{members: map[string]map[store.IdentityRef]store.Member{}}
+	for tenantID, list := range refs {
+		t, err := e.store.Tenant(tenantID)
+		if err != nil {
+			continue
+		}
+		found, err := t.LookupIdentities(ctx, list)
+		if err != nil {
+			e.log.WarnContext(ctx, "points: prefetch identities", "err", err)
+			continue
+		}
+		idList := make([]string, 0, len(found))
+		seen := map[string]bool{}
+		for _, id := range found {
+			if !seen[id] {
+				seen[id] = true
+				idList = append(idList, id)
+			}
+		}
+		members, err := t.MembersConsistent(ctx, idList)
+		if err != nil {
+			e.log.WarnContext(ctx, "points: prefetch members", "err", err)
+			continue
+		}
+		byRef := map[store.IdentityRef]store.Member{}
+		for ref, id := range found {
+			if m, ok := members[id]; ok {
+				byRef[ref] = m
+			}
+		}
+		p.members[tenantID] = byRef
+	}
+	return p
+}
+
+func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched) error {
 	if r.EventName != "INSERT" {
 		return nil
 	}
@@ -167,14 +240,17 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord) error
 			e.log.ErrorContext(ctx, "points: bad order image", "event_id", r.EventID, "err", err)
 			return nil
 		}
-		memberID, err := ResolveMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now)
-		if err != nil || memberID == "" {
+		var known *store.Member
+		memberID := ""
+		if m, ok := pre.member(tenantID, store.IdentityRef{Provider: rec.Provider, ExternalID: rec.Customer.ExternalID}); ok && m.Status == store.StatusActive {
+			known, memberID = &m, m.ID
+		} else if memberID, err = ResolveMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now); err != nil || memberID == "" {
 			if memberID == "" && err == nil {
 				e.log.InfoContext(ctx, "points: order without a customer", "tenant", tenantID, "order", rec.ExternalID)
 			}
 			return err
 		}
-		entry, err := Earn(ctx, t, s, memberID, rec)
+		entry, err := EarnFrom(ctx, t, s, known, memberID, rec)
 		if err == nil {
 			e.log.InfoContext(ctx, "points: earned", "tenant", tenantID, "member", memberID, "order", rec.ExternalID, "points", entry.Amount)
 		}

@@ -112,9 +112,14 @@ func OrderKey(integrationID, orderID string) string { return "order:" + integrat
 // the first-order bonus and the daily cap, spend and order counts, and an upgrade if
 // the member now qualifies. A second call for the same order posts nothing.
 func Earn(ctx context.Context, t *store.Tenant, s Settings, memberID string, rec store.OrderRecord) (store.Entry, error) {
+	return EarnFrom(ctx, t, s, nil, memberID, rec)
+}
+
+// EarnFrom is Earn starting from a member read earlier in a batch.
+func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Member, memberID string, rec store.OrderRecord) (store.Entry, error) {
 	o := rec.Order
 	key := OrderKey(rec.IntegrationID, o.ExternalID)
-	e, _, err := t.Post(ctx, memberID, o.PaidAt, key, func(m *store.Member) (*store.Posting, error) {
+	e, _, err := t.PostFrom(ctx, known, memberID, o.PaidAt, key, func(m *store.Member) (*store.Posting, error) {
 		if m.Status != store.StatusActive {
 			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
 		}

@@ -103,11 +103,20 @@ const maxPostAttempts = 100
 // read again and call fn again. It returns ErrAlreadyPosted (with the stored entry)
 // when the source posted before, ErrNothingToPost when fn says so, and fn's errors.
 func (t *Tenant) Post(ctx context.Context, memberID string, effectiveAt time.Time, id string, fn func(m *Member) (*Posting, error)) (Entry, Member, error) {
+	return t.PostFrom(ctx, nil, memberID, effectiveAt, id, fn)
+}
+
+// PostFrom is Post starting from a member read earlier (a batch prefetch): a stale
+// copy only costs a retry, since the write is conditional on its version.
+func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, effectiveAt time.Time, id string, fn func(m *Member) (*Posting, error)) (Entry, Member, error) {
 	pk, _ := t.memberKey(memberID)
 	sk := EntryKey(effectiveAt, id)
 	for attempt := 0; ; attempt++ {
-		cur, err := t.consistentMember(ctx, memberID)
-		if err != nil {
+		var cur Member
+		var err error
+		if attempt == 0 && known != nil && known.ID == memberID {
+			cur = *known
+		} else if cur, err = t.consistentMember(ctx, memberID); err != nil {
 			return Entry{}, Member{}, err
 		}
 		next := cur
@@ -353,4 +362,50 @@ func (t *Tenant) MembersDue(ctx context.Context, day string, tiered bool, base s
 		}
 	}
 	return nil
+}
+
+// IdentityRef names an identity.
+type IdentityRef struct{ Provider, ExternalID string }
+
+// LookupIdentities resolves many identities in one batch read; unknown ones are
+// left out of the result.
+func (t *Tenant) LookupIdentities(ctx context.Context, refs []IdentityRef) (map[IdentityRef]string, error) {
+	out := map[IdentityRef]string{}
+	for start := 0; start < len(refs); start += 100 {
+		var keys []dynamo.Keyed
+		for _, r := range refs[start:min(start+100, len(refs))] {
+			pk, sk := t.identityKey(r.Provider, r.ExternalID)
+			keys = append(keys, dynamo.Keys{pk, sk})
+		}
+		var items []identityItem
+		err := t.s.table.Batch("PK", "SK").Get(keys...).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		if err != nil && err != dynamo.ErrNotFound {
+			return nil, translate(err, "identities")
+		}
+		for _, it := range items {
+			out[IdentityRef{it.Provider, it.ExternalID}] = it.MemberID
+		}
+	}
+	return out, nil
+}
+
+// MembersConsistent reads many members with strongly consistent reads, in one batch.
+func (t *Tenant) MembersConsistent(ctx context.Context, idList []string) (map[string]Member, error) {
+	out := map[string]Member{}
+	for start := 0; start < len(idList); start += 100 {
+		var keys []dynamo.Keyed
+		for _, id := range idList[start:min(start+100, len(idList))] {
+			pk, sk := t.memberKey(id)
+			keys = append(keys, dynamo.Keys{pk, sk})
+		}
+		var items []memberItem
+		err := t.s.table.Batch("PK", "SK").Get(keys...).Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		if err != nil && err != dynamo.ErrNotFound {
+			return nil, translate(err, "members")
+		}
+		for _, it := range items {
+			out[it.ID] = it.Member
+		}
+	}
+	return out, nil
 }
