@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tribehq/tribe/shared/chat/wecom"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/problem"
@@ -24,6 +25,7 @@ type integrationView struct {
 	store.Integration
 	WebhookURL string `json:"webhook_url"`
 	Secret     string `json:"secret,omitempty"`
+	CorpID     string `json:"corp_id,omitempty"`
 }
 
 func webhookURL(r *http.Request, in store.Integration) string {
@@ -32,6 +34,10 @@ func webhookURL(r *http.Request, in store.Integration) string {
 		scheme = "http"
 	}
 	return scheme + "://" + r.Host + "/v1/webhooks/" + in.Provider + "/" + in.ID
+}
+
+func viewOf(r *http.Request, ig store.Integration) integrationView {
+	return integrationView{Integration: ig, WebhookURL: webhookURL(r, ig), CorpID: ig.Settings["corp_id"]}
 }
 
 func isLocal(host string) bool {
@@ -49,15 +55,28 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c *ca
 		Name     string `json:"name"`
 		Secret   string `json:"secret"`
 		ClientID string `json:"client_id"`
+		// WeCom's callback settings.
+		Token          string `json:"token"`
+		EncodingAESKey string `json:"encoding_aes_key"`
+		CorpID         string `json:"corp_id"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if _, ok := webhook.Lookup(in.Provider); !ok {
-		return problem.Field("provider", "provider is one of %v", webhook.Names())
-	}
-	if in.Provider == "generic" && in.Secret == "" {
-		in.Secret = "whsec_" + ids.Random(40)
+	var settings map[string]string
+	switch _, shop := webhook.Lookup(in.Provider); {
+	case in.Provider == providerWeCom:
+		if _, err := wecom.NewCrypter(in.Token, in.EncodingAESKey, in.CorpID); err != nil || in.CorpID == "" {
+			return problem.Field("encoding_aes_key", "wecom needs token, encoding_aes_key (43 characters) and corp_id from the app's callback settings")
+		}
+		settings = map[string]string{"token": in.Token, "encoding_aes_key": in.EncodingAESKey, "corp_id": in.CorpID}
+		in.Secret = "wecom:" + in.Token
+	case in.Provider == providerChat || (shop && in.Provider == "generic"):
+		if in.Secret == "" {
+			in.Secret = "whsec_" + ids.Random(40)
+		}
+	case !shop:
+		return problem.Field("provider", "provider is one of %v, wecom or chat", webhook.Names())
 	}
 	if len(in.Secret) < 8 || len(in.Secret) > 512 {
 		return problem.Field("secret", "secret is the platform's signing secret (8 to 512 characters)")
@@ -72,13 +91,18 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c *ca
 		return problem.Field("client_id", "client_id is at most 200 characters")
 	}
 	ig := store.Integration{ID: store.NewIntegrationID(c.tenant.ID()), Provider: in.Provider, Name: normalizeSpace(in.Name),
-		ClientID: in.ClientID, Secret: in.Secret, CreatedAt: s.store.Now()}
+		ClientID: in.ClientID, Secret: in.Secret, CreatedAt: s.store.Now(), Settings: settings}
 	if err := c.tenant.CreateIntegration(r.Context(), ig); err != nil {
 		return err
 	}
 	c.log.InfoContext(r.Context(), "integration created", "integration", ig.ID, "provider", ig.Provider)
 	w.Header().Set("Location", "/v1/integrations/"+ig.ID)
-	return writeJSON(w, http.StatusCreated, integrationView{Integration: ig, WebhookURL: webhookURL(r, ig), Secret: ig.Secret})
+	view := viewOf(r, ig)
+	view.Secret = ig.Secret
+	if ig.Provider == providerWeCom {
+		view.Secret = "" // WeCom's token and key were the tenant's to begin with
+	}
+	return writeJSON(w, http.StatusCreated, view)
 }
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -88,7 +112,7 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	out := make([]integrationView, len(list))
 	for i, ig := range list {
-		out[i] = integrationView{Integration: ig, WebhookURL: webhookURL(r, ig)}
+		out[i] = viewOf(r, ig)
 	}
 	return writeJSON(w, http.StatusOK, listOf(store.Page[integrationView]{Items: out}))
 }
@@ -111,7 +135,7 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, integrationView{Integration: ig, WebhookURL: webhookURL(r, ig)})
+	return writeJSON(w, http.StatusOK, viewOf(r, ig))
 }
 
 func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c *call) error {

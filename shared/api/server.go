@@ -21,6 +21,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
@@ -38,6 +39,9 @@ type Server struct {
 	ops    map[string]op
 	// integrations caches integrations by id for the webhook route.
 	integrations sync.Map
+	sender       *connector.Sender
+	// scans rate-limits public live-code scans per address.
+	scans *limiter
 }
 
 // call is one request as a handler sees it.
@@ -53,8 +57,19 @@ type call struct {
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error
 
+// Option configures a Server.
+type Option func(*Server)
+
+// WithSender sets how messages go out through connectors (tests point it at fake
+// platforms).
+func WithSender(snd *connector.Sender) Option { return func(s *Server) { s.sender = snd } }
+
+// opSets are further handler sets, each registered by its own file's init: a file
+// of handlers plugs in without editing this one.
+var opSets []func(*Server) map[string]op
+
 // New returns a server on a store.
-func New(st *store.Store, log *slog.Logger) (*Server, error) {
+func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	if st == nil || log == nil {
 		return nil, errors.New("api: need a store and a logger")
 	}
@@ -62,7 +77,7 @@ func New(st *store.Store, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: st, log: log, points: eng}
+	s := &Server{store: st, log: log, points: eng, scans: newLimiter(5, 20)}
 	s.ops = map[string]op{
 		"getOpenAPI":   s.getOpenAPI,
 		"createTenant": s.createTenant,
@@ -104,6 +119,24 @@ func New(st *store.Store, log *slog.Logger) (*Server, error) {
 		"checkIn":        s.checkIn,
 		"redeem":         s.redeem,
 		"tierHistory":    s.tierHistory,
+	}
+	for _, set := range opSets {
+		for name, h := range set(s) {
+			if _, dup := s.ops[name]; dup {
+				return nil, fmt.Errorf("api: op %s registered twice", name)
+			}
+			s.ops[name] = h
+		}
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.sender == nil {
+		snd, err := connector.NewSender()
+		if err != nil {
+			return nil, err
+		}
+		s.sender = snd
 	}
 	return s, nil
 }

@@ -236,7 +236,7 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *
 	switch img["type"].String() {
 	case "order":
 		var rec store.OrderRecord
-		if err := unmarshalImage(img, &rec); err != nil {
+		if err := UnmarshalImage(img, &rec); err != nil {
 			e.log.ErrorContext(ctx, "points: bad order image", "event_id", r.EventID, "err", err)
 			return nil
 		}
@@ -257,7 +257,7 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *
 		return err
 	case "refund":
 		var rec store.RefundRecord
-		if err := unmarshalImage(img, &rec); err != nil {
+		if err := UnmarshalImage(img, &rec); err != nil {
 			e.log.ErrorContext(ctx, "points: bad refund image", "event_id", r.EventID, "err", err)
 			return nil
 		}
@@ -275,7 +275,7 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *
 		return err
 	case "customer":
 		var rec store.CustomerRecord
-		if err := unmarshalImage(img, &rec); err != nil {
+		if err := UnmarshalImage(img, &rec); err != nil {
 			return nil
 		}
 		_, err := ResolveMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now)
@@ -284,8 +284,8 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *
 	return nil
 }
 
-// unmarshalImage decodes a stream image into a store record via the SDK's types.
-func unmarshalImage(img map[string]events.DynamoDBAttributeValue, out any) error {
+// UnmarshalImage decodes a stream image into a store record via the SDK's types.
+func UnmarshalImage(img map[string]events.DynamoDBAttributeValue, out any) error {
 	item, err := toItem(img)
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ const (
 	LimitReached       Code = "limit_reached"
 	AlreadyCheckedIn   Code = "already_checked_in"
 	BadSignature       Code = "invalid_signature"
+	NoGroupAvailable   Code = "no_group_available"
+	RateLimited        Code = "rate_limited"
 	Internal           Code = "internal"
 )
 
@@ -59,6 +61,8 @@ var status = map[Code]int{
 	LimitReached:       http.StatusConflict,
 	AlreadyCheckedIn:   http.StatusConflict,
 	BadSignature:       http.StatusUnauthorized,
+	NoGroupAvailable:   http.StatusConflict,
+	RateLimited:        http.StatusTooManyRequests,
 	Internal:           http.StatusInternalServerError,
 }
 

@@ -21,8 +21,8 @@ type Integration struct {
 	ClientID  string    `dynamo:"client_id,omitempty" json:"client_id,omitempty"`
 	Secret    string    `dynamo:"secret" json:"-"`
 	CreatedAt time.Time `dynamo:"created_at" json:"created_at"`
-	// Settings holds provider-specific settings (e.g. WeCom's corp id).
-	Settings map[string]string `dynamo:"settings,omitempty" json:"settings,omitempty"`
+	// Settings holds provider-specific settings (WeCom: token, encoding_aes_key, corp_id); secrets, never shown.
+	Settings map[string]string `dynamo:"settings,omitempty" json:"-"`
 }
 
 type integrationItem struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/community"
 	"github.com/tribehq/tribe/shared/counters"
 	"github.com/tribehq/tribe/shared/lifecycle"
 	"github.com/tribehq/tribe/shared/points"
@@ -41,12 +42,12 @@ type System struct {
 
 // New wires every catalogue function as its main package does, and checks that
 // none is missing.
-func New(st *store.Store, adminKey string, log *slog.Logger) (*System, error) {
+func New(st *store.Store, adminKey string, log *slog.Logger, apiOpts ...api.Option) (*System, error) {
 	authz, err := auth.NewAuthorizer(st, adminKey, log)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(st, log)
+	srv, err := api.New(st, log, apiOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -62,12 +63,17 @@ func New(st *store.Store, adminKey string, log *slog.Logger) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
+	comm, err := community.New(st, eng, srv, log)
+	if err != nil {
+		return nil, err
+	}
 	sys := &System{
 		Authorizer: authz,
 		HTTP:       map[string]gateway.HTTPHandler{},
 		Streams: map[string]StreamHandler{
-			"counters": cnt.Handle,
-			"ledger":   eng.Handle,
+			"counters":  cnt.Handle,
+			"ledger":    eng.Handle,
+			"community": comm.Handle,
 		},
 		Targets: map[string]Target{
 			"lifecycle": func(ctx context.Context, in json.RawMessage) error {

@@ -22,6 +22,7 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/tribesig"
 	"github.com/tribehq/tribe/shared/webhook/generic"
 )
 
@@ -99,6 +100,16 @@ func TestEveryFunctionRunsItsSampleEvent(t *testing.T) {
 	vars["INTEGRATION"] = integ.ID
 	vars["BODY"] = strings.Trim(string(escaped), `"`)
 	vars["SIGNATURE"] = generic.Sign(integ.Secret, time.Now(), []byte(body))
+	// A generic chat integration and a signed member.joined for the chat sample.
+	chatInteg := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "chat", Secret: "whsec_chat_secret_0123456789", CreatedAt: time.Now().UTC()}
+	if err := tn.CreateIntegration(ctx, chatInteg); err != nil {
+		t.Fatal(err)
+	}
+	chatBody := `{"id":"msg-1","type":"member.joined","platform":"telegram","chat_id":"-1001234567890","user":{"id":"424242","name":"小明"},"timestamp":"` + time.Now().UTC().Format(time.RFC3339) + `"}`
+	chatEscaped, _ := json.Marshal(chatBody)
+	vars["CHAT_INTEGRATION"] = chatInteg.ID
+	vars["CHAT_BODY"] = strings.Trim(string(chatEscaped), `"`)
+	vars["CHAT_SIGNATURE"] = tribesig.Sign(chatInteg.Secret, time.Now(), []byte(chatBody))
 	for _, fn := range catalogue.All() {
 		t.Run(fn.Name, func(t *testing.T) {
 			switch {

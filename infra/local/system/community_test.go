@@ -1,0 +1,377 @@
+package system_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/infra/local/dynamolocal"
+	"github.com/tribehq/tribe/infra/local/dynamotest"
+	"github.com/tribehq/tribe/infra/local/streampump"
+	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/shared/api"
+	"github.com/tribehq/tribe/shared/auth"
+	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/chat/wecom"
+	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/tribesig"
+)
+
+// robot is a fake WeCom group robot: it records what Tribe posts.
+type robot struct {
+	*httptest.Server
+	mu   sync.Mutex
+	msgs []string
+}
+
+func newRobot(t *testing.T) *robot {
+	t.Helper()
+	r := &robot{}
+	r.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body struct {
+			MsgType string `json:"msgtype"`
+			Text    struct {
+				Content string `json:"content"`
+			} `json:"text"`
+		}
+		raw, _ := io.ReadAll(req.Body)
+		if req.URL.Path != "/cgi-bin/webhook/send" || req.URL.Query().Get("key") == "" || json.Unmarshal(raw, &body) != nil || body.MsgType != "text" {
+			http.Error(w, `{"errcode":40008,"errmsg":"invalid message"}`, http.StatusOK)
+			return
+		}
+		r.mu.Lock()
+		r.msgs = append(r.msgs, body.Text.Content)
+		r.mu.Unlock()
+		_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *robot) messages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.msgs...)
+}
+
+// sender sends every connection to the fake, whatever host it names, so the
+// connectors keep the platforms' real URLs and are validated as in production.
+func (r *robot) sender(t *testing.T) *connector.Sender {
+	t.Helper()
+	tr := r.Client().Transport.(*http.Transport).Clone()
+	addr := r.Listener.Addr().String()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	tr.TLSClientConfig.ServerName = "example.com"
+	snd, err := connector.NewSender(connector.WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snd
+}
+
+// newCommunityStand is newStand with outbound messages going to a fake robot.
+func newCommunityStand(t *testing.T, bot *robot) *stand {
+	t.Helper()
+	db, name := dynamotest.Table(t)
+	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := system.New(st, adminKey, quiet(), api.WithSender(bot.sender(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers := map[string]streampump.Handler{}
+	for n, h := range sys.Streams {
+		handlers[n] = streampump.Handler(h)
+	}
+	consumers, err := streampump.FromCatalogue(handlers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pump, err := streampump.New(dynamolocal.StreamsClient(dynamotest.Endpoint(t)), consumers, streampump.Options{
+		StreamARN: *desc.Table.LatestStreamArn, PollInterval: 20 * time.Millisecond, RetryDelay: 10 * time.Millisecond, Logger: quiet(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	info := store.TenantInfo{ID: ids.New(ids.Tenant), Name: "Community", Timezone: "Asia/Shanghai", Currency: "CNY",
+		Lifecycle: store.DefaultLifecycle, CreatedAt: now, UpdatedAt: now}
+	key, hash := auth.NewKey(info.ID)
+	if err := st.CreateTenant(context.Background(), info, store.APIKey{ID: ids.New(ids.APIKey), Name: "k",
+		Scopes: []catalogue.Scope{catalogue.ScopeAdmin}, CreatedAt: now, Hash: hash, Currency: "CNY"}); err != nil {
+		t.Fatal(err)
+	}
+	return &stand{t: t, sys: sys, st: st, pump: pump, key: key, tenant: info.ID}
+}
+
+// WeCom's documented sample app settings.
+const (
+	weToken  = "QDG6eK"
+	weAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	weCorpID = "wx5823bf96d3bd56c7"
+)
+
+// weComPost encrypts an inner event from events/chat/wecom and posts it as WeCom
+// would.
+func (s *stand) weComPost(integ, file string) (int, string) {
+	s.t.Helper()
+	inner, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "chat", "wecom", file))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cr, err := wecom.NewCrypter(weToken, weAESKey, weCorpID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ts, nonce := "1409659813", "1372623149"
+	sealed, err := cr.Encrypt(inner, ts, nonce)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var env struct {
+		Encrypt      string `xml:"Encrypt"`
+		MsgSignature string `xml:"MsgSignature"`
+	}
+	if err := xml.Unmarshal(sealed, &env); err != nil {
+		s.t.Fatal(err)
+	}
+	body := "<xml><ToUserName><![CDATA[" + weCorpID + "]]></ToUserName><AgentID><![CDATA[218]]></AgentID><Encrypt><![CDATA[" + env.Encrypt + "]]></Encrypt></xml>"
+	q := url.Values{"msg_signature": {env.MsgSignature}, "timestamp": {ts}, "nonce": {nonce}}
+	req := httptest.NewRequest("POST", "/v1/webhooks/wecom/"+integ+"?"+q.Encode(), strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/xml")
+	w := httptest.NewRecorder()
+	s.sys.Gateway.ServeHTTP(w, req)
+	return w.Code, w.Body.String()
+}
+
+func (s *stand) chatPost(integ, secret string, event map[string]any) int {
+	s.t.Helper()
+	body, _ := json.Marshal(event)
+	req := httptest.NewRequest("POST", "/v1/webhooks/chat/"+integ, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(tribesig.Header, tribesig.Sign(secret, time.Now(), body))
+	w := httptest.NewRecorder()
+	s.sys.Gateway.ServeHTTP(w, req)
+	return w.Code
+}
+
+// TestWeComJoinEndToEnd: a WeCom contact added through a channel code, then a group
+// join → members created with their identities, attributed to the channel, placed
+// in the group (counted once however often WeCom retries), welcomed through the
+// group's robot, and counted in the channel funnel.
+func TestWeComJoinEndToEnd(t *testing.T) {
+	bot := newRobot(t)
+	s := newCommunityStand(t, bot)
+	code, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "wecom", "token": weToken, "encoding_aes_key": weAESKey, "corp_id": weCorpID})
+	if code != 201 || ig["secret"] != nil || strings.Contains(toJSON(ig), weAESKey) {
+		t.Fatalf("wecom integration: %d %v", code, ig)
+	}
+	integ := ig["id"].(string)
+	code, con := s.call("POST", "/v1/connectors", map[string]any{"name": "group robot", "kind": "wecom_robot", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"})
+	if code != 201 {
+		t.Fatalf("connector: %d %v", code, con)
+	}
+	code, ch := s.call("POST", "/v1/channels", map[string]any{"name": "test poster", "code": "teststate"})
+	if code != 201 {
+		t.Fatalf("channel: %d %v", code, ch)
+	}
+	code, g := s.call("POST", "/v1/groups", map[string]any{"platform": "wecom", "external_chat_id": "CHAT_ID", "type": "brand",
+		"naming": map[string]any{"region": "上海", "category": "咖啡", "number": 1}, "connector_id": con["id"],
+		"rules": "不发广告", "welcome_template": "欢迎 {name} 加入{group}，群规：{rules}"})
+	if code != 201 || g["name"] != "上海咖啡品专1群" {
+		t.Fatalf("group: %d %v", code, g)
+	}
+
+	// WeCom's URL verification.
+	cr, _ := wecom.NewCrypter(weToken, weAESKey, weCorpID)
+	sealed, _ := cr.Encrypt([]byte("1616140317555161061"), "1409659589", "263014780")
+	var env struct{ Encrypt, MsgSignature string }
+	_ = xml.Unmarshal(sealed, &env)
+	q := url.Values{"msg_signature": {env.MsgSignature}, "timestamp": {"1409659589"}, "nonce": {"263014780"}, "echostr": {env.Encrypt}}
+	w := httptest.NewRecorder()
+	s.sys.Gateway.ServeHTTP(w, httptest.NewRequest("GET", "/v1/webhooks/wecom/"+integ+"?"+q.Encode(), nil))
+	if w.Code != 200 || w.Body.String() != "1616140317555161061" {
+		t.Fatalf("URL verification: %d %q", w.Code, w.Body.String())
+	}
+	q.Set("msg_signature", strings.Repeat("0", 40))
+	w = httptest.NewRecorder()
+	s.sys.Gateway.ServeHTTP(w, httptest.NewRequest("GET", "/v1/webhooks/wecom/"+integ+"?"+q.Encode(), nil))
+	if w.Code != 401 {
+		t.Fatalf("tampered URL verification: %d", w.Code)
+	}
+
+	if code, body := s.weComPost(integ, "add_external_contact.xml"); code != 200 || body != "success" {
+		t.Fatalf("add_external_contact: %d %s", code, body)
+	}
+	for i := 0; i < 3; i++ { // WeCom retries until it hears success in time
+		if code, _ := s.weComPost(integ, "external_chat_add_member.xml"); code != 200 {
+			t.Fatalf("add_member: %d", code)
+		}
+	}
+	s.drain()
+
+	code, m := s.call("GET", "/v1/members/lookup?provider=wecom&external_id=woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA", nil)
+	if code != 200 || m["channel"] != "teststate" {
+		t.Fatalf("contact: %d %v", code, m)
+	}
+	_, g = s.call("GET", "/v1/groups/"+g["id"].(string), nil)
+	if g["members"] != float64(2) {
+		t.Errorf("group members = %v, want 2 (Jack and Rose, once)", g["members"])
+	}
+	_, list := s.call("GET", "/v1/groups/"+g["id"].(string)+"/members", nil)
+	if n := len(list["data"].([]any)); n != 2 {
+		t.Errorf("memberships = %d", n)
+	}
+	msgs := bot.messages()
+	if len(msgs) != 2 || !strings.Contains(msgs[0], "上海咖啡品专1群") || !strings.Contains(msgs[0], "不发广告") {
+		t.Errorf("welcome messages: %q", msgs)
+	}
+	_, dl := s.call("GET", "/v1/deliveries", nil)
+	if n := len(dl["data"].([]any)); n != 2 {
+		t.Errorf("deliveries = %d", n)
+	}
+	// WeCom's sample events are from 2014: the funnel counts them on their own day.
+	_, stats := s.call("GET", "/v1/channels/"+ch["id"].(string)+"/stats?from=2014-06-01&to=2014-06-30", nil)
+	days := stats["data"].([]any)
+	if len(days) != 1 || days[0].(map[string]any)["members_added"] != float64(1) {
+		t.Errorf("channel stats: %v", stats)
+	}
+}
+
+// TestChatMessagesModerationAndCheckIn: generic chat messages from a tenant's bot:
+// "签到" checks in, an ad is warned, recorded and costs points, a flood is caught,
+// and an admin is exempt.
+func TestChatMessagesModerationAndCheckIn(t *testing.T) {
+	bot := newRobot(t)
+	s := newCommunityStand(t, bot)
+	_, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "chat", "name": "telegram bot"})
+	integ, secret := ig["id"].(string), ig["secret"].(string)
+	_, con := s.call("POST", "/v1/connectors", map[string]any{"name": "robot", "kind": "wecom_robot", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-1"})
+	_, g := s.call("POST", "/v1/groups", map[string]any{"platform": "telegram", "external_chat_id": "-100123", "name": "Coffee lovers", "connector_id": con["id"]})
+	gid := g["id"].(string)
+	now := time.Now().UTC()
+	ev := func(id, user, text string, at time.Time) map[string]any {
+		return map[string]any{"id": id, "type": "message.posted", "platform": "telegram", "chat_id": "-100123",
+			"user": map[string]any{"id": user, "name": "U" + user}, "text": text, "timestamp": at.Format(time.RFC3339)}
+	}
+	// A member with points to lose.
+	if code := s.chatPost(integ, secret, ev("m1", "42", "签到", now)); code != 200 {
+		t.Fatalf("chat post: %d", code)
+	}
+	if code := s.chatPost(integ, secret, ev("m1", "42", "签到", now)); code != 200 {
+		t.Fatalf("chat redelivery: %d", code)
+	}
+	s.drain()
+	_, m := s.call("GET", "/v1/members/lookup?provider=telegram&external_id=42", nil)
+	id := m["id"].(string)
+	_, pts := s.call("GET", "/v1/members/"+id+"/points", nil)
+	if pts["balance"] != float64(5) {
+		t.Fatalf("after check-in: %v", pts)
+	}
+	s.call("POST", "/v1/members/"+id+"/points/adjust", map[string]any{"amount": 100, "reason": "gift"}, "Idempotency-Key", "gift")
+	s.chatPost(integ, secret, ev("m2", "42", "加微信 abc123 代购优惠", now.Add(time.Second)))
+	s.drain()
+	_, v := s.call("GET", "/v1/groups/"+gid+"/violations", nil)
+	vs := v["data"].([]any)
+	if len(vs) != 1 || vs[0].(map[string]any)["rules"].([]any)[0] != "keywords" {
+		t.Fatalf("violations: %v", v)
+	}
+	_, pts = s.call("GET", "/v1/members/"+id+"/points", nil)
+	if pts["balance"] != float64(95) {
+		t.Errorf("after the ad: %v (10 points deducted)", pts)
+	}
+	if msgs := bot.messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "U42") {
+		t.Errorf("warnings: %q", msgs)
+	}
+	// An admin may post links.
+	s.call("PUT", "/v1/groups/"+gid+"/members/"+id, map[string]any{"role": "admin"})
+	s.chatPost(integ, secret, ev("m3", "42", "官网 https://shop.example.com/sale", now.Add(2*time.Second)))
+	s.drain()
+	if _, v = s.call("GET", "/v1/groups/"+gid+"/violations", nil); len(v["data"].([]any)) != 1 {
+		t.Errorf("an admin's link was recorded: %v", v)
+	}
+}
+
+// TestLiveCodeOverflow is the issue's proof through the public route: 50
+// concurrent scans against two groups with thresholds of 10.
+func TestLiveCodeOverflow(t *testing.T) {
+	bot := newRobot(t)
+	s := newCommunityStand(t, bot)
+	_, con := s.call("POST", "/v1/connectors", map[string]any{"name": "ops", "kind": "wecom_robot", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=ops"})
+	var pool []map[string]any
+	for i := 0; i < 2; i++ {
+		_, g := s.call("POST", "/v1/groups", map[string]any{"platform": "wechat", "name": "Group " + string(rune('A'+i)), "join_url": "https://example.com/join/" + string(rune('a'+i))})
+		pool = append(pool, map[string]any{"group_id": g["id"], "scan_threshold": 10})
+	}
+	code, lc := s.call("POST", "/v1/live-codes", map[string]any{"name": "Poster", "pool": pool, "notify_connector_id": con["id"]})
+	if code != 201 {
+		t.Fatalf("live code: %d %v", code, lc)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got := map[string]int{}
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest("GET", "/v1/live-codes/"+lc["code"].(string)+"/resolve", nil)
+			req.Header.Set("X-Forwarded-For", "198.51.100."+string(rune('0'+i%10)))
+			w := httptest.NewRecorder()
+			s.sys.Gateway.ServeHTTP(w, req)
+			var out map[string]any
+			_ = json.Unmarshal(w.Body.Bytes(), &out)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case w.Code == 200:
+				got[out["group_id"].(string)]++
+			case w.Code == 409 && out["code"] == "no_group_available":
+				got["none"]++
+			default:
+				got["other"]++
+			}
+		}()
+	}
+	wg.Wait()
+	if got[pool[0]["group_id"].(string)] != 10 || got[pool[1]["group_id"].(string)] != 10 || got["none"] != 30 {
+		t.Errorf("resolutions: %v", got)
+	}
+	_, lc = s.call("GET", "/v1/live-codes/"+lc["code"].(string), nil)
+	if lc["needs_group"] != true {
+		t.Errorf("live code not flagged: %v", lc)
+	}
+	if msgs := bot.messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "Poster") {
+		t.Errorf("needs-group notices: %q, want exactly one", msgs)
+	}
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

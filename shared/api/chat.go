@@ -1,0 +1,174 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/tribehq/tribe/shared/chat"
+	"github.com/tribehq/tribe/shared/chat/generic"
+	"github.com/tribehq/tribe/shared/chat/wecom"
+	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/store"
+)
+
+func init() { opSets = append(opSets, (*Server).chatOps) }
+
+func (s *Server) chatOps() map[string]op {
+	return map[string]op{
+		"verifyWeCom":  s.verifyWeCom,
+		"receiveWeCom": s.receiveWeCom,
+		"receiveChat":  s.receiveChat,
+	}
+}
+
+// Chat integration providers, beside the shop ones.
+const (
+	providerWeCom = "wecom"
+	providerChat  = "chat"
+)
+
+// chatIntegration loads the {integration_id} integration of a chat provider.
+func (s *Server) chatIntegration(r *http.Request, c *call, provider string) (*store.Tenant, store.Integration, error) {
+	id, tenantID, err := integrationID(r, "integration_id")
+	if err != nil {
+		return nil, store.Integration{}, err
+	}
+	t, err := s.store.Tenant(tenantID)
+	if err != nil {
+		return nil, store.Integration{}, problem.New(problem.NotFound, "integration not found")
+	}
+	c.log = c.log.With("tenant", tenantID, "integration", id, "provider", provider)
+	ig, err := s.integration(r, t, id)
+	if err != nil {
+		return nil, store.Integration{}, err
+	}
+	if ig.Provider != provider {
+		return nil, store.Integration{}, problem.New(problem.NotFound, "integration not found")
+	}
+	return t, ig, nil
+}
+
+func crypterOf(ig store.Integration) (*wecom.Crypter, error) {
+	return wecom.NewCrypter(ig.Settings["token"], ig.Settings["encoding_aes_key"], ig.Settings["corp_id"])
+}
+
+// verifyWeCom answers WeCom's URL verification: the decrypted echostr, as plain
+// text, when the signature holds.
+func (s *Server) verifyWeCom(w http.ResponseWriter, r *http.Request, c *call) error {
+	_, ig, err := s.chatIntegration(r, c, providerWeCom)
+	if err != nil {
+		return err
+	}
+	cr, err := crypterOf(ig)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	plain, err := cr.VerifyURL(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr"))
+	if err != nil {
+		return problem.Wrap(problem.BadSignature, err, "WeCom URL verification failed")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(plain)
+	return nil
+}
+
+// receiveWeCom takes an encrypted WeCom callback: verify, decrypt, normalise, store
+// each event once, and answer at once (WeCom waits 5 seconds at most); the effects
+// happen on the stream.
+func (s *Server) receiveWeCom(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, ig, err := s.chatIntegration(r, c, providerWeCom)
+	if err != nil {
+		return err
+	}
+	cr, err := crypterOf(ig)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	inner, err := cr.Decrypt(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
+	if errors.Is(err, wecom.ErrSignature) || errors.Is(err, wecom.ErrReceiveID) {
+		return problem.Wrap(problem.BadSignature, err, "the WeCom signature does not match this integration")
+	}
+	if err != nil {
+		return problem.Wrap(problem.Invalid, err, "the WeCom callback could not be decrypted")
+	}
+	ev, err := wecom.Parse(inner)
+	if err != nil {
+		return problem.Wrap(problem.Invalid, err, "the WeCom callback could not be read")
+	}
+	events, err := chat.FromWeCom(ev)
+	if errors.Is(err, chat.ErrUnsupported) || errors.Is(err, chat.ErrNoMembers) {
+		c.log.InfoContext(r.Context(), "wecom event not handled", "event", ev.Event, "change", ev.ChangeType, "err", err)
+		events = nil
+	} else if err != nil {
+		return problem.Wrap(problem.Invalid, err, "the WeCom callback could not be read")
+	}
+	if err := s.storeChatEvents(r, c, t, ig, events); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("success"))
+	return nil
+}
+
+// receiveChat takes Tribe's generic signed chat event (tenants' own bots and the
+// platforms without a native adapter).
+func (s *Server) receiveChat(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, ig, err := s.chatIntegration(r, c, providerChat)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := generic.Verify(ig.Secret, r.Header, body, s.store.Now()); err != nil {
+		return problem.Wrap(problem.BadSignature, err, "the Tribe-Signature does not match this integration's secret or is too old")
+	}
+	ev, err := generic.Parse(body)
+	if err != nil {
+		return problem.Wrap(problem.Invalid, err, "the chat event is not valid: %v", err)
+	}
+	if err := s.storeChatEvents(r, c, t, ig, []chat.Event{chat.FromGeneric(ev)}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"received": true})
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
+	}
+	if err != nil {
+		return nil, problem.Wrap(problem.Invalid, err, "could not read the request body")
+	}
+	return body, nil
+}
+
+func (s *Server) storeChatEvents(r *http.Request, c *call, t *store.Tenant, ig store.Integration, events []chat.Event) error {
+	now := s.store.Now()
+	for _, e := range events {
+		at := e.At
+		if at.IsZero() {
+			at = now
+		}
+		fresh, err := t.RecordChatEvent(r.Context(), store.ChatEventRecord{
+			IntegrationID: ig.ID, Platform: e.Platform, Kind: string(e.Kind), ChatID: e.ChatID, UserID: e.UserID,
+			UserName: e.UserName, Text: e.Text, State: e.State, At: at.UTC(), DedupeKey: e.DedupeKey, ReceivedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		c.log.InfoContext(r.Context(), "chat event", "kind", e.Kind, "fresh", fresh)
+	}
+	return nil
+}
+

@@ -1,0 +1,425 @@
+// Package community is the stream consumer of chat events: a member who joins a
+// group is found or created, placed in the group (counted exactly), attributed to
+// the channel they came through and welcomed through the group's connector; a
+// member who leaves is taken out; a message updates activity, can check in, and is
+// moderated by the group's rules (群规).
+package community
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tribehq/tribe/shared/chat"
+	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/moderation"
+	"github.com/tribehq/tribe/shared/order"
+	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/store"
+)
+
+// Sender sends a message through a tenant's connector and logs the delivery.
+type Sender interface {
+	Send(ctx context.Context, t *store.Tenant, connectorID, target, ref string, m connector.Message) (store.Delivery, error)
+}
+
+// Consumer applies chat events.
+type Consumer struct {
+	store  *store.Store
+	points *points.Engine
+	send   Sender
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	groups map[string]cachedGroup // tenant/platform/chat → group, for a minute
+	rules  map[string]cachedRules
+}
+
+type cachedGroup struct {
+	g    store.Group
+	read time.Time
+}
+
+type cachedRules struct {
+	r    moderation.Rules
+	read time.Time
+}
+
+const cacheTTL = time.Minute
+
+// New returns the consumer.
+func New(st *store.Store, eng *points.Engine, send Sender, log *slog.Logger) (*Consumer, error) {
+	if st == nil || eng == nil || send == nil || log == nil {
+		return nil, errors.New("community: need a store, the points engine, a sender and a logger")
+	}
+	return &Consumer{store: st, points: eng, send: send, log: log, groups: map[string]cachedGroup{}, rules: map[string]cachedRules{}}, nil
+}
+
+// errSeen stops a moderation round for a chat event already applied.
+var errSeen = errors.New("community: event already applied")
+
+// CheckInKeyword is the message that checks a member in (签到).
+const CheckInKeyword = "签到"
+
+// Handle processes a batch. Every event is its own partition, so they run
+// concurrently (bounded); on a failure the earliest failed record and all later ones
+// are reported, and every effect is idempotent, so Lambda's retry is harmless.
+func (c *Consumer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, r := range ev.Records {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := c.safe(ctx, r); err != nil {
+				c.log.ErrorContext(ctx, "community: event failed", "event_id", r.EventID, "err", err)
+				failed[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	var resp events.DynamoDBEventResponse
+	for i, f := range failed {
+		if f {
+			for _, rest := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
+			}
+			break
+		}
+	}
+	return resp, nil
+}
+
+func (c *Consumer) safe(ctx context.Context, r events.DynamoDBEventRecord) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	if r.EventName != "INSERT" || r.Change.NewImage["type"].String() != "chat_event" {
+		return nil
+	}
+	tenantID, ok := store.TenantOfKey(r.Change.NewImage["PK"].String())
+	if !ok {
+		return nil
+	}
+	t, err := c.store.Tenant(tenantID)
+	if err != nil {
+		return nil
+	}
+	var e store.ChatEventRecord
+	if err := points.UnmarshalImage(r.Change.NewImage, &e); err != nil {
+		c.log.ErrorContext(ctx, "community: bad chat event image", "event_id", r.EventID, "err", err)
+		return nil
+	}
+	return c.Apply(ctx, t, e)
+}
+
+// Apply carries out one chat event's effects.
+func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEventRecord) error {
+	s, err := c.points.Settings(ctx, t)
+	if err != nil {
+		return err
+	}
+	log := c.log.With("tenant", t.ID(), "event", e.DedupeKey, "kind", e.Kind)
+	memberID, err := points.ResolveMember(ctx, t, e.Platform, order.Customer{ExternalID: e.UserID, Name: e.UserName}, s.BaseTier(), s.Now)
+	if err != nil {
+		return err
+	}
+	if memberID == "" {
+		return nil
+	}
+	if e.State != "" {
+		if err := c.attribute(ctx, t, s, memberID, e); err != nil {
+			return err
+		}
+	}
+	switch chat.Kind(e.Kind) {
+	case chat.Joined:
+		return c.joined(ctx, t, s, memberID, e, log)
+	case chat.Left:
+		g, err := c.group(ctx, t, e.Platform, e.ChatID)
+		if problem.Is(err, problem.NotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = t.LeaveGroup(ctx, g.ID, memberID)
+		return err
+	case chat.Message:
+		return c.message(ctx, t, s, memberID, e, log)
+	}
+	return nil
+}
+
+// attribute makes the channel of the code the member arrived with theirs, if they
+// have none yet (first touch), and counts them for the channel's day once.
+func (c *Consumer) attribute(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, e store.ChatEventRecord) error {
+	ch, err := t.ChannelByCode(ctx, e.State)
+	if problem.Is(err, problem.NotFound) || problem.Is(err, problem.Invalid) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	set := false
+	_, err = t.UpdateMember(ctx, memberID, func(m *store.Member) error {
+		set = false
+		if m.Channel == "" || m.Channel == e.Platform {
+			m.Channel, set = ch.Code, true
+		}
+		return nil
+	})
+	if err != nil || !set {
+		return err
+	}
+	return t.RecordChannelEvent(ctx, ch.ID, s.Day(e.At), store.ChannelMembersAdded, 1)
+}
+
+func (c *Consumer) group(ctx context.Context, t *store.Tenant, platform, chatID string) (store.Group, error) {
+	if chatID == "" {
+		return store.Group{}, problem.New(problem.NotFound, "no chat")
+	}
+	key := t.ID() + "/" + platform + "/" + chatID
+	c.mu.Lock()
+	cg, ok := c.groups[key]
+	c.mu.Unlock()
+	if ok && time.Since(cg.read) < cacheTTL {
+		return cg.g, nil
+	}
+	g, err := t.GroupByChat(ctx, platform, chatID)
+	if err != nil {
+		return store.Group{}, err
+	}
+	c.mu.Lock()
+	c.groups[key] = cachedGroup{g: g, read: time.Now()}
+	c.mu.Unlock()
+	return g, nil
+}
+
+func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
+	g, err := c.group(ctx, t, e.Platform, e.ChatID)
+	if problem.Is(err, problem.NotFound) {
+		log.InfoContext(ctx, "community: join to a group Tribe does not know", "chat", e.ChatID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fresh, err := t.JoinGroup(ctx, g.ID, memberID, store.RoleNormal, e.At)
+	if problem.Is(err, problem.Conflict) {
+		// The platform let them in past the capacity Tribe keeps: note it, lose nothing.
+		log.WarnContext(ctx, "community: join past capacity", "group", g.ID, "err", err)
+		return nil
+	}
+	if err != nil || !fresh {
+		return err
+	}
+	m, err := t.Member(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	if ch, err := t.ChannelByCode(ctx, m.Channel); err == nil {
+		if err := t.RecordChannelEvent(ctx, ch.ID, s.Day(e.At), store.ChannelJoinedGroup, 1); err != nil {
+			return err
+		}
+	}
+	if g.ConnectorID != "" && g.WelcomeTemplate != "" {
+		text := Welcome(g.WelcomeTemplate, m.Name, g.Name, g.Rules, g.JoinURL)
+		if _, err := c.send.Send(ctx, t, g.ConnectorID, "group:"+g.ID, "welcome:"+memberID, connector.Message{Text: text}); err != nil {
+			// The delivery log has it; a welcome is not worth failing the join for.
+			log.WarnContext(ctx, "community: welcome not delivered", "group", g.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// Welcome fills a welcome template (入群欢迎语): {name}, {group}, {rules},
+// {invite_link}.
+func Welcome(tmpl, name, group, rules, link string) string {
+	if name == "" {
+		name = "新朋友"
+	}
+	return strings.NewReplacer("{name}", name, "{group}", group, "{rules}", rules, "{invite_link}", link).Replace(tmpl)
+}
+
+func (c *Consumer) tenantRules(ctx context.Context, t *store.Tenant) (moderation.Rules, error) {
+	c.mu.Lock()
+	cr, ok := c.rules[t.ID()]
+	c.mu.Unlock()
+	if ok && time.Since(cr.read) < cacheTTL {
+		return cr.r, nil
+	}
+	r, err := t.ModerationRules(ctx)
+	if err != nil {
+		return moderation.Rules{}, err
+	}
+	c.mu.Lock()
+	c.rules[t.ID()] = cachedRules{r: r, read: time.Now()}
+	c.mu.Unlock()
+	return r, nil
+}
+
+// message handles a member's message: in a group, moderation decides on it with one
+// read and one conditional write of the member's activity; the first message of a
+// local day marks the member active; "签到" checks in.
+func (c *Consumer) message(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
+	if strings.TrimSpace(e.Text) == CheckInKeyword {
+		if _, err := points.CheckIn(ctx, t, s, memberID, e.At); err != nil && !problem.Is(err, problem.AlreadyCheckedIn) {
+			return err
+		}
+	}
+	g, err := c.group(ctx, t, e.Platform, e.ChatID)
+	if problem.Is(err, problem.NotFound) {
+		return c.markActive(ctx, t, s, memberID, e.At, time.Time{})
+	}
+	if err != nil {
+		return err
+	}
+	ma, err := t.GroupActivity(ctx, g.ID, memberID)
+	if problem.Is(err, problem.NotFound) {
+		// Speaking in the group is proof of being in it.
+		if _, err := t.JoinGroup(ctx, g.ID, memberID, store.RoleNormal, e.At); err != nil && !problem.Is(err, problem.Conflict) {
+			return err
+		}
+		ma, err = t.GroupActivity(ctx, g.ID, memberID)
+	}
+	if err != nil {
+		return err
+	}
+	tenantRules, err := c.tenantRules(ctx, t)
+	if err != nil {
+		return err
+	}
+	rules := moderation.Merge(&tenantRules, g.Moderation)
+	previous := ma.Activity.LastActive()
+	key := shortKey(e.DedupeKey)
+	cur := ma
+	first := true
+	load := func(ctx context.Context) (moderation.Activity, error) {
+		if !first {
+			var err error
+			if cur, err = t.GroupActivity(ctx, g.ID, memberID); err != nil {
+				return moderation.Activity{}, err
+			}
+		}
+		first = false
+		if slices.Contains(cur.Recent, key) {
+			return moderation.Activity{}, errSeen
+		}
+		return cur.Activity, nil
+	}
+	save := func(ctx context.Context, next moderation.Activity, expected int64) (bool, error) {
+		return t.SaveActivity(ctx, g.ID, memberID, next, expected, cur.Recent, key)
+	}
+	msg := moderation.Message{Kind: moderation.Text, Text: e.Text, SenderName: e.UserName}
+	d, _, err := moderation.Apply(ctx, load, save, rules, moderation.Role(ma.Role), msg, e.At)
+	if errors.Is(err, errSeen) {
+		// A redelivered record whose message was already counted and acted on.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.markActive(ctx, t, s, memberID, e.At, previous); err != nil {
+		return err
+	}
+	if len(d.Matched) == 0 {
+		return nil
+	}
+	return c.act(ctx, t, s, g, memberID, e, d, log)
+}
+
+// markActive records the member's activity on the member once per local day.
+func (c *Consumer) markActive(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, at, previous time.Time) error {
+	if !previous.IsZero() && s.Day(previous) == s.Day(at) {
+		return nil
+	}
+	_, err := t.UpdateMember(ctx, memberID, func(m *store.Member) error {
+		if m.Status != store.StatusActive {
+			return nil
+		}
+		if m.LastActiveAt == nil || at.After(*m.LastActiveAt) {
+			u := at.UTC()
+			m.LastActiveAt = &u
+		}
+		switch m.Stage {
+		case store.StageChurned:
+			m.Stage = store.StageWonBack
+		case store.StageSilent:
+			m.Stage = store.StageActive
+		}
+		return nil
+	})
+	return err
+}
+
+// act carries out a moderation decision. Each effect is keyed by the chat event,
+// so a retried batch repeats none.
+func (c *Consumer) act(ctx context.Context, t *store.Tenant, s points.Settings, g store.Group, memberID string, e store.ChatEventRecord, d moderation.Decision, log *slog.Logger) error {
+	v := store.Violation{GroupID: g.ID, MemberID: memberID, EventKey: shortKey(e.DedupeKey), At: e.At, Removed: d.Remove}
+	for _, r := range d.Matched {
+		v.Rules = append(v.Rules, string(r))
+	}
+	record := false
+	for _, a := range d.Actions {
+		v.Actions = append(v.Actions, string(a))
+		switch a {
+		case moderation.Record:
+			record = true
+		case moderation.DeductPoints:
+			if d.Points > 0 {
+				m, err := t.Member(ctx, memberID)
+				if err != nil {
+					return err
+				}
+				take := min(int64(d.Points), max(m.Points, 0))
+				if take > 0 {
+					_, _, err := points.Adjust(ctx, t, s, memberID, -take, "moderation: "+strings.Join(v.Rules, ", "), "moderation:"+v.EventKey, e.At)
+					if err != nil && !problem.Is(err, problem.InsufficientPoints) {
+						return err
+					}
+					v.Points = int(take)
+				}
+			}
+		case moderation.Warn:
+			if g.ConnectorID != "" && d.WarnText != "" {
+				if _, err := c.send.Send(ctx, t, g.ConnectorID, "group:"+g.ID, "warn:"+v.EventKey, connector.Message{Text: d.WarnText}); err != nil {
+					log.WarnContext(ctx, "community: warning not delivered", "group", g.ID, "err", err)
+				}
+			}
+		case moderation.Remove:
+			if _, err := t.LeaveGroup(ctx, g.ID, memberID); err != nil {
+				return err
+			}
+		}
+	}
+	if record || d.Remove {
+		excerpt := []rune(e.Text)
+		if len(excerpt) > 120 {
+			excerpt = excerpt[:120]
+		}
+		v.Excerpt = string(excerpt)
+		return t.RecordViolation(ctx, v)
+	}
+	return nil
+}
+
+// shortKey is a fixed-size key derived from a chat event's dedupe key.
+func shortKey(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:12])
+}
