@@ -171,4 +171,3 @@ func (s *Server) storeChatEvents(r *http.Request, c *call, t *store.Tenant, ig s
 	}
 	return nil
 }
-

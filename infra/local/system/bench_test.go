@@ -17,6 +17,7 @@ import (
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/infra/local/dynamotest"
+	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/webhook/generic"
@@ -310,4 +311,62 @@ func BenchmarkRawTransactWriteParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
+}
+
+// BenchmarkModerationPath is one group message through the community consumer on a
+// warm instance: the member's identity, the membership-with-activity read, the
+// moderation decision and the conditional activity write (once a day also the
+// member's last-active). Messages are clean, so no action follows.
+func BenchmarkModerationPath(b *testing.B) {
+	sys, st := setup(b)
+	tenantID, _ := seed(b, st)
+	tn, _ := st.Tenant(tenantID)
+	ctx := context.Background()
+	g, err := tn.CreateGroup(ctx, store.Group{Platform: "telegram", ExternalChatID: "-100", Name: "Bench", Type: "prospect", Level: "basic", Status: "open"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const senders = 50
+	for i := 0; i < senders; i++ {
+		m := store.Member{ID: ids.New(ids.Member), Status: store.StatusActive, Stage: store.StageNew, JoinedAt: time.Now().UTC(), Version: 1}
+		ident := []store.Identity{{Provider: "telegram", ExternalID: fmt.Sprintf("u%d", i), MemberID: m.ID, CreatedAt: time.Now().UTC()}}
+		if err := tn.CreateMember(ctx, m, ident); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tn.JoinGroup(ctx, g.ID, m.ID, store.RoleNormal, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var c store.Capacity
+	cctx := store.WithCapacity(ctx, &c)
+	start := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for lo := 0; lo < b.N; lo += 100 {
+		var recs []events.DynamoDBEventRecord
+		for i := lo; i < min(lo+100, b.N); i++ {
+			rec := store.ChatEventRecord{IntegrationID: "int_bench", Platform: "telegram", Kind: "message", ChatID: "-100",
+				UserID: fmt.Sprintf("u%d", i%senders), Text: fmt.Sprintf("今天的拿铁真不错 %d", i), At: time.Now().UTC(),
+				DedupeKey: fmt.Sprintf("bench-%d", i), ReceivedAt: time.Now().UTC()}
+			item, err := dynamo.MarshalItem(rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			img := map[string]events.DynamoDBAttributeValue{}
+			for k, v := range item {
+				img[k] = lambdaAV(v)
+			}
+			img["PK"] = events.NewStringAttribute("T#" + tenantID + "#CHAT#int_bench#" + rec.DedupeKey)
+			img["SK"] = events.NewStringAttribute("EVENT")
+			img["type"] = events.NewStringAttribute("chat_event")
+			recs = append(recs, events.DynamoDBEventRecord{EventID: rec.DedupeKey, EventName: "INSERT",
+				Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: fmt.Sprint(i)}})
+		}
+		res, err := sys.Streams["community"](cctx, events.DynamoDBEvent{Records: recs})
+		if err != nil || len(res.BatchItemFailures) > 0 {
+			b.Fatalf("community: %d failures, %v", len(res.BatchItemFailures), err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "messages/s")
+	report(b, &c)
 }
