@@ -502,3 +502,27 @@ func orderRecord(tenantID, orderID, customer string, total int64, at time.Time) 
 	return events.DynamoDBEventRecord{EventID: "ev-" + orderID, EventName: "INSERT",
 		Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: orderID, Keys: map[string]events.DynamoDBAttributeValue{"PK": img["PK"], "SK": img["SK"]}}}
 }
+
+// TestMergeMovesPointsThroughTheLedger: a merge moves balance, lots and totals,
+// and both members' entries still sum to their balances.
+func TestMergeMovesPointsThroughTheLedger(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	a, b := f.member(t), f.member(t)
+	f.give(t, a, 30)
+	if _, err := points.Earn(ctx, f.t, f.s, b, paid("5001", 20000, f.now)); err != nil {
+		t.Fatal(err)
+	}
+	merged, err := f.t.MergeMembers(ctx, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Points != 230 || merged.OrderCount != 1 {
+		t.Errorf("survivor: %d points, %d orders", merged.Points, merged.OrderCount)
+	}
+	f.checkInvariant(t, a)
+	if m := f.checkInvariant(t, b); m.Points != 0 || m.Status != store.StatusMerged {
+		t.Errorf("merged member: %+v", m)
+	}
+}

@@ -287,6 +287,21 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	next.Points += from.Points
 	next.SpendMinor += from.SpendMinor
 	next.OrderCount += from.OrderCount
+	// Lots and qualifying totals move too, so expiry and tiers see the whole person.
+	next.Lots = cloneLots(survivor.Lots)
+	for k, v := range from.Lots {
+		next.Lots[k] += v
+	}
+	next.NextExpiry = nextExpiry(next.Lots)
+	next.Window = cloneWindow(survivor.Window)
+	for k, v := range from.Window {
+		w := next.Window[k]
+		w.Points += v.Points
+		w.Spend += v.Spend
+		w.Orders += v.Orders
+		w.OrderPoints += v.OrderPoints
+		next.Window[k] = w
+	}
 	if from.JoinedAt.Before(next.JoinedAt) {
 		next.JoinedAt = from.JoinedAt
 	}
@@ -302,6 +317,7 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	next.Version, next.UpdatedAt = survivor.Version+1, now
 	gone := from
 	gone.Status, gone.MergedInto, gone.Points, gone.SpendMinor, gone.OrderCount = StatusMerged, survivorID, 0, 0, 0
+	gone.Lots, gone.NextExpiry, gone.Window = nil, "", nil
 	gone.Version, gone.UpdatedAt = from.Version+1, now
 
 	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
@@ -309,6 +325,16 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	tx.Put(t.s.table.Put(t.memberItem(gone)).If("version = ?", from.Version))
 	for _, id := range idents {
 		t.moveIdentityTx(tx, id, survivorID)
+	}
+	if from.Points != 0 {
+		// The balance moves through both ledgers, so each still sums to its balance.
+		key := "merge:" + fromID
+		spk, _ := t.memberKey(survivorID)
+		fpk, _ := t.memberKey(fromID)
+		tx.Put(t.s.table.Put(entryItem{keyed{spk, EntryKey(now, key), "ledger", 0}, Entry{ID: key, MemberID: survivorID,
+			Type: EntryMerge, Amount: from.Points, Balance: next.Points, Source: "merge", SourceRef: fromID, EffectiveAt: now, PostedAt: now}}).If("attribute_not_exists(PK)"))
+		tx.Put(t.s.table.Put(entryItem{keyed{fpk, EntryKey(now, key), "ledger", 0}, Entry{ID: key, MemberID: fromID,
+			Type: EntryMerge, Amount: -from.Points, Balance: 0, Source: "merge", SourceRef: survivorID, EffectiveAt: now, PostedAt: now}}).If("attribute_not_exists(PK)"))
 	}
 	if err := tx.Run(ctx); err != nil {
 		if dynamo.IsCondCheckFailed(err) {
