@@ -322,6 +322,7 @@ func (t *Tenant) UpdateGroup(ctx context.Context, id string, fn func(*Group) err
 			Set("group_type", next.Type).Set("level", next.Level).Set("capacity", next.Capacity).
 			Set("qr_join_cap", next.QRJoinCap).Set("rules", next.Rules).Set("welcome_template", next.WelcomeTemplate).
 			Set("min_tier", next.MinTier).Set("status", next.Status).Set("connector_id", next.ConnectorID).
+			Set("join_url", next.JoinURL).SetNullable("moderation", next.Moderation).
 			Set("updated_at", next.UpdatedAt).Add("version", 1).
 			If("'version' = ?", cur.Version)
 		moved := next.Platform != cur.Platform || next.ExternalChatID != cur.ExternalChatID

@@ -375,3 +375,17 @@ func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestGroupPatchKeepsEveryField(t *testing.T) {
+	s := newCommunityStand(t, newRobot(t))
+	_, g := s.call("POST", "/v1/groups", map[string]any{"platform": "wechat", "name": "G"})
+	id := g["id"].(string)
+	rules := map[string]any{"links": map[string]any{"enabled": true, "actions": []string{"warn"}}}
+	if code, out := s.call("PATCH", "/v1/groups/"+id, map[string]any{"join_url": "https://example.com/j", "moderation": rules}); code != 200 {
+		t.Fatalf("patch: %d %v", code, out)
+	}
+	_, got := s.call("GET", "/v1/groups/"+id, nil)
+	if got["join_url"] != "https://example.com/j" || got["moderation"] == nil {
+		t.Errorf("after patch: %v", got)
+	}
+}
