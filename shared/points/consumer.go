@@ -250,11 +250,15 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *
 			}
 			return err
 		}
-		entry, err := EarnFrom(ctx, t, s, known, memberID, rec)
-		if err == nil {
-			e.log.InfoContext(ctx, "points: earned", "tenant", tenantID, "member", memberID, "order", rec.ExternalID, "points", entry.Amount)
+		earned, err := EarnFrom(ctx, t, s, known, memberID, rec)
+		if err != nil {
+			return err
 		}
-		return err
+		e.log.InfoContext(ctx, "points: earned", "tenant", tenantID, "member", memberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
+		if earned.Fresh && earned.Member.Channel != "" {
+			return e.channelOrder(ctx, t, s, earned, rec)
+		}
+		return nil
 	case "refund":
 		var rec store.RefundRecord
 		if err := UnmarshalImage(img, &rec); err != nil {
@@ -391,4 +395,24 @@ func (e *Engine) Downgrade(ctx context.Context, _ json.RawMessage) (int, error) 
 	})
 	e.log.InfoContext(ctx, "points: tier evaluation", "downgraded", moved)
 	return moved, err
+}
+
+// channelOrder adds a fresh order to its member's channel funnel (引流 → 成交):
+// first orders and GMV. A crash between the posting and this write loses the count
+// (the retried posting is not fresh): the funnel is at most once, the ledger exact.
+func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s Settings, earned Earned, rec store.OrderRecord) error {
+	ch, err := t.ChannelByCode(ctx, earned.Member.Channel)
+	if err != nil {
+		return nil // the member's channel is a platform name or a retired code
+	}
+	day := s.Day(rec.PaidAt)
+	if earned.First {
+		if err := t.RecordChannelEvent(ctx, ch.ID, day, store.ChannelFirstOrders, 1); err != nil {
+			return err
+		}
+	}
+	if rec.Currency == s.Currency {
+		return t.RecordChannelEvent(ctx, ch.ID, day, store.ChannelGMVMinor, rec.TotalMinor)
+	}
+	return nil
 }

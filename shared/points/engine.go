@@ -112,14 +112,27 @@ func OrderKey(integrationID, orderID string) string { return "order:" + integrat
 // the first-order bonus and the daily cap, spend and order counts, and an upgrade if
 // the member now qualifies. A second call for the same order posts nothing.
 func Earn(ctx context.Context, t *store.Tenant, s Settings, memberID string, rec store.OrderRecord) (store.Entry, error) {
-	return EarnFrom(ctx, t, s, nil, memberID, rec)
+	r, err := EarnFrom(ctx, t, s, nil, memberID, rec)
+	return r.Entry, err
+}
+
+// Earned is what an order's posting did.
+type Earned struct {
+	store.Entry
+	Member store.Member
+	// Fresh is false when the order had posted before (a redelivery).
+	Fresh bool
+	// First is set for the member's first paid order.
+	First bool
 }
 
 // EarnFrom is Earn starting from a member read earlier in a batch.
-func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Member, memberID string, rec store.OrderRecord) (store.Entry, error) {
+func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Member, memberID string, rec store.OrderRecord) (Earned, error) {
 	o := rec.Order
 	key := OrderKey(rec.IntegrationID, o.ExternalID)
-	e, _, err := t.PostFrom(ctx, known, memberID, o.PaidAt, key, func(m *store.Member) (*store.Posting, error) {
+	first := false
+	e, after, err := t.PostFrom(ctx, known, memberID, o.PaidAt, key, func(m *store.Member) (*store.Posting, error) {
+		first = m.OrderCount == 0
 		if m.Status != store.StatusActive {
 			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
 		}
@@ -161,9 +174,9 @@ func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Mem
 		}, nil
 	})
 	if errors.Is(err, store.ErrAlreadyPosted) {
-		return e, nil
+		return Earned{Entry: e}, nil
 	}
-	return e, err
+	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
 }
 
 // Reverse takes back the points of a refunded order in proportion to the money

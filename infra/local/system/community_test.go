@@ -262,6 +262,16 @@ func TestWeComJoinEndToEnd(t *testing.T) {
 	if len(days) != 1 || days[0].(map[string]any)["members_added"] != float64(1) {
 		t.Errorf("channel stats: %v", stats)
 	}
+	// A leave takes the member out, once.
+	for i := 0; i < 2; i++ {
+		if code, _ := s.weComPost(integ, "external_chat_del_member.xml"); code != 200 {
+			t.Fatalf("del_member: %d", code)
+		}
+	}
+	s.drain()
+	if _, g = s.call("GET", "/v1/groups/"+g["id"].(string), nil); g["members"] != float64(1) {
+		t.Errorf("after a leave: members = %v, want 1", g["members"])
+	}
 }
 
 // TestChatMessagesModerationAndCheckIn: generic chat messages from a tenant's bot:

@@ -26,6 +26,7 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/tribesig"
 )
 
 type stand struct {
@@ -286,5 +287,28 @@ func TestRedemptionsThroughTheAPI(t *testing.T) {
 	}
 	if code, out := s.call("POST", "/v1/members/"+id+"/check-ins", nil); code != 409 || out["code"] != "already_checked_in" {
 		t.Errorf("second check-in: %d %v", code, out)
+	}
+}
+
+// TestChannelFunnelCountsOrders: a member who came through a channel code places
+// orders: the channel's day shows one first order and the GMV of both.
+func TestChannelFunnelCountsOrders(t *testing.T) {
+	s := newStand(t, "CNY")
+	_, ch := s.call("POST", "/v1/channels", map[string]any{"name": "Douyin", "code": "douyin"})
+	s.call("POST", "/v1/members", map[string]any{"name": "D", "channel": "douyin", "identities": []map[string]string{{"provider": "generic", "external_id": "u-7"}}})
+	_, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "generic"})
+	for i, total := range []int{10000, 5000} {
+		now := time.Now().UTC()
+		body := []byte(fmt.Sprintf(`{"id":"evt_%d","type":"order.paid","created_at":"%s","data":{"order_id":"o-%d","currency":"CNY","total_minor":%d,"paid_at":"%s","customer":{"id":"u-7"}}}`,
+			i, now.Format(time.RFC3339), i, total, now.Format(time.RFC3339)))
+		if code, out := s.call("POST", "/v1/webhooks/generic/"+ig["id"].(string), body, "Tribe-Signature", tribesig.Sign(ig["secret"].(string), now, body)); code != 200 {
+			t.Fatalf("order %d: %d %v", i, code, out)
+		}
+	}
+	s.drain()
+	_, stats := s.call("GET", "/v1/channels/"+ch["id"].(string)+"/stats", nil)
+	days := stats["data"].([]any)
+	if len(days) != 1 || days[0].(map[string]any)["first_orders"] != float64(1) || days[0].(map[string]any)["gmv_minor"] != float64(15000) {
+		t.Errorf("channel funnel: %v", stats)
 	}
 }
