@@ -17,20 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/guregu/dynamo/v2"
-
-	"github.com/tribehq/tribe/infra/local/dynamolocal"
-	"github.com/tribehq/tribe/infra/local/dynamotest"
-	"github.com/tribehq/tribe/infra/local/streampump"
-	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/api"
-	"github.com/tribehq/tribe/shared/auth"
-	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/chat/wecom"
 	"github.com/tribehq/tribe/shared/connector"
-	"github.com/tribehq/tribe/shared/ids"
-	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tribesig"
 )
 
@@ -92,42 +81,7 @@ func (r *robot) sender(t *testing.T) *connector.Sender {
 // newCommunityStand is newStand with outbound messages going to a fake robot.
 func newCommunityStand(t *testing.T, bot *robot) *stand {
 	t.Helper()
-	db, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := system.New(st, adminKey, quiet(), api.WithSender(bot.sender(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handlers := map[string]streampump.Handler{}
-	for n, h := range sys.Streams {
-		handlers[n] = streampump.Handler(h)
-	}
-	consumers, err := streampump.FromCatalogue(handlers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pump, err := streampump.New(dynamolocal.StreamsClient(dynamotest.Endpoint(t)), consumers, streampump.Options{
-		StreamARN: *desc.Table.LatestStreamArn, PollInterval: 20 * time.Millisecond, RetryDelay: 10 * time.Millisecond, Logger: quiet(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	info := store.TenantInfo{ID: ids.New(ids.Tenant), Name: "Community", Timezone: "Asia/Shanghai", Currency: "CNY",
-		Lifecycle: store.DefaultLifecycle, CreatedAt: now, UpdatedAt: now}
-	key, hash := auth.NewKey(info.ID)
-	if err := st.CreateTenant(context.Background(), info, store.APIKey{ID: ids.New(ids.APIKey), Name: "k",
-		Scopes: []catalogue.Scope{catalogue.ScopeAdmin}, CreatedAt: now, Hash: hash, Currency: "CNY"}); err != nil {
-		t.Fatal(err)
-	}
-	return &stand{t: t, sys: sys, st: st, pump: pump, key: key, tenant: info.ID}
+	return newStand(t, "CNY", api.WithSender(bot.sender(t)))
 }
 
 // WeCom's documented sample app settings.

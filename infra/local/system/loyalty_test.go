@@ -22,6 +22,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/streampump"
 	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
@@ -40,14 +41,14 @@ type stand struct {
 
 // newStand is the local stand-in for AWS in one test: the gateway, the real
 // stream pump on DynamoDB Local's stream, and every handler.
-func newStand(t *testing.T, currency string) *stand {
+func newStand(t *testing.T, currency string, opts ...api.Option) *stand {
 	t.Helper()
 	db, name := dynamotest.Table(t)
 	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys, err := system.New(st, adminKey, quiet())
+	sys, err := system.New(st, adminKey, quiet(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
