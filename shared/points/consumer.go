@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tiers"
 )
@@ -89,17 +90,34 @@ const parallelism = 8
 // one, so Lambda retries from there and a refund never overtakes its order; every
 // posting is idempotent, so retried records that had succeeded post nothing.
 func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	// Records are grouped so that one goroutine sees all of a customer's orders (no
+	// two postings race for one member) and every refund after its order (they share
+	// a partition key).
 	groups := map[string][]int{}
+	groupOfPK := map[string]string{}
 	var order []string
 	for i, r := range ev.Records {
+		img := r.Change.NewImage
 		pk := r.Change.Keys["PK"].String()
 		if pk == "" {
-			pk = r.Change.NewImage["PK"].String()
+			pk = img["PK"].String()
 		}
-		if _, ok := groups[pk]; !ok {
-			order = append(order, pk)
+		key := pk
+		if g, ok := groupOfPK[pk]; ok {
+			key = g
+		} else if img["type"].String() == "order" {
+			if cust, ok := img["customer"]; ok && cust.DataType() == events.DataTypeMap {
+				if ext, ok := cust.Map()["external_id"]; ok && ext.DataType() == events.DataTypeString && ext.String() != "" {
+					tenantID, _ := store.TenantOfKey(pk)
+					key = "customer#" + tenantID + "#" + img["provider"].String() + "#" + ext.String()
+				}
+			}
 		}
-		groups[pk] = append(groups[pk], i)
+		groupOfPK[pk] = key
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], i)
 	}
 	pre := e.prefetch(ctx, ev.Records)
 	failed := make([]bool, len(ev.Records))
@@ -111,9 +129,10 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			memo := map[string]store.Member{}
 			for _, i := range idx {
 				r := ev.Records[i]
-				if err := e.safeRecord(ctx, r, pre); err != nil {
+				if err := e.safeRecord(ctx, r, pre, memo); err != nil {
 					e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
 					failed[i] = true
 					return
@@ -135,13 +154,13 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 }
 
 // safeRecord turns a panic into a failed record: a consumer never dies on one.
-func (e *Engine) safeRecord(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched) (err error) {
+func (e *Engine) safeRecord(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched, memo map[string]store.Member) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return e.record(ctx, r, pre)
+	return e.record(ctx, r, pre, memo)
 }
 
 // prefetched holds what a batch's orders need, read in two batch reads per tenant
@@ -216,7 +235,9 @@ func (e *Engine) prefetch(ctx context.Context, recs []events.DynamoDBEventRecord
 	return p
 }
 
-func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched) error {
+// record applies one record. memo holds the members this goroutine posted to, as
+// written, so a customer's next order in the batch starts from the current version.
+func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched, memo map[string]store.Member) error {
 	if r.EventName != "INSERT" {
 		return nil
 	}
@@ -240,20 +261,11 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *
 			e.log.ErrorContext(ctx, "points: bad order image", "event_id", r.EventID, "err", err)
 			return nil
 		}
-		var known *store.Member
-		memberID := ""
-		if m, ok := pre.member(tenantID, store.IdentityRef{Provider: rec.Provider, ExternalID: rec.Customer.ExternalID}); ok && m.Status == store.StatusActive {
-			known, memberID = &m, m.ID
-		} else if memberID, err = ResolveMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now); err != nil || memberID == "" {
-			if memberID == "" && err == nil {
-				e.log.InfoContext(ctx, "points: order without a customer", "tenant", tenantID, "order", rec.ExternalID)
-			}
+		earned, err := e.earn(ctx, t, s, pre, memo, rec)
+		if err != nil || earned.MemberID == "" {
 			return err
 		}
-		earned, err := EarnFrom(ctx, t, s, known, memberID, rec)
-		if err != nil {
-			return err
-		}
+		memberID := earned.MemberID
 		e.log.InfoContext(ctx, "points: earned", "tenant", tenantID, "member", memberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
 		if earned.Fresh && earned.Member.Channel != "" {
 			return e.channelOrder(ctx, t, s, earned, rec)
@@ -415,4 +427,48 @@ func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s Settings, 
 		return t.RecordChannelEvent(ctx, ch.ID, day, store.ChannelGMVMinor, rec.TotalMinor)
 	}
 	return nil
+}
+
+// earn posts an order to its customer's member: the one this goroutine already
+// wrote, the batch's prefetched one, one looked up, or, on first sight, a new
+// member created in the same transaction as the points.
+func (e *Engine) earn(ctx context.Context, t *store.Tenant, s Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (Earned, error) {
+	var known *store.Member
+	memberID := ""
+	if m, ok := pre.member(t.ID(), store.IdentityRef{Provider: rec.Provider, ExternalID: rec.Customer.ExternalID}); ok && m.Status == store.StatusActive {
+		known, memberID = &m, m.ID
+	}
+	for attempt := 0; memberID == "" && attempt < 3; attempt++ {
+		id, fresh, idents, err := FindMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now)
+		if err != nil {
+			return Earned{}, err
+		}
+		if id != "" {
+			memberID = id
+			break
+		}
+		if len(idents) == 0 {
+			e.log.InfoContext(ctx, "points: order without a customer", "tenant", t.ID(), "order", rec.ExternalID)
+			return Earned{}, nil
+		}
+		earned, err := EarnNew(ctx, t, s, fresh, idents, rec)
+		if problem.Is(err, problem.IdentityTaken) {
+			continue // created meanwhile: look again
+		}
+		if err == nil {
+			memo[fresh.ID] = earned.Member
+		}
+		return earned, err
+	}
+	if memberID == "" {
+		return Earned{}, problem.New(problem.Conflict, "could not resolve customer %s", rec.Customer.ExternalID)
+	}
+	if m, ok := memo[memberID]; ok {
+		known = &m
+	}
+	earned, err := EarnFrom(ctx, t, s, known, memberID, rec)
+	if err == nil && earned.Fresh {
+		memo[memberID] = earned.Member
+	}
+	return earned, err
 }

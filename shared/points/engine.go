@@ -128,11 +128,29 @@ type Earned struct {
 
 // EarnFrom is Earn starting from a member read earlier in a batch.
 func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Member, memberID string, rec store.OrderRecord) (Earned, error) {
-	o := rec.Order
-	key := OrderKey(rec.IntegrationID, o.ExternalID)
 	first := false
-	e, after, err := t.PostFrom(ctx, known, memberID, o.PaidAt, key, func(m *store.Member) (*store.Posting, error) {
-		first = m.OrderCount == 0
+	e, after, err := t.PostFrom(ctx, known, memberID, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first))
+	if errors.Is(err, store.ErrAlreadyPosted) {
+		return Earned{Entry: e}, nil
+	}
+	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
+}
+
+// EarnNew creates the customer's member together with the first order's points,
+// in one transaction. It fails with problem.IdentityTaken when the customer became
+// a member meanwhile: look them up again and use EarnFrom.
+func EarnNew(ctx context.Context, t *store.Tenant, s Settings, m store.Member, idents []store.Identity, rec store.OrderRecord) (Earned, error) {
+	first := false
+	e, after, err := t.PostNew(ctx, m, idents, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first))
+	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
+}
+
+// earning is the posting of a paid order; it notes whether it was the member's
+// first.
+func earning(s Settings, rec store.OrderRecord, first *bool) func(m *store.Member) (*store.Posting, error) {
+	o := rec.Order
+	return func(m *store.Member) (*store.Posting, error) {
+		*first = m.OrderCount == 0
 		if m.Status != store.StatusActive {
 			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
 		}
@@ -172,11 +190,7 @@ func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Mem
 				Lot: lot, OrderTotalMinor: o.TotalMinor},
 			TierReason: reason,
 		}, nil
-	})
-	if errors.Is(err, store.ErrAlreadyPosted) {
-		return Earned{Entry: e}, nil
 	}
-	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
 }
 
 // Reverse takes back the points of a refunded order in proportion to the money
@@ -378,6 +392,27 @@ func ExpireDue(ctx context.Context, t *store.Tenant, s Settings, m store.Member,
 // then phone, and creates one (with those identities) on first sight. It returns ""
 // for a guest with nothing to identify them.
 func ResolveMember(ctx context.Context, t *store.Tenant, provider string, c order.Customer, tier string, now time.Time) (string, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		id, m, idents, err := FindMember(ctx, t, provider, c, tier, now)
+		if err != nil || id != "" || len(idents) == 0 {
+			return id, err
+		}
+		err = t.CreateMember(ctx, m, idents)
+		if err == nil {
+			return m.ID, nil
+		}
+		if !problem.Is(err, problem.IdentityTaken) {
+			return "", err
+		}
+		// Someone created them meanwhile: look again.
+	}
+	return "", problem.New(problem.Conflict, "could not resolve customer %s", c.ExternalID)
+}
+
+// FindMember looks a shop customer up by customer id, then email, then phone. When
+// none is known it returns the member to create and its identities (none for a
+// guest with nothing to identify them).
+func FindMember(ctx context.Context, t *store.Tenant, provider string, c order.Customer, tier string, now time.Time) (string, store.Member, []store.Identity, error) {
 	var idents []store.Identity
 	if c.ExternalID != "" {
 		idents = append(idents, store.Identity{Provider: provider, ExternalID: c.ExternalID})
@@ -388,33 +423,20 @@ func ResolveMember(ctx context.Context, t *store.Tenant, provider string, c orde
 	if p := strings.TrimSpace(c.Phone); p != "" {
 		idents = append(idents, store.Identity{Provider: "phone", ExternalID: p})
 	}
-	if len(idents) == 0 {
-		return "", nil
-	}
-	for attempt := 0; attempt < 3; attempt++ {
-		for _, id := range idents {
-			found, err := t.LookupIdentity(ctx, id.Provider, id.ExternalID)
-			if err == nil {
-				return found.MemberID, nil
-			}
-			if !problem.Is(err, problem.NotFound) {
-				return "", err
-			}
-		}
-		m := store.Member{ID: ids.New(ids.Member), Name: c.Name, Email: strings.ToLower(c.Email), Phone: c.Phone,
-			Channel: provider, Stage: store.StageNew, Status: store.StatusActive, Tier: tier, TierSince: &now,
-			JoinedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1}
-		for i := range idents {
-			idents[i].MemberID, idents[i].CreatedAt = m.ID, now
-		}
-		err := t.CreateMember(ctx, m, idents)
+	for _, id := range idents {
+		found, err := t.LookupIdentity(ctx, id.Provider, id.ExternalID)
 		if err == nil {
-			return m.ID, nil
+			return found.MemberID, store.Member{}, nil, nil
 		}
-		if !problem.Is(err, problem.IdentityTaken) {
-			return "", err
+		if !problem.Is(err, problem.NotFound) {
+			return "", store.Member{}, nil, err
 		}
-		// Someone created them meanwhile: look again.
 	}
-	return "", problem.New(problem.Conflict, "could not resolve customer %s", c.ExternalID)
+	m := store.Member{ID: ids.New(ids.Member), Name: c.Name, Email: strings.ToLower(c.Email), Phone: c.Phone,
+		Channel: provider, Stage: store.StageNew, Status: store.StatusActive, Tier: tier, TierSince: &now,
+		JoinedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1}
+	for i := range idents {
+		idents[i].MemberID, idents[i].CreatedAt = m.ID, now
+	}
+	return "", m, idents, nil
 }

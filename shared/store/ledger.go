@@ -185,6 +185,47 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 	}
 }
 
+// PostNew creates a member with its identities and its first posting in one
+// transaction. It fails with problem.IdentityTaken when an identity belongs to
+// someone already (created meanwhile), and with fn's errors.
+func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, effectiveAt time.Time, id string, fn func(m *Member) (*Posting, error)) (Entry, Member, error) {
+	if len(identities) > MaxIdentitiesPerChange {
+		return Entry{}, Member{}, problem.Field("identities", "at most %d identities at once", MaxIdentitiesPerChange)
+	}
+	next := m
+	next.Lots, next.Window = map[string]int64{}, map[string]DayTotals{}
+	p, err := fn(&next)
+	if err != nil {
+		return Entry{}, Member{}, err
+	}
+	now := t.s.Now()
+	e := p.Entry
+	e.ID, e.MemberID, e.EffectiveAt, e.PostedAt, e.Balance = id, m.ID, effectiveAt.UTC(), now, next.Points
+	next.NextExpiry = nextExpiry(next.Lots)
+	pk, _ := t.memberKey(m.ID)
+	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.s.table.Put(t.memberItem(next)).If("attribute_not_exists(PK)"))
+	tx.Put(t.s.table.Put(entryItem{keyed{pk, EntryKey(effectiveAt, id), "ledger", 0}, e}).If("attribute_not_exists(PK)"))
+	for _, ident := range identities {
+		t.putIdentityTx(tx, ident)
+	}
+	if next.Tier != m.Tier && p.TierReason != "" {
+		tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), "tier_change", 0},
+			TierChange{From: m.Tier, To: next.Tier, Reason: p.TierReason, At: now}}))
+	}
+	for _, x := range p.extra {
+		x.op(tx)
+	}
+	err = tx.Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		return Entry{}, Member{}, problem.Wrap(problem.IdentityTaken, err, "the customer became a member meanwhile")
+	}
+	if err != nil {
+		return Entry{}, Member{}, translate(err, "ledger")
+	}
+	return e, next, nil
+}
+
 func (t *Tenant) consistentMember(ctx context.Context, id string) (Member, error) {
 	pk, sk := t.memberKey(id)
 	var it memberItem
