@@ -411,7 +411,17 @@ func (s *Server) updateLiveCode(w http.ResponseWriter, r *http.Request, c *call)
 	return writeJSON(w, http.StatusOK, liveCodeView(r, lc))
 }
 
-// dateRange reads from/to (YYYY-MM-DD), by default the last 30 days.
+// localRange is dateRange on the tenant's calendar: counters are kept per local day.
+func (s *Server) localRange(r *http.Request, c *call) (string, string, error) {
+	st, err := s.points.Settings(r.Context(), c.tenant)
+	if err != nil {
+		return "", "", err
+	}
+	return dateRange(r, s.store.Now().In(st.Location))
+}
+
+// dateRange reads from/to (YYYY-MM-DD), by default the last 30 days up to now's
+// date.
 func dateRange(r *http.Request, now time.Time) (string, string, error) {
 	q := r.URL.Query()
 	from, to := now.AddDate(0, 0, -30).Format(time.DateOnly), now.Format(time.DateOnly)
@@ -434,7 +444,7 @@ func (s *Server) liveCodeStats(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	from, to, err := dateRange(r, s.store.Now())
+	from, to, err := s.localRange(r, c)
 	if err != nil {
 		return err
 	}
@@ -562,7 +572,7 @@ func (s *Server) channelStats(w http.ResponseWriter, r *http.Request, c *call) e
 	if _, err := c.tenant.Channel(r.Context(), id); err != nil {
 		return err
 	}
-	from, to, err := dateRange(r, s.store.Now())
+	from, to, err := s.localRange(r, c)
 	if err != nil {
 		return err
 	}

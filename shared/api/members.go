@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
@@ -404,28 +403,9 @@ func (s *Server) exportMember(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) dailyStats(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := r.URL.Query()
-	info, err := c.tenant.Info(r.Context())
+	from, to, err := s.localRange(r, c)
 	if err != nil {
 		return err
-	}
-	loc, err := time.LoadLocation(info.Timezone)
-	if err != nil {
-		return fmt.Errorf("tenant time zone %q: %w", info.Timezone, err)
-	}
-	// Days are the tenant's local days.
-	now := s.store.Now().In(loc)
-	from, to := now.AddDate(0, 0, -30).Format(time.DateOnly), now.Format(time.DateOnly)
-	for name, dst := range map[string]*string{"from": &from, "to": &to} {
-		if v := q.Get(name); v != "" {
-			if _, err := time.Parse(time.DateOnly, v); err != nil {
-				return problem.Field(name, "%s is a date YYYY-MM-DD", name)
-			}
-			*dst = v
-		}
-	}
-	if from > to {
-		return problem.Field("from", "from is after to")
 	}
 	if f, _ := time.Parse(time.DateOnly, from); f.AddDate(1, 0, 1).Before(mustDate(to)) {
 		return problem.Field("from", "at most one year at a time")
