@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/tribehq/tribe/shared/chat"
@@ -28,8 +27,9 @@ const (
 	providerChat  = "chat"
 )
 
-// chatIntegration loads the {integration_id} integration of a chat provider.
-func (s *Server) chatIntegration(r *http.Request, c *call, provider string) (*store.Tenant, store.Integration, error) {
+// pathIntegration loads the {integration_id} integration, which names its tenant,
+// and requires it to be of provider.
+func (s *Server) pathIntegration(r *http.Request, c *call, provider string) (*store.Tenant, store.Integration, error) {
 	id, tenantID, err := integrationID(r, "integration_id")
 	if err != nil {
 		return nil, store.Integration{}, err
@@ -56,7 +56,7 @@ func crypterOf(ig store.Integration) (*wecom.Crypter, error) {
 // verifyWeCom answers WeCom's URL verification: the decrypted echostr, as plain
 // text, when the signature holds.
 func (s *Server) verifyWeCom(w http.ResponseWriter, r *http.Request, c *call) error {
-	_, ig, err := s.chatIntegration(r, c, providerWeCom)
+	_, ig, err := s.pathIntegration(r, c, providerWeCom)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Server) verifyWeCom(w http.ResponseWriter, r *http.Request, c *call) er
 // each event once, and answer at once (WeCom waits 5 seconds at most); the effects
 // happen on the stream.
 func (s *Server) receiveWeCom(w http.ResponseWriter, r *http.Request, c *call) error {
-	t, ig, err := s.chatIntegration(r, c, providerWeCom)
+	t, ig, err := s.pathIntegration(r, c, providerWeCom)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (s *Server) receiveWeCom(w http.ResponseWriter, r *http.Request, c *call) e
 // receiveChat takes Tribe's generic signed chat event (tenants' own bots and the
 // platforms without a native adapter).
 func (s *Server) receiveChat(w http.ResponseWriter, r *http.Request, c *call) error {
-	t, ig, err := s.chatIntegration(r, c, providerChat)
+	t, ig, err := s.pathIntegration(r, c, providerChat)
 	if err != nil {
 		return err
 	}
@@ -139,18 +139,6 @@ func (s *Server) receiveChat(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"received": true})
-}
-
-func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(r.Body)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
-	}
-	if err != nil {
-		return nil, problem.Wrap(problem.Invalid, err, "could not read the request body")
-	}
-	return body, nil
 }
 
 func (s *Server) storeChatEvents(r *http.Request, c *call, t *store.Tenant, ig store.Integration, events []chat.Event) error {

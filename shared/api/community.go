@@ -149,13 +149,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, c *call) er
 	return writeJSON(w, http.StatusCreated, g)
 }
 
-func groupID(r *http.Request) (string, error) {
-	id := r.PathValue("id")
-	if !store.ValidGroupID(id) {
-		return "", problem.New(problem.NotFound, "group not found")
-	}
-	return id, nil
-}
+func groupID(r *http.Request) (string, error) { return pathID(r, "id", store.GroupPrefix, "group") }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := groupID(r)
@@ -238,9 +232,9 @@ func (s *Server) putGroupMember(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	mid := r.PathValue("member_id")
-	if !ids.Valid(ids.Member, mid) {
-		return problem.New(problem.NotFound, "member not found")
+	mid, err := pathID(r, "member_id", ids.Member, "member")
+	if err != nil {
+		return err
 	}
 	var in struct {
 		Role string `json:"role"`
@@ -279,9 +273,9 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	mid := r.PathValue("member_id")
-	if !ids.Valid(ids.Member, mid) {
-		return problem.New(problem.NotFound, "member not found")
+	mid, err := pathID(r, "member_id", ids.Member, "member")
+	if err != nil {
+		return err
 	}
 	left, err := c.tenant.LeaveGroup(r.Context(), id, mid)
 	if err != nil {
@@ -531,11 +525,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func channelID(r *http.Request) (string, error) {
-	id := r.PathValue("id")
-	if !ids.Valid(store.ChannelPrefix, id) {
-		return "", problem.New(problem.NotFound, "channel not found")
-	}
-	return id, nil
+	return pathID(r, "id", store.ChannelPrefix, "channel")
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, c *call) error {

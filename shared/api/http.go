@@ -13,9 +13,33 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
+
+// pathID reads the path value name and requires an id with prefix: anything else
+// is simply not found (a malformed id never reaches a key).
+func pathID(r *http.Request, name, prefix, what string) (string, error) {
+	id := r.PathValue(name)
+	if !ids.Valid(prefix, id) {
+		return "", problem.New(problem.NotFound, "%s not found", what)
+	}
+	return id, nil
+}
+
+// readBody reads the (size-limited) request body.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
+	}
+	if err != nil {
+		return nil, problem.Wrap(problem.Invalid, err, "could not read the request body")
+	}
+	return body, nil
+}
 
 // decode reads a JSON body into v: the content type must be JSON, unknown fields are
 // rejected by name, and the body must hold exactly one value.
@@ -26,13 +50,9 @@ func decode(r *http.Request, v any) error {
 			return problem.New(problem.UnsupportedMedia, "send the body as application/json")
 		}
 	}
-	body, err := io.ReadAll(r.Body)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
-	}
+	body, err := readBody(r)
 	if err != nil {
-		return problem.Wrap(problem.Invalid, err, "could not read the request body")
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return problem.New(problem.MalformedJSON, "request body is empty; send a JSON object")
@@ -151,13 +171,9 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 	if len(key) > 255 {
 		return problem.Field("Idempotency-Key", "Idempotency-Key is at most 255 characters")
 	}
-	body, err := io.ReadAll(r.Body)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
-	}
+	body, err := readBody(r)
 	if err != nil {
-		return problem.Wrap(problem.Invalid, err, "could not read the request body")
+		return err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.New()

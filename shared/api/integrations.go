@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -157,33 +156,18 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c *ca
 // redelivery write nothing. The points work happens downstream, on the stream.
 func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
 	provider := r.PathValue("provider")
-	id, tenantID, err := integrationID(r, "integration_id")
-	if err != nil {
-		return err
-	}
 	p, ok := webhook.Lookup(provider)
 	if !ok {
 		return problem.New(problem.NotFound, "no webhook provider %q", provider)
 	}
-	t, err := s.store.Tenant(tenantID)
-	if err != nil {
-		return problem.New(problem.NotFound, "integration not found")
-	}
-	c.log = c.log.With("tenant", tenantID, "integration", id, "provider", provider)
-	ig, err := s.integration(r, t, id)
+	t, ig, err := s.pathIntegration(r, c, provider)
 	if err != nil {
 		return err
 	}
-	if ig.Provider != provider {
-		return problem.New(problem.NotFound, "integration not found")
-	}
-	body, err := io.ReadAll(r.Body)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
-	}
+	id := ig.ID
+	body, err := readBody(r)
 	if err != nil {
-		return problem.Wrap(problem.Invalid, err, "could not read the request body")
+		return err
 	}
 	now := s.store.Now()
 	if err := p.Verify(webhook.Secret{Key: ig.Secret, ClientID: ig.ClientID}, r.Header, body, now); err != nil {

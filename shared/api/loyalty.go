@@ -192,13 +192,7 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request, c *call) e
 	return writeJSON(w, http.StatusCreated, rw)
 }
 
-func rewardID(r *http.Request) (string, error) {
-	id := r.PathValue("id")
-	if !ids.Valid("rwd", id) {
-		return "", problem.New(problem.NotFound, "reward not found")
-	}
-	return id, nil
-}
+func rewardID(r *http.Request) (string, error) { return pathID(r, "id", "rwd", "reward") }
 
 func (s *Server) getReward(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := rewardID(r)
@@ -345,7 +339,8 @@ func requireKey(r *http.Request, c *call) (string, time.Time, error) {
 }
 
 func (s *Server) adjustPoints(w http.ResponseWriter, r *http.Request, c *call) error {
-	m, err := pathMember(r, c)
+	// No read here: the posting reads the member anyway and answers not found.
+	id, err := memberID(r)
 	if err != nil {
 		return err
 	}
@@ -370,11 +365,11 @@ func (s *Server) adjustPoints(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	e, _, err := points.Adjust(r.Context(), c.tenant, st, m.ID, in.Amount, strings.TrimSpace(in.Reason), keyID(c, key), at)
+	e, _, err := points.Adjust(r.Context(), c.tenant, st, id, in.Amount, strings.TrimSpace(in.Reason), keyID(c, key), at)
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "points adjusted", "member", m.ID, "amount", in.Amount, "key_id", c.principal.KeyID)
+	c.log.InfoContext(r.Context(), "points adjusted", "member", id, "amount", in.Amount, "key_id", c.principal.KeyID)
 	return writeJSON(w, http.StatusCreated, e)
 }
 
@@ -382,7 +377,8 @@ func (s *Server) adjustPoints(w http.ResponseWriter, r *http.Request, c *call) e
 func keyID(c *call, key string) string { return c.principal.KeyID + ":" + key }
 
 func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, c *call) error {
-	m, err := pathMember(r, c)
+	// No read here: the posting reads the member anyway and answers not found.
+	id, err := memberID(r)
 	if err != nil {
 		return err
 	}
@@ -396,7 +392,7 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	e, err := points.CheckIn(r.Context(), c.tenant, st, m.ID, s.store.Now())
+	e, err := points.CheckIn(r.Context(), c.tenant, st, id, s.store.Now())
 	if err != nil {
 		return err
 	}
@@ -404,7 +400,8 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, c *call) error 
 }
 
 func (s *Server) redeem(w http.ResponseWriter, r *http.Request, c *call) error {
-	m, err := pathMember(r, c)
+	// No read here: the posting reads the member anyway and answers not found.
+	id, err := memberID(r)
 	if err != nil {
 		return err
 	}
@@ -435,7 +432,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	e, _, err := points.Redeem(r.Context(), c.tenant, m.ID, rw, in.Quantity, keyID(c, key), at)
+	e, _, err := points.Redeem(r.Context(), c.tenant, id, rw, in.Quantity, keyID(c, key), at)
 	if err != nil {
 		var pe *problem.Error
 		if errors.As(err, &pe) {

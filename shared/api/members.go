@@ -244,13 +244,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 // memberID reads the {id} path value; a malformed id is simply not found.
-func memberID(r *http.Request) (string, error) {
-	id := r.PathValue("id")
-	if !ids.Valid(ids.Member, id) {
-		return "", problem.New(problem.NotFound, "member not found")
-	}
-	return id, nil
-}
+func memberID(r *http.Request) (string, error) { return pathID(r, "id", ids.Member, "member") }
 
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := memberID(r)

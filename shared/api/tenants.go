@@ -201,9 +201,9 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, c *call) error {
-	id := r.PathValue("id")
-	if !ids.Valid(ids.APIKey, id) {
-		return problem.New(problem.NotFound, "api key not found")
+	id, err := pathID(r, "id", ids.APIKey, "api key")
+	if err != nil {
+		return err
 	}
 	k, err := c.tenant.RevokeKey(r.Context(), id)
 	if err != nil {

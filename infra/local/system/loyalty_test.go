@@ -248,6 +248,13 @@ func TestRedemptionsThroughTheAPI(t *testing.T) {
 	if code, out := s.call("POST", "/v1/members/"+id+"/points/adjust", map[string]any{"amount": 500, "reason": "welcome gift"}, "Idempotency-Key", "seed"); code != 201 {
 		t.Fatalf("adjust: %d %v", code, out)
 	}
+	ghost := ids.New(ids.Member)
+	if code, out := s.call("POST", "/v1/members/"+ghost+"/points/adjust", map[string]any{"amount": 5, "reason": "x"}, "Idempotency-Key", "ghost"); code != 404 {
+		t.Fatalf("adjust on an unknown member: %d %v", code, out)
+	}
+	if code, out := s.call("POST", "/v1/members/"+ghost+"/check-ins", nil); code != 404 {
+		t.Fatalf("check-in of an unknown member: %d %v", code, out)
+	}
 	if code, out := s.call("POST", "/v1/members/"+id+"/points/adjust", map[string]any{"amount": 500}, "Idempotency-Key", "no-reason"); code != 400 {
 		t.Fatalf("adjust without reason: %d %v", code, out)
 	}
