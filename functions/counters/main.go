@@ -8,6 +8,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/counters"
+	"github.com/tribehq/tribe/shared/points"
 )
 
 func main() {
@@ -15,7 +16,11 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	h, err := counters.New(deps.Store, deps.Log)
+	eng, err := points.New(deps.Store, deps.Log)
+	if err != nil {
+		panic(err)
+	}
+	h, err := counters.New(deps.Store, eng, deps.Log)
 	if err != nil {
 		panic(err)
 	}

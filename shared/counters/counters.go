@@ -7,37 +7,36 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/store"
 )
 
 // Name is the consumer's name; it keys its dedupe markers.
 const Name = "counters"
 
-// Handler consumes member records.
-type Handler struct {
-	store *store.Store
-	log   *slog.Logger
-
-	mu    sync.Mutex
-	zones map[string]zone
+// Settings gives a tenant's settings (its time zone here), cached by the points
+// engine.
+type Settings interface {
+	Settings(ctx context.Context, t *store.Tenant) (points.Settings, error)
 }
 
-type zone struct {
-	loc  *time.Location
-	read time.Time
+// Handler consumes member records.
+type Handler struct {
+	store    *store.Store
+	settings Settings
+	log      *slog.Logger
 }
 
 // New returns the handler.
-func New(st *store.Store, log *slog.Logger) (*Handler, error) {
-	if st == nil || log == nil {
-		return nil, errors.New("counters: need a store and a logger")
+func New(st *store.Store, settings Settings, log *slog.Logger) (*Handler, error) {
+	if st == nil || settings == nil || log == nil {
+		return nil, errors.New("counters: need a store, tenant settings and a logger")
 	}
-	return &Handler{store: st, log: log, zones: map[string]zone{}}, nil
+	return &Handler{store: st, settings: settings, log: log}, nil
 }
 
 // Event names a counter change of one record, or "" for none.
@@ -113,28 +112,15 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	return resp, nil
 }
 
-// zone returns a tenant's time zone, read at most every ten minutes.
+// zone returns a tenant's time zone.
 func (h *Handler) zone(ctx context.Context, tenantID string) (*time.Location, error) {
-	h.mu.Lock()
-	z, ok := h.zones[tenantID]
-	h.mu.Unlock()
-	if ok && time.Since(z.read) < 10*time.Minute {
-		return z.loc, nil
-	}
 	t, err := h.store.Tenant(tenantID)
 	if err != nil {
 		return nil, err
 	}
-	info, err := t.Info(ctx)
+	s, err := h.settings.Settings(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(info.Timezone)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	h.zones[tenantID] = zone{loc: loc, read: time.Now()}
-	h.mu.Unlock()
-	return loc, nil
+	return s.Location, nil
 }

@@ -51,15 +51,15 @@ func New(st *store.Store, adminKey string, log *slog.Logger, apiOpts ...api.Opti
 	if err != nil {
 		return nil, err
 	}
-	cnt, err := counters.New(st, log)
-	if err != nil {
-		return nil, err
-	}
 	life, err := lifecycle.New(st, log)
 	if err != nil {
 		return nil, err
 	}
 	eng, err := points.New(st, log)
+	if err != nil {
+		return nil, err
+	}
+	cnt, err := counters.New(st, eng, log)
 	if err != nil {
 		return nil, err
 	}
