@@ -13,14 +13,12 @@ import (
 
 // DayCounters are a tenant's counts for one local day.
 type DayCounters struct {
-	Day    string           `dynamo:"day" json:"day"`
-	Counts map[string]int64 `dynamo:"counts" json:"counts"`
+	Day    string           `json:"day"`
+	Counts map[string]int64 `json:"counts"`
 }
 
-type dayItem struct {
-	keyed
-	DayCounters
-}
+// counterPrefix starts the attribute of each counter on a day item.
+const counterPrefix = "n_"
 
 func (t *Tenant) dayKey(day string) (string, string) { return t.pk("STATS", "DAY"), day }
 
@@ -59,46 +57,28 @@ func (t *Tenant) ApplyCounters(ctx context.Context, consumer string, events []Co
 func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events []CounterEvent) error {
 	for len(events) > 0 {
 		now := t.s.Now()
-		type dc struct{ day, counter string }
-		sums := map[dc]int64{}
+		byDay := map[string]map[string]int64{}
 		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
 		for _, e := range events {
 			pk, sk := t.seenKey(consumer, e.EventID)
 			tx.Put(t.s.table.Put(keyed{pk, sk, "seen", now.Add(seenTTL).Unix()}).If("attribute_not_exists(PK)"))
-			sums[dc{e.Day, e.Counter}] += e.Delta
-		}
-		keys := make([]dc, 0, len(sums))
-		for k := range sums {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].day+keys[i].counter < keys[j].day+keys[j].counter })
-		byDay := map[string]*dynamo.Update{}
-		var order []string
-		for _, k := range keys {
-			u, ok := byDay[k.day]
-			if !ok {
-				pk, sk := t.dayKey(k.day)
-				u = t.s.table.Update("PK", pk).Range("SK", sk).Set("type", "day_counters").Set("day", k.day).
-					SetIfNotExists("counts", map[string]int64{})
-				byDay[k.day] = u
-				order = append(order, k.day)
+			if byDay[e.Day] == nil {
+				byDay[e.Day] = map[string]int64{}
 			}
-			_ = u
+			byDay[e.Day][e.Counter] += e.Delta
 		}
-		// A map attribute must exist before its keys can be added to: create the day
-		// items first (idempotent), then add in the transaction.
-		for _, day := range order {
-			if err := byDay[day].ConsumedCapacity(wcc(ctx)).Run(ctx); err != nil {
-				return translate(err, "day counters")
-			}
+		days := make([]string, 0, len(byDay))
+		for day := range byDay {
+			days = append(days, day)
 		}
-		for _, day := range order {
+		sort.Strings(days)
+		for _, day := range days {
+			// Each counter is its own top-level number: ADD creates it when missing,
+			// so no write is needed first.
 			pk, sk := t.dayKey(day)
-			u := t.s.table.Update("PK", pk).Range("SK", sk)
-			for _, k := range keys {
-				if k.day == day {
-					u = u.Add("counts."+k.counter, sums[k])
-				}
+			u := t.s.table.Update("PK", pk).Range("SK", sk).Set("type", "day_counters").Set("day", day)
+			for counter, n := range byDay[day] {
+				u = u.Add(counterPrefix+counter, n)
 			}
 			tx.Update(u)
 		}
@@ -134,19 +114,23 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 // Days returns the tenant's day counters from..to inclusive (YYYY-MM-DD).
 func (t *Tenant) Days(ctx context.Context, from, to string) ([]DayCounters, error) {
 	pk, _ := t.dayKey("")
-	var items []dayItem
+	var items []map[string]any
 	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Between, from, to).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "day counters")
 	}
-	out := make([]DayCounters, len(items))
-	for i, it := range items {
-		out[i] = it.DayCounters
+	out := make([]DayCounters, 0, len(items))
+	for _, it := range items {
+		d := DayCounters{Counts: map[string]int64{}}
+		d.Day, _ = it["day"].(string)
+		for k, v := range it {
+			if name, ok := strings.CutPrefix(k, counterPrefix); ok {
+				if f, ok := v.(float64); ok {
+					d.Counts[name] = int64(f)
+				}
+			}
+		}
+		out = append(out, d)
 	}
 	return out, nil
-}
-
-// ValidCounterName reports whether s can name a counter (it becomes a map key path).
-func ValidCounterName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, ".[]# ")
 }
