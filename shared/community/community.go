@@ -7,8 +7,6 @@ package community
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -306,7 +304,7 @@ func (c *Consumer) message(ctx context.Context, t *store.Tenant, s points.Settin
 	}
 	rules := moderation.Merge(&tenantRules, g.Moderation)
 	previous := ma.Activity.LastActive()
-	key := shortKey(e.DedupeKey)
+	key := store.ChatEventKey(e.DedupeKey)
 	cur := ma
 	first := true
 	load := func(ctx context.Context) (moderation.Activity, error) {
@@ -370,7 +368,7 @@ func (c *Consumer) markActive(ctx context.Context, t *store.Tenant, s points.Set
 // act carries out a moderation decision. Each effect is keyed by the chat event,
 // so a retried batch repeats none.
 func (c *Consumer) act(ctx context.Context, t *store.Tenant, s points.Settings, g store.Group, memberID string, e store.ChatEventRecord, d moderation.Decision, log *slog.Logger) error {
-	v := store.Violation{GroupID: g.ID, MemberID: memberID, EventKey: shortKey(e.DedupeKey), At: e.At, Removed: d.Remove}
+	v := store.Violation{GroupID: g.ID, MemberID: memberID, EventKey: store.ChatEventKey(e.DedupeKey), At: e.At, Removed: d.Remove}
 	for _, r := range d.Matched {
 		v.Rules = append(v.Rules, string(r))
 	}
@@ -416,10 +414,4 @@ func (c *Consumer) act(ctx context.Context, t *store.Tenant, s points.Settings, 
 		return t.RecordViolation(ctx, v)
 	}
 	return nil
-}
-
-// shortKey is a fixed-size key derived from a chat event's dedupe key.
-func shortKey(k string) string {
-	sum := sha256.Sum256([]byte(k))
-	return hex.EncodeToString(sum[:12])
 }

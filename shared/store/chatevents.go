@@ -35,8 +35,13 @@ const chatEventTTL = 7 * 24 * time.Hour
 // platform's retry writes nothing and returns false. Each event has its own
 // partition, so a busy group never makes one hot.
 func (t *Tenant) RecordChatEvent(ctx context.Context, r ChatEventRecord) (bool, error) {
-	sum := sha256.Sum256([]byte(r.DedupeKey))
-	pk := t.pk("CHAT", r.IntegrationID, hex.EncodeToString(sum[:12]))
+	pk := t.pk("CHAT", r.IntegrationID, ChatEventKey(r.DedupeKey))
 	it := chatEventItem{keyed{pk, "EVENT", "chat_event", r.ReceivedAt.Add(chatEventTTL).Unix()}, r}
 	return t.recordOnce(ctx, t.s.table.Put(it))
+}
+
+// ChatEventKey is a fixed-size key for a chat event's dedupe key, safe inside keys.
+func ChatEventKey(dedupe string) string {
+	sum := sha256.Sum256([]byte(dedupe))
+	return hex.EncodeToString(sum[:12])
 }

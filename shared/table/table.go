@@ -126,9 +126,8 @@ func (d Def) Create(ctx context.Context, db *dynamodb.Client, name string) (stri
 			AttributeName: aws.String(d.TTLAttribute), Enabled: aws.Bool(true),
 		},
 	})
-	// A second enable fails with a validation error on AWS; it is already on.
-	var invalid *types.ResourceInUseException
-	if err != nil && !errors.As(err, &invalid) && !isTTLAlreadyOn(err) {
+	// Enabling TTL twice fails with a validation error: it is already on.
+	if err != nil && !isTTLAlreadyOn(err) {
 		return "", fmt.Errorf("enable ttl on %s: %w", name, err)
 	}
 	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
