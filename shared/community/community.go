@@ -8,7 +8,6 @@ package community
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tribehq/tribe/shared/batch"
 	"github.com/tribehq/tribe/shared/chat"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/moderation"
@@ -71,41 +71,27 @@ const CheckInKeyword = "签到"
 
 // Handle processes a batch. Every event is its own partition, so they run
 // concurrently (bounded); on a failure the earliest failed record and all later ones
-// are reported, and every effect is idempotent, so Lambda's retry is harmless.
+// are reported. Memberships, postings, violations and moderation counts are keyed so
+// Lambda's retry repeats none; a welcome or warning lost to a crash is not resent.
 func (c *Consumer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	failed := make([]bool, len(ev.Records))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, r := range ev.Records {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := c.safe(ctx, r); err != nil {
+	groups := make([][]int, len(ev.Records))
+	for i := range groups {
+		groups[i] = []int{i}
+	}
+	failed := batch.Run(len(ev.Records), groups, 8, func() func(int) error {
+		return func(i int) error {
+			r := ev.Records[i]
+			err := c.record(ctx, r)
+			if err != nil {
 				c.log.ErrorContext(ctx, "community: event failed", "event_id", r.EventID, "err", err)
-				failed[i] = true
 			}
-		}()
-	}
-	wg.Wait()
-	var resp events.DynamoDBEventResponse
-	for i, f := range failed {
-		if f {
-			for _, rest := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
-			}
-			break
+			return err
 		}
-	}
-	return resp, nil
+	})
+	return batch.Failures(ev.Records, failed), nil
 }
 
-func (c *Consumer) safe(ctx context.Context, r events.DynamoDBEventRecord) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panic: %v", v)
-		}
-	}()
+func (c *Consumer) record(ctx context.Context, r events.DynamoDBEventRecord) error {
 	if r.EventName != "INSERT" || r.Change.NewImage["type"].String() != "chat_event" {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/tribehq/tribe/shared/batch"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tiers"
@@ -120,47 +121,22 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		groups[key] = append(groups[key], i)
 	}
 	pre := e.prefetch(ctx, ev.Records)
-	failed := make([]bool, len(ev.Records))
-	sem := make(chan struct{}, parallelism)
-	var wg sync.WaitGroup
-	for _, pk := range order {
-		idx := groups[pk]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			memo := map[string]store.Member{}
-			for _, i := range idx {
-				r := ev.Records[i]
-				if err := e.safeRecord(ctx, r, pre, memo); err != nil {
-					e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
-					failed[i] = true
-					return
-				}
-			}
-		}()
+	list := make([][]int, len(order))
+	for i, key := range order {
+		list[i] = groups[key]
 	}
-	wg.Wait()
-	var resp events.DynamoDBEventResponse
-	for i, f := range failed {
-		if f {
-			for _, rest := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
+	failed := batch.Run(len(ev.Records), list, parallelism, func() func(int) error {
+		memo := map[string]store.Member{}
+		return func(i int) error {
+			r := ev.Records[i]
+			err := e.record(ctx, r, pre, memo)
+			if err != nil {
+				e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
 			}
-			break
+			return err
 		}
-	}
-	return resp, nil
-}
-
-// safeRecord turns a panic into a failed record: a consumer never dies on one.
-func (e *Engine) safeRecord(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched, memo map[string]store.Member) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panic: %v", v)
-		}
-	}()
-	return e.record(ctx, r, pre, memo)
+	})
+	return batch.Failures(ev.Records, failed), nil
 }
 
 // prefetched holds what a batch's orders need, read in two batch reads per tenant
