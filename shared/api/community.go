@@ -164,15 +164,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	page, err := c.tenant.Groups(r.Context(), limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listPage(w, r, c.tenant.Groups)
 }
 
 func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -541,15 +533,7 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	page, err := c.tenant.Channels(r.Context(), limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listPage(w, r, c.tenant.Channels)
 }
 
 // channelStats is the channel funnel (引流转换率): per day scans, members added,

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -125,6 +126,20 @@ func listOf[T any](p store.Page[T]) list[T] {
 		out.NextCursor = &p.NextCursor
 	}
 	return out
+}
+
+// listPage answers a list route from one store page read with the request's limit
+// and cursor.
+func listPage[T any](w http.ResponseWriter, r *http.Request, read func(ctx context.Context, limit int, cursor string) (store.Page[T], error)) error {
+	limit, cursor, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	page, err := read(r.Context(), limit, cursor)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, listOf(page))
 }
 
 // pageParams reads limit (1..100, default 20) and cursor.
