@@ -3,8 +3,11 @@ package webhook_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tribehq/tribe/shared/order"
@@ -110,5 +113,49 @@ func TestChecked(t *testing.T) {
 	}
 	if _, err := webhook.Checked(order.Event{Kind: order.KindPing, DeliveryID: "d"}); err != nil {
 		t.Errorf("Checked(ping) = %v", err)
+	}
+}
+
+func TestVerifyHMACBase64(t *testing.T) {
+	t.Parallel()
+	const key, name = "k", "X-Signature"
+	body := []byte(`{"total":"1.00"}`)
+	// base64(HMAC-SHA256("k", body)), computed independently with openssl.
+	const want = "I3hNAqkMwAfBbXhVZFedhIbOfX649QR37HkWfkcDnN0="
+	if got := webhook.SignHMACBase64(key, body); got != want {
+		t.Fatalf("SignHMACBase64 = %q, want %q", got, want)
+	}
+	header := func(v string) http.Header {
+		h := http.Header{}
+		if v != "" {
+			h.Set(name, v)
+		}
+		return h
+	}
+	tests := []struct {
+		name string
+		key  string
+		h    http.Header
+		body []byte
+		want error
+	}{
+		{"right key", key, header(want), body, nil},
+		{"surrounding space", key, header(" " + want + " "), body, nil},
+		{"wrong key", "other", header(want), body, webhook.ErrSignature},
+		{"tampered body", key, header(want), []byte(`{"total":"9.00"}`), webhook.ErrSignature},
+		{"missing header", key, header(""), body, webhook.ErrSignature},
+		{"no key", "", header(webhook.SignHMACBase64("", body)), body, webhook.ErrSignature},
+		{"newline inside the base64", key, header(want[:8] + "\n" + want[8:]), body, webhook.ErrSignature},
+		{"unpadded", key, header(strings.TrimRight(want, "=")), body, webhook.ErrSignature},
+		{"hex of the right HMAC", key, header(fmt.Sprintf("%x", webhook.SignHMAC(key, body))), body, webhook.ErrSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := webhook.VerifyHMACBase64(tt.key, tt.h, name, tt.body)
+			if !errors.Is(got, tt.want) || (tt.want == nil && got != nil) {
+				t.Fatalf("VerifyHMACBase64 = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -1,14 +1,8 @@
 package shopify_test
 
 import (
-	"bytes"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,96 +10,63 @@ import (
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/webhook"
 	"github.com/tribehq/tribe/shared/webhook/shopify"
+	"github.com/tribehq/tribe/shared/webhook/webhooktest"
 )
 
-const testKey = "shpss_test_secret"
-
-var (
-	secret = webhook.Secret{Key: testKey}
-	now    = time.Date(2022, 1, 3, 15, 16, 0, 0, time.UTC)
+const (
+	testKey    = "shpss_test_secret"
+	deliveryID = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
 )
 
-// sample reads a documented payload from events/webhooks/shopify.
-func sample(tb testing.TB, name string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "webhooks", "shopify", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-// delivery returns the headers Shopify would send with body, signed with key.
-func delivery(key, topic string, body []byte) http.Header {
+// delivery returns the headers Shopify would send with body, signed with
+// secret.Key.
+func delivery(secret webhook.Secret, topic string, body []byte) http.Header {
 	h := http.Header{}
 	h.Set(shopify.HeaderTopic, topic)
-	h.Set(shopify.HeaderWebhookID, "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
+	h.Set(shopify.HeaderWebhookID, deliveryID)
 	h.Set("X-Shopify-Shop-Domain", "example.myshopify.com")
-	h.Set(shopify.HeaderHmac, base64.StdEncoding.EncodeToString(shopify.Sign(key, body)))
+	h.Set(shopify.HeaderHmac, base64.StdEncoding.EncodeToString(shopify.Sign(secret.Key, body)))
 	return h
 }
 
-func TestVerify(t *testing.T) {
-	t.Parallel()
-	body := sample(t, "orders-paid.json")
-	tampered := bytes.Clone(body)
-	tampered[bytes.Index(tampered, []byte("398.00"))] = '9'
-
-	tests := []struct {
-		name   string
-		secret webhook.Secret
-		header http.Header
-		body   []byte
-		want   error
-	}{
-		{"right secret", secret, delivery(testKey, "orders/paid", body), body, nil},
-		{"wrong secret", webhook.Secret{Key: "other"}, delivery(testKey, "orders/paid", body), body, webhook.ErrSignature},
-		{"signed with another key", secret, delivery("other", "orders/paid", body), body, webhook.ErrSignature},
-		{"tampered body", secret, delivery(testKey, "orders/paid", body), tampered, webhook.ErrSignature},
-		{"missing header", secret, func() http.Header {
-			h := delivery(testKey, "orders/paid", body)
-			h.Del(shopify.HeaderHmac)
-			return h
-		}(), body, webhook.ErrSignature},
-		{"not base64", secret, func() http.Header {
-			h := delivery(testKey, "orders/paid", body)
-			h.Set(shopify.HeaderHmac, "%%%")
-			return h
-		}(), body, webhook.ErrSignature},
-		{"hex instead of base64", secret, func() http.Header {
-			h := delivery(testKey, "orders/paid", body)
-			h.Set(shopify.HeaderHmac, "deadbeef")
-			return h
-		}(), body, webhook.ErrSignature},
-		{"no secret configured", webhook.Secret{}, delivery("", "orders/paid", body), body, webhook.ErrSignature},
+// newSuite is Shopify's contract suite and its cases.
+func newSuite(tb testing.TB) webhooktest.Suite {
+	tb.Helper()
+	s := webhooktest.Suite{
+		Name:            "shopify",
+		Secret:          webhook.Secret{Key: testKey},
+		Now:             time.Date(2022, 1, 3, 15, 16, 0, 0, time.UTC),
+		Deliver:         delivery,
+		SignatureHeader: shopify.HeaderHmac,
+		Signed:          webhooktest.Signed{Topic: "orders/paid", File: "orders-paid.json", Old: "398.00", New: "998.00"},
+		Samples: []webhooktest.Sample{
+			{Topic: "orders/paid", File: "orders-paid.json"},
+			{Topic: "refunds/create", File: "refunds-create.json"},
+			{Topic: "refunds/create", File: "refunds-create-no-transactions.json"},
+			{Topic: "customers/create", File: "customers-create.json"},
+		},
+		// A signature is only ever good for its own body.
+		Genuine: func(body []byte, sig string) bool {
+			return strings.TrimSpace(sig) == base64.StdEncoding.EncodeToString(shopify.Sign(testKey, body))
+		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := shopify.Verify(tt.secret, tt.header, tt.body, now)
-			if !errors.Is(got, tt.want) || (tt.want == nil && got != nil) {
-				t.Fatalf("Verify = %v, want %v", got, tt.want)
-			}
-		})
+	body := s.Sample(tb, "orders-paid.json")
+	withSig := func(sig string) http.Header {
+		h := delivery(s.Secret, "orders/paid", body)
+		h.Set(shopify.HeaderHmac, sig)
+		return h
 	}
-}
-
-func TestParse(t *testing.T) {
-	t.Parallel()
+	s.Verify = []webhooktest.VerifyCase{
+		{Name: "not base64", Secret: s.Secret, Header: withSig("%%%"), Body: body, Want: webhook.ErrSignature},
+		{Name: "hex instead of base64", Secret: s.Secret, Header: withSig("deadbeef"), Body: body, Want: webhook.ErrSignature},
+	}
 	est := func(y int, m time.Month, d, hh, mm int) time.Time {
 		return time.Date(y, m, d, hh+5, mm, 0, 0, time.UTC)
 	}
-	const deliveryID = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
-	tests := []struct {
-		name  string
-		topic string
-		file  string
-		body  []byte
-		want  order.Event
-	}{
+	s.Parse = []webhooktest.ParseCase{
 		{
-			name: "orders/paid", topic: "orders/paid", file: "orders-paid.json",
-			want: order.Event{
+			Name: "orders/paid", Topic: "orders/paid", File: "orders-paid.json",
+			Want: order.Event{
 				Kind: order.KindOrderPaid, DeliveryID: deliveryID, Topic: "orders/paid",
 				Order: &order.Order{
 					ExternalID: "820982911946154508", Number: "#9999", Currency: "USD",
@@ -123,8 +84,8 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
-			name: "refunds/create sums successful refund transactions", topic: "refunds/create", file: "refunds-create.json",
-			want: order.Event{
+			Name: "refunds/create sums successful refund transactions", Topic: "refunds/create", File: "refunds-create.json",
+			Want: order.Event{
 				Kind: order.KindRefund, DeliveryID: deliveryID, Topic: "refunds/create",
 				Refund: &order.Refund{
 					ExternalID: "890088186047892319", OrderExternalID: "820982911946154508", Currency: "USD",
@@ -134,8 +95,8 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
-			name: "refunds/create without transactions sums line items", topic: "refunds/create", file: "refunds-create-no-transactions.json",
-			want: order.Event{
+			Name: "refunds/create without transactions sums line items", Topic: "refunds/create", File: "refunds-create-no-transactions.json",
+			Want: order.Event{
 				Kind: order.KindRefund, DeliveryID: deliveryID, Topic: "refunds/create",
 				Refund: &order.Refund{
 					ExternalID: "890088186047892320", OrderExternalID: "820982911946154508", Currency: "USD",
@@ -148,20 +109,20 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
-			name: "customers/create", topic: "customers/create", file: "customers-create.json",
-			want: order.Event{
+			Name: "customers/create", Topic: "customers/create", File: "customers-create.json",
+			Want: order.Event{
 				Kind: order.KindCustomerCreated, DeliveryID: deliveryID, Topic: "customers/create",
 				Customer: &order.Customer{ExternalID: "706405506930370084", Email: "bob@biller.com", Name: "Bob Biller"},
 			},
 		},
 		{
-			name: "other topic is ignored", topic: "orders/create", file: "orders-paid.json",
-			want: order.Event{Kind: order.KindIgnored, DeliveryID: deliveryID, Topic: "orders/create"},
+			Name: "other topic is ignored", Topic: "orders/create", File: "orders-paid.json",
+			Want: order.Event{Kind: order.KindIgnored, DeliveryID: deliveryID, Topic: "orders/create"},
 		},
 		{
-			name: "guest checkout takes the order's email", topic: "orders/paid",
-			body: []byte(`{"id":1,"name":"#1","email":"guest@example.com","currency":"jpy","total_price":"1200","created_at":"2024-05-01T10:00:00+09:00","customer":null}`),
-			want: order.Event{
+			Name: "guest checkout takes the order's email", Topic: "orders/paid",
+			Body: []byte(`{"id":1,"name":"#1","email":"guest@example.com","currency":"jpy","total_price":"1200","created_at":"2024-05-01T10:00:00+09:00","customer":null}`),
+			Want: order.Event{
 				Kind: order.KindOrderPaid, DeliveryID: deliveryID, Topic: "orders/paid",
 				Order: &order.Order{
 					ExternalID: "1", Number: "#1", Currency: "JPY", TotalMinor: 1200,
@@ -171,142 +132,40 @@ func TestParse(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			body := tt.body
-			if tt.file != "" {
-				body = sample(t, tt.file)
-			}
-			h := delivery(testKey, tt.topic, body)
-			if err := shopify.Verify(secret, h, body, now); err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			got, err := shopify.Parse(h, body)
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			if err := got.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Parse =\n%s\nwant\n%s", dump(got), dump(tt.want))
-			}
-		})
+	withoutID := func(topic string) http.Header {
+		h := delivery(s.Secret, topic, []byte(`{}`))
+		h.Del(shopify.HeaderWebhookID)
+		return h
 	}
+	s.Malformed = []webhooktest.MalformedCase{
+		{Name: "missing webhook id", Topic: "orders/paid", Body: `{}`, Header: withoutID("orders/paid")},
+		{Name: "missing webhook id on an ignored topic", Topic: "products/update", Body: `{}`, Header: withoutID("products/update")},
+		{Name: "not JSON", Topic: "orders/paid", Body: `id=1`},
+		{Name: "total with too many decimals", Topic: "orders/paid", Body: `{"id":1,"currency":"USD","total_price":"1.001","created_at":"2024-05-01T10:00:00Z"}`},
+		{Name: "total missing", Topic: "orders/paid", Body: `{"id":1,"currency":"USD","created_at":"2024-05-01T10:00:00Z"}`},
+		{Name: "no currency", Topic: "orders/paid", Body: `{"id":1,"total_price":"1.00","created_at":"2024-05-01T10:00:00Z"}`},
+		{Name: "no paid time", Topic: "orders/paid", Body: `{"id":1,"currency":"USD","total_price":"1.00"}`},
+		{Name: "negative total", Topic: "orders/paid", Body: `{"id":1,"currency":"USD","total_price":"-1.00","created_at":"2024-05-01T10:00:00Z"}`},
+		{Name: "order id is an object", Topic: "orders/paid", Body: `{"id":{},"currency":"USD","total_price":"1.00","created_at":"2024-05-01T10:00:00Z"}`},
+		{Name: "refund without currency", Topic: "refunds/create", Body: `{"id":1,"order_id":2,"created_at":"2024-05-01T10:00:00Z","transactions":[]}`},
+		{Name: "refund in two currencies", Topic: "refunds/create", Body: `{"id":1,"order_id":2,"created_at":"2024-05-01T10:00:00Z","transactions":[{"kind":"refund","status":"success","amount":"1.00","currency":"USD"},{"kind":"refund","status":"success","amount":"1.00","currency":"EUR"}]}`},
+		{Name: "refund without order", Topic: "refunds/create", Body: `{"id":1,"created_at":"2024-05-01T10:00:00Z","transactions":[{"kind":"refund","status":"success","amount":"1.00","currency":"USD"}]}`},
+		{Name: "customer without id", Topic: "customers/create", Body: `{"email":"a@b.c"}`},
+	}
+	return s
 }
 
-func TestParseMalformed(t *testing.T) {
+func TestContract(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		topic  string
-		body   string
-		noID   bool
-		reason string
-	}{
-		{name: "missing webhook id", topic: "orders/paid", body: `{}`, noID: true},
-		{name: "missing webhook id on an ignored topic", topic: "products/update", body: `{}`, noID: true},
-		{name: "not JSON", topic: "orders/paid", body: `id=1`},
-		{name: "total with too many decimals", topic: "orders/paid", body: `{"id":1,"currency":"USD","total_price":"1.001","created_at":"2024-05-01T10:00:00Z"}`},
-		{name: "total missing", topic: "orders/paid", body: `{"id":1,"currency":"USD","created_at":"2024-05-01T10:00:00Z"}`},
-		{name: "no currency", topic: "orders/paid", body: `{"id":1,"total_price":"1.00","created_at":"2024-05-01T10:00:00Z"}`},
-		{name: "no paid time", topic: "orders/paid", body: `{"id":1,"currency":"USD","total_price":"1.00"}`},
-		{name: "negative total", topic: "orders/paid", body: `{"id":1,"currency":"USD","total_price":"-1.00","created_at":"2024-05-01T10:00:00Z"}`},
-		{name: "order id is an object", topic: "orders/paid", body: `{"id":{},"currency":"USD","total_price":"1.00","created_at":"2024-05-01T10:00:00Z"}`},
-		{name: "refund without currency", topic: "refunds/create", body: `{"id":1,"order_id":2,"created_at":"2024-05-01T10:00:00Z","transactions":[]}`},
-		{name: "refund in two currencies", topic: "refunds/create", body: `{"id":1,"order_id":2,"created_at":"2024-05-01T10:00:00Z","transactions":[{"kind":"refund","status":"success","amount":"1.00","currency":"USD"},{"kind":"refund","status":"success","amount":"1.00","currency":"EUR"}]}`},
-		{name: "refund without order", topic: "refunds/create", body: `{"id":1,"created_at":"2024-05-01T10:00:00Z","transactions":[{"kind":"refund","status":"success","amount":"1.00","currency":"USD"}]}`},
-		{name: "customer without id", topic: "customers/create", body: `{"email":"a@b.c"}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := delivery(testKey, tt.topic, []byte(tt.body))
-			if tt.noID {
-				h.Del(shopify.HeaderWebhookID)
-			}
-			got, err := shopify.Parse(h, []byte(tt.body))
-			if !errors.Is(err, webhook.ErrMalformed) {
-				t.Fatalf("Parse = %+v, %v; want ErrMalformed", got, err)
-			}
-		})
-	}
-}
-
-func TestRegistered(t *testing.T) {
-	t.Parallel()
-	p, ok := webhook.Lookup("shopify")
-	if !ok {
-		t.Fatal("shopify is not registered")
-	}
-	body := sample(t, "customers-create.json")
-	h := delivery(testKey, "customers/create", body)
-	if err := p.Verify(secret, h, body, now); err != nil {
-		t.Fatalf("Verify: %v", err)
-	}
-	if e, err := p.Parse(h, body); err != nil || e.Kind != order.KindCustomerCreated {
-		t.Fatalf("Parse = %v, %v", e.Kind, err)
-	}
-}
-
-var samples = []struct{ topic, file string }{
-	{"orders/paid", "orders-paid.json"},
-	{"refunds/create", "refunds-create.json"},
-	{"refunds/create", "refunds-create-no-transactions.json"},
-	{"customers/create", "customers-create.json"},
+	webhooktest.Run(t, newSuite(t))
 }
 
 func FuzzVerify(f *testing.F) {
-	for _, s := range samples {
-		body := sample(f, s.file)
-		f.Add(body, base64.StdEncoding.EncodeToString(shopify.Sign(testKey, body)))
-	}
 	f.Add([]byte{}, "")
-	f.Fuzz(func(t *testing.T, body []byte, sig string) {
-		h := http.Header{}
-		h.Set(shopify.HeaderHmac, sig)
-		err := shopify.Verify(secret, h, body, now)
-		if err != nil && !errors.Is(err, webhook.ErrSignature) {
-			t.Fatalf("Verify = %v, want nil or ErrSignature", err)
-		}
-		// A signature is only ever good for its own body.
-		if err == nil && strings.TrimSpace(sig) != base64.StdEncoding.EncodeToString(shopify.Sign(testKey, body)) {
-			t.Fatalf("Verify accepted %q", sig)
-		}
-	})
+	webhooktest.FuzzVerify(f, newSuite(f))
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range samples {
-		f.Add(s.topic, sample(f, s.file))
-	}
 	f.Add("orders/paid", []byte(`{"id":1,"currency":"USD","total_price":"1","created_at":"2024-05-01T10:00:00Z","line_items":[{"quantity":"2","price":1.5}]}`))
-	f.Fuzz(func(t *testing.T, topic string, body []byte) {
-		h := delivery(testKey, topic, body)
-		e, err := shopify.Parse(h, body)
-		if err != nil {
-			if !errors.Is(err, webhook.ErrMalformed) {
-				t.Fatalf("Parse error %v does not wrap ErrMalformed", err)
-			}
-			return
-		}
-		if err := e.Validate(); err != nil {
-			t.Fatalf("Parse returned an invalid event %+v: %v", e, err)
-		}
-	})
-}
-
-func dump(e order.Event) string {
-	s := fmt.Sprintf("%s %s %s", e.Kind, e.DeliveryID, e.Topic)
-	if e.Order != nil {
-		s += fmt.Sprintf("\norder %+v", *e.Order)
-	}
-	if e.Refund != nil {
-		s += fmt.Sprintf("\nrefund %+v", *e.Refund)
-	}
-	if e.Customer != nil {
-		s += fmt.Sprintf("\ncustomer %+v", *e.Customer)
-	}
-	return s
+	webhooktest.FuzzParse(f, newSuite(f))
 }
