@@ -14,21 +14,6 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-func init() { opSets = append(opSets, (*Server).connectorOps) }
-
-// connectorOps are the handlers of the connectors function.
-func (s *Server) connectorOps() map[string]op {
-	return map[string]op{
-		"createConnector": s.createConnector,
-		"listConnectors":  s.listConnectors,
-		"getConnector":    s.getConnector,
-		"updateConnector": s.updateConnector,
-		"deleteConnector": s.deleteConnector,
-		"listDeliveries":  s.listDeliveries,
-		"createBroadcast": s.createBroadcast,
-	}
-}
-
 // connectorView is a connector as the API shows it: the URL redacted (it carries the
 // platform's token) and the secret never, not even at creation.
 type connectorView struct {
