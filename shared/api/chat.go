@@ -101,7 +101,11 @@ func (s *Server) receiveChat(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	ev, err := generic.Parse(body)
 	if err != nil {
-		return problem.Wrap(problem.Invalid, err, "the chat event is not valid: %v", err)
+		var fe *problem.FieldError
+		if errors.As(err, &fe) {
+			return problem.FromFields(err, "")
+		}
+		return problem.Wrap(problem.Invalid, err, "the chat event is not one JSON object in Tribe's chat event format (malformed, an unknown field or a value of the wrong type)")
 	}
 	if err := s.storeChatEvents(r, c, t, ig, []chat.Event{chat.FromGeneric(ev)}); err != nil {
 		return err

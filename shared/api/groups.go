@@ -77,7 +77,7 @@ func (in groupIn) apply(g *store.Group) error {
 	}
 	if in.Moderation != nil {
 		if err := in.Moderation.Validate(); err != nil {
-			return problem.Wrap(problem.Invalid, err, "moderation: %v", err)
+			return problem.FromFields(err, "moderation.")
 		}
 		g.Moderation = in.Moderation
 	}
@@ -290,7 +290,7 @@ func (s *Server) putModerationRules(w http.ResponseWriter, r *http.Request, c *c
 		return err
 	}
 	if err := in.Validate(); err != nil {
-		return problem.Wrap(problem.Invalid, err, "%v", err)
+		return problem.FromFields(err, "")
 	}
 	if err := c.tenant.PutModerationRules(r.Context(), in); err != nil {
 		return err

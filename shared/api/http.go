@@ -79,6 +79,9 @@ func decodeBytes(body []byte, v any) error {
 	return nil
 }
 
+// jsonProblem turns a decoding error into a problem. The one string it reads is
+// encoding/json's unknown-field message, which has no error type of its own; the
+// field it quotes is the client's own key, never our text.
 func jsonProblem(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError

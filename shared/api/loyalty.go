@@ -92,7 +92,7 @@ func (s *Server) putTiers(w http.ResponseWriter, r *http.Request, c *call) error
 		}
 	}
 	if err := tiers.Validate(in.Tiers); err != nil {
-		return err
+		return problem.FromFields(err, "")
 	}
 	l, err := c.tenant.UpdateLoyalty(r.Context(), func(l *store.Loyalty) error { l.Tiers = in.Tiers; return nil })
 	if err != nil {
