@@ -70,7 +70,7 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 // pathIntegration loads the {integration_id} integration, which names its tenant,
-// and requires it to be of provider.
+// and requires it to be of provider. The chat routes receive through it too.
 func (s *Server) pathIntegration(r *http.Request, c *call, provider string) (*store.Tenant, store.Integration, error) {
 	id, tenantID, err := integrationID(r, "integration_id")
 	if err != nil {
