@@ -11,43 +11,11 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-func init() { opSets = append(opSets, (*Server).chatOps) }
-
-func (s *Server) chatOps() map[string]op {
-	return map[string]op{
-		"verifyWeCom":  s.verifyWeCom,
-		"receiveWeCom": s.receiveWeCom,
-		"receiveChat":  s.receiveChat,
-	}
-}
-
 // Chat integration providers, beside the shop ones.
 const (
 	providerWeCom = "wecom"
 	providerChat  = "chat"
 )
-
-// pathIntegration loads the {integration_id} integration, which names its tenant,
-// and requires it to be of provider.
-func (s *Server) pathIntegration(r *http.Request, c *call, provider string) (*store.Tenant, store.Integration, error) {
-	id, tenantID, err := integrationID(r, "integration_id")
-	if err != nil {
-		return nil, store.Integration{}, err
-	}
-	t, err := s.store.Tenant(tenantID)
-	if err != nil {
-		return nil, store.Integration{}, problem.New(problem.NotFound, "integration not found")
-	}
-	c.log = c.log.With("tenant", tenantID, "integration", id, "provider", provider)
-	ig, err := s.integration(r, t, id)
-	if err != nil {
-		return nil, store.Integration{}, err
-	}
-	if ig.Provider != provider {
-		return nil, store.Integration{}, problem.New(problem.NotFound, "integration not found")
-	}
-	return t, ig, nil
-}
 
 func crypterOf(ig store.Integration) (*wecom.Crypter, error) {
 	return wecom.NewCrypter(ig.Settings["token"], ig.Settings["encoding_aes_key"], ig.Settings["corp_id"])
@@ -133,7 +101,11 @@ func (s *Server) receiveChat(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	ev, err := generic.Parse(body)
 	if err != nil {
-		return problem.Wrap(problem.Invalid, err, "the chat event is not valid: %v", err)
+		var fe *problem.FieldError
+		if errors.As(err, &fe) {
+			return problem.FromFields(err, "")
+		}
+		return problem.Wrap(problem.Invalid, err, "the chat event is not one JSON object in Tribe's chat event format (malformed, an unknown field or a value of the wrong type)")
 	}
 	if err := s.storeChatEvents(r, c, t, ig, []chat.Event{chat.FromGeneric(ev)}); err != nil {
 		return err

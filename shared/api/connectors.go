@@ -14,21 +14,6 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-func init() { opSets = append(opSets, (*Server).connectorOps) }
-
-// connectorOps are the handlers of the connectors function.
-func (s *Server) connectorOps() map[string]op {
-	return map[string]op{
-		"createConnector": s.createConnector,
-		"listConnectors":  s.listConnectors,
-		"getConnector":    s.getConnector,
-		"updateConnector": s.updateConnector,
-		"deleteConnector": s.deleteConnector,
-		"listDeliveries":  s.listDeliveries,
-		"createBroadcast": s.createBroadcast,
-	}
-}
-
 // connectorView is a connector as the API shows it: the URL redacted (it carries the
 // platform's token) and the secret never, not even at creation.
 type connectorView struct {
@@ -92,20 +77,9 @@ func validConnector(c store.Connector) error {
 	if c.Secret != "" && !signedKinds[c.Kind] {
 		return problem.Field("secret", "only feishu, dingtalk and generic connectors have a signing secret")
 	}
-	err := c.Config().Validate()
-	if err == nil {
-		return nil
-	}
-	// The connector package's validation messages never quote the URL, so they are
-	// fit for the caller; only their prefix is ours to drop.
-	msg := strings.TrimPrefix(err.Error(), connector.ErrInvalidConfig.Error()+": ")
-	switch {
-	case strings.HasPrefix(msg, "unknown kind"):
-		return problem.Field("kind", "kind is one of wecom_robot, feishu, dingtalk, slack, discord, generic")
-	case strings.HasSuffix(msg, "a signing secret is required"):
-		return problem.Field("secret", "a generic connector needs a signing secret")
-	}
-	return problem.Field("url", "url is not a %s webhook URL: %s", c.Kind, strings.TrimPrefix(msg, string(c.Kind)+": "))
+	// The connector package names the field (kind, url or secret) and never quotes
+	// the URL in its reasons.
+	return problem.FromFields(c.Config().Validate(), "")
 }
 
 func (s *Server) createConnector(w http.ResponseWriter, r *http.Request, c *call) error {

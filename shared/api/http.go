@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
@@ -77,6 +79,9 @@ func decodeBytes(body []byte, v any) error {
 	return nil
 }
 
+// jsonProblem turns a decoding error into a problem. The one string it reads is
+// encoding/json's unknown-field message, which has no error type of its own; the
+// field it quotes is the client's own key, never our text.
 func jsonProblem(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -254,3 +259,44 @@ func jsonField(path string) string {
 	}
 	return strings.Join(out, ".")
 }
+
+// localRange is dateRange on the tenant's calendar: counters are kept per local day.
+func (s *Server) localRange(r *http.Request, c *call) (string, string, error) {
+	st, err := s.points.Settings(r.Context(), c.tenant)
+	if err != nil {
+		return "", "", err
+	}
+	return dateRange(r, s.store.Now().In(st.Location))
+}
+
+// dateRange reads from/to (YYYY-MM-DD), by default the last 30 days up to now's
+// date.
+func dateRange(r *http.Request, now time.Time) (string, string, error) {
+	q := r.URL.Query()
+	from, to := now.AddDate(0, 0, -30).Format(time.DateOnly), now.Format(time.DateOnly)
+	for name, dst := range map[string]*string{"from": &from, "to": &to} {
+		if v := q.Get(name); v != "" {
+			if _, err := time.Parse(time.DateOnly, v); err != nil {
+				return "", "", problem.Field(name, "%s is a date YYYY-MM-DD", name)
+			}
+			*dst = v
+		}
+	}
+	if from > to {
+		return "", "", problem.Field("from", "from is after to")
+	}
+	return from, to, nil
+}
+
+func validName(field, v string, max int) (string, error) {
+	v = normalizeSpace(v)
+	if v == "" {
+		return "", problem.Field(field, "%s is required", field)
+	}
+	if utf8.RuneCountInString(v) > max {
+		return "", problem.Field(field, "%s is at most %d characters", field, max)
+	}
+	return v, nil
+}
+
+func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

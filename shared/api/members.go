@@ -415,3 +415,17 @@ func mustDate(s string) time.Time {
 	t, _ := time.Parse(time.DateOnly, s)
 	return t
 }
+
+// pathMember reads the {id} member; the points engine refuses changes to members
+// that are merged or erased, reads show their history.
+func pathMember(r *http.Request, c *call) (store.Member, error) {
+	id, err := memberID(r)
+	if err != nil {
+		return store.Member{}, err
+	}
+	m, err := c.tenant.Member(r.Context(), id)
+	if err != nil {
+		return store.Member{}, err
+	}
+	return m, nil
+}

@@ -1,9 +1,12 @@
 // Package api is Tribe's HTTP API: the conventions every endpoint shares (problem
 // errors, request ids, scopes, body limits, strict JSON, idempotent POSTs, cursor
-// pagination) and the handlers, registered by the catalogue's op names.
+// pagination) and the handlers, listed in handlerSets under the catalogue function
+// whose routes they serve and keyed by the routes' op names.
 //
 // A Lambda serves one catalogue function: Handler(fn) mounts exactly that function's
-// routes. The local gateway mounts every function the same way.
+// routes. The local gateway mounts every function the same way. Each function's
+// handlers live in the file named after it (groups.go, livecodes.go …); http.go holds
+// the conventions they share.
 package api
 
 import (
@@ -12,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zoneinfo to rely on.
@@ -36,7 +38,8 @@ type Server struct {
 	store  *store.Store
 	log    *slog.Logger
 	points *points.Engine
-	ops    map[string]op
+	// handlers are the handlers by catalogue function name, then op (handlerSets).
+	handlers map[string]map[string]op
 	// integrations caches integrations by id for the webhook route.
 	integrations sync.Map
 	sender       *connector.Sender
@@ -64,10 +67,6 @@ type Option func(*Server)
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(s *Server) { s.sender = snd } }
 
-// opSets are further handler sets, each registered by its own file's init: a file
-// of handlers plugs in without editing this one.
-var opSets []func(*Server) map[string]op
-
 // New returns a server on a store.
 func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	if st == nil || log == nil {
@@ -78,56 +77,7 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: st, log: log, points: eng, scans: newLimiter(5, 20)}
-	s.ops = map[string]op{
-		"getOpenAPI":   s.getOpenAPI,
-		"createTenant": s.createTenant,
-		"listTenants":  s.listTenants,
-		"getTenant":    s.getTenant,
-		"updateTenant": s.updateTenant,
-		"createAPIKey": s.createAPIKey,
-		"listAPIKeys":  s.listAPIKeys,
-		"revokeAPIKey": s.revokeAPIKey,
-		"createMember": s.createMember,
-		"listMembers":  s.listMembers,
-		"lookupMember": s.lookupMember,
-		"getMember":    s.getMember,
-		"updateMember": s.updateMember,
-		"eraseMember":  s.eraseMember,
-		"addIdentity":  s.addIdentity,
-		"mergeMembers": s.mergeMembers,
-		"exportMember": s.exportMember,
-		"dailyStats":   s.dailyStats,
-
-		"createIntegration": s.createIntegration,
-		"listIntegrations":  s.listIntegrations,
-		"getIntegration":    s.getIntegration,
-		"deleteIntegration": s.deleteIntegration,
-		"receiveWebhook":    s.receiveWebhook,
-
-		"getPointsRules": s.getPointsRules,
-		"putPointsRules": s.putPointsRules,
-		"getTiers":       s.getTiers,
-		"putTiers":       s.putTiers,
-		"createReward":   s.createReward,
-		"listRewards":    s.listRewards,
-		"getReward":      s.getReward,
-		"updateReward":   s.updateReward,
-		"archiveReward":  s.archiveReward,
-		"getPoints":      s.getPoints,
-		"listLedger":     s.listLedger,
-		"adjustPoints":   s.adjustPoints,
-		"checkIn":        s.checkIn,
-		"redeem":         s.redeem,
-		"tierHistory":    s.tierHistory,
-	}
-	for _, set := range opSets {
-		for name, h := range set(s) {
-			if _, dup := s.ops[name]; dup {
-				return nil, fmt.Errorf("api: op %s registered twice", name)
-			}
-			s.ops[name] = h
-		}
-	}
+	s.handlers = s.handlerSets()
 	for _, o := range opts {
 		o(s)
 	}
@@ -141,21 +91,127 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// handlerSets is every handler there is, under the catalogue function whose routes
+// it serves and keyed by the route's op. A new route's handler goes here, in its
+// function's set; its code goes in the file named after the function.
+func (s *Server) handlerSets() map[string]map[string]op {
+	return map[string]map[string]op{
+		"channels": {
+			"createChannel": s.createChannel,
+			"listChannels":  s.listChannels,
+			"getChannel":    s.getChannel,
+			"channelStats":  s.channelStats,
+		},
+		"chat": {
+			"verifyWeCom":  s.verifyWeCom,
+			"receiveWeCom": s.receiveWeCom,
+			"receiveChat":  s.receiveChat,
+		},
+		"connectors": {
+			"createConnector": s.createConnector,
+			"listConnectors":  s.listConnectors,
+			"getConnector":    s.getConnector,
+			"updateConnector": s.updateConnector,
+			"deleteConnector": s.deleteConnector,
+			"listDeliveries":  s.listDeliveries,
+			"createBroadcast": s.createBroadcast,
+		},
+		"groups": {
+			"createGroup":        s.createGroup,
+			"listGroups":         s.listGroups,
+			"getGroup":           s.getGroup,
+			"updateGroup":        s.updateGroup,
+			"archiveGroup":       s.archiveGroup,
+			"listGroupMembers":   s.listGroupMembers,
+			"putGroupMember":     s.putGroupMember,
+			"removeGroupMember":  s.removeGroupMember,
+			"listViolations":     s.listViolations,
+			"memberGroups":       s.memberGroups,
+			"getModerationRules": s.getModerationRules,
+			"putModerationRules": s.putModerationRules,
+		},
+		"integrations": {
+			"createIntegration": s.createIntegration,
+			"listIntegrations":  s.listIntegrations,
+			"getIntegration":    s.getIntegration,
+			"deleteIntegration": s.deleteIntegration,
+		},
+		"livecodes": {
+			"createLiveCode":  s.createLiveCode,
+			"listLiveCodes":   s.listLiveCodes,
+			"getLiveCode":     s.getLiveCode,
+			"updateLiveCode":  s.updateLiveCode,
+			"liveCodeStats":   s.liveCodeStats,
+			"resolveLiveCode": s.resolveLiveCode,
+		},
+		"loyalty": {
+			"getPointsRules": s.getPointsRules,
+			"putPointsRules": s.putPointsRules,
+			"getTiers":       s.getTiers,
+			"putTiers":       s.putTiers,
+			"createReward":   s.createReward,
+			"listRewards":    s.listRewards,
+			"getReward":      s.getReward,
+			"updateReward":   s.updateReward,
+			"archiveReward":  s.archiveReward,
+		},
+		"members": {
+			"createMember": s.createMember,
+			"listMembers":  s.listMembers,
+			"lookupMember": s.lookupMember,
+			"getMember":    s.getMember,
+			"updateMember": s.updateMember,
+			"eraseMember":  s.eraseMember,
+			"addIdentity":  s.addIdentity,
+			"mergeMembers": s.mergeMembers,
+			"exportMember": s.exportMember,
+			"dailyStats":   s.dailyStats,
+		},
+		"openapi": {
+			"getOpenAPI": s.getOpenAPI,
+		},
+		"platform": {
+			"createTenant": s.createTenant,
+			"listTenants":  s.listTenants,
+		},
+		"points": {
+			"getPoints":    s.getPoints,
+			"listLedger":   s.listLedger,
+			"adjustPoints": s.adjustPoints,
+			"checkIn":      s.checkIn,
+			"redeem":       s.redeem,
+			"tierHistory":  s.tierHistory,
+		},
+		"tenant": {
+			"getTenant":    s.getTenant,
+			"updateTenant": s.updateTenant,
+			"createAPIKey": s.createAPIKey,
+			"listAPIKeys":  s.listAPIKeys,
+			"revokeAPIKey": s.revokeAPIKey,
+		},
+		"webhooks": {
+			"receiveWebhook": s.receiveWebhook,
+		},
+	}
+}
+
 // Ops lists the op names the server implements.
 func (s *Server) Ops() []string {
-	out := make([]string, 0, len(s.ops))
-	for name := range s.ops {
-		out = append(out, name)
+	var out []string
+	for _, set := range s.handlers {
+		for name := range set {
+			out = append(out, name)
+		}
 	}
 	return out
 }
 
 // Handler serves the routes of one catalogue function. It fails when a route's op
-// has no handler: call it at cold start.
+// has no handler in that function's set: call it at cold start.
 func (s *Server) Handler(fn catalogue.Function) (http.Handler, error) {
 	mux := http.NewServeMux()
 	for _, rt := range fn.Routes {
-		h, ok := s.ops[rt.Op]
+		h, ok := s.handlers[fn.Name][rt.Op]
 		if !ok {
 			return nil, fmt.Errorf("api: %s: no handler for op %s", fn.Name, rt.Op)
 		}
@@ -247,8 +303,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 	}
 	return h(w, r, c)
 }
-
-func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // statusWriter remembers the status for the access log.
 type statusWriter struct {

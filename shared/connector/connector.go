@@ -18,6 +18,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/tribehq/tribe/shared/problem"
 )
 
 // Kind is the connector's platform.
@@ -77,16 +79,20 @@ var rules = map[Kind]rule{
 // https URL without user info; for platform kinds the platform's documented
 // host, path and credential parameter; for generic, any public https host and a
 // secret. Loopback and private IP addresses are refused (a Sender built with
-// AllowHosts may permit test hosts). It fails with ErrInvalidConfig.
+// AllowHosts may permit test hosts). It fails with a *problem.FieldError naming
+// "kind", "url" or "secret" and wrapping ErrInvalidConfig; its reason never
+// quotes the URL, which may hold a token.
 func (c Config) Validate() error { return c.validate(nil) }
 
 func (c Config) validate(allowed map[string]bool) error {
 	invalid := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, c.Kind, fmt.Sprintf(format, a...))
+		return &problem.FieldError{Field: "url", Err: ErrInvalidConfig,
+			Reason: fmt.Sprintf("not a %s webhook URL: %s", c.Kind, fmt.Sprintf(format, a...))}
 	}
 	r, ok := rules[c.Kind]
 	if !ok {
-		return fmt.Errorf("%w: unknown kind %q", ErrInvalidConfig, c.Kind)
+		return &problem.FieldError{Field: "kind", Err: ErrInvalidConfig,
+			Reason: fmt.Sprintf("unknown kind %q; kind is one of %s", c.Kind, strings.Join(kindNames(), ", "))}
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Host == "" || u.Opaque != "" {
@@ -116,9 +122,19 @@ func (c Config) validate(allowed map[string]bool) error {
 		return invalid("URL needs the %s parameter", r.query)
 	}
 	if c.Kind == Generic && c.Secret == "" {
-		return invalid("a signing secret is required")
+		return &problem.FieldError{Field: "secret", Err: ErrInvalidConfig, Reason: "a generic connector needs a signing secret"}
 	}
 	return nil
+}
+
+// kindNames are the kinds rules knows, sorted.
+func kindNames() []string {
+	out := make([]string, 0, len(rules))
+	for k := range rules {
+		out = append(out, string(k))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // pathMatches: a prefix ending in "/" needs something after it (the hook id);

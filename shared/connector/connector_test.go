@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tribehq/tribe/shared/chat/generic"
+	"github.com/tribehq/tribe/shared/problem"
 )
 
 var testNow = time.Unix(1718006400, 0).UTC()
@@ -536,46 +537,51 @@ func TestConfigValidate(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  Config
-		ok   bool
+		// field is the field a failure names; "" for a valid config.
+		field string
 	}{
-		{"wecom", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + wecomKey}, true},
-		{"wecom without key", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}, false},
-		{"wecom other path", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com/cgi-bin/message/send?key=k"}, false},
-		{"wecom lookalike host", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=k"}, false},
-		{"wecom http", Config{Kind: WeComRobot, URL: "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}, false},
-		{"feishu", Config{Kind: Feishu, URL: "https://open.feishu.cn" + feishuPath}, true},
-		{"lark", Config{Kind: Feishu, URL: "https://open.larksuite.com" + feishuPath, Secret: "s"}, true},
-		{"feishu without hook id", Config{Kind: Feishu, URL: "https://open.feishu.cn/open-apis/bot/v2/hook/"}, false},
-		{"dingtalk", Config{Kind: DingTalk, URL: "https://oapi.dingtalk.com/robot/send?access_token=" + dingTalkToken}, true},
-		{"dingtalk without token", Config{Kind: DingTalk, URL: "https://oapi.dingtalk.com/robot/send"}, false},
-		{"slack", Config{Kind: Slack, URL: "https://hooks.slack.com" + slackPath}, true},
-		{"slack on another host", Config{Kind: Slack, URL: "https://example.com" + slackPath}, false},
-		{"discord", Config{Kind: Discord, URL: "https://discord.com" + discordPath}, true},
-		{"discordapp", Config{Kind: Discord, URL: "https://discordapp.com" + discordPath}, true},
-		{"discord user info", Config{Kind: Discord, URL: "https://u:p@discord.com" + discordPath}, false},
-		{"generic", Config{Kind: Generic, URL: "https://bots.example.com/tribe", Secret: "s"}, true},
-		{"generic http", Config{Kind: Generic, URL: "http://bots.example.com/tribe", Secret: "s"}, false},
-		{"generic loopback", Config{Kind: Generic, URL: "https://127.0.0.1:9001/2018-06-01/runtime", Secret: "s"}, false},
-		{"generic metadata", Config{Kind: Generic, URL: "https://169.254.169.254/latest", Secret: "s"}, false},
-		{"generic private", Config{Kind: Generic, URL: "https://10.0.0.5/x", Secret: "s"}, false},
-		{"generic localhost", Config{Kind: Generic, URL: "https://localhost/x", Secret: "s"}, false},
-		{"generic single label", Config{Kind: Generic, URL: "https://intranet/x", Secret: "s"}, false},
-		{"generic no secret", Config{Kind: Generic, URL: "https://bots.example.com/tribe"}, false},
-		{"test host needs AllowHosts", Config{Kind: Slack, URL: "https://127.0.0.1:8443" + slackPath}, false},
-		{"unknown kind", Config{Kind: "teams", URL: "https://x.example.com"}, false},
-		{"relative URL", Config{Kind: Generic, URL: "/hook", Secret: "s"}, false},
-		{"garbage URL", Config{Kind: Generic, URL: "%%%", Secret: "s"}, false},
+		{"wecom", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + wecomKey}, ""},
+		{"wecom without key", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}, "url"},
+		{"wecom other path", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com/cgi-bin/message/send?key=k"}, "url"},
+		{"wecom lookalike host", Config{Kind: WeComRobot, URL: "https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=k"}, "url"},
+		{"wecom http", Config{Kind: WeComRobot, URL: "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}, "url"},
+		{"feishu", Config{Kind: Feishu, URL: "https://open.feishu.cn" + feishuPath}, ""},
+		{"lark", Config{Kind: Feishu, URL: "https://open.larksuite.com" + feishuPath, Secret: "s"}, ""},
+		{"feishu without hook id", Config{Kind: Feishu, URL: "https://open.feishu.cn/open-apis/bot/v2/hook/"}, "url"},
+		{"dingtalk", Config{Kind: DingTalk, URL: "https://oapi.dingtalk.com/robot/send?access_token=" + dingTalkToken}, ""},
+		{"dingtalk without token", Config{Kind: DingTalk, URL: "https://oapi.dingtalk.com/robot/send"}, "url"},
+		{"slack", Config{Kind: Slack, URL: "https://hooks.slack.com" + slackPath}, ""},
+		{"slack on another host", Config{Kind: Slack, URL: "https://example.com" + slackPath}, "url"},
+		{"discord", Config{Kind: Discord, URL: "https://discord.com" + discordPath}, ""},
+		{"discordapp", Config{Kind: Discord, URL: "https://discordapp.com" + discordPath}, ""},
+		{"discord user info", Config{Kind: Discord, URL: "https://u:p@discord.com" + discordPath}, "url"},
+		{"generic", Config{Kind: Generic, URL: "https://bots.example.com/tribe", Secret: "s"}, ""},
+		{"generic http", Config{Kind: Generic, URL: "http://bots.example.com/tribe", Secret: "s"}, "url"},
+		{"generic loopback", Config{Kind: Generic, URL: "https://127.0.0.1:9001/2018-06-01/runtime", Secret: "s"}, "url"},
+		{"generic metadata", Config{Kind: Generic, URL: "https://169.254.169.254/latest", Secret: "s"}, "url"},
+		{"generic private", Config{Kind: Generic, URL: "https://10.0.0.5/x", Secret: "s"}, "url"},
+		{"generic localhost", Config{Kind: Generic, URL: "https://localhost/x", Secret: "s"}, "url"},
+		{"generic single label", Config{Kind: Generic, URL: "https://intranet/x", Secret: "s"}, "url"},
+		{"generic no secret", Config{Kind: Generic, URL: "https://bots.example.com/tribe"}, "secret"},
+		{"test host needs AllowHosts", Config{Kind: Slack, URL: "https://127.0.0.1:8443" + slackPath}, "url"},
+		{"unknown kind", Config{Kind: "teams", URL: "https://x.example.com"}, "kind"},
+		{"relative URL", Config{Kind: Generic, URL: "/hook", Secret: "s"}, "url"},
+		{"garbage URL", Config{Kind: Generic, URL: "%%%", Secret: "s"}, "url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			err := tt.cfg.Validate()
-			if (err == nil) != tt.ok {
-				t.Fatalf("Validate = %v, want ok=%v", err, tt.ok)
+			if (err == nil) != (tt.field == "") {
+				t.Fatalf("Validate = %v, want a failure naming %q", err, tt.field)
 			}
 			if err != nil {
 				if !errors.Is(err, ErrInvalidConfig) {
 					t.Errorf("error %v is not ErrInvalidConfig", err)
+				}
+				var fe *problem.FieldError
+				if !errors.As(err, &fe) || fe.Field != tt.field {
+					t.Errorf("error %v: field error %+v, want field %q", err, fe, tt.field)
 				}
 				if strings.Contains(err.Error(), wecomKey) || strings.Contains(err.Error(), "XXXXXXXX") || strings.Contains(err.Error(), "discord-token") {
 					t.Errorf("error leaks the URL: %v", err)

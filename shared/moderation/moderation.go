@@ -122,7 +122,8 @@ const (
 
 // Sentinel errors.
 var (
-	// ErrInvalidRules wraps every Validate failure; the message names the field.
+	// ErrInvalidRules wraps every Validate failure, beside the
+	// problem.FieldErrors that name each field.
 	ErrInvalidRules = errors.New("moderation: invalid rules")
 	// ErrContention means every attempt of Apply lost its conditional write to
 	// a concurrent writer; nothing was decided and the message may be retried.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tribehq/tribe/shared/problem"
 )
 
 // Limits Validate enforces. They bound the work per message and, through
@@ -206,9 +208,9 @@ func Merge(tenant, group *Rules) Rules {
 }
 
 // Validate checks the rules as an operator saved them. Every problem is
-// reported, each naming its field ("flood.max_messages: …"), in one error
-// wrapping ErrInvalidRules. Range checks apply to enabled rules only; action
-// names are always checked.
+// reported, each a *problem.FieldError naming its field ("flood.max_messages"),
+// in one error wrapping ErrInvalidRules and the problem.FieldErrors. Range
+// checks apply to enabled rules only; action names are always checked.
 func (r Rules) Validate() error {
 	var v validator
 	if l := r.Links; l != nil {
@@ -278,10 +280,10 @@ func (r Rules) Validate() error {
 	return v.err()
 }
 
-type validator struct{ problems []string }
+type validator struct{ problems problem.FieldErrors }
 
 func (v *validator) add(field, format string, a ...any) {
-	v.problems = append(v.problems, field+": "+fmt.Sprintf(format, a...))
+	v.problems = append(v.problems, &problem.FieldError{Field: field, Reason: fmt.Sprintf(format, a...)})
 }
 
 func (v *validator) between(field string, n, lo, hi int) {
@@ -320,7 +322,7 @@ func (v *validator) err() error {
 	if len(v.problems) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", ErrInvalidRules, strings.Join(v.problems, "; "))
+	return fmt.Errorf("%w: %w", ErrInvalidRules, v.problems)
 }
 
 // validDomain accepts lower- or upper-case ASCII host names with at least two

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tribehq/tribe/shared/problem"
 )
 
 func TestDefaultIsValid(t *testing.T) {
@@ -97,6 +99,11 @@ func TestValidate(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("Validate() = %q, want it to contain %q", err, want)
 				}
+			}
+			// The API names the first field from the typed errors, not the text.
+			var fes problem.FieldErrors
+			if !errors.As(err, &fes) || len(fes) == 0 || !strings.HasPrefix(tt.wants[0], fes[0].Field) {
+				t.Errorf("Validate() field errors = %v, want the first to name the field of %q", fes, tt.wants[0])
 			}
 		})
 	}

@@ -120,43 +120,45 @@ func Prune(ladder []store.Tier, window map[string]store.DayTotals, day string) {
 }
 
 // Validate checks a ladder: at least one tier, unique names, the first at threshold
-// 0 and the others positive, known metrics, sane windows and multipliers.
+// 0 and the others positive, known metrics, sane windows and multipliers. It
+// reports the first problem as a *problem.FieldError naming the field
+// ("tiers[1].window_days").
 func Validate(ladder []store.Tier) error {
 	if len(ladder) == 0 || len(ladder) > 20 {
-		return problem.Field("tiers", "a ladder has 1 to 20 tiers")
+		return &problem.FieldError{Field: "tiers", Reason: "a ladder has 1 to 20 tiers"}
 	}
 	seen := map[string]bool{}
 	for i, t := range ladder {
 		f := fmt.Sprintf("tiers[%d]", i)
 		if t.Name == "" || len(t.Name) > 64 || seen[t.Name] {
-			return problem.Field(f+".name", "tier names are 1-64 characters and unique")
+			return &problem.FieldError{Field: f + ".name", Reason: "tier names are 1-64 characters and unique"}
 		}
 		seen[t.Name] = true
 		switch t.Metric {
 		case "points", "spend", "orders":
 		default:
-			return problem.Field(f+".metric", "metric is points, spend or orders")
+			return &problem.FieldError{Field: f + ".metric", Reason: "metric is points, spend or orders"}
 		}
 		if i == 0 && t.Threshold != 0 {
-			return problem.Field(f+".threshold", "the first tier has threshold 0")
+			return &problem.FieldError{Field: f + ".threshold", Reason: "the first tier has threshold 0"}
 		}
 		if i > 0 && t.Threshold <= 0 {
-			return problem.Field(f+".threshold", "thresholds above the first tier are positive")
+			return &problem.FieldError{Field: f + ".threshold", Reason: "thresholds above the first tier are positive"}
 		}
 		if t.WindowDays < 1 || t.WindowDays > 1095 {
-			return problem.Field(f+".window_days", "window_days is 1 to 1095")
+			return &problem.FieldError{Field: f + ".window_days", Reason: "window_days is 1 to 1095"}
 		}
 		if t.RetentionDays < 0 || t.RetentionDays > 1095 {
-			return problem.Field(f+".retention_days", "retention_days is 0 to 1095")
+			return &problem.FieldError{Field: f + ".retention_days", Reason: "retention_days is 0 to 1095"}
 		}
 		if t.Benefits.MultiplierPercent < 1 || t.Benefits.MultiplierPercent > 1000 {
-			return problem.Field(f+".benefits.multiplier_percent", "multiplier_percent is 1 to 1000 (100 = 1x)")
+			return &problem.FieldError{Field: f + ".benefits.multiplier_percent", Reason: "multiplier_percent is 1 to 1000 (100 = 1x)"}
 		}
 		if t.Benefits.BirthdayPoints < 0 {
-			return problem.Field(f+".benefits.birthday_points", "birthday_points is not negative")
+			return &problem.FieldError{Field: f + ".benefits.birthday_points", Reason: "birthday_points is not negative"}
 		}
 		if t.Benefits.DiscountPercent < 0 || t.Benefits.DiscountPercent > 100 {
-			return problem.Field(f+".benefits.discount_percent", "discount_percent is 0 to 100")
+			return &problem.FieldError{Field: f + ".benefits.discount_percent", Reason: "discount_percent is 0 to 100"}
 		}
 	}
 	return nil

@@ -18,12 +18,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tribehq/tribe/shared/tribesig"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/tribesig"
 )
 
 // SignatureHeader carries the signature of a request body.
@@ -131,7 +133,7 @@ func Verify(secret string, h http.Header, body []byte, now time.Time) error {
 // is over MaxBodyBytes, is not a single JSON object, has an unknown field, a
 // missing id/type/platform/chat_id/user.id/timestamp, an unknown type or
 // platform, text on a membership event or no text on a message, or a value
-// over its limit.
+// over its limit; those last are a *problem.FieldError naming the field.
 func Parse(body []byte) (Event, error) {
 	if len(body) > MaxBodyBytes {
 		return Event{}, fmt.Errorf("%w: body over %d bytes", ErrInvalid, MaxBodyBytes)
@@ -154,10 +156,11 @@ func Parse(body []byte) (Event, error) {
 	return e, nil
 }
 
-// Validate checks an event as Parse does, failing with ErrInvalid.
+// Validate checks an event as Parse does, failing with a *problem.FieldError
+// that names the field and wraps ErrInvalid.
 func (e Event) Validate() error {
-	invalid := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	invalid := func(field, format string, a ...any) error {
+		return &problem.FieldError{Field: field, Reason: fmt.Sprintf(format, a...), Err: ErrInvalid}
 	}
 	checks := []struct {
 		name     string
@@ -173,37 +176,37 @@ func (e Event) Validate() error {
 	}
 	for _, c := range checks {
 		if c.required && strings.TrimSpace(c.v) == "" {
-			return invalid("%s is required", c.name)
+			return invalid(c.name, "%s is required", c.name)
 		}
 		if len(c.v) > c.max {
-			return invalid("%s is over %d bytes", c.name, c.max)
+			return invalid(c.name, "%s is over %d bytes", c.name, c.max)
 		}
 		if strings.ContainsFunc(c.v, isControl) {
-			return invalid("%s has control characters", c.name)
+			return invalid(c.name, "%s has control characters", c.name)
 		}
 	}
 	switch e.Type {
 	case MemberJoined, MemberLeft:
 		if e.Text != "" {
-			return invalid("text is only for %s", MessagePosted)
+			return invalid("text", "text is only for %s", MessagePosted)
 		}
 	case MessagePosted:
 		if strings.TrimSpace(e.Text) == "" {
-			return invalid("text is required for %s", MessagePosted)
+			return invalid("text", "text is required for %s", MessagePosted)
 		}
 	default:
-		return invalid("unknown type %q", e.Type)
+		return invalid("type", "unknown type %q", e.Type)
 	}
 	if n := utf8.RuneCountInString(e.Text); n > MaxText {
-		return invalid("text is over %d characters", MaxText)
+		return invalid("text", "text is over %d characters", MaxText)
 	}
 	switch e.Platform {
 	case Feishu, DingTalk, Slack, Discord, Telegram, WeChat, Other:
 	default:
-		return invalid("unknown platform %q", e.Platform)
+		return invalid("platform", "unknown platform %q", e.Platform)
 	}
 	if e.Timestamp.IsZero() {
-		return invalid("timestamp is required")
+		return invalid("timestamp", "timestamp is required")
 	}
 	return nil
 }

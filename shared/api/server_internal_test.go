@@ -1,0 +1,40 @@
+package api
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/tribehq/tribe/shared/catalogue"
+)
+
+// TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler
+// per route op in its own set, and no set holds a handler no route uses.
+func TestHandlerSetsMatchCatalogue(t *testing.T) {
+	t.Parallel()
+	sets := (&Server{}).handlerSets()
+	withRoutes := map[string]bool{}
+	for _, fn := range catalogue.All() {
+		if len(fn.Routes) == 0 {
+			continue
+		}
+		withRoutes[fn.Name] = true
+		var want []string
+		for _, rt := range fn.Routes {
+			want = append(want, rt.Op)
+		}
+		var got []string
+		for op := range sets[fn.Name] {
+			got = append(got, op)
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: handlers %v, want the route ops %v", fn.Name, got, want)
+		}
+	}
+	for name := range sets {
+		if !withRoutes[name] {
+			t.Errorf("handler set %q names no catalogue function with routes", name)
+		}
+	}
+}
