@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 )
 
@@ -87,17 +85,17 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 			return nil
 		}
 		// Leave out the events already counted and commit the rest.
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
+		codes, ok := cancelReasons(err)
+		if !ok {
 			return translate(err, "day counters")
 		}
 		var rest []CounterEvent
 		dropped := false
-		for i, r := range tce.CancellationReasons {
+		for i, code := range codes {
 			if i >= len(events) {
 				break
 			}
-			if r.Code != nil && *r.Code == "ConditionalCheckFailed" {
+			if code == reasonCondFailed {
 				dropped = true
 				continue
 			}

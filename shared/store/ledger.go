@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/problem"
@@ -149,15 +148,10 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 		if err == nil {
 			return e, next, nil
 		}
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
+		if _, ok := cancelReasons(err); !ok {
 			return Entry{}, Member{}, translate(err, "ledger")
 		}
-		reasons := tce.CancellationReasons
-		failed := func(i int) bool {
-			return i < len(reasons) && reasons[i].Code != nil && *reasons[i].Code == "ConditionalCheckFailed"
-		}
-		if failed(1) {
+		if condFailedAt(err, 1) {
 			prev, gerr := t.Entry(ctx, memberID, sk)
 			if gerr != nil {
 				return Entry{}, Member{}, gerr
@@ -169,7 +163,7 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 			base = 3
 		}
 		for i, x := range p.extra {
-			if failed(base+i) && x.onCheck != nil {
+			if condFailedAt(err, base+i) && x.onCheck != nil {
 				return Entry{}, Member{}, x.onCheck
 			}
 		}
