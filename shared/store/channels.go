@@ -17,6 +17,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 func validDay(s string) bool {
@@ -107,8 +108,8 @@ func (t *Tenant) CreateChannel(ctx context.Context, c Channel) (Channel, error) 
 	pk, sk := t.channelKey(c.ID)
 	cpk, csk := t.channelCodeKey(c.Code)
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Put(t.s.table.Put(channelItem{keyed{pk, sk, "channel", 0}, t.pk("CHANNELS"), c.ID, c}).If("attribute_not_exists(PK)"))
-		tx.Put(t.s.table.Put(channelCodeItem{keyed{cpk, csk, "channel_code", 0}, c.ID}).If("attribute_not_exists(PK)"))
+		tx.Put(t.s.table.Put(channelItem{keyed{pk, sk, table.TypeChannel, 0}, t.pk("CHANNELS"), c.ID, c}).If("attribute_not_exists(PK)"))
+		tx.Put(t.s.table.Put(channelCodeItem{keyed{cpk, csk, table.TypeChannelCode, 0}, c.ID}).If("attribute_not_exists(PK)"))
 	})
 	if condFailedAt(err, 1) {
 		return Channel{}, problem.Wrap(problem.Conflict, err, "channel code %q is taken", c.Code)
@@ -187,7 +188,7 @@ func (t *Tenant) RecordChannelEvent(ctx context.Context, channelID, day, counter
 		return problem.Field("counter", "counter must be scans, members_added, joined_group, first_orders or gmv_minor")
 	}
 	pk, _ := t.channelKey(channelID)
-	err := t.s.table.Update("PK", pk).Range("SK", "D#"+day).Set("type", "channel_day").Set("day", day).
+	err := t.s.table.Update("PK", pk).Range("SK", "D#"+day).Set(table.Type, table.TypeChannelDay).Set("day", day).
 		Add(counter, delta).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "channel counters")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/moderation"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // Id prefixes of community records.
@@ -162,7 +163,7 @@ func (t *Tenant) membershipOnMemberKey(groupID, memberID string) (string, string
 
 func (t *Tenant) groupItem(g Group) groupItem {
 	pk, sk := t.groupKey(g.ID)
-	return groupItem{keyed{pk, sk, "group", 0}, t.pk("GROUPS"), g.ID, g}
+	return groupItem{keyed{pk, sk, table.TypeGroup, 0}, t.pk("GROUPS"), g.ID, g}
 }
 
 // ValidGroupID reports whether s is a group id.
@@ -243,7 +244,7 @@ func (t *Tenant) CreateGroup(ctx context.Context, g Group) (Group, error) {
 		tx.Put(t.s.table.Put(t.groupItem(g)).If("attribute_not_exists(PK)"))
 		if g.ExternalChatID != "" {
 			pk, sk := t.groupChatKey(g.Platform, g.ExternalChatID)
-			tx.Put(t.s.table.Put(groupChatItem{keyed{pk, sk, "group_chat", 0}, g.ID}).If("attribute_not_exists(PK)"))
+			tx.Put(t.s.table.Put(groupChatItem{keyed{pk, sk, table.TypeGroupChat, 0}, g.ID}).If("attribute_not_exists(PK)"))
 		}
 	})
 	if condFailedAt(err, 1) {
@@ -323,7 +324,7 @@ func (t *Tenant) UpdateGroup(ctx context.Context, id string, fn func(*Group) err
 				}
 				if next.ExternalChatID != "" {
 					npk, nsk := t.groupChatKey(next.Platform, next.ExternalChatID)
-					tx.Put(t.s.table.Put(groupChatItem{keyed{npk, nsk, "group_chat", 0}, id}).If("attribute_not_exists(PK)"))
+					tx.Put(t.s.table.Put(groupChatItem{keyed{npk, nsk, table.TypeGroupChat, 0}, id}).If("attribute_not_exists(PK)"))
 				}
 			})
 			if next.ExternalChatID != "" && condFailedAt(err, txLen(cur.ExternalChatID != "")) {
@@ -433,8 +434,8 @@ func (t *Tenant) JoinGroup(ctx context.Context, groupID, memberID, role string, 
 	mpk, msk := t.membershipKey(groupID, memberID)
 	cpk, csk := t.membershipOnMemberKey(groupID, memberID)
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Put(t.s.table.Put(membershipItem{keyed{mpk, msk, "group_member", 0}, m}).If("attribute_not_exists(PK)"))
-		tx.Put(t.s.table.Put(membershipItem{keyed{cpk, csk, "member_group", 0}, m}))
+		tx.Put(t.s.table.Put(membershipItem{keyed{mpk, msk, table.TypeGroupMember, 0}, m}).If("attribute_not_exists(PK)"))
+		tx.Put(t.s.table.Put(membershipItem{keyed{cpk, csk, table.TypeMemberGroup, 0}, m}))
 		tx.Update(t.s.table.Update("PK", gpk).Range("SK", gsk).Add("members", 1).
 			If("'members' < 'capacity' AND 'status' <> ?", GroupArchived))
 	})

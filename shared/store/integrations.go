@@ -9,6 +9,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // Integration is a tenant's connection to a shop or chat platform. Its id names the
@@ -53,7 +54,7 @@ func (t *Tenant) integrationKey(id string) (string, string) { return t.pk("INT")
 // CreateIntegration stores an integration.
 func (t *Tenant) CreateIntegration(ctx context.Context, in Integration) error {
 	pk, sk := t.integrationKey(in.ID)
-	err := t.s.table.Put(integrationItem{keyed{pk, sk, "integration", 0}, in}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.s.table.Put(integrationItem{keyed{pk, sk, table.TypeIntegration, 0}, in}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "integration")
 }
 

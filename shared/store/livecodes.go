@@ -21,6 +21,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // PoolEntry is one group of a live code's pool.
@@ -103,7 +104,7 @@ func (t *Tenant) liveCodeKey(code string) (string, string) { return t.pk("LC", c
 
 func (t *Tenant) liveCodeItem(lc LiveCode) liveCodeItem {
 	pk, sk := t.liveCodeKey(lc.Code)
-	return liveCodeItem{keyed{pk, sk, "live_code", 0}, t.pk("LIVECODES"), lc.Code, lc}
+	return liveCodeItem{keyed{pk, sk, table.TypeLiveCode, 0}, t.pk("LIVECODES"), lc.Code, lc}
 }
 
 func validLiveCode(lc LiveCode) error {
@@ -313,7 +314,7 @@ func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom 
 			continue
 		}
 		u := t.s.table.Update("PK", pk).Range("SK", "P#"+e.GroupID).
-			Set("type", "live_code_pool").Set("group_id", e.GroupID).Add("scans", 1)
+			Set(table.Type, table.TypeLiveCodePool).Set("group_id", e.GroupID).Add("scans", 1)
 		if limit > 0 {
 			u = u.If("attribute_not_exists('scans') OR 'scans' < ?", limit)
 		}
@@ -325,7 +326,7 @@ func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom 
 			return Resolution{}, translate(err, "live code scan")
 		}
 		err = t.s.table.Update("PK", pk).Range("SK", "D#"+day+"#"+e.GroupID).
-			Set("type", "live_code_day").Set("group_id", e.GroupID).Set("day", day).Add("scans", 1).
+			Set(table.Type, table.TypeLiveCodeDay).Set("group_id", e.GroupID).Set("day", day).Add("scans", 1).
 			ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if err != nil {
 			return Resolution{}, translate(err, "live code day")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/moderation"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // MemberActivity is a membership with the member's recent activity in the group
@@ -80,7 +81,7 @@ func (t *Tenant) RecordViolation(ctx context.Context, v Violation) error {
 	err := t.s.table.Put(struct {
 		keyed
 		Violation
-	}{keyed{pk, sk, "violation", 0}, v}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	}{keyed{pk, sk, table.TypeViolation, 0}, v}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
 		return nil
 	}
@@ -145,6 +146,6 @@ func (t *Tenant) PutModerationRules(ctx context.Context, r moderation.Rules) err
 	err := t.s.table.Put(struct {
 		keyed
 		Rules moderation.Rules `dynamo:"rules"`
-	}{keyed{pk, sk, "moderation_rules", 0}, r}).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	}{keyed{pk, sk, table.TypeModerationRules, 0}, r}).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "moderation rules")
 }

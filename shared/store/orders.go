@@ -7,6 +7,7 @@ import (
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/order"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // OrderRecord is a paid order as stored: the stream hands it to the points engine.
@@ -57,23 +58,32 @@ func (t *Tenant) orderKey(integrationID, orderID string) string {
 	return t.pk("ORD", integrationID, orderID)
 }
 
+func (t *Tenant) orderItem(r OrderRecord) orderItem {
+	return orderItem{keyed{t.orderKey(r.IntegrationID, r.ExternalID), "ORDER", table.TypeOrder, 0}, r}
+}
+
+func (t *Tenant) refundItem(r RefundRecord) refundItem {
+	return refundItem{keyed{t.orderKey(r.IntegrationID, r.OrderExternalID), "REFUND#" + r.ExternalID, table.TypeRefund, 0}, r}
+}
+
+func (t *Tenant) customerItem(r CustomerRecord) customerItem {
+	return customerItem{keyed{t.pk("CUST", r.Provider, r.ExternalID), "CUSTOMER", table.TypeCustomer, 0}, r}
+}
+
 // RecordOrder stores a paid order once: a redelivery, or a second "paid" event of
 // the same order, writes nothing and returns false.
 func (t *Tenant) RecordOrder(ctx context.Context, r OrderRecord) (bool, error) {
-	it := orderItem{keyed{t.orderKey(r.IntegrationID, r.ExternalID), "ORDER", "order", 0}, r}
-	return t.recordOnce(ctx, t.s.table.Put(it))
+	return t.recordOnce(ctx, t.s.table.Put(t.orderItem(r)))
 }
 
 // RecordRefund stores a refund once.
 func (t *Tenant) RecordRefund(ctx context.Context, r RefundRecord) (bool, error) {
-	it := refundItem{keyed{t.orderKey(r.IntegrationID, r.OrderExternalID), "REFUND#" + r.ExternalID, "refund", 0}, r}
-	return t.recordOnce(ctx, t.s.table.Put(it))
+	return t.recordOnce(ctx, t.s.table.Put(t.refundItem(r)))
 }
 
 // RecordCustomer stores an announced customer once.
 func (t *Tenant) RecordCustomer(ctx context.Context, r CustomerRecord) (bool, error) {
-	it := customerItem{keyed{t.pk("CUST", r.Provider, r.ExternalID), "CUSTOMER", "customer", 0}, r}
-	return t.recordOnce(ctx, t.s.table.Put(it))
+	return t.recordOnce(ctx, t.s.table.Put(t.customerItem(r)))
 }
 
 func (t *Tenant) recordOnce(ctx context.Context, p *dynamo.Put) (bool, error) {
