@@ -34,6 +34,11 @@ func (t *Tenant) runTx(ctx context.Context, build func(*dynamo.WriteTx)) error {
 
 // retryConflicts runs write, again with jittered backoff while it loses conflicts
 // with transactions; when they last, it is problem.Conflict.
+//
+// It is kept over the SDK's standard retryer with dynamo.RetryTxConflicts: that
+// retryer is set per client (for every call of every function), needs its attempts,
+// backoff and retry quota overridden to match, and with 8 writers joining one group
+// on DynamoDB Local it managed 52–135 joins/s against 146–175 for this loop.
 func retryConflicts(ctx context.Context, write func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := write()
