@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // Scope is what a caller must hold to use a route.
@@ -130,7 +132,7 @@ var functions = []Function{
 		Name:        "community",
 		Description: "Stream consumer: applies chat events — joins, leaves, messages — to members, groups, channels, check-ins, moderation and welcome messages.",
 		Stream: &Stream{
-			ItemTypes:  []string{"chat_event"},
+			ItemTypes:  []string{table.TypeChatEvent},
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
@@ -156,7 +158,7 @@ var functions = []Function{
 		Name:        "counters",
 		Description: "Stream consumer: keeps per-tenant daily member counters exact.",
 		Stream: &Stream{
-			ItemTypes:  []string{"member"},
+			ItemTypes:  []string{table.TypeMember},
 			BatchSize:  100,
 			MaxRetries: 5,
 		},
@@ -206,7 +208,7 @@ var functions = []Function{
 		Name:        "ledger",
 		Description: "Stream consumer: posts points for paid orders, reverses them for refunds, creates members for new customers, upgrades tiers.",
 		Stream: &Stream{
-			ItemTypes:  []string{"order", "refund", "customer"},
+			ItemTypes:  []string{table.TypeOrder, table.TypeRefund, table.TypeCustomer},
 			BatchSize:  100,
 			MaxRetries: 10,
 		},

@@ -20,7 +20,6 @@ import (
 	"github.com/tribehq/tribe/shared/chat"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/moderation"
-	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
@@ -92,23 +91,26 @@ func (c *Consumer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.
 }
 
 func (c *Consumer) record(ctx context.Context, r events.DynamoDBEventRecord) error {
-	if r.EventName != "INSERT" || r.Change.NewImage["type"].String() != "chat_event" {
+	ch, err := store.DecodeChange(r)
+	if err != nil {
+		c.log.ErrorContext(ctx, "community: bad chat event record", "event_id", r.EventID, "err", err)
 		return nil
 	}
-	tenantID, ok := store.TenantOfKey(r.Change.NewImage["PK"].String())
-	if !ok {
+	if ch.Event != store.Insert || ch.New.ChatEvent == nil {
 		return nil
 	}
-	t, err := c.store.Tenant(tenantID)
+	t, err := c.store.Tenant(ch.Tenant)
 	if err != nil {
 		return nil
 	}
-	var e store.ChatEventRecord
-	if err := points.UnmarshalImage(r.Change.NewImage, &e); err != nil {
-		c.log.ErrorContext(ctx, "community: bad chat event image", "event_id", r.EventID, "err", err)
-		return nil
-	}
-	return c.Apply(ctx, t, e)
+	return c.Apply(ctx, t, *ch.New.ChatEvent)
+}
+
+// createsMember reports whether an event of kind may create the member it names
+// on first sight. Leaving a group or dropping a contact says nothing about someone
+// Tribe does not know, so it creates nobody.
+func createsMember(kind chat.Kind) bool {
+	return kind != chat.Left && kind != chat.ContactRemoved
 }
 
 // Apply carries out one chat event's effects.
@@ -118,7 +120,13 @@ func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEvent
 		return err
 	}
 	log := c.log.With("tenant", t.ID(), "event", e.DedupeKey, "kind", e.Kind)
-	memberID, err := points.ResolveMember(ctx, t, e.Platform, order.Customer{ExternalID: e.UserID, Name: e.UserName}, s.BaseTier(), s.Now)
+	who := store.Contact{Provider: e.Platform, ExternalID: e.UserID, Name: e.UserName}
+	var memberID string
+	if createsMember(chat.Kind(e.Kind)) {
+		memberID, err = t.ResolveMember(ctx, who, s.BaseTier())
+	} else {
+		memberID, err = t.FindMember(ctx, who)
+	}
 	if err != nil {
 		return err
 	}

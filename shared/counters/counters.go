@@ -39,25 +39,26 @@ func New(st *store.Store, settings Settings, log *slog.Logger) (*Handler, error)
 	return &Handler{store: st, settings: settings, log: log}, nil
 }
 
-// Event names a counter change of one record, or "" for none.
-func Event(r events.DynamoDBEventRecord) (counter string, at string) {
-	img := r.Change.NewImage
-	str := func(m map[string]events.DynamoDBAttributeValue, k string) string {
-		if v, ok := m[k]; ok && v.DataType() == events.DataTypeString {
-			return v.String()
-		}
-		return ""
+// Event names the counter a change of a member moves and when it happened, or ""
+// for none.
+func Event(c store.Change) (counter string, at time.Time) {
+	var oldStatus, newStatus string
+	if m := c.Old.Member; m != nil {
+		oldStatus = m.Status
 	}
-	oldStatus, newStatus := str(r.Change.OldImage, "status"), str(img, "status")
+	m := c.New.Member
+	if m != nil {
+		newStatus = m.Status
+	}
 	switch {
-	case r.EventName == "INSERT" && newStatus == store.StatusActive:
-		return "members_created", str(img, "created_at")
-	case r.EventName == "MODIFY" && oldStatus == store.StatusActive && newStatus == store.StatusErased:
-		return "members_erased", str(img, "updated_at")
-	case r.EventName == "MODIFY" && oldStatus == store.StatusActive && newStatus == store.StatusMerged:
-		return "members_merged", str(img, "updated_at")
+	case c.Event == store.Insert && newStatus == store.StatusActive:
+		return "members_created", m.CreatedAt
+	case c.Event == store.Modify && oldStatus == store.StatusActive && newStatus == store.StatusErased:
+		return "members_erased", m.UpdatedAt
+	case c.Event == store.Modify && oldStatus == store.StatusActive && newStatus == store.StatusMerged:
+		return "members_merged", m.UpdatedAt
 	}
-	return "", ""
+	return "", time.Time{}
 }
 
 // Handle counts a batch. Records of a tenant whose update fails are reported as
@@ -68,18 +69,17 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	var order []string
 	var resp events.DynamoDBEventResponse
 	for _, r := range e.Records {
-		counter, at := Event(r)
+		c, err := store.DecodeChange(r)
+		if err != nil {
+			h.log.ErrorContext(ctx, "undecodable record", "event_id", r.EventID, "err", err)
+			continue
+		}
+		counter, ts := Event(c)
 		if counter == "" {
 			continue
 		}
-		pk := r.Change.Keys["PK"]
-		tenantID, ok := store.TenantOfKey(pk.String())
-		if !ok {
-			h.log.ErrorContext(ctx, "record without tenant", "event_id", r.EventID)
-			continue
-		}
-		ts, err := time.Parse(time.RFC3339Nano, at)
-		if err != nil {
+		tenantID := c.Tenant
+		if ts.IsZero() {
 			h.log.ErrorContext(ctx, "record without time", "event_id", r.EventID, "tenant", tenantID)
 			continue
 		}

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/batch"
 	"github.com/tribehq/tribe/shared/problem"
@@ -94,25 +92,25 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 	// Records are grouped so that one goroutine sees all of a customer's orders (no
 	// two postings race for one member) and every refund after its order (they share
 	// a partition key).
+	changes := make([]store.Change, len(ev.Records))
+	for i, r := range ev.Records {
+		c, err := store.DecodeChange(r)
+		if err != nil {
+			// Nothing to post from a record the store cannot read; retrying won't help.
+			e.log.ErrorContext(ctx, "points: undecodable record", "event_id", r.EventID, "err", err)
+		}
+		changes[i] = c
+	}
 	groups := map[string][]int{}
 	groupOfPK := map[string]string{}
 	var order []string
-	for i, r := range ev.Records {
-		img := r.Change.NewImage
-		pk := r.Change.Keys["PK"].String()
-		if pk == "" {
-			pk = img["PK"].String()
-		}
+	for i, c := range changes {
+		pk := c.Partition
 		key := pk
 		if g, ok := groupOfPK[pk]; ok {
 			key = g
-		} else if img["type"].String() == "order" {
-			if cust, ok := img["customer"]; ok && cust.DataType() == events.DataTypeMap {
-				if ext, ok := cust.Map()["external_id"]; ok && ext.DataType() == events.DataTypeString && ext.String() != "" {
-					tenantID, _ := store.TenantOfKey(pk)
-					key = "customer#" + tenantID + "#" + img["provider"].String() + "#" + ext.String()
-				}
-			}
+		} else if o := c.New.Order; o != nil && o.Customer.ExternalID != "" {
+			key = "customer#" + c.Tenant + "#" + o.Provider + "#" + o.Customer.ExternalID
 		}
 		groupOfPK[pk] = key
 		if _, ok := groups[key]; !ok {
@@ -120,7 +118,7 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		}
 		groups[key] = append(groups[key], i)
 	}
-	pre := e.prefetch(ctx, ev.Records)
+	pre := e.prefetch(ctx, changes)
 	list := make([][]int, len(order))
 	for i, key := range order {
 		list[i] = groups[key]
@@ -129,7 +127,7 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		memo := map[string]store.Member{}
 		return func(i int) error {
 			r := ev.Records[i]
-			err := e.record(ctx, r, pre, memo)
+			err := e.record(ctx, changes[i], pre, memo)
 			if err != nil {
 				e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
 			}
@@ -155,23 +153,14 @@ func (p *prefetched) member(tenantID string, ref store.IdentityRef) (store.Membe
 
 // prefetch reads ahead for the batch's orders. It is an optimisation only: on any
 // error it gives up and each record reads for itself.
-func (e *Engine) prefetch(ctx context.Context, recs []events.DynamoDBEventRecord) *prefetched {
+func (e *Engine) prefetch(ctx context.Context, changes []store.Change) *prefetched {
 	refs := map[string][]store.IdentityRef{}
-	for _, r := range recs {
-		img := r.Change.NewImage
-		if r.EventName != "INSERT" || img["type"].String() != "order" {
+	for _, c := range changes {
+		o := c.New.Order
+		if c.Event != store.Insert || o == nil || o.Customer.ExternalID == "" {
 			continue
 		}
-		tenantID, ok := store.TenantOfKey(img["PK"].String())
-		cust, hasCust := img["customer"]
-		if !ok || !hasCust || cust.DataType() != events.DataTypeMap {
-			continue
-		}
-		ext, ok := cust.Map()["external_id"]
-		if !ok || ext.DataType() != events.DataTypeString || ext.String() == "" {
-			continue
-		}
-		refs[tenantID] = append(refs[tenantID], store.IdentityRef{Provider: img["provider"].String(), ExternalID: ext.String()})
+		refs[c.Tenant] = append(refs[c.Tenant], store.IdentityRef{Provider: o.Provider, ExternalID: o.Customer.ExternalID})
 	}
 	if len(refs) == 0 {
 		return nil
@@ -211,18 +200,13 @@ func (e *Engine) prefetch(ctx context.Context, recs []events.DynamoDBEventRecord
 	return p
 }
 
-// record applies one record. memo holds the members this goroutine posted to, as
+// record applies one change. memo holds the members this goroutine posted to, as
 // written, so a customer's next order in the batch starts from the current version.
-func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *prefetched, memo map[string]store.Member) error {
-	if r.EventName != "INSERT" {
+func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, memo map[string]store.Member) error {
+	if c.Event != store.Insert || c.Tenant == "" {
 		return nil
 	}
-	img := r.Change.NewImage
-	tenantID, ok := store.TenantOfKey(img["PK"].String())
-	if !ok {
-		return nil
-	}
-	t, err := e.store.Tenant(tenantID)
+	t, err := e.store.Tenant(c.Tenant)
 	if err != nil {
 		return nil
 	}
@@ -230,113 +214,39 @@ func (e *Engine) record(ctx context.Context, r events.DynamoDBEventRecord, pre *
 	if err != nil {
 		return err
 	}
-	switch img["type"].String() {
-	case "order":
-		var rec store.OrderRecord
-		if err := UnmarshalImage(img, &rec); err != nil {
-			e.log.ErrorContext(ctx, "points: bad order image", "event_id", r.EventID, "err", err)
-			return nil
-		}
+	switch {
+	case c.New.Order != nil:
+		rec := *c.New.Order
 		earned, err := e.earn(ctx, t, s, pre, memo, rec)
 		if err != nil || earned.MemberID == "" {
 			return err
 		}
 		memberID := earned.MemberID
-		e.log.InfoContext(ctx, "points: earned", "tenant", tenantID, "member", memberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
+		e.log.InfoContext(ctx, "points: earned", "tenant", c.Tenant, "member", memberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
 		if earned.Fresh && earned.Member.Channel != "" {
 			return e.channelOrder(ctx, t, s, earned, rec)
 		}
 		return nil
-	case "refund":
-		var rec store.RefundRecord
-		if err := UnmarshalImage(img, &rec); err != nil {
-			e.log.ErrorContext(ctx, "points: bad refund image", "event_id", r.EventID, "err", err)
-			return nil
-		}
+	case c.New.Refund != nil:
+		rec := *c.New.Refund
 		ord, err := t.Order(ctx, rec.IntegrationID, rec.OrderExternalID)
 		if err != nil {
 			// A refund of an order Tribe never saw paid: nothing to take back.
-			e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", tenantID, "order", rec.OrderExternalID, "err", err)
+			e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", c.Tenant, "order", rec.OrderExternalID, "err", err)
 			return nil
 		}
-		memberID, err := ResolveMember(ctx, t, ord.Provider, ord.Customer, s.BaseTier(), s.Now)
+		memberID, err := t.ResolveMember(ctx, contact(ord.Provider, ord.Customer), s.BaseTier())
 		if err != nil || memberID == "" {
 			return err
 		}
 		_, err = Reverse(ctx, t, s, memberID, ord, rec)
 		return err
-	case "customer":
-		var rec store.CustomerRecord
-		if err := UnmarshalImage(img, &rec); err != nil {
-			return nil
-		}
-		_, err := ResolveMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now)
+	case c.New.Customer != nil:
+		rec := *c.New.Customer
+		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer), s.BaseTier())
 		return err
 	}
 	return nil
-}
-
-// UnmarshalImage decodes a stream image into a store record via the SDK's types.
-func UnmarshalImage(img map[string]events.DynamoDBAttributeValue, out any) error {
-	item, err := toItem(img)
-	if err != nil {
-		return err
-	}
-	return dynamo.UnmarshalItem(item, out)
-}
-
-func toItem(img map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
-	out := make(map[string]types.AttributeValue, len(img))
-	for k, v := range img {
-		av, err := toAV(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
-		}
-		out[k] = av
-	}
-	return out, nil
-}
-
-func toAV(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
-	switch v.DataType() {
-	case events.DataTypeString:
-		return &types.AttributeValueMemberS{Value: v.String()}, nil
-	case events.DataTypeNumber:
-		return &types.AttributeValueMemberN{Value: v.Number()}, nil
-	case events.DataTypeBoolean:
-		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
-	case events.DataTypeNull:
-		return &types.AttributeValueMemberNULL{Value: true}, nil
-	case events.DataTypeBinary:
-		return &types.AttributeValueMemberB{Value: v.Binary()}, nil
-	case events.DataTypeStringSet:
-		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
-	case events.DataTypeNumberSet:
-		return &types.AttributeValueMemberNS{Value: v.NumberSet()}, nil
-	case events.DataTypeBinarySet:
-		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
-	case events.DataTypeList:
-		var l []types.AttributeValue
-		for _, x := range v.List() {
-			av, err := toAV(x)
-			if err != nil {
-				return nil, err
-			}
-			l = append(l, av)
-		}
-		return &types.AttributeValueMemberL{Value: l}, nil
-	case events.DataTypeMap:
-		m := map[string]types.AttributeValue{}
-		for k, x := range v.Map() {
-			av, err := toAV(x)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = av
-		}
-		return &types.AttributeValueMemberM{Value: m}, nil
-	}
-	return nil, errors.New("unknown attribute type")
 }
 
 // Expire is the daily job: every tenant's lots due by its local today expire.
@@ -415,7 +325,8 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s Settings, pre *pre
 		known, memberID = &m, m.ID
 	}
 	for attempt := 0; memberID == "" && attempt < 3; attempt++ {
-		id, fresh, idents, err := FindMember(ctx, t, rec.Provider, rec.Customer, s.BaseTier(), s.Now)
+		who := contact(rec.Provider, rec.Customer)
+		id, err := t.FindMember(ctx, who)
 		if err != nil {
 			return Earned{}, err
 		}
@@ -423,6 +334,7 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s Settings, pre *pre
 			memberID = id
 			break
 		}
+		fresh, idents := t.Newcomer(who, s.BaseTier())
 		if len(idents) == 0 {
 			e.log.InfoContext(ctx, "points: order without a customer", "tenant", t.ID(), "order", rec.ExternalID)
 			return Earned{}, nil

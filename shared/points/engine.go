@@ -9,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 
-	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
@@ -388,55 +386,8 @@ func ExpireDue(ctx context.Context, t *store.Tenant, s Settings, m store.Member,
 	return total, nil
 }
 
-// ResolveMember finds the member a shop customer is, by customer id, then email,
-// then phone, and creates one (with those identities) on first sight. It returns ""
-// for a guest with nothing to identify them.
-func ResolveMember(ctx context.Context, t *store.Tenant, provider string, c order.Customer, tier string, now time.Time) (string, error) {
-	for attempt := 0; attempt < 3; attempt++ {
-		id, m, idents, err := FindMember(ctx, t, provider, c, tier, now)
-		if err != nil || id != "" || len(idents) == 0 {
-			return id, err
-		}
-		err = t.CreateMember(ctx, m, idents)
-		if err == nil {
-			return m.ID, nil
-		}
-		if !problem.Is(err, problem.IdentityTaken) {
-			return "", err
-		}
-		// Someone created them meanwhile: look again.
-	}
-	return "", problem.New(problem.Conflict, "could not resolve customer %s", c.ExternalID)
-}
-
-// FindMember looks a shop customer up by customer id, then email, then phone. When
-// none is known it returns the member to create and its identities (none for a
-// guest with nothing to identify them).
-func FindMember(ctx context.Context, t *store.Tenant, provider string, c order.Customer, tier string, now time.Time) (string, store.Member, []store.Identity, error) {
-	var idents []store.Identity
-	if c.ExternalID != "" {
-		idents = append(idents, store.Identity{Provider: provider, ExternalID: c.ExternalID})
-	}
-	if e := strings.ToLower(strings.TrimSpace(c.Email)); e != "" {
-		idents = append(idents, store.Identity{Provider: "email", ExternalID: e})
-	}
-	if p := strings.TrimSpace(c.Phone); p != "" {
-		idents = append(idents, store.Identity{Provider: "phone", ExternalID: p})
-	}
-	for _, id := range idents {
-		found, err := t.LookupIdentity(ctx, id.Provider, id.ExternalID)
-		if err == nil {
-			return found.MemberID, store.Member{}, nil, nil
-		}
-		if !problem.Is(err, problem.NotFound) {
-			return "", store.Member{}, nil, err
-		}
-	}
-	m := store.Member{ID: ids.New(ids.Member), Name: c.Name, Email: strings.ToLower(c.Email), Phone: c.Phone,
-		Channel: provider, Stage: store.StageNew, Status: store.StatusActive, Tier: tier, TierSince: &now,
-		JoinedAt: now, CreatedAt: now, UpdatedAt: now, Version: 1}
-	for i := range idents {
-		idents[i].MemberID, idents[i].CreatedAt = m.ID, now
-	}
-	return "", m, idents, nil
+// contact is a shop customer as the store resolves members: by the shop's customer
+// id, then email, then phone.
+func contact(provider string, c order.Customer) store.Contact {
+	return store.Contact{Provider: provider, ExternalID: c.ExternalID, Email: c.Email, Phone: c.Phone, Name: c.Name}
 }

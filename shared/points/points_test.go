@@ -462,7 +462,7 @@ func TestStreamReplayPostsOnce(t *testing.T) {
 	ctx := context.Background()
 	var recs []events.DynamoDBEventRecord
 	for i := 0; i < 12; i++ {
-		recs = append(recs, orderRecord(f.t.ID(), fmt.Sprintf("o%d", i), fmt.Sprintf("cust-%d", i%4), 10000+int64(i)*100, f.now.Add(time.Duration(i)*time.Minute)))
+		recs = append(recs, orderRecord(t, f.t, fmt.Sprintf("o%d", i), fmt.Sprintf("cust-%d", i%4), 10000+int64(i)*100, f.now.Add(time.Duration(i)*time.Minute)))
 	}
 	half := events.DynamoDBEvent{Records: recs[:5]}
 	if res, err := f.eng.Handle(ctx, half); err != nil || len(res.BatchItemFailures) != 0 {
@@ -490,17 +490,16 @@ func TestStreamReplayPostsOnce(t *testing.T) {
 	}
 }
 
-func orderRecord(tenantID, orderID, customer string, total int64, at time.Time) events.DynamoDBEventRecord {
-	s := events.NewStringAttribute
-	n := func(v int64) events.DynamoDBAttributeValue { return events.NewNumberAttribute(fmt.Sprint(v)) }
-	img := map[string]events.DynamoDBAttributeValue{
-		"PK": s("T#" + tenantID + "#ORD#int_test#" + orderID), "integration_id": s("int_test"), "SK": s("ORDER"), "type": s("order"),
-		"provider": s("shopify"), "external_id": s(orderID), "currency": s("CNY"), "total_minor": n(total),
-		"shipping_minor": n(0), "tax_minor": n(0), "paid_at": s(at.Format(time.RFC3339Nano)),
-		"customer": events.NewMapAttribute(map[string]events.DynamoDBAttributeValue{"external_id": s(customer)}),
+// orderRecord is the stream record of a stored paid order.
+func orderRecord(tb testing.TB, t *store.Tenant, orderID, customer string, total int64, at time.Time) events.DynamoDBEventRecord {
+	tb.Helper()
+	rec := store.OrderRecord{Provider: "shopify", IntegrationID: "int_test", Order: order.Order{ExternalID: orderID,
+		Currency: "CNY", TotalMinor: total, PaidAt: at, Customer: order.Customer{ExternalID: customer}}}
+	r, err := t.InsertRecord("ev-"+orderID, orderID, rec)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return events.DynamoDBEventRecord{EventID: "ev-" + orderID, EventName: "INSERT",
-		Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: orderID, Keys: map[string]events.DynamoDBAttributeValue{"PK": img["PK"], "SK": img["SK"]}}}
+	return r
 }
 
 // TestMergeMovesPointsThroughTheLedger: a merge moves balance, lots and totals,

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // ChatEventRecord is one chat event as stored by the chat webhooks: the stream
@@ -35,9 +37,12 @@ const chatEventTTL = 7 * 24 * time.Hour
 // platform's retry writes nothing and returns false. Each event has its own
 // partition, so a busy group never makes one hot.
 func (t *Tenant) RecordChatEvent(ctx context.Context, r ChatEventRecord) (bool, error) {
+	return t.recordOnce(ctx, t.s.table.Put(t.chatEventItem(r)))
+}
+
+func (t *Tenant) chatEventItem(r ChatEventRecord) chatEventItem {
 	pk := t.pk("CHAT", r.IntegrationID, ChatEventKey(r.DedupeKey))
-	it := chatEventItem{keyed{pk, "EVENT", "chat_event", r.ReceivedAt.Add(chatEventTTL).Unix()}, r}
-	return t.recordOnce(ctx, t.s.table.Put(it))
+	return chatEventItem{keyed{pk, "EVENT", table.TypeChatEvent, r.ReceivedAt.Add(chatEventTTL).Unix()}, r}
 }
 
 // ChatEventKey is a fixed-size key for a chat event's dedupe key, safe inside keys.

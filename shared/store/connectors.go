@@ -26,6 +26,7 @@ import (
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // Id prefixes of connector records.
@@ -62,7 +63,7 @@ func (t *Tenant) connectorKey(id string) (string, string) { return t.pk("CONN"),
 
 func (t *Tenant) connectorItem(c Connector) connectorItem {
 	pk, sk := t.connectorKey(c.ID)
-	return connectorItem{keyed{pk, sk, "connector", 0}, c}
+	return connectorItem{keyed{pk, sk, table.TypeConnector, 0}, c}
 }
 
 func connectorNotFound() error { return problem.New(problem.NotFound, "connector not found") }
@@ -229,7 +230,7 @@ func (t *Tenant) RecordDelivery(ctx context.Context, d Delivery) (Delivery, erro
 	}
 	d.At = d.At.UTC()
 	pk := t.deliveryPK(d.At.Format(time.DateOnly), deliveryShard(d.ID))
-	item := deliveryItem{keyed{pk, deliverySK(d), "delivery", d.At.Add(DeliveryTTL).Unix()}, d}
+	item := deliveryItem{keyed{pk, deliverySK(d), table.TypeDelivery, d.At.Add(DeliveryTTL).Unix()}, d}
 	err := t.s.table.Put(item).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if err != nil {
 		return Delivery{}, translate(err, "delivery")

@@ -2,13 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // DayCounters are a tenant's counts for one local day.
@@ -61,7 +60,7 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
 		for _, e := range events {
 			pk, sk := t.seenKey(consumer, e.EventID)
-			tx.Put(t.s.table.Put(keyed{pk, sk, "seen", now.Add(seenTTL).Unix()}).If("attribute_not_exists(PK)"))
+			tx.Put(t.s.table.Put(keyed{pk, sk, table.TypeSeen, now.Add(seenTTL).Unix()}).If("attribute_not_exists(PK)"))
 			if byDay[e.Day] == nil {
 				byDay[e.Day] = map[string]int64{}
 			}
@@ -76,7 +75,7 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 			// Each counter is its own top-level number: ADD creates it when missing,
 			// so no write is needed first.
 			pk, sk := t.dayKey(day)
-			u := t.s.table.Update("PK", pk).Range("SK", sk).Set("type", "day_counters").Set("day", day)
+			u := t.s.table.Update("PK", pk).Range("SK", sk).Set(table.Type, table.TypeDayCounters).Set("day", day)
 			for counter, n := range byDay[day] {
 				u = u.Add(counterPrefix+counter, n)
 			}
@@ -87,17 +86,17 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 			return nil
 		}
 		// Leave out the events already counted and commit the rest.
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
+		codes, ok := cancelReasons(err)
+		if !ok {
 			return translate(err, "day counters")
 		}
 		var rest []CounterEvent
 		dropped := false
-		for i, r := range tce.CancellationReasons {
+		for i, code := range codes {
 			if i >= len(events) {
 				break
 			}
-			if r.Code != nil && *r.Code == "ConditionalCheckFailed" {
+			if code == reasonCondFailed {
 				dropped = true
 				continue
 			}

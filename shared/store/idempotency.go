@@ -9,6 +9,7 @@ import (
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // IdemRecord is what Tribe keeps of a POST sent with an Idempotency-Key: who runs it,
@@ -64,7 +65,7 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 		err := i.t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
 		switch {
 		case err == dynamo.ErrNotFound:
-			rec := idemItem{keyed{pk, sk, "idempotency", now.Add(IdemTTL).Unix()}, IdemRecord{Fingerprint: fingerprint, LockedUntil: now.Add(idemLock), CreatedAt: now}}
+			rec := idemItem{keyed{pk, sk, table.TypeIdempotency, now.Add(IdemTTL).Unix()}, IdemRecord{Fingerprint: fingerprint, LockedUntil: now.Add(idemLock), CreatedAt: now}}
 			err = i.t.s.table.Put(rec).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 			if dynamo.IsCondCheckFailed(err) {
 				continue
@@ -106,7 +107,7 @@ func (i Idempotency) Complete(ctx context.Context, k string, rec IdemRecord) err
 	pk, sk := i.key(k)
 	now := i.t.s.Now()
 	rec.Done = true
-	err := i.t.s.table.Put(idemItem{keyed{pk, sk, "idempotency", now.Add(IdemTTL).Unix()}, rec}).
+	err := i.t.s.table.Put(idemItem{keyed{pk, sk, table.TypeIdempotency, now.Add(IdemTTL).Unix()}, rec}).
 		If("fingerprint = ? AND done = ?", rec.Fingerprint, false).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "idempotency key")
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/problem"
@@ -134,12 +133,12 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 
 		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
 		tx.Put(t.s.table.Put(t.memberItem(next)).If("version = ?", cur.Version))
-		tx.Put(t.s.table.Put(entryItem{keyed{pk, sk, "ledger", 0}, e}).If("attribute_not_exists(PK)"))
+		tx.Put(t.s.table.Put(entryItem{keyed{pk, sk, table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
 		// A tier change is recorded when the posting gives a reason; a member's
 		// first placement in the base tier is its start, not a change.
 		tierChanged := next.Tier != cur.Tier && p.TierReason != ""
 		if tierChanged {
-			tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), "tier_change", 0},
+			tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
 				TierChange{From: cur.Tier, To: next.Tier, Reason: p.TierReason, At: now}}))
 		}
 		for _, x := range p.extra {
@@ -149,15 +148,10 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 		if err == nil {
 			return e, next, nil
 		}
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
+		if _, ok := cancelReasons(err); !ok {
 			return Entry{}, Member{}, translate(err, "ledger")
 		}
-		reasons := tce.CancellationReasons
-		failed := func(i int) bool {
-			return i < len(reasons) && reasons[i].Code != nil && *reasons[i].Code == "ConditionalCheckFailed"
-		}
-		if failed(1) {
+		if condFailedAt(err, 1) {
 			prev, gerr := t.Entry(ctx, memberID, sk)
 			if gerr != nil {
 				return Entry{}, Member{}, gerr
@@ -169,7 +163,7 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 			base = 3
 		}
 		for i, x := range p.extra {
-			if failed(base+i) && x.onCheck != nil {
+			if condFailedAt(err, base+i) && x.onCheck != nil {
 				return Entry{}, Member{}, x.onCheck
 			}
 		}
@@ -205,12 +199,12 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 	pk, _ := t.memberKey(m.ID)
 	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	tx.Put(t.s.table.Put(t.memberItem(next)).If("attribute_not_exists(PK)"))
-	tx.Put(t.s.table.Put(entryItem{keyed{pk, EntryKey(effectiveAt, id), "ledger", 0}, e}).If("attribute_not_exists(PK)"))
+	tx.Put(t.s.table.Put(entryItem{keyed{pk, EntryKey(effectiveAt, id), table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
 	for _, ident := range identities {
 		t.putIdentityTx(tx, ident)
 	}
 	if next.Tier != m.Tier && p.TierReason != "" {
-		tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), "tier_change", 0},
+		tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
 			TierChange{From: m.Tier, To: next.Tier, Reason: p.TierReason, At: now}}))
 	}
 	for _, x := range p.extra {
@@ -251,7 +245,7 @@ func (t *Tenant) Ledger(ctx context.Context, memberID string, limit int, cursor 
 		}
 		// Older than the cursor; tier history and identities sort below "L#" too, so
 		// keep entries only.
-		q = q.Range("SK", dynamo.Less, cursor).Filter("'type' = ?", "ledger")
+		q = q.Range("SK", dynamo.Less, cursor).Filter("$ = ?", table.Type, table.TypeLedger)
 	} else {
 		q = q.Range("SK", dynamo.BeginsWith, "L#")
 	}
@@ -369,7 +363,7 @@ func (t *Tenant) SetTier(ctx context.Context, m Member, tier, reason string) err
 	next.Tier, next.TierSince, next.Version, next.UpdatedAt = tier, &now, m.Version+1, now
 	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	tx.Put(t.s.table.Put(t.memberItem(next)).If("version = ?", m.Version))
-	tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), "tier_change", 0},
+	tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
 		TierChange{From: m.Tier, To: tier, Reason: reason, At: now}}))
 	return translate(tx.Run(ctx), "member tier")
 }

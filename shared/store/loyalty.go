@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/guregu/dynamo/v2"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // PointsRules are a tenant's earn, expiry and balance rules (积分体系).
@@ -136,7 +137,7 @@ func (t *Tenant) UpdateLoyalty(ctx context.Context, fn func(*Loyalty) error) (Lo
 		}
 		next.UpdatedAt = t.s.Now()
 		pk, sk := t.loyaltyKey()
-		put := t.s.table.Put(loyaltyItem{keyed{pk, sk, "loyalty", 0}, next}).ConsumedCapacity(wcc(ctx))
+		put := t.s.table.Put(loyaltyItem{keyed{pk, sk, table.TypeLoyalty, 0}, next}).ConsumedCapacity(wcc(ctx))
 		if cur.UpdatedAt.IsZero() {
 			put = put.If("attribute_not_exists(PK)")
 		} else {

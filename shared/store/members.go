@@ -121,7 +121,7 @@ func (t *Tenant) identityOnMemberKey(memberID, provider, external string) (strin
 
 func (t *Tenant) memberItem(m Member) memberItem {
 	pk, sk := t.memberKey(m.ID)
-	it := memberItem{keyed: keyed{PK: pk, SK: sk, Type: "member"}, Member: m}
+	it := memberItem{keyed: keyed{PK: pk, SK: sk, Type: table.TypeMember}, Member: m}
 	// Erased and merged members leave the list; their records stay.
 	if m.Status == StatusActive {
 		it.GSI1PK, it.GSI1SK = t.memberShardKey(shardOf(m.ID)), m.ID
@@ -136,8 +136,8 @@ const MaxIdentitiesPerChange = 30
 func (t *Tenant) putIdentityTx(tx *dynamo.WriteTx, id Identity) {
 	ipk, isk := t.identityKey(id.Provider, id.ExternalID)
 	mpk, msk := t.identityOnMemberKey(id.MemberID, id.Provider, id.ExternalID)
-	tx.Put(t.s.table.Put(identityItem{keyed{ipk, isk, "identity", 0}, id}).If("attribute_not_exists(PK)"))
-	tx.Put(t.s.table.Put(identityItem{keyed{mpk, msk, "member_identity", 0}, id}))
+	tx.Put(t.s.table.Put(identityItem{keyed{ipk, isk, table.TypeIdentity, 0}, id}).If("attribute_not_exists(PK)"))
+	tx.Put(t.s.table.Put(identityItem{keyed{mpk, msk, table.TypeMemberIdentity, 0}, id}))
 }
 
 // CreateMember stores a new member with its identities, atomically. An identity that
@@ -240,7 +240,7 @@ func (t *Tenant) moveIdentityTx(tx *dynamo.WriteTx, id Identity, to string) {
 	moved.MemberID = to
 	npk, nsk := t.identityOnMemberKey(to, id.Provider, id.ExternalID)
 	tx.Delete(t.s.table.Delete("PK", opk).Range("SK", osk))
-	tx.Put(t.s.table.Put(identityItem{keyed{npk, nsk, "member_identity", 0}, moved}))
+	tx.Put(t.s.table.Put(identityItem{keyed{npk, nsk, table.TypeMemberIdentity, 0}, moved}))
 	tx.Update(t.s.table.Update("PK", ipk).Range("SK", isk).Set("member_id", to).If("member_id = ?", id.MemberID))
 }
 
@@ -331,9 +331,9 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 		key := "merge:" + fromID
 		spk, _ := t.memberKey(survivorID)
 		fpk, _ := t.memberKey(fromID)
-		tx.Put(t.s.table.Put(entryItem{keyed{spk, EntryKey(now, key), "ledger", 0}, Entry{ID: key, MemberID: survivorID,
+		tx.Put(t.s.table.Put(entryItem{keyed{spk, EntryKey(now, key), table.TypeLedger, 0}, Entry{ID: key, MemberID: survivorID,
 			Type: EntryMerge, Amount: from.Points, Balance: next.Points, Source: "merge", SourceRef: fromID, EffectiveAt: now, PostedAt: now}}).If("attribute_not_exists(PK)"))
-		tx.Put(t.s.table.Put(entryItem{keyed{fpk, EntryKey(now, key), "ledger", 0}, Entry{ID: key, MemberID: fromID,
+		tx.Put(t.s.table.Put(entryItem{keyed{fpk, EntryKey(now, key), table.TypeLedger, 0}, Entry{ID: key, MemberID: fromID,
 			Type: EntryMerge, Amount: -from.Points, Balance: 0, Source: "merge", SourceRef: survivorID, EffectiveAt: now, PostedAt: now}}).If("attribute_not_exists(PK)"))
 	}
 	if err := tx.Run(ctx); err != nil {

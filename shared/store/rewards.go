@@ -40,7 +40,7 @@ func (t *Tenant) rewardKey(id string) (string, string) { return t.pk("RW", id), 
 
 func (t *Tenant) rewardItem(r Reward) rewardItem {
 	pk, sk := t.rewardKey(r.ID)
-	return rewardItem{keyed{pk, sk, "reward", 0}, t.pk("REWARDS"), r.ID, r}
+	return rewardItem{keyed{pk, sk, table.TypeReward, 0}, t.pk("REWARDS"), r.ID, r}
 }
 
 // CreateReward stores a reward.
@@ -119,7 +119,7 @@ func (t *Tenant) RedemptionWrites(p *Posting, r Reward, memberID string, qty int
 	if r.PerMemberLimit > 0 {
 		mpk, _ := t.memberKey(memberID)
 		lim := func(tx *dynamo.WriteTx) {
-			tx.Update(t.s.table.Update("PK", mpk).Range("SK", "RL#"+r.ID).Set("type", "reward_limit").Add("count", qty).
+			tx.Update(t.s.table.Update("PK", mpk).Range("SK", "RL#"+r.ID).Set(table.Type, table.TypeRewardLimit).Add("count", qty).
 				If("attribute_not_exists('count') OR 'count' <= ?", r.PerMemberLimit-qty))
 		}
 		p.extra = append(p.extra, extraWrite{op: lim, onCheck: problem.New(problem.LimitReached, "member %s reached the limit of %d for reward %s", memberID, r.PerMemberLimit, r.ID)})

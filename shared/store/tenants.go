@@ -9,6 +9,7 @@ import (
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // TenantInfo is a brand using Tribe.
@@ -85,8 +86,8 @@ func (s *Store) CreateTenant(ctx context.Context, info TenantInfo, first APIKey)
 	pk, sk := t.tenantKey()
 	reg := s.platform()
 	tx := s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(s.table.Put(tenantItem{keyed{pk, sk, "tenant", 0}, info}).If("attribute_not_exists(PK)"))
-	tx.Put(s.table.Put(registryItem{keyed{reg.pk("TENANTS"), info.ID, "tenant_ref", 0}, info}))
+	tx.Put(s.table.Put(tenantItem{keyed{pk, sk, table.TypeTenant, 0}, info}).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(registryItem{keyed{reg.pk("TENANTS"), info.ID, table.TypeTenantRef, 0}, info}))
 	t.addKeyTx(tx, first)
 	return translate(tx.Run(ctx), "tenant")
 }
@@ -94,8 +95,8 @@ func (s *Store) CreateTenant(ctx context.Context, info TenantInfo, first APIKey)
 func (t *Tenant) addKeyTx(tx *dynamo.WriteTx, k APIKey) {
 	spk, ssk := t.keySecretKey(k.Hash)
 	mpk, msk := t.keyMetaKey(k.ID)
-	tx.Put(t.s.table.Put(keySecretItem{keyed{spk, ssk, "api_key", 0}, k.ID, k.Scopes, false, k.Currency}).If("attribute_not_exists(PK)"))
-	tx.Put(t.s.table.Put(keyMetaItem{keyed{mpk, msk, "api_key_meta", 0}, k}).If("attribute_not_exists(PK)"))
+	tx.Put(t.s.table.Put(keySecretItem{keyed{spk, ssk, table.TypeAPIKey, 0}, k.ID, k.Scopes, false, k.Currency}).If("attribute_not_exists(PK)"))
+	tx.Put(t.s.table.Put(keyMetaItem{keyed{mpk, msk, table.TypeAPIKeyMeta, 0}, k}).If("attribute_not_exists(PK)"))
 }
 
 // Page is one page of a list and the cursor of the next, empty at the end.
@@ -173,8 +174,8 @@ func (t *Tenant) UpdateInfo(ctx context.Context, fn func(*TenantInfo) error) (Te
 		pk, sk := t.tenantKey()
 		reg := t.s.platform()
 		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-		tx.Put(t.s.table.Put(tenantItem{keyed{pk, sk, "tenant", 0}, next}).If("updated_at = ?", cur.UpdatedAt))
-		tx.Put(t.s.table.Put(registryItem{keyed{reg.pk("TENANTS"), next.ID, "tenant_ref", 0}, next}))
+		tx.Put(t.s.table.Put(tenantItem{keyed{pk, sk, table.TypeTenant, 0}, next}).If("updated_at = ?", cur.UpdatedAt))
+		tx.Put(t.s.table.Put(registryItem{keyed{reg.pk("TENANTS"), next.ID, table.TypeTenantRef, 0}, next}))
 		err = tx.Run(ctx)
 		if dynamo.IsCondCheckFailed(err) && attempt < 3 {
 			continue

@@ -3,6 +3,8 @@ package streampump
 import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/tribehq/tribe/shared/table"
@@ -48,52 +50,20 @@ func convertRecord(r types.Record, streamARN, region string) events.DynamoDBEven
 	return out
 }
 
+// convertItem turns a Streams API item into a stream image through the SDK's
+// Streams-to-DynamoDB conversion and the table's one image conversion.
 func convertItem(item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	if item == nil {
 		return nil
 	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(item))
+	out := make(map[string]ddbtypes.AttributeValue, len(item))
 	for k, v := range item {
-		out[k] = convertValue(v)
-	}
-	return out
-}
-
-func convertValue(v types.AttributeValue) events.DynamoDBAttributeValue {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
-	case *types.AttributeValueMemberB:
-		return events.NewBinaryAttribute(v.Value)
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
-	case *types.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(v.Value)
-	case *types.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(v.Value)
-	case *types.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(v.Value)
-	case *types.AttributeValueMemberL:
-		list := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			list[i] = convertValue(e)
+		av, err := attributevalue.FromDynamoDBStreams(v)
+		if err != nil {
+			// A type a newer SDK adds: nothing else to carry.
+			av = &ddbtypes.AttributeValueMemberNULL{Value: true}
 		}
-		return events.NewListAttribute(list)
-	case *types.AttributeValueMemberM:
-		return events.NewMapAttribute(convertItem(v.Value))
-	default:
-		// NULL, and any type a newer SDK adds: nothing else to carry.
-		return events.NewNullAttribute()
+		out[k] = av
 	}
-}
-
-// itemType is the "type" string attribute of an image.
-func itemType(image map[string]events.DynamoDBAttributeValue) (string, bool) {
-	v, ok := image[table.Type]
-	if !ok || v.DataType() != events.DataTypeString {
-		return "", false
-	}
-	return v.String(), true
+	return table.StreamImage(out)
 }

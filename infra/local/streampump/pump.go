@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/table"
 )
 
 // Handler is a stream function's Lambda handler.
@@ -488,10 +489,10 @@ func (m *mapping) deliver(ctx context.Context, s *shard, page []types.Record) er
 }
 
 func (m *mapping) matches(r events.DynamoDBEventRecord) bool {
-	if t, ok := itemType(r.Change.NewImage); ok && m.types[t] {
+	if t, ok := table.ItemType(r.Change.NewImage); ok && m.types[t] {
 		return true
 	}
-	t, ok := itemType(r.Change.OldImage)
+	t, ok := table.ItemType(r.Change.OldImage)
 	return ok && m.types[t]
 }
 

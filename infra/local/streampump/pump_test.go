@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tribehq/tribe/shared/catalogue"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tribehq/tribe/shared/catalogue"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -320,8 +321,8 @@ func TestConvertsEveryAttributeType(t *testing.T) {
 			if got := img["a"+tt.name]; !reflect.DeepEqual(avJSON(t, got), avJSON(t, tt.want)) {
 				t.Errorf("from the stream = %s, want %s", avJSON(t, got), avJSON(t, tt.want))
 			}
-			if got := convertValue(toStreams(t, tt.in)); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("convertValue = %s, want %s", avJSON(t, got), avJSON(t, tt.want))
+			if got := convertItem(map[string]streamtypes.AttributeValue{"a": toStreams(t, tt.in)})["a"]; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("convertItem = %s, want %s", avJSON(t, got), avJSON(t, tt.want))
 			}
 		})
 	}

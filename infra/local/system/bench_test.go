@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/shared/ids"
@@ -139,7 +138,7 @@ func BenchmarkOrderEndToEnd(b *testing.B) {
 				}
 				rec := store.OrderRecord{Provider: "generic", IntegrationID: integ.ID, Order: order.Order{ExternalID: fmt.Sprintf("o-%d", i),
 					Currency: "CNY", TotalMinor: int64(10000 + i), PaidAt: paidAt, Customer: order.Customer{ExternalID: customer}}}
-				ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{streamRecord(b, tenantID, rec)}}
+				ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{streamRecord(b, tn, rec.ExternalID, "1", rec)}}
 				res, err := sys.Streams["ledger"](ctx, ev)
 				if err != nil || len(res.BatchItemFailures) > 0 {
 					b.Fatalf("ledger: %+v %v", res, err)
@@ -151,46 +150,15 @@ func BenchmarkOrderEndToEnd(b *testing.B) {
 	}
 }
 
-// streamRecord is the INSERT record the stream carries for a stored order.
-func streamRecord(tb testing.TB, tenantID string, rec store.OrderRecord) events.DynamoDBEventRecord {
+// streamRecord is the INSERT record the stream carries for a stored order or chat
+// event.
+func streamRecord(tb testing.TB, t *store.Tenant, eventID, sequence string, rec any) events.DynamoDBEventRecord {
 	tb.Helper()
-	item, err := dynamo.MarshalItem(rec)
+	r, err := t.InsertRecord(eventID, sequence, rec)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	item["PK"] = &types.AttributeValueMemberS{Value: "T#" + tenantID + "#ORD#" + rec.IntegrationID + "#" + rec.ExternalID}
-	item["SK"] = &types.AttributeValueMemberS{Value: "ORDER"}
-	item["type"] = &types.AttributeValueMemberS{Value: "order"}
-	img := map[string]events.DynamoDBAttributeValue{}
-	for k, v := range item {
-		img[k] = lambdaAV(v)
-	}
-	return events.DynamoDBEventRecord{EventID: rec.ExternalID, EventName: "INSERT",
-		Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: "1"}}
-}
-
-func lambdaAV(v types.AttributeValue) events.DynamoDBAttributeValue {
-	switch x := v.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(x.Value)
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(x.Value)
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(x.Value)
-	case *types.AttributeValueMemberM:
-		m := map[string]events.DynamoDBAttributeValue{}
-		for k, e := range x.Value {
-			m[k] = lambdaAV(e)
-		}
-		return events.NewMapAttribute(m)
-	case *types.AttributeValueMemberL:
-		var l []events.DynamoDBAttributeValue
-		for _, e := range x.Value {
-			l = append(l, lambdaAV(e))
-		}
-		return events.NewListAttribute(l)
-	}
-	return events.NewNullAttribute()
+	return r
 }
 
 // BenchmarkRawTransactWrite is the floor to compare with: a bare two-item
@@ -260,7 +228,7 @@ func BenchmarkOrderThroughput(b *testing.B) {
 				}
 				rec := store.OrderRecord{Provider: "generic", IntegrationID: integ.ID, Order: order.Order{ExternalID: fmt.Sprintf("o-%d", i),
 					Currency: "CNY", TotalMinor: int64(10000 + i), PaidAt: paidAt, Customer: order.Customer{ExternalID: customer}}}
-				r := streamRecord(b, tenantID, rec)
+				r := streamRecord(b, tn, rec.ExternalID, "1", rec)
 				mu.Lock()
 				records[i] = r
 				mu.Unlock()
@@ -348,19 +316,7 @@ func BenchmarkModerationPath(b *testing.B) {
 			rec := store.ChatEventRecord{IntegrationID: "int_bench", Platform: "telegram", Kind: "message", ChatID: "-100",
 				UserID: fmt.Sprintf("u%d", i%senders), Text: fmt.Sprintf("今天的拿铁真不错 %d", i), At: time.Now().UTC(),
 				DedupeKey: fmt.Sprintf("bench-%d", i), ReceivedAt: time.Now().UTC()}
-			item, err := dynamo.MarshalItem(rec)
-			if err != nil {
-				b.Fatal(err)
-			}
-			img := map[string]events.DynamoDBAttributeValue{}
-			for k, v := range item {
-				img[k] = lambdaAV(v)
-			}
-			img["PK"] = events.NewStringAttribute("T#" + tenantID + "#CHAT#int_bench#" + rec.DedupeKey)
-			img["SK"] = events.NewStringAttribute("EVENT")
-			img["type"] = events.NewStringAttribute("chat_event")
-			recs = append(recs, events.DynamoDBEventRecord{EventID: rec.DedupeKey, EventName: "INSERT",
-				Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: fmt.Sprint(i)}})
+			recs = append(recs, streamRecord(b, tn, rec.DedupeKey, fmt.Sprint(i), rec))
 		}
 		res, err := sys.Streams["community"](cctx, events.DynamoDBEvent{Records: recs})
 		if err != nil || len(res.BatchItemFailures) > 0 {

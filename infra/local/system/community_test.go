@@ -353,3 +353,64 @@ func TestGroupPatchKeepsEveryField(t *testing.T) {
 		t.Errorf("after patch: %v", got)
 	}
 }
+
+// TestLeavingUnknownCreatesNobody: a contact removal or a group leave of someone
+// Tribe has never seen creates no member, while a join does; a known member's
+// leave still takes them out of the group.
+func TestLeavingUnknownCreatesNobody(t *testing.T) {
+	bot := newRobot(t)
+	s := newCommunityStand(t, bot)
+	code, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "wecom", "token": weToken, "encoding_aes_key": weAESKey, "corp_id": weCorpID})
+	if code != 201 {
+		t.Fatalf("wecom integration: %d %v", code, ig)
+	}
+	weInteg := ig["id"].(string)
+	_, ig = s.call("POST", "/v1/integrations", map[string]any{"provider": "chat", "name": "telegram bot"})
+	chatInteg, secret := ig["id"].(string), ig["secret"].(string)
+	_, wg := s.call("POST", "/v1/groups", map[string]any{"platform": "wecom", "external_chat_id": "CHAT_ID", "name": "WeCom group"})
+	_, tg := s.call("POST", "/v1/groups", map[string]any{"platform": "telegram", "external_chat_id": "-100777", "name": "Telegram group"})
+
+	// WeCom: the contact is removed and Rose leaves the group; neither is known.
+	for _, file := range []string{"del_external_contact.xml", "external_chat_del_member.xml"} {
+		if code, body := s.weComPost(weInteg, file); code != 200 || body != "success" {
+			t.Fatalf("%s: %d %s", file, code, body)
+		}
+	}
+	// Generic chat: user 77 leaves a group they were never seen joining.
+	now := time.Now().UTC()
+	ev := func(id, typ, user string) map[string]any {
+		return map[string]any{"id": id, "type": typ, "platform": "telegram", "chat_id": "-100777",
+			"user": map[string]any{"id": user, "name": "U" + user}, "timestamp": now.Format(time.RFC3339)}
+	}
+	if code := s.chatPost(chatInteg, secret, ev("l1", "member.left", "77")); code != 200 {
+		t.Fatalf("chat post: %d", code)
+	}
+	s.drain()
+	for _, who := range []struct{ provider, id string }{
+		{"wecom", "woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA"}, {"wecom", "Rose"}, {"telegram", "77"},
+	} {
+		if code, m := s.call("GET", "/v1/members/lookup?provider="+who.provider+"&external_id="+who.id, nil); code != 404 {
+			t.Errorf("%s/%s: %d %v, want 404 (nobody created)", who.provider, who.id, code, m)
+		}
+	}
+	for _, g := range []map[string]any{wg, tg} {
+		if _, got := s.call("GET", "/v1/groups/"+g["id"].(string), nil); got["members"] != float64(0) {
+			t.Errorf("group %v members = %v, want 0", g["name"], got["members"])
+		}
+	}
+
+	// A join creates them; their leave then takes them out again.
+	s.chatPost(chatInteg, secret, ev("j1", "member.joined", "77"))
+	s.drain()
+	if code, m := s.call("GET", "/v1/members/lookup?provider=telegram&external_id=77", nil); code != 200 {
+		t.Fatalf("after the join: %d %v", code, m)
+	}
+	if _, got := s.call("GET", "/v1/groups/"+tg["id"].(string), nil); got["members"] != float64(1) {
+		t.Fatalf("after the join: members = %v, want 1", got["members"])
+	}
+	s.chatPost(chatInteg, secret, ev("l2", "member.left", "77"))
+	s.drain()
+	if _, got := s.call("GET", "/v1/groups/"+tg["id"].(string), nil); got["members"] != float64(0) {
+		t.Errorf("after the leave: members = %v, want 0", got["members"])
+	}
+}

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/shared/table"
+)
+
+// Stream event names: what happened to the item.
+const (
+	Insert = "INSERT"
+	Modify = "MODIFY"
+	Remove = "REMOVE"
+)
+
+// Change is one stream record in the store's terms: the store owns the item layout
+// on the read side too, so consumers never read attributes by name.
+type Change struct {
+	// Event is Insert, Modify or Remove.
+	Event string
+	// Tenant is the tenant whose partition the item is in.
+	Tenant string
+	// Partition is the item's partition key. The stream orders the records of one
+	// partition (an order and its refunds), not those of different ones.
+	Partition string
+	// Type is the item's type, one of the table.Type… constants; "" when neither
+	// image names one.
+	Type string
+	// Old and New are the item before and after the change.
+	Old, New Image
+}
+
+// Image is one side of a change, decoded. At most one field is set: the one of the
+// item's type. All are nil for a side the record lacks (no old image of an insert)
+// and for item types no consumer reads.
+type Image struct {
+	Order     *OrderRecord
+	Refund    *RefundRecord
+	Customer  *CustomerRecord
+	Member    *Member
+	ChatEvent *ChatEventRecord
+}
+
+// ErrNotTenantItem is DecodeChange's error for a record whose key names no tenant.
+var ErrNotTenantItem = errors.New("store: stream record of no tenant's item")
+
+// DecodeChange decodes a stream record. It fails with ErrNotTenantItem when the key
+// names no tenant, and with a decoding error when an image does not hold the item
+// its type says.
+func DecodeChange(r events.DynamoDBEventRecord) (Change, error) {
+	c := Change{Event: r.EventName}
+	for _, img := range []map[string]events.DynamoDBAttributeValue{r.Change.Keys, r.Change.NewImage, r.Change.OldImage} {
+		if v, ok := img[table.PK]; ok && v.DataType() == events.DataTypeString {
+			c.Partition = v.String()
+			break
+		}
+	}
+	tenantID, ok := TenantOfKey(c.Partition)
+	if !ok {
+		return Change{}, fmt.Errorf("record %s: %w", r.EventID, ErrNotTenantItem)
+	}
+	c.Tenant = tenantID
+	if t, ok := table.ItemType(r.Change.NewImage); ok {
+		c.Type = t
+	} else if t, ok := table.ItemType(r.Change.OldImage); ok {
+		c.Type = t
+	}
+	var err error
+	if c.New, err = decodeImage(c.Type, r.Change.NewImage); err != nil {
+		return Change{}, fmt.Errorf("record %s: new %s image: %w", r.EventID, c.Type, err)
+	}
+	if c.Old, err = decodeImage(c.Type, r.Change.OldImage); err != nil {
+		return Change{}, fmt.Errorf("record %s: old %s image: %w", r.EventID, c.Type, err)
+	}
+	return c, nil
+}
+
+func decodeImage(typ string, img map[string]events.DynamoDBAttributeValue) (Image, error) {
+	var im Image
+	if img == nil {
+		return im, nil
+	}
+	var err error
+	switch typ {
+	case table.TypeOrder:
+		err = decodeAs(img, &im.Order)
+	case table.TypeRefund:
+		err = decodeAs(img, &im.Refund)
+	case table.TypeCustomer:
+		err = decodeAs(img, &im.Customer)
+	case table.TypeMember:
+		err = decodeAs(img, &im.Member)
+	case table.TypeChatEvent:
+		err = decodeAs(img, &im.ChatEvent)
+	}
+	return im, err
+}
+
+// decodeAs decodes img into a new T and points dst at it.
+func decodeAs[T any](img map[string]events.DynamoDBAttributeValue, dst **T) error {
+	item, err := table.Item(img)
+	if err != nil {
+		return err
+	}
+	v := new(T)
+	if err := dynamo.UnmarshalItem(item, v); err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
+// InsertRecord returns the stream record of rec's insert, as the stream carries it
+// when the store writes rec (an OrderRecord, RefundRecord, CustomerRecord or
+// ChatEventRecord). Tests and benchmarks feed consumers with it.
+func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoDBEventRecord, error) {
+	var it any
+	switch r := rec.(type) {
+	case OrderRecord:
+		it = t.orderItem(r)
+	case RefundRecord:
+		it = t.refundItem(r)
+	case CustomerRecord:
+		it = t.customerItem(r)
+	case ChatEventRecord:
+		it = t.chatEventItem(r)
+	default:
+		return events.DynamoDBEventRecord{}, fmt.Errorf("store: no stream record for %T", rec)
+	}
+	item, err := dynamo.MarshalItem(it)
+	if err != nil {
+		return events.DynamoDBEventRecord{}, err
+	}
+	keys := map[string]types.AttributeValue{table.PK: item[table.PK], table.SK: item[table.SK]}
+	return events.DynamoDBEventRecord{EventID: eventID, EventName: Insert, Change: events.DynamoDBStreamRecord{
+		Keys: table.StreamImage(keys), NewImage: table.StreamImage(item), SequenceNumber: sequence,
+		StreamViewType: string(table.Definition.StreamView),
+	}}, nil
+}
