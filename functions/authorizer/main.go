@@ -7,8 +7,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/wire"
 )
 
 func main() {
@@ -21,9 +21,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	a, err := auth.NewAuthorizer(deps.Store, adminKey, deps.Log)
+	fn, err := wire.Authorizer(wire.Deps{Store: deps.Store, Log: deps.Log, AdminKey: adminKey})
 	if err != nil {
 		panic(err)
 	}
-	lambda.Start(a.Handle)
+	lambda.Start(fn.Handler())
 }

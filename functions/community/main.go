@@ -6,10 +6,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/tribehq/tribe/shared/api"
-	"github.com/tribehq/tribe/shared/community"
 	"github.com/tribehq/tribe/shared/config"
-	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/wire"
+	"github.com/tribehq/tribe/shared/wire/consumers"
 )
 
 func main() {
@@ -17,19 +16,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	eng, err := points.New(deps.Store, deps.Log)
+	fn, err := consumers.Community(wire.Deps{Store: deps.Store, Log: deps.Log})
 	if err != nil {
 		panic(err)
 	}
-	// The API server is the one place that sends through connectors and logs
-	// deliveries.
-	sender, err := api.New(deps.Store, deps.Log)
-	if err != nil {
-		panic(err)
-	}
-	c, err := community.New(deps.Store, eng, sender, deps.Log)
-	if err != nil {
-		panic(err)
-	}
-	lambda.Start(c.Handle)
+	lambda.Start(fn.Handler())
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tribehq/tribe/shared/config"
-	"github.com/tribehq/tribe/shared/counters"
-	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/wire"
+	"github.com/tribehq/tribe/shared/wire/consumers"
 )
 
 func main() {
@@ -16,13 +16,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	eng, err := points.New(deps.Store, deps.Log)
+	fn, err := consumers.Counters(wire.Deps{Store: deps.Store, Log: deps.Log})
 	if err != nil {
 		panic(err)
 	}
-	h, err := counters.New(deps.Store, eng, deps.Log)
-	if err != nil {
-		panic(err)
-	}
-	lambda.Start(h.Handle)
+	lambda.Start(fn.Handler())
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tribehq/tribe/shared/config"
-	"github.com/tribehq/tribe/shared/lifecycle"
+	"github.com/tribehq/tribe/shared/wire"
+	"github.com/tribehq/tribe/shared/wire/consumers"
 )
 
 func main() {
@@ -16,9 +17,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	j, err := lifecycle.New(deps.Store, deps.Log)
+	fn, err := consumers.Lifecycle(wire.Deps{Store: deps.Store, Log: deps.Log})
 	if err != nil {
 		panic(err)
 	}
-	lambda.Start(j.Handle)
+	lambda.Start(fn.Handler())
 }

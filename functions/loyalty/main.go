@@ -5,11 +5,10 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/tribehq/tribe/shared/api"
-	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/wire"
+	"github.com/tribehq/tribe/shared/wire/routes"
 )
 
 func main() {
@@ -17,13 +16,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	srv, err := api.New(deps.Store, deps.Log)
+	fn, err := routes.Loyalty(wire.Deps{Store: deps.Store, Log: deps.Log})
 	if err != nil {
 		panic(err)
 	}
-	h, err := srv.Handler(catalogue.MustLookup("loyalty"))
-	if err != nil {
-		panic(err)
-	}
-	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+	lambda.Start(fn.Handler())
 }

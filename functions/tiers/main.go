@@ -7,7 +7,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tribehq/tribe/shared/config"
-	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/wire"
+	"github.com/tribehq/tribe/shared/wire/consumers"
 )
 
 func main() {
@@ -15,9 +16,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	e, err := points.New(deps.Store, deps.Log)
+	fn, err := consumers.Tiers(wire.Deps{Store: deps.Store, Log: deps.Log})
 	if err != nil {
 		panic(err)
 	}
-	lambda.Start(e.Downgrade)
+	lambda.Start(fn.Handler())
 }

@@ -176,45 +176,6 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 	return writeJSON(w, http.StatusOK, listOf(page))
 }
 
-// Send posts m through one of the tenant's connectors and records the delivery
-// in the log, delivered or failed, with target (where it went: "group:<id>") and
-// ref (what caused it: "welcome", a broadcast id…). An unknown connector is
-// problem.NotFound and nothing is recorded. A failed send returns the recorded
-// delivery and the sender's error, which wraps connector.ErrRejected (retrying
-// will not help), connector.ErrUnavailable (a later retry may) or
-// connector.ErrInvalidConfig / ErrInvalidMessage. A failure to record the
-// delivery is logged, not returned: the message is out, and a caller's retry
-// would send it twice.
-func (s *Server) Send(ctx context.Context, t *store.Tenant, connectorID, target, ref string, m connector.Message) (store.Delivery, error) {
-	con, err := t.Connector(ctx, connectorID)
-	if err != nil {
-		return store.Delivery{}, err
-	}
-	return s.send(ctx, t, con, target, ref, m)
-}
-
-func (s *Server) send(ctx context.Context, t *store.Tenant, con store.Connector, target, ref string, m connector.Message) (store.Delivery, error) {
-	at := s.store.Now()
-	res, sendErr := s.sender.Send(ctx, con.Config(), m)
-	d := store.Delivery{
-		ID: ids.New(store.DeliveryPrefix), ConnectorID: con.ID, Kind: con.Kind, Target: target, Ref: ref,
-		Status: store.DeliveryDelivered, HTTPStatus: res.Status, Attempts: res.Attempts,
-		DurationMS: res.Duration.Milliseconds(), At: at,
-	}
-	if sendErr != nil {
-		d.Status, d.Error = store.DeliveryFailed, res.Error
-	}
-	// Record even when the caller's context ended: the attempt happened.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if rec, err := t.RecordDelivery(rctx, d); err != nil {
-		s.log.ErrorContext(ctx, "record delivery", "tenant", t.ID(), "connector", con.ID, "delivery", d.ID, "err", err)
-	} else {
-		d = rec
-	}
-	return d, sendErr
-}
-
 // Broadcast limits.
 const (
 	maxBroadcastGroups = 200
@@ -345,7 +306,7 @@ func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request, c *call
 			res.Status, res.Reason = store.DeliveryFailed, "the broadcast ran out of time before this group; send to it again"
 			return nil
 		}
-		d, err := s.send(ctx, c.tenant, *cons[groups[i].ConnectorID], "group:"+groups[i].ID, out.ID, msg)
+		d, err := s.delivery.SendVia(ctx, c.tenant, *cons[groups[i].ConnectorID], "group:"+groups[i].ID, out.ID, msg)
 		res.Status, res.DeliveryID = d.Status, d.ID
 		if err != nil {
 			res.Status, res.Reason = store.DeliveryFailed, d.Error

@@ -18,8 +18,8 @@ import (
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/system"
-	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -123,7 +123,7 @@ func newConnectorEnv(t *testing.T) *connectorEnv {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sys, err := system.New(st, adminKey, log, api.WithSender(fake.sender(t)))
+	sys, err := system.New(st, adminKey, log, system.WithSender(fake.sender(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,14 +304,15 @@ func TestConnectorsAcrossTenantsAreNotFound(t *testing.T) {
 	}
 }
 
-// TestSendRecordsDeliveries drives Server.Send as the community consumer does.
+// TestSendRecordsDeliveries drives delivery.Sender.Send as the community consumer
+// does, and reads the log back through the API.
 func TestSendRecordsDeliveries(t *testing.T) {
 	t.Parallel()
 	e := newConnectorEnv(t)
 	tenantID, key := e.tenant("A")
 	okID := e.connector(key, map[string]any{"name": "ok", "kind": "slack", "url": slackURL})
 	failID := e.connector(key, map[string]any{"name": "down", "kind": "slack", "url": failURL})
-	srv, err := api.New(e.store, e.log, api.WithSender(e.fake.sender(t)))
+	srv, err := delivery.New(e.store, e.fake.sender(t), e.log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,7 +262,7 @@ func jsonField(path string) string {
 
 // localRange is dateRange on the tenant's calendar: counters are kept per local day.
 func (s *Server) localRange(r *http.Request, c *call) (string, string, error) {
-	st, err := s.points.Settings(r.Context(), c.tenant)
+	st, err := s.settings.Get(r.Context(), c.tenant)
 	if err != nil {
 		return "", "", err
 	}

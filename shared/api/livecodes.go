@@ -155,7 +155,7 @@ func (s *Server) resolveLiveCode(w http.ResponseWriter, r *http.Request, c *call
 		return problem.New(problem.NotFound, "live code not found")
 	}
 	c.log = c.log.With("tenant", tenantID, "live_code", code)
-	st, err := s.points.Settings(r.Context(), t)
+	st, err := s.settings.Get(r.Context(), t)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Server) notifyNeedsGroup(r *http.Request, c *call, t *store.Tenant, cod
 // notify sends a text to a tenant through one of its connectors, logged as a
 // delivery.
 func (s *Server) notify(ctx context.Context, t *store.Tenant, connectorID, target, ref, text string) (store.Delivery, error) {
-	return s.Send(ctx, t, connectorID, target, ref, connector.Message{Text: text})
+	return s.delivery.Send(ctx, t, connectorID, target, ref, connector.Message{Text: text})
 }
 
 // limiter is a per-address token bucket for public routes, per process: API

@@ -65,7 +65,7 @@ func (s *Server) putPointsRules(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	s.points.Forget(c.tenant.ID())
+	s.settings.Forget(c.tenant.ID())
 	return writeJSON(w, http.StatusOK, l.Rules)
 }
 
@@ -98,7 +98,7 @@ func (s *Server) putTiers(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	s.points.Forget(c.tenant.ID())
+	s.settings.Forget(c.tenant.ID())
 	return writeJSON(w, http.StatusOK, ladder{l.Tiers})
 }
 

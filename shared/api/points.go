@@ -110,7 +110,7 @@ func (s *Server) adjustPoints(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	st, err := s.points.Settings(r.Context(), c.tenant)
+	st, err := s.settings.Get(r.Context(), c.tenant)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, c *call) error 
 			return err
 		}
 	}
-	st, err := s.points.Settings(r.Context(), c.tenant)
+	st, err := s.settings.Get(r.Context(), c.tenant)
 	if err != nil {
 		return err
 	}

@@ -15,18 +15,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/tribehq/tribe/shared/auth"
+	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/ids"
-	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -35,14 +36,15 @@ const MaxBody = 256 << 10
 
 // Server holds what handlers need.
 type Server struct {
-	store  *store.Store
-	log    *slog.Logger
-	points *points.Engine
+	store    *store.Store
+	log      *slog.Logger
+	settings *settings.Reader
 	// handlers are the handlers by catalogue function name, then op (handlerSets).
 	handlers map[string]map[string]op
-	// integrations caches integrations by id for the webhook route.
-	integrations sync.Map
+	// integrations caches integrations by id for the webhook routes.
+	integrations *cache.TTL[string, store.Integration]
 	sender       *connector.Sender
+	delivery     *delivery.Sender
 	// scans rate-limits public live-code scans per address.
 	scans *limiter
 }
@@ -72,11 +74,12 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	if st == nil || log == nil {
 		return nil, errors.New("api: need a store and a logger")
 	}
-	eng, err := points.New(st, log)
+	set, err := settings.New(st)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: st, log: log, points: eng, scans: newLimiter(5, 20)}
+	s := &Server{store: st, log: log, settings: set, scans: newLimiter(5, 20),
+		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil)}
 	s.handlers = s.handlerSets()
 	for _, o := range opts {
 		o(s)
@@ -87,6 +90,9 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 			return nil, err
 		}
 		s.sender = snd
+	}
+	if s.delivery, err = delivery.New(st, s.sender, log); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -95,24 +95,11 @@ func (s *Server) pathIntegration(r *http.Request, c *call, provider string) (*st
 // a deleted integration stops taking webhooks within it.
 const integrationTTL = 30 * time.Second
 
-type cachedIntegration struct {
-	ig   store.Integration
-	read time.Time
-}
+// maxIntegrations bounds the integrations a warm function keeps.
+const maxIntegrations = 4096
 
 // integration reads an integration through a short per-process cache: shops send
 // bursts, and the secret rarely changes.
 func (s *Server) integration(r *http.Request, t *store.Tenant, id string) (store.Integration, error) {
-	now := time.Now()
-	if v, ok := s.integrations.Load(id); ok {
-		if c := v.(cachedIntegration); now.Sub(c.read) < integrationTTL {
-			return c.ig, nil
-		}
-	}
-	ig, err := t.Integration(r.Context(), id)
-	if err != nil {
-		return store.Integration{}, err
-	}
-	s.integrations.Store(id, cachedIntegration{ig: ig, read: now})
-	return ig, nil
+	return s.integrations.Fetch(id, func() (store.Integration, error) { return t.Integration(r.Context(), id) })
 }

@@ -11,17 +11,18 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tribehq/tribe/shared/batch"
+	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/chat"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/moderation"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -30,36 +31,37 @@ type Sender interface {
 	Send(ctx context.Context, t *store.Tenant, connectorID, target, ref string, m connector.Message) (store.Delivery, error)
 }
 
+// Settings gives a tenant's settings (settings.Reader, cached).
+type Settings interface {
+	Get(ctx context.Context, t *store.Tenant) (settings.Settings, error)
+}
+
 // Consumer applies chat events.
 type Consumer struct {
-	store  *store.Store
-	points *points.Engine
-	send   Sender
-	log    *slog.Logger
+	store    *store.Store
+	settings Settings
+	send     Sender
+	log      *slog.Logger
 
-	mu     sync.Mutex
-	groups map[string]cachedGroup // tenant/platform/chat → group, for a minute
-	rules  map[string]cachedRules
+	groups *cache.TTL[string, store.Group] // tenant/platform/chat → group
+	rules  *cache.TTL[string, moderation.Rules]
 }
 
-type cachedGroup struct {
-	g    store.Group
-	read time.Time
-}
-
-type cachedRules struct {
-	r    moderation.Rules
-	read time.Time
-}
-
-const cacheTTL = time.Minute
+// Cache bounds: how long a warm consumer trusts a group or the tenant's rules, and
+// how many it keeps.
+const (
+	cacheTTL  = time.Minute
+	cacheSize = 4096
+)
 
 // New returns the consumer.
-func New(st *store.Store, eng *points.Engine, send Sender, log *slog.Logger) (*Consumer, error) {
-	if st == nil || eng == nil || send == nil || log == nil {
-		return nil, errors.New("community: need a store, the points engine, a sender and a logger")
+func New(st *store.Store, set Settings, send Sender, log *slog.Logger) (*Consumer, error) {
+	if st == nil || set == nil || send == nil || log == nil {
+		return nil, errors.New("community: need a store, tenant settings, a sender and a logger")
 	}
-	return &Consumer{store: st, points: eng, send: send, log: log, groups: map[string]cachedGroup{}, rules: map[string]cachedRules{}}, nil
+	return &Consumer{store: st, settings: set, send: send, log: log,
+		groups: cache.New[string, store.Group](cacheTTL, cacheSize, nil),
+		rules:  cache.New[string, moderation.Rules](cacheTTL, cacheSize, nil)}, nil
 }
 
 // errSeen stops a moderation round for a chat event already applied.
@@ -115,7 +117,7 @@ func createsMember(kind chat.Kind) bool {
 
 // Apply carries out one chat event's effects.
 func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEventRecord) error {
-	s, err := c.points.Settings(ctx, t)
+	s, err := c.settings.Get(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -159,7 +161,7 @@ func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEvent
 
 // attribute makes the channel of the code the member arrived with theirs, if they
 // have none yet (first touch), and counts them for the channel's day once.
-func (c *Consumer) attribute(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, e store.ChatEventRecord) error {
+func (c *Consumer) attribute(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, e store.ChatEventRecord) error {
 	ch, err := t.ChannelByCode(ctx, e.State)
 	if problem.Is(err, problem.NotFound) || problem.Is(err, problem.Invalid) {
 		return nil
@@ -185,24 +187,12 @@ func (c *Consumer) group(ctx context.Context, t *store.Tenant, platform, chatID 
 	if chatID == "" {
 		return store.Group{}, problem.New(problem.NotFound, "no chat")
 	}
-	key := t.ID() + "/" + platform + "/" + chatID
-	c.mu.Lock()
-	cg, ok := c.groups[key]
-	c.mu.Unlock()
-	if ok && time.Since(cg.read) < cacheTTL {
-		return cg.g, nil
-	}
-	g, err := t.GroupByChat(ctx, platform, chatID)
-	if err != nil {
-		return store.Group{}, err
-	}
-	c.mu.Lock()
-	c.groups[key] = cachedGroup{g: g, read: time.Now()}
-	c.mu.Unlock()
-	return g, nil
+	return c.groups.Fetch(t.ID()+"/"+platform+"/"+chatID, func() (store.Group, error) {
+		return t.GroupByChat(ctx, platform, chatID)
+	})
 }
 
-func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
+func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
 	g, err := c.group(ctx, t, e.Platform, e.ChatID)
 	if problem.Is(err, problem.NotFound) {
 		log.InfoContext(ctx, "community: join to a group Tribe does not know", "chat", e.ChatID)
@@ -249,26 +239,13 @@ func Welcome(tmpl, name, group, rules, link string) string {
 }
 
 func (c *Consumer) tenantRules(ctx context.Context, t *store.Tenant) (moderation.Rules, error) {
-	c.mu.Lock()
-	cr, ok := c.rules[t.ID()]
-	c.mu.Unlock()
-	if ok && time.Since(cr.read) < cacheTTL {
-		return cr.r, nil
-	}
-	r, err := t.ModerationRules(ctx)
-	if err != nil {
-		return moderation.Rules{}, err
-	}
-	c.mu.Lock()
-	c.rules[t.ID()] = cachedRules{r: r, read: time.Now()}
-	c.mu.Unlock()
-	return r, nil
+	return c.rules.Fetch(t.ID(), func() (moderation.Rules, error) { return t.ModerationRules(ctx) })
 }
 
 // message handles a member's message: in a group, moderation decides on it with one
 // read and one conditional write of the member's activity; the first message of a
 // local day marks the member active; "签到" checks in.
-func (c *Consumer) message(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
+func (c *Consumer) message(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
 	if strings.TrimSpace(e.Text) == CheckInKeyword {
 		if _, err := points.CheckIn(ctx, t, s, memberID, e.At); err != nil && !problem.Is(err, problem.AlreadyCheckedIn) {
 			return err
@@ -336,7 +313,7 @@ func (c *Consumer) message(ctx context.Context, t *store.Tenant, s points.Settin
 }
 
 // markActive records the member's activity on the member once per local day.
-func (c *Consumer) markActive(ctx context.Context, t *store.Tenant, s points.Settings, memberID string, at, previous time.Time) error {
+func (c *Consumer) markActive(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, at, previous time.Time) error {
 	if !previous.IsZero() && s.Day(previous) == s.Day(at) {
 		return nil
 	}
@@ -361,7 +338,7 @@ func (c *Consumer) markActive(ctx context.Context, t *store.Tenant, s points.Set
 
 // act carries out a moderation decision. Each effect is keyed by the chat event,
 // so a retried batch repeats none.
-func (c *Consumer) act(ctx context.Context, t *store.Tenant, s points.Settings, g store.Group, memberID string, e store.ChatEventRecord, d moderation.Decision, log *slog.Logger) error {
+func (c *Consumer) act(ctx context.Context, t *store.Tenant, s settings.Settings, g store.Group, memberID string, e store.ChatEventRecord, d moderation.Decision, log *slog.Logger) error {
 	v := store.Violation{GroupID: g.ID, MemberID: memberID, EventKey: store.ChatEventKey(e.DedupeKey), At: e.At, Removed: d.Remove}
 	for _, r := range d.Matched {
 		v.Rules = append(v.Rules, string(r))

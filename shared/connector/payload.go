@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tribehq/tribe/shared/chat/generic"
+	"github.com/tribehq/tribe/shared/tribesig"
 )
 
 // Message is what to post. Text is required unless Markdown is set. Platforms
@@ -114,11 +114,10 @@ func build(cfg Config, m Message, now time.Time) (request, error) {
 		return request{}, fmt.Errorf("connector: encode %s message: %w", cfg.Kind, err)
 	}
 	if cfg.Kind == Generic {
-		sig, err := generic.Sign(cfg.Secret, now, body)
-		if err != nil {
-			return request{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		if cfg.Secret == "" {
+			return request{}, fmt.Errorf("%w: generic: empty secret", ErrInvalidConfig)
 		}
-		header.Set(generic.SignatureHeader, sig)
+		header.Set(tribesig.Header, tribesig.Sign(cfg.Secret, now, body))
 	}
 	return request{url: rawURL, body: body, header: header}, nil
 }

@@ -11,17 +11,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
 
 // Name is the consumer's name; it keys its dedupe markers.
 const Name = "counters"
 
-// Settings gives a tenant's settings (its time zone here), cached by the points
-// engine.
+// Settings gives a tenant's settings (its time zone here), cached (settings.Reader).
 type Settings interface {
-	Settings(ctx context.Context, t *store.Tenant) (points.Settings, error)
+	Get(ctx context.Context, t *store.Tenant) (settings.Settings, error)
 }
 
 // Handler consumes member records.
@@ -118,7 +117,7 @@ func (h *Handler) zone(ctx context.Context, tenantID string) (*time.Location, er
 	if err != nil {
 		return nil, err
 	}
-	s, err := h.settings.Settings(ctx, t)
+	s, err := h.settings.Get(ctx, t)
 	if err != nil {
 		return nil, err
 	}

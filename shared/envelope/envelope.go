@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tribehq/tribe/shared/cache"
 )
 
 // Prefix starts every sealed value.
@@ -75,8 +77,10 @@ type Sealer struct {
 	now func() time.Time
 
 	mu    sync.Mutex
-	seals map[string]*sealKey   // tenant → data key in use for sealing
-	opens map[string]cachedAEAD // tenant NUL wrapped → unwrapped key
+	seals map[string]*sealKey // tenant → data key in use for sealing
+	// opens holds unwrapped keys by tenant NUL wrapped key; nil when the cache is
+	// off.
+	opens *cache.TTL[string, cipher.AEAD]
 }
 
 type sealKey struct {
@@ -84,11 +88,6 @@ type sealKey struct {
 	wrapped []byte
 	created time.Time
 	uses    int
-}
-
-type cachedAEAD struct {
-	aead    cipher.AEAD
-	created time.Time
 }
 
 // Option adjusts a Sealer.
@@ -105,10 +104,13 @@ func New(kek KEK, opts ...Option) (*Sealer, error) {
 	if kek == nil {
 		return nil, errors.New("envelope: nil KEK")
 	}
-	s := &Sealer{kek: kek, ttl: 5 * time.Minute, now: time.Now,
-		seals: map[string]*sealKey{}, opens: map[string]cachedAEAD{}}
+	s := &Sealer{kek: kek, ttl: 5 * time.Minute, now: time.Now, seals: map[string]*sealKey{}}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.ttl > 0 {
+		// Through s.now, which tests replace after New.
+		s.opens = cache.New[string, cipher.AEAD](s.ttl, maxOpenKeys, func() time.Time { return s.now() })
 	}
 	return s, nil
 }
@@ -209,14 +211,10 @@ func (s *Sealer) sealingKey(ctx context.Context, tenant string) (cipher.AEAD, []
 }
 
 func (s *Sealer) openingKey(ctx context.Context, tenant string, wrapped []byte) (cipher.AEAD, error) {
-	now := s.now()
 	id := tenant + "\x00" + string(wrapped)
-	if s.ttl > 0 {
-		s.mu.Lock()
-		c, ok := s.opens[id]
-		s.mu.Unlock()
-		if ok && now.Sub(c.created) < s.ttl {
-			return c.aead, nil
+	if s.opens != nil {
+		if aead, ok := s.opens.Get(id); ok {
+			return aead, nil
 		}
 	}
 	plain, err := s.kek.UnwrapDataKey(ctx, tenant, wrapped)
@@ -231,20 +229,8 @@ func (s *Sealer) openingKey(ctx context.Context, tenant string, wrapped []byte) 
 	if err != nil {
 		return nil, ErrOpen
 	}
-	if s.ttl > 0 {
-		s.mu.Lock()
-		if len(s.opens) >= maxOpenKeys {
-			for k, c := range s.opens {
-				if now.Sub(c.created) >= s.ttl {
-					delete(s.opens, k)
-				}
-			}
-			if len(s.opens) >= maxOpenKeys {
-				clear(s.opens)
-			}
-		}
-		s.opens[id] = cachedAEAD{aead: aead, created: now}
-		s.mu.Unlock()
+	if s.opens != nil {
+		s.opens.Put(id, aead)
 	}
 	return aead, nil
 }

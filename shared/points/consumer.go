@@ -4,79 +4,35 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"sync"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tribehq/tribe/shared/batch"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tiers"
 )
 
 // Engine posts points from the stream and runs the daily jobs.
 type Engine struct {
-	store *store.Store
-	log   *slog.Logger
-
-	mu    sync.Mutex
-	cache map[string]cached
+	store    *store.Store
+	settings Settings
+	log      *slog.Logger
 }
 
-type cached struct {
-	s    Settings
-	read time.Time
+// Settings gives a tenant's settings (settings.Reader, cached).
+type Settings interface {
+	Get(ctx context.Context, t *store.Tenant) (settings.Settings, error)
 }
-
-// settingsTTL bounds how stale a tenant's rules may be in a warm consumer.
-const settingsTTL = time.Minute
 
 // New returns the engine.
-func New(st *store.Store, log *slog.Logger) (*Engine, error) {
-	if st == nil || log == nil {
-		return nil, errors.New("points: need a store and a logger")
+func New(st *store.Store, set Settings, log *slog.Logger) (*Engine, error) {
+	if st == nil || set == nil || log == nil {
+		return nil, errors.New("points: need a store, tenant settings and a logger")
 	}
-	return &Engine{store: st, log: log, cache: map[string]cached{}}, nil
-}
-
-// Settings returns a tenant's time zone, currency and loyalty settings, cached for a
-// minute.
-func (e *Engine) Settings(ctx context.Context, t *store.Tenant) (Settings, error) {
-	e.mu.Lock()
-	c, ok := e.cache[t.ID()]
-	e.mu.Unlock()
-	now := e.store.Now()
-	if ok && now.Sub(c.read) < settingsTTL {
-		c.s.Now = now
-		return c.s, nil
-	}
-	info, err := t.Info(ctx)
-	if err != nil {
-		return Settings{}, err
-	}
-	loc, err := time.LoadLocation(info.Timezone)
-	if err != nil {
-		return Settings{}, fmt.Errorf("tenant %s time zone: %w", t.ID(), err)
-	}
-	loy, err := t.Loyalty(ctx)
-	if err != nil {
-		return Settings{}, err
-	}
-	s := Settings{Location: loc, Currency: info.Currency, Loyalty: loy, Now: now}
-	e.mu.Lock()
-	e.cache[t.ID()] = cached{s: s, read: now}
-	e.mu.Unlock()
-	return s, nil
-}
-
-// Forget drops a tenant's cached settings (after the API changes them in-process).
-func (e *Engine) Forget(tenantID string) {
-	e.mu.Lock()
-	delete(e.cache, tenantID)
-	e.mu.Unlock()
+	return &Engine{store: st, settings: set, log: log}, nil
 }
 
 // parallelism bounds how many partitions of a batch are worked on at once.
@@ -210,7 +166,7 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 	if err != nil {
 		return nil
 	}
-	s, err := e.Settings(ctx, t)
+	s, err := e.settings.Get(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -253,7 +209,7 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 func (e *Engine) Expire(ctx context.Context, _ json.RawMessage) (int64, error) {
 	var total int64
 	err := e.store.ForEachTenant(ctx, func(t *store.Tenant, _ store.TenantInfo) error {
-		s, err := e.Settings(ctx, t)
+		s, err := e.settings.Get(ctx, t)
 		if err != nil {
 			return err
 		}
@@ -273,7 +229,7 @@ func (e *Engine) Expire(ctx context.Context, _ json.RawMessage) (int64, error) {
 func (e *Engine) Downgrade(ctx context.Context, _ json.RawMessage) (int, error) {
 	moved := 0
 	err := e.store.ForEachTenant(ctx, func(t *store.Tenant, _ store.TenantInfo) error {
-		s, err := e.Settings(ctx, t)
+		s, err := e.settings.Get(ctx, t)
 		if err != nil || len(s.Loyalty.Tiers) == 0 {
 			return err
 		}
@@ -298,7 +254,7 @@ func (e *Engine) Downgrade(ctx context.Context, _ json.RawMessage) (int, error) 
 // channelOrder adds a fresh order to its member's channel funnel (引流 → 成交):
 // first orders and GMV. A crash between the posting and this write loses the count
 // (the retried posting is not fresh): the funnel is at most once, the ledger exact.
-func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s Settings, earned Earned, rec store.OrderRecord) error {
+func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s settings.Settings, earned Earned, rec store.OrderRecord) error {
 	ch, err := t.ChannelByCode(ctx, earned.Member.Channel)
 	if err != nil {
 		return nil // the member's channel is a platform name or a retired code
@@ -318,7 +274,7 @@ func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s Settings, 
 // earn posts an order to its customer's member: the one this goroutine already
 // wrote, the batch's prefetched one, one looked up, or, on first sight, a new
 // member created in the same transaction as the points.
-func (e *Engine) earn(ctx context.Context, t *store.Tenant, s Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (Earned, error) {
+func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (Earned, error) {
 	var known *store.Member
 	memberID := ""
 	if m, ok := pre.member(t.ID(), store.IdentityRef{Provider: rec.Provider, ExternalID: rec.Customer.ExternalID}); ok && m.Status == store.StatusActive {

@@ -13,29 +13,10 @@ import (
 
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tiers"
 )
-
-// Settings are what a tenant's postings depend on.
-type Settings struct {
-	Location *time.Location
-	Currency string
-	Loyalty  store.Loyalty
-	// Now is the time the posting is made.
-	Now time.Time
-}
-
-// BaseTier is the first tier of the ladder, which new members start in.
-func (s Settings) BaseTier() string {
-	if len(s.Loyalty.Tiers) == 0 {
-		return ""
-	}
-	return s.Loyalty.Tiers[0].Name
-}
-
-// Day is the tenant-local date of t.
-func (s Settings) Day(t time.Time) string { return t.In(s.Location).Format(time.DateOnly) }
 
 // OrderPoints is what an order earns under rules for a member whose tier multiplier
 // is multiplierPercent (100 = 1×), before bonuses and caps.
@@ -109,7 +90,7 @@ func OrderKey(integrationID, orderID string) string { return "order:" + integrat
 // Earn posts what a paid order earns to member m: points with the tier multiplier,
 // the first-order bonus and the daily cap, spend and order counts, and an upgrade if
 // the member now qualifies. A second call for the same order posts nothing.
-func Earn(ctx context.Context, t *store.Tenant, s Settings, memberID string, rec store.OrderRecord) (store.Entry, error) {
+func Earn(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, rec store.OrderRecord) (store.Entry, error) {
 	r, err := EarnFrom(ctx, t, s, nil, memberID, rec)
 	return r.Entry, err
 }
@@ -125,7 +106,7 @@ type Earned struct {
 }
 
 // EarnFrom is Earn starting from a member read earlier in a batch.
-func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Member, memberID string, rec store.OrderRecord) (Earned, error) {
+func EarnFrom(ctx context.Context, t *store.Tenant, s settings.Settings, known *store.Member, memberID string, rec store.OrderRecord) (Earned, error) {
 	first := false
 	e, after, err := t.PostFrom(ctx, known, memberID, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first))
 	if errors.Is(err, store.ErrAlreadyPosted) {
@@ -137,7 +118,7 @@ func EarnFrom(ctx context.Context, t *store.Tenant, s Settings, known *store.Mem
 // EarnNew creates the customer's member together with the first order's points,
 // in one transaction. It fails with problem.IdentityTaken when the customer became
 // a member meanwhile: look them up again and use EarnFrom.
-func EarnNew(ctx context.Context, t *store.Tenant, s Settings, m store.Member, idents []store.Identity, rec store.OrderRecord) (Earned, error) {
+func EarnNew(ctx context.Context, t *store.Tenant, s settings.Settings, m store.Member, idents []store.Identity, rec store.OrderRecord) (Earned, error) {
 	first := false
 	e, after, err := t.PostNew(ctx, m, idents, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first))
 	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
@@ -145,7 +126,7 @@ func EarnNew(ctx context.Context, t *store.Tenant, s Settings, m store.Member, i
 
 // earning is the posting of a paid order; it notes whether it was the member's
 // first.
-func earning(s Settings, rec store.OrderRecord, first *bool) func(m *store.Member) (*store.Posting, error) {
+func earning(s settings.Settings, rec store.OrderRecord, first *bool) func(m *store.Member) (*store.Posting, error) {
 	o := rec.Order
 	return func(m *store.Member) (*store.Posting, error) {
 		*first = m.OrderCount == 0
@@ -195,7 +176,7 @@ func earning(s Settings, rec store.OrderRecord, first *bool) func(m *store.Membe
 // refunded so far (partial refunds add up; a full refund takes back exactly what was
 // earned). Points already spent follow the tenant's policy: allow a negative balance,
 // or clamp at zero and record the shortfall.
-func Reverse(ctx context.Context, t *store.Tenant, s Settings, memberID string, ord store.OrderRecord, ref store.RefundRecord) (store.Entry, error) {
+func Reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, ord store.OrderRecord, ref store.RefundRecord) (store.Entry, error) {
 	earnSK := store.EntryKey(ord.PaidAt, OrderKey(ord.IntegrationID, ord.ExternalID))
 	key := "refund:" + ref.IntegrationID + ":" + ref.OrderExternalID + ":" + ref.ExternalID
 	at := ref.CreatedAt
@@ -257,7 +238,7 @@ func Reverse(ctx context.Context, t *store.Tenant, s Settings, memberID string, 
 
 // CheckIn posts today's check-in (签到) once per tenant-local day, with streak
 // bonuses. A second check-in the same day is problem.AlreadyCheckedIn.
-func CheckIn(ctx context.Context, t *store.Tenant, s Settings, memberID string, now time.Time) (store.Entry, error) {
+func CheckIn(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, now time.Time) (store.Entry, error) {
 	day := s.Day(now)
 	start, _ := time.ParseInLocation(time.DateOnly, day, s.Location)
 	e, _, err := t.Post(ctx, memberID, start, "check_in:"+day, func(m *store.Member) (*store.Posting, error) {
@@ -303,7 +284,7 @@ func CheckIn(ctx context.Context, t *store.Tenant, s Settings, memberID string, 
 
 // Adjust posts a manual change with a reason. Positive amounts are a new lot;
 // negative ones take from the earliest lots and never go below zero.
-func Adjust(ctx context.Context, t *store.Tenant, s Settings, memberID string, amount int64, reason, key string, at time.Time) (store.Entry, bool, error) {
+func Adjust(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, amount int64, reason, key string, at time.Time) (store.Entry, bool, error) {
 	e, _, err := t.Post(ctx, memberID, at, "adjust:"+key, func(m *store.Member) (*store.Posting, error) {
 		if m.Status != store.StatusActive {
 			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
@@ -357,7 +338,7 @@ func Redeem(ctx context.Context, t *store.Tenant, memberID string, r store.Rewar
 
 // ExpireDue expires every lot of m due on or before day, oldest first, one entry per
 // lot. It returns the points expired.
-func ExpireDue(ctx context.Context, t *store.Tenant, s Settings, m store.Member, day string) (int64, error) {
+func ExpireDue(ctx context.Context, t *store.Tenant, s settings.Settings, m store.Member, day string) (int64, error) {
 	var total int64
 	for lot, n := range m.Lots {
 		if lot == store.NeverExpires || lot > day || n <= 0 {

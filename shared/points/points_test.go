@@ -21,6 +21,7 @@ import (
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -86,7 +87,8 @@ type fixture struct {
 	st    *store.Store
 	t     *store.Tenant
 	eng   *points.Engine
-	s     points.Settings
+	set   *settings.Reader
+	s     settings.Settings
 	now   time.Time
 	nowMu sync.Mutex
 }
@@ -112,8 +114,13 @@ func newFixture(tb testing.TB, rules func(*store.Loyalty)) *fixture {
 			tb.Fatal(err)
 		}
 	}
-	f.eng, _ = points.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	f.s, err = f.eng.Settings(ctx, f.t)
+	if f.set, err = settings.New(st); err != nil {
+		tb.Fatal(err)
+	}
+	if f.eng, err = points.New(st, f.set, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		tb.Fatal(err)
+	}
+	f.s, err = f.set.Get(ctx, f.t)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -124,8 +131,8 @@ func (f *fixture) setNow(t time.Time) {
 	f.nowMu.Lock()
 	f.now = t
 	f.nowMu.Unlock()
-	f.eng.Forget(f.t.ID())
-	f.s, _ = f.eng.Settings(context.Background(), f.t)
+	f.set.Forget(f.t.ID())
+	f.s, _ = f.set.Get(context.Background(), f.t)
 }
 
 func (f *fixture) member(tb testing.TB) string {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tribehq/tribe/shared/api"
+	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/chat/wecom"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/tribesig"
@@ -81,7 +81,7 @@ func (r *robot) sender(t *testing.T) *connector.Sender {
 // newCommunityStand is newStand with outbound messages going to a fake robot.
 func newCommunityStand(t *testing.T, bot *robot) *stand {
 	t.Helper()
-	return newStand(t, "CNY", api.WithSender(bot.sender(t)))
+	return newStand(t, "CNY", system.WithSender(bot.sender(t)))
 }
 
 // WeCom's documented sample app settings.

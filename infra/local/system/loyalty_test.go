@@ -22,7 +22,6 @@ import (
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/streampump"
 	"github.com/tribehq/tribe/infra/local/system"
-	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
@@ -41,7 +40,7 @@ type stand struct {
 
 // newStand is the local stand-in for AWS in one test: the gateway, the real
 // stream pump on DynamoDB Local's stream, and every handler.
-func newStand(t *testing.T, currency string, opts ...api.Option) *stand {
+func newStand(t *testing.T, currency string, opts ...system.Option) *stand {
 	t.Helper()
 	db, name := dynamotest.Table(t)
 	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)

@@ -1,6 +1,8 @@
 // Package system assembles the whole of Tribe in one process for the local stand-in
-// and the integration tests: every catalogue function's real Lambda handler, keyed
-// by function name, behind the local gateway, stream pump and scheduler.
+// and the integration tests: every catalogue function's real Lambda handler, built
+// by the same constructor (shared/wire and its routes and consumers) its main
+// package uses and keyed by function name, behind the local gateway, stream pump and scheduler. Each function is built
+// on its own, with its own caches, as it runs on AWS.
 package system
 
 import (
@@ -11,107 +13,108 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
-
 	"github.com/tribehq/tribe/infra/local/gateway"
-	"github.com/tribehq/tribe/shared/api"
-	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
-	"github.com/tribehq/tribe/shared/community"
-	"github.com/tribehq/tribe/shared/counters"
-	"github.com/tribehq/tribe/shared/lifecycle"
-	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/wire"
+	"github.com/tribehq/tribe/shared/wire/consumers"
+	"github.com/tribehq/tribe/shared/wire/routes"
 )
 
 // StreamHandler is a stream consumer's Lambda handler.
-type StreamHandler func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+type StreamHandler = wire.StreamHandler
 
 // Target is a scheduled function's handler; it gets the schedule's input.
 type Target func(context.Context, json.RawMessage) error
 
 // System is every function of the catalogue, wired to one store.
 type System struct {
-	Authorizer *auth.Authorizer
+	Authorizer gateway.AuthorizerHandler
 	HTTP       map[string]gateway.HTTPHandler
 	Streams    map[string]StreamHandler
 	Targets    map[string]Target
 	Gateway    http.Handler
 }
 
-// New wires every catalogue function as its main package does, and checks that
-// none is missing.
-func New(st *store.Store, adminKey string, log *slog.Logger, apiOpts ...api.Option) (*System, error) {
-	authz, err := auth.NewAuthorizer(st, adminKey, log)
-	if err != nil {
-		return nil, err
+// Constructors is every catalogue function's constructor, by name: the same ones
+// functions/<name>/main.go calls. A new function needs its line here (a test
+// checks) and its main.go.
+func Constructors() map[string]wire.Constructor {
+	return map[string]wire.Constructor{
+		"authorizer":   wire.Authorizer,
+		"channels":     routes.Channels,
+		"chat":         routes.Chat,
+		"community":    consumers.Community,
+		"connectors":   routes.Connectors,
+		"counters":     consumers.Counters,
+		"expiry":       consumers.Expiry,
+		"groups":       routes.Groups,
+		"integrations": routes.Integrations,
+		"ledger":       consumers.Ledger,
+		"lifecycle":    consumers.Lifecycle,
+		"livecodes":    routes.LiveCodes,
+		"loyalty":      routes.Loyalty,
+		"members":      routes.Members,
+		"openapi":      routes.OpenAPI,
+		"platform":     routes.Platform,
+		"points":       routes.Points,
+		"tenant":       routes.Tenant,
+		"tiers":        consumers.Tiers,
+		"webhooks":     routes.Webhooks,
 	}
-	srv, err := api.New(st, log, apiOpts...)
-	if err != nil {
-		return nil, err
-	}
-	life, err := lifecycle.New(st, log)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := points.New(st, log)
-	if err != nil {
-		return nil, err
-	}
-	cnt, err := counters.New(st, eng, log)
-	if err != nil {
-		return nil, err
-	}
-	comm, err := community.New(st, eng, srv, log)
-	if err != nil {
-		return nil, err
+}
+
+// Option adjusts the dependencies every function is built from.
+type Option func(*wire.Deps)
+
+// WithSender sets how messages go out through connectors (tests point it at fake
+// platforms).
+func WithSender(snd *connector.Sender) Option { return func(d *wire.Deps) { d.Sender = snd } }
+
+// New builds every catalogue function with its wire constructor, and checks that
+// each is the handler its trigger calls for.
+func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*System, error) {
+	d := wire.Deps{Store: st, Log: log, AdminKey: adminKey}
+	for _, o := range opts {
+		o(&d)
 	}
 	sys := &System{
-		Authorizer: authz,
-		HTTP:       map[string]gateway.HTTPHandler{},
-		Streams: map[string]StreamHandler{
-			"counters":  cnt.Handle,
-			"ledger":    eng.Handle,
-			"community": comm.Handle,
-		},
-		Targets: map[string]Target{
-			"lifecycle": func(ctx context.Context, in json.RawMessage) error {
-				_, err := life.Handle(ctx, in)
-				return err
-			},
-			"expiry": func(ctx context.Context, in json.RawMessage) error {
-				_, err := eng.Expire(ctx, in)
-				return err
-			},
-			"tiers": func(ctx context.Context, in json.RawMessage) error {
-				_, err := eng.Downgrade(ctx, in)
-				return err
-			},
-		},
+		HTTP:    map[string]gateway.HTTPHandler{},
+		Streams: map[string]StreamHandler{},
+		Targets: map[string]Target{},
 	}
+	cons := Constructors()
 	for _, fn := range catalogue.All() {
+		build, ok := cons[fn.Name]
+		if !ok {
+			return nil, fmt.Errorf("system: no constructor for %s", fn.Name)
+		}
+		f, err := build(d)
+		if err != nil {
+			return nil, fmt.Errorf("system: %s: %w", fn.Name, err)
+		}
 		switch {
-		case len(fn.Routes) > 0:
-			h, err := srv.Handler(fn)
-			if err != nil {
-				return nil, err
+		case len(fn.Routes) > 0 && f.HTTP != nil:
+			sys.HTTP[fn.Name] = f.HTTP
+		case fn.Stream != nil && f.Stream != nil:
+			sys.Streams[fn.Name] = f.Stream
+		case fn.Schedule != nil && f.Target != nil:
+			sys.Targets[fn.Name] = func(ctx context.Context, in json.RawMessage) error {
+				_, err := f.Target(ctx, in)
+				return err
 			}
-			sys.HTTP[fn.Name] = httpadapter.NewV2(h).ProxyWithContext
-		case fn.Stream != nil:
-			if sys.Streams[fn.Name] == nil {
-				return nil, fmt.Errorf("system: no stream handler for %s", fn.Name)
-			}
-		case fn.Schedule != nil:
-			if sys.Targets[fn.Name] == nil {
-				return nil, fmt.Errorf("system: no scheduled target for %s", fn.Name)
-			}
-		case fn.Authorizer:
+		case fn.Authorizer && f.Authorizer != nil:
+			sys.Authorizer = f.Authorizer
 		default:
-			return nil, fmt.Errorf("system: %s has no trigger", fn.Name)
+			return nil, fmt.Errorf("system: %s is not built for its trigger", fn.Name)
 		}
 	}
-	sys.Gateway, err = gateway.New(sys.HTTP, authz.Handle, log)
+	if sys.Authorizer == nil {
+		return nil, errors.New("system: no authorizer")
+	}
+	var err error
+	sys.Gateway, err = gateway.New(sys.HTTP, sys.Authorizer, log)
 	if err != nil {
 		return nil, err
 	}

@@ -116,7 +116,7 @@ func TestEveryFunctionRunsItsSampleEvent(t *testing.T) {
 			case fn.Authorizer:
 				var req events.APIGatewayV2CustomAuthorizerV2Request
 				sample(t, "authorizer/request.json", vars, &req)
-				res, err := sys.Authorizer.Handle(ctx, req)
+				res, err := sys.Authorizer(ctx, req)
 				if err != nil || !res.IsAuthorized || res.Context[auth.CtxTenant] != tenantID {
 					t.Fatalf("authorizer: %+v %v", res, err)
 				}
@@ -127,7 +127,7 @@ func TestEveryFunctionRunsItsSampleEvent(t *testing.T) {
 					ev.Headers["authorization"] = "Bearer " + adminKey
 				}
 				if ev.Headers["authorization"] != "" {
-					res, err := sys.Authorizer.Handle(ctx, gateway.AuthorizerEvent(ev))
+					res, err := sys.Authorizer(ctx, gateway.AuthorizerEvent(ev))
 					if err != nil {
 						t.Fatal(err)
 					}

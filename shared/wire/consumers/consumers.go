@@ -1,0 +1,115 @@
+// Package consumers builds the functions that run off the table's stream or a
+// schedule rather than a request: the stream consumers (ledger, counters,
+// community) and the scheduled jobs (expiry, tiers, lifecycle).
+package consumers
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/tribehq/tribe/shared/community"
+	"github.com/tribehq/tribe/shared/counters"
+	"github.com/tribehq/tribe/shared/delivery"
+	"github.com/tribehq/tribe/shared/lifecycle"
+	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/settings"
+	"github.com/tribehq/tribe/shared/wire"
+)
+
+// Community is the stream consumer that applies chat events; it welcomes and
+// warns through the tenants' connectors.
+func Community(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	set, err := settings.New(d.Store)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	snd, err := d.ConnectorSender()
+	if err != nil {
+		return wire.Function{}, err
+	}
+	dlv, err := delivery.New(d.Store, snd, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	c, err := community.New(d.Store, set, dlv, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Stream: c.Handle}, nil
+}
+
+// Counters is the stream consumer keeping daily member counters.
+func Counters(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	set, err := settings.New(d.Store)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	h, err := counters.New(d.Store, set, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Stream: h.Handle}, nil
+}
+
+// Ledger is the stream consumer that posts points for orders and refunds.
+func Ledger(d wire.Deps) (wire.Function, error) {
+	e, err := engine(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Stream: e.Handle}, nil
+}
+
+// Expiry is the hourly job that expires due points lots.
+func Expiry(d wire.Deps) (wire.Function, error) {
+	e, err := engine(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(e.Expire)}, nil
+}
+
+// Tiers is the daily tier downgrade evaluation.
+func Tiers(d wire.Deps) (wire.Function, error) {
+	e, err := engine(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(e.Downgrade)}, nil
+}
+
+// Lifecycle is the daily lifecycle-stage evaluation.
+func Lifecycle(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	j, err := lifecycle.New(d.Store, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(j.Handle)}, nil
+}
+
+// engine is the points engine with its own settings cache.
+func engine(d wire.Deps) (*points.Engine, error) {
+	if err := d.Check(); err != nil {
+		return nil, err
+	}
+	set, err := settings.New(d.Store)
+	if err != nil {
+		return nil, err
+	}
+	return points.New(d.Store, set, d.Log)
+}
+
+// target turns a job's typed result into the Target shape; Lambda serialises the
+// result as before.
+func target[R any](job func(context.Context, json.RawMessage) (R, error)) wire.Target {
+	return func(ctx context.Context, in json.RawMessage) (any, error) { return job(ctx, in) }
+}

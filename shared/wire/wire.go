@@ -1,0 +1,107 @@
+// Package wire is how every catalogue function is built: one constructor per
+// function, taking the dependencies all functions share (Deps) and returning its
+// Lambda handler (Function). functions/<name>/main.go and the local system
+// (infra/local/system, which lists every constructor) call the same constructor,
+// so what runs on this machine is what runs on AWS: the same handlers, each
+// function with its own caches.
+//
+// The constructors live with what they link: the authorizer's here (it needs only
+// the store), the route functions' in wire/routes (the API server), the stream
+// consumers' and scheduled jobs' in wire/consumers. A Lambda imports only its own
+// group, so none links another's packages.
+package wire
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tribehq/tribe/shared/auth"
+	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/store"
+)
+
+// Deps are what every function is built from.
+type Deps struct {
+	Store *store.Store
+	Log   *slog.Logger
+	// AdminKey is the platform admin key the authorizer accepts; empty means no
+	// platform access. Only the authorizer reads it.
+	AdminKey string
+	// Sender posts to chat platforms; nil means connector.NewSender's. Tests point
+	// it at fake platforms.
+	Sender *connector.Sender
+}
+
+// Check fails unless d has a store and a logger, which every function needs.
+func (d Deps) Check() error {
+	if d.Store == nil || d.Log == nil {
+		return errors.New("wire: need a store and a logger")
+	}
+	return nil
+}
+
+// ConnectorSender is d.Sender, or the production sender when it is nil.
+func (d Deps) ConnectorSender() (*connector.Sender, error) {
+	if d.Sender != nil {
+		return d.Sender, nil
+	}
+	return connector.NewSender()
+}
+
+// HTTPHandler is a route function's handler: API Gateway HTTP API (payload 2.0)
+// events in and out.
+type HTTPHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// StreamHandler is a stream consumer's handler; it reports failed records, never
+// fails the batch.
+type StreamHandler = func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+
+// Target is a scheduled function's handler: the schedule's input in, a summary
+// out.
+type Target = func(context.Context, json.RawMessage) (any, error)
+
+// AuthorizerHandler is the API Gateway Lambda authorizer's handler.
+type AuthorizerHandler = func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)
+
+// Function is one catalogue function's handler: exactly one field is set, the one
+// its catalogue trigger calls for.
+type Function struct {
+	HTTP       HTTPHandler
+	Stream     StreamHandler
+	Target     Target
+	Authorizer AuthorizerHandler
+}
+
+// Handler is the one handler set, as lambda.Start takes it.
+func (f Function) Handler() any {
+	switch {
+	case f.HTTP != nil:
+		return f.HTTP
+	case f.Stream != nil:
+		return f.Stream
+	case f.Target != nil:
+		return f.Target
+	case f.Authorizer != nil:
+		return f.Authorizer
+	}
+	return nil
+}
+
+// Constructor builds one function.
+type Constructor func(Deps) (Function, error)
+
+// Authorizer is the API Gateway Lambda authorizer: bearer key → tenant and scopes.
+func Authorizer(d Deps) (Function, error) {
+	if err := d.Check(); err != nil {
+		return Function{}, err
+	}
+	a, err := auth.NewAuthorizer(d.Store, d.AdminKey, d.Log)
+	if err != nil {
+		return Function{}, err
+	}
+	return Function{Authorizer: a.Handle}, nil
+}
