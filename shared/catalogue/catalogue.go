@@ -87,6 +87,10 @@ type Function struct {
 	TableActions []string
 	// Platform marks functions that need the platform admin key secret.
 	PlatformSecret bool
+	// Schedules marks functions that create, move and cancel schedules in the
+	// stack's schedule group (campaign APIs will); only they get the scheduler
+	// actions and may pass the scheduler role. None does yet.
+	Schedules bool
 	// MemoryMB and TimeoutSeconds size the Lambda; zero means the defaults.
 	MemoryMB       int
 	TimeoutSeconds int

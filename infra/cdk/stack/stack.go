@@ -56,8 +56,9 @@ var (
 	StreamReadActions = append(append([]string{}, streamRecordActions...), listStreamsAction)
 )
 
-// ScheduleActions are what functions with authorized routes may do on schedules in
-// the stack's schedule group (campaign APIs create one-off and recurring schedules).
+// ScheduleActions are what functions marked Schedules in the catalogue may do on
+// schedules in the stack's schedule group (campaign APIs will create one-off and
+// recurring schedules).
 var ScheduleActions = []string{
 	"scheduler:CreateSchedule",
 	"scheduler:UpdateSchedule",
@@ -279,25 +280,15 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if f.PlatformSecret {
 		t.adminKey.GrantRead(fn, nil)
 	}
-	if hasAuthorizedRoute(f) {
+	if f.Schedules {
 		t.grantScheduling(fn)
 	}
 }
 
-// hasAuthorizedRoute reports whether f serves a route callers need a key for.
-func hasAuthorizedRoute(f catalogue.Function) bool {
-	for _, r := range f.Routes {
-		if r.Scope != catalogue.ScopePublic {
-			return true
-		}
-	}
-	return false
-}
-
 // grantScheduling lets fn manage schedules in the stack's group and hand them the
-// scheduler role. Only functions with authorized routes get it: campaign APIs
-// create, move and cancel campaign schedules on behalf of a tenant; stream and
-// schedule consumers, the authorizer and public-only functions (openapi) never do.
+// scheduler role. Only functions the catalogue marks Schedules get it (campaign APIs
+// will create, move and cancel campaign schedules on behalf of a tenant); nothing
+// else may touch schedules.
 func (t *tribe) grantScheduling(fn awslambda.Function) {
 	schedules := t.stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("scheduler"),
