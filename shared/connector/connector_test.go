@@ -653,3 +653,34 @@ func TestSignHelpers(t *testing.T) {
 		t.Errorf("DingTalkSign = %s, want %s", got, dingTalkSign)
 	}
 }
+
+// TestDefaultClientIsGuarded sends with the default (netguard) client: loopback is
+// reachable only because AllowHosts named a loopback host.
+func TestDefaultClientIsGuarded(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	cfg := Config{Kind: Slack, URL: srv.URL + slackPath}
+	msg := Message{Text: "hi"}
+	s, err := NewSender(AllowHosts("127.0.0.1"), WithRetry(1, time.Millisecond, time.Millisecond, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.Send(context.Background(), cfg, msg); err != nil || d.Status != http.StatusOK {
+		t.Errorf("allowed loopback: %+v, %v", d, err)
+	}
+	if !s.allowsLoopback() {
+		t.Error("AllowHosts(127.0.0.1) does not allow loopback")
+	}
+	for _, hosts := range [][]string{nil, {"fake.example.com"}} {
+		s, err := NewSender(AllowHosts(hosts...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.allowsLoopback() {
+			t.Errorf("AllowHosts(%v) allows loopback", hosts)
+		}
+	}
+}

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tribehq/tribe/shared/netguard"
 )
 
 // Defaults of a Sender.
@@ -54,9 +57,11 @@ type Sender struct {
 // Option configures a Sender.
 type Option func(*Sender) error
 
-// WithHTTPClient sets the HTTP client (default: a new client). The Sender never
-// follows redirects, whatever the client's policy: a redirect could carry the
-// message, and its signature, to another host.
+// WithHTTPClient sets the HTTP client (default: netguard's, which connects only
+// to public addresses, checked after resolving, so a public-looking name cannot
+// lead into our own network). The Sender never follows redirects, whatever the
+// client's policy: a redirect could carry the message, and its signature, to
+// another host.
 func WithHTTPClient(c *http.Client) Option {
 	return func(s *Sender) error {
 		if c == nil {
@@ -144,15 +149,32 @@ func NewSender(opts ...Option) (*Sender, error) {
 		jitter:    func(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) },
 		allowed:   map[string]bool{},
 	}
-	if err := WithHTTPClient(&http.Client{})(s); err != nil {
-		return nil, err
-	}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
 		}
 	}
+	if s.client == nil {
+		guard := []netguard.Option{netguard.WithTimeout(s.timeout)}
+		if s.allowsLoopback() {
+			// AllowHosts named a loopback host: a local fake platform.
+			guard = append(guard, netguard.AllowLoopback())
+		}
+		if err := WithHTTPClient(netguard.NewClient(guard...))(s); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// allowsLoopback reports whether AllowHosts named localhost or a loopback address.
+func (s *Sender) allowsLoopback() bool {
+	for h := range s.allowed {
+		if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return true
+		}
+	}
+	return false
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
