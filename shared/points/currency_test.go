@@ -2,7 +2,6 @@ package points_test
 
 import (
 	"context"
-	"errors"
 	"math"
 	"testing"
 	"time"
@@ -75,5 +74,4 @@ func TestHugeOrdersNeverWrap(t *testing.T) {
 	if m := f.checkInvariant(t, id); m.Points != 0 || m.SpendMinor != 0 {
 		t.Errorf("after huge orders: points %d spend %d", m.Points, m.SpendMinor)
 	}
-	_ = errors.New
 }
