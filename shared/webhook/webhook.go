@@ -102,10 +102,12 @@ func Malformed(format string, args ...any) error {
 }
 
 // Checked returns e if it passes order.Event.Validate, otherwise an error wrapping
-// ErrMalformed: parsers end with it so that no invalid Event leaves them.
+// ErrMalformed and Validate's error (an *order.InvalidError for a currency that is
+// not ISO 4217 or an amount out of range): parsers end with it so that no invalid
+// Event leaves them.
 func Checked(e order.Event) (order.Event, error) {
 	if err := e.Validate(); err != nil {
-		return order.Event{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return order.Event{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return e, nil
 }
