@@ -76,11 +76,15 @@ type Event struct {
 	Kind Kind `json:"kind"`
 	// DeliveryID is the platform's id of this delivery, for deduplication; when a
 	// platform has none, the parser derives a stable one from the payload.
-	DeliveryID string    `json:"delivery_id"`
-	Topic      string    `json:"topic"`
-	Order      *Order    `json:"order,omitempty"`
-	Refund     *Refund   `json:"refund,omitempty"`
-	Customer   *Customer `json:"customer,omitempty"`
+	DeliveryID string  `json:"delivery_id"`
+	Topic      string  `json:"topic"`
+	Order      *Order  `json:"order,omitempty"`
+	Refund     *Refund `json:"refund,omitempty"`
+	// EarlierRefunds are the other refunds of Refund's order that the same
+	// delivery reports, oldest first (WooCommerce lists every refund of the order
+	// in each order delivery). Each is stored once by its id, like Refund.
+	EarlierRefunds []Refund  `json:"earlier_refunds,omitempty"`
+	Customer       *Customer `json:"customer,omitempty"`
 }
 
 // Validate checks the invariants every parser must produce.
@@ -92,9 +96,13 @@ func (e Event) Validate() error {
 			return errors.New("order: paid order needs an id, a currency, a non-negative total and a paid time")
 		}
 	case KindRefund:
-		r := e.Refund
-		if r == nil || r.ExternalID == "" || r.OrderExternalID == "" || len(r.Currency) != 3 || r.AmountMinor < 0 {
+		if e.Refund == nil {
 			return errors.New("order: refund needs an id, its order, a currency and a non-negative amount")
+		}
+		for _, r := range e.Refunds() {
+			if r.ExternalID == "" || r.OrderExternalID == "" || len(r.Currency) != 3 || r.AmountMinor < 0 {
+				return errors.New("order: refund needs an id, its order, a currency and a non-negative amount")
+			}
 		}
 	case KindCustomerCreated:
 		if e.Customer == nil || e.Customer.ExternalID == "" {
@@ -108,6 +116,15 @@ func (e Event) Validate() error {
 		return errors.New("order: delivery id is required")
 	}
 	return nil
+}
+
+// Refunds returns every refund the event carries, oldest first: EarlierRefunds
+// then Refund. It is empty for other kinds.
+func (e Event) Refunds() []Refund {
+	if e.Refund == nil {
+		return nil
+	}
+	return append(append(make([]Refund, 0, len(e.EarlierRefunds)+1), e.EarlierRefunds...), *e.Refund)
 }
 
 // exponents lists currencies whose minor unit is not 1/100.
