@@ -78,11 +78,15 @@ type Event struct {
 	Kind Kind `json:"kind"`
 	// DeliveryID is the platform's id of this delivery, for deduplication; when a
 	// platform has none, the parser derives a stable one from the payload.
-	DeliveryID string    `json:"delivery_id"`
-	Topic      string    `json:"topic"`
-	Order      *Order    `json:"order,omitempty"`
-	Refund     *Refund   `json:"refund,omitempty"`
-	Customer   *Customer `json:"customer,omitempty"`
+	DeliveryID string  `json:"delivery_id"`
+	Topic      string  `json:"topic"`
+	Order      *Order  `json:"order,omitempty"`
+	Refund     *Refund `json:"refund,omitempty"`
+	// EarlierRefunds are the other refunds of Refund's order that the same
+	// delivery reports, oldest first (WooCommerce lists every refund of the order
+	// in each order delivery). Each is stored once by its id, like Refund.
+	EarlierRefunds []Refund  `json:"earlier_refunds,omitempty"`
+	Customer       *Customer `json:"customer,omitempty"`
 }
 
 // ErrInvalid marks an event outside the normal form: an unknown currency or an
@@ -138,12 +142,16 @@ func (e Event) Validate() error {
 			return err
 		}
 	case KindRefund:
-		r := e.Refund
-		if r == nil || r.ExternalID == "" || r.OrderExternalID == "" {
+		if e.Refund == nil {
 			return errors.New("order: refund needs an id and its order")
 		}
-		if err := checkMoney(r.Currency, namedAmount{"amount_minor", r.AmountMinor}, namedAmount{"shipping_minor", r.ShippingMinor}); err != nil {
-			return err
+		for _, r := range e.Refunds() {
+			if r.ExternalID == "" || r.OrderExternalID == "" {
+				return errors.New("order: refund needs an id and its order")
+			}
+			if err := checkMoney(r.Currency, namedAmount{"amount_minor", r.AmountMinor}, namedAmount{"shipping_minor", r.ShippingMinor}); err != nil {
+				return err
+			}
 		}
 	case KindCustomerCreated:
 		if e.Customer == nil || e.Customer.ExternalID == "" {
@@ -157,6 +165,15 @@ func (e Event) Validate() error {
 		return errors.New("order: delivery id is required")
 	}
 	return nil
+}
+
+// Refunds returns every refund the event carries, oldest first: EarlierRefunds
+// then Refund. It is empty for other kinds.
+func (e Event) Refunds() []Refund {
+	if e.Refund == nil {
+		return nil
+	}
+	return append(append(make([]Refund, 0, len(e.EarlierRefunds)+1), e.EarlierRefunds...), *e.Refund)
 }
 
 // Exponent is the number of decimal places of a currency's minor unit (ISO 4217,

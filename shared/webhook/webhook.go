@@ -32,8 +32,10 @@ type Secret struct {
 	ClientID string
 }
 
-// Errors of Verify and Parse. Answer ErrSignature and ErrStale with 401 and
-// ErrMalformed with 400; never echo the wrapped detail to the caller.
+// Errors of Verify and Parse. Answer ErrSignature and ErrStale with 401. Answer
+// ErrMalformed with 200 and keep the delivery for replay: it is authentic, and a
+// 4xx only makes the platform retry it unchanged (Shopify deletes a subscription
+// after 8 failures). Never echo the wrapped detail to the platform.
 var (
 	// ErrSignature: the signature is missing, unreadable or wrong, or the
 	// integration has no secret to check it with.
