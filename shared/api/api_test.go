@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
@@ -18,6 +20,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -182,11 +185,13 @@ func TestAuthErrors(t *testing.T) {
 	write := e.key(admin, "write")
 	e.member(write, map[string]any{"name": "x"})
 
-	if r := e.do("GET", "/v1/members", "", nil); r.status != 401 {
-		t.Errorf("no key: %d", r.status)
+	// The gateway answers for a missing identity source (401) and for the
+	// authorizer's denial (403), as API Gateway does; no function runs.
+	if r := e.do("GET", "/v1/members", "", nil); r.status != 401 || string(r.body) != `{"message":"Unauthorized"}` {
+		t.Errorf("no key: %d %s", r.status, r.body)
 	}
 	for _, bad := range []string{"nonsense", "tk_ten_00000000000000000000000000.short", strings.Replace(read, read[len(read)-4:], "zzzz", 1)} {
-		if r := e.do("GET", "/v1/members", bad, nil); r.status != 401 || r.code(t) != "unauthenticated" {
+		if r := e.do("GET", "/v1/members", bad, nil); r.status != 403 || string(r.body) != `{"message":"Forbidden"}` {
 			t.Errorf("key %q: %d %s", bad, r.status, r.body)
 		}
 	}
@@ -209,8 +214,44 @@ func TestAuthErrors(t *testing.T) {
 		}
 	}
 	e.must(200, e.do("DELETE", "/v1/api-keys/"+readID, admin, nil))
-	if r := e.do("GET", "/v1/members", read, nil); r.status != 401 || r.code(t) != "api_key_revoked" {
+	if r := e.do("GET", "/v1/members", read, nil); r.status != 403 || string(r.body) != `{"message":"Forbidden"}` {
 		t.Errorf("revoked key: %d %s", r.status, r.body)
+	}
+}
+
+// TestHandlersCheckThePrincipal: behind the gateway, a handler reached without an
+// authorizer verdict, or with a refusal in it, still answers a problem document
+// (defence in depth should the authorizer ever be bypassed or misconfigured).
+func TestHandlersCheckThePrincipal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name  string
+		authz *events.APIGatewayV2HTTPRequestContextAuthorizerDescription
+		code  string
+	}{
+		{"no authorizer", nil, "unauthenticated"},
+		{"empty verdict", &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{}}, "unauthenticated"},
+		{"revoked verdict", &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"error": "api_key_revoked"}}, "api_key_revoked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := events.APIGatewayV2HTTPRequest{
+				Version: "2.0", RouteKey: "GET /v1/members", RawPath: "/v1/members",
+				Headers: map[string]string{"authorization": "Bearer " + ids.Random(40)},
+				RequestContext: events.APIGatewayV2HTTPRequestContext{
+					RequestID: "r1", Authorizer: tc.authz,
+					HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/members"},
+				},
+			}
+			out, err := e.sys.HTTP["members"](context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resp{status: out.StatusCode, header: http.Header{"Content-Type": {out.Headers["Content-Type"]}}, body: []byte(out.Body)}
+			if r.status != 401 || r.code(t) != tc.code {
+				t.Errorf("got %d %s, want 401 %s", r.status, r.body, tc.code)
+			}
+		})
 	}
 }
 

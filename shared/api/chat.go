@@ -66,6 +66,9 @@ func (s *Server) receiveWeCom(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return problem.Wrap(problem.Invalid, err, "the WeCom callback could not be decrypted")
 	}
+	if err := wecom.CheckFresh(q.Get("timestamp"), s.store.Now()); err != nil {
+		return problem.Wrap(problem.BadSignature, err, "the WeCom callback's timestamp is more than 5 minutes from Tribe's clock: a replayed or stale callback is refused")
+	}
 	ev, err := wecom.Parse(inner)
 	if err != nil {
 		return problem.Wrap(problem.Invalid, err, "the WeCom callback could not be read")

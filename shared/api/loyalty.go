@@ -1,10 +1,13 @@
 package api
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/money"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tiers"
@@ -42,10 +45,31 @@ func validRules(r store.PointsRules) error {
 	return nil
 }
 
+// validRates checks exchange_rates: keys are ISO 4217 codes other than the
+// tenant's currency, values rates money.ParseRate reads (positive decimals).
+func validRates(rates map[string]string, currency string) error {
+	for _, code := range slices.Sorted(maps.Keys(rates)) {
+		field := "exchange_rates." + code
+		switch {
+		case !money.Valid(code):
+			return problem.Field(field, "exchange rates are keyed by active ISO 4217 currency codes")
+		case code == currency:
+			return problem.Field(field, "the tenant's own currency needs no rate")
+		}
+		if _, err := money.ParseRate(rates[code]); err != nil {
+			return problem.Field(field, "a rate is a positive decimal such as \"0.0483\": one %s is that many %s", code, currency)
+		}
+	}
+	return nil
+}
+
 func (s *Server) getPointsRules(w http.ResponseWriter, r *http.Request, c *call) error {
 	l, err := c.tenant.Loyalty(r.Context())
 	if err != nil {
 		return err
+	}
+	if l.Rules.ExchangeRates == nil {
+		l.Rules.ExchangeRates = map[string]string{}
 	}
 	return writeJSON(w, http.StatusOK, l.Rules)
 }
@@ -57,6 +81,12 @@ func (s *Server) putPointsRules(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	if err := validRules(in); err != nil {
 		return err
+	}
+	if err := validRates(in.ExchangeRates, c.principal.Currency); err != nil {
+		return err
+	}
+	if in.ExchangeRates == nil {
+		in.ExchangeRates = map[string]string{}
 	}
 	if in.CheckIn.StreakBonuses == nil {
 		in.CheckIn.StreakBonuses = []store.StreakBonus{}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tribehq/tribe/shared/attributes"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
@@ -180,6 +182,12 @@ func (f memberFields) apply(m *store.Member) error {
 		}
 		if len(m.Attributes) > 100 {
 			return problem.Field("attributes", "at most 100 attributes")
+		}
+		if err := attributes.Check(f.Attributes); err != nil {
+			return problem.FromFields(err, "attributes")
+		}
+		if fe := (*problem.FieldError)(nil); errors.As(attributes.CheckSize(m.Attributes), &fe) {
+			return &problem.Error{Code: problem.TooLarge, Field: "attributes", Message: fe.Reason, Err: fe}
 		}
 	}
 	if f.LastActiveAt != nil {

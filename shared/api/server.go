@@ -141,6 +141,9 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"listIntegrations":  s.listIntegrations,
 			"getIntegration":    s.getIntegration,
 			"deleteIntegration": s.deleteIntegration,
+			// unreadable.go
+			"listIntegrationDeliveries": s.listIntegrationDeliveries,
+			"replayDelivery":            s.replayDelivery,
 		},
 		"livecodes": {
 			"createLiveCode":  s.createLiveCode,

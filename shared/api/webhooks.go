@@ -21,6 +21,12 @@ import (
 // the tenant, the platform's signature authenticates it, and a valid delivery is
 // stored as an order, refund or customer item with a condition that makes a
 // redelivery write nothing. The points work happens downstream, on the stream.
+//
+// Every authentic delivery is answered 200, also one Tribe cannot read: a 4xx
+// makes the platform retry a payload that will not change, and Shopify deletes a
+// subscription after 8 failures. Such a delivery is kept for the operator to
+// replay (unreadable.go). Only an unauthentic delivery is refused, and a store
+// failure is a 500 so that the platform retries it.
 func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
 	provider := r.PathValue("provider")
 	p, ok := webhook.Lookup(provider)
@@ -31,7 +37,6 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	id := ig.ID
 	body, err := readBody(r)
 	if err != nil {
 		return err
@@ -43,29 +48,29 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call)
 		}
 		return problem.Wrap(problem.BadSignature, err, "the signature does not match this integration's secret")
 	}
-	ev, err := p.Parse(r.Header, body)
-	if err != nil {
-		return problem.Wrap(problem.Invalid, err, "the delivery is authentic but could not be read as a %s webhook", provider)
-	}
-	stored := false
-	switch ev.Kind {
-	case order.KindOrderPaid:
-		stored, err = t.RecordOrder(r.Context(), store.OrderRecord{Provider: provider, IntegrationID: id, DeliveryID: ev.DeliveryID, ReceivedAt: now, Order: *ev.Order})
-	case order.KindRefund:
-		stored, err = t.RecordRefund(r.Context(), store.RefundRecord{Provider: provider, IntegrationID: id, DeliveryID: ev.DeliveryID, ReceivedAt: now, Refund: *ev.Refund})
-	case order.KindCustomerCreated:
-		stored, err = t.RecordCustomer(r.Context(), store.CustomerRecord{Provider: provider, IntegrationID: id, DeliveryID: ev.DeliveryID, ReceivedAt: now, Customer: *ev.Customer})
-	}
-	if err != nil {
-		return err
-	}
-	c.log.InfoContext(r.Context(), "webhook", "kind", ev.Kind, "delivery", ev.DeliveryID, "stored", stored)
-	out := map[string]any{"received": true, "kind": ev.Kind, "duplicate": !stored && ev.Kind != order.KindPing && ev.Kind != order.KindIgnored}
+	out := map[string]any{"received": true}
 	if provider == "youzan" {
 		// Youzan counts a push as delivered only when the body says success.
 		out["msg"] = "success"
 		out["code"] = 0
 	}
+	ev, stored, err := take(r.Context(), t, ig, p, r.Header, body, now)
+	if reason, bad := unreadable(err); bad {
+		d, err := t.KeepUnreadable(r.Context(), store.UnreadableDelivery{IntegrationID: ig.ID, Provider: provider,
+			Reason: reason, ReceivedAt: now, Headers: webhook.ParseHeaders(p, r.Header), Body: body})
+		if err != nil {
+			return err
+		}
+		c.log.WarnContext(r.Context(), "webhook unreadable, kept for replay", "delivery", d.ID, "reason", reason)
+		out["kind"], out["duplicate"], out["unreadable_id"] = "unreadable", false, d.ID
+		return writeJSON(w, http.StatusOK, out)
+	}
+	if err != nil {
+		return err
+	}
+	c.log.InfoContext(r.Context(), "webhook", "kind", ev.Kind, "delivery", ev.DeliveryID, "stored", stored)
+	out["kind"] = ev.Kind
+	out["duplicate"] = !stored && ev.Kind != order.KindPing && ev.Kind != order.KindIgnored
 	return writeJSON(w, http.StatusOK, out)
 }
 

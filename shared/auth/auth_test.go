@@ -52,19 +52,35 @@ func (k keys) FindKey(_ context.Context, tenantID, hash string) (StoredKey, erro
 	return StoredKey{}, problem.New(problem.NotFound, "api key not found")
 }
 
-func TestAuthorize(t *testing.T) {
-	t.Parallel()
-	tenant := ids.New(ids.Tenant)
-	good, goodHash := NewKey(tenant)
-	revoked, revokedHash := NewKey(tenant)
-	stranger, _ := NewKey(tenant)
-	a, err := NewAuthorizer(keys{
-		tenant + goodHash:    {ID: "key_1", Scopes: []catalogue.Scope{catalogue.ScopeWrite}},
-		tenant + revokedHash: {ID: "key_2", Revoked: true},
+// testKeys is an authorizer over one tenant with a good, a revoked and an unknown
+// key, and the platform key "admin-secret".
+type testKeys struct {
+	a                               *Authorizer
+	tenant, good, revoked, stranger string
+}
+
+func newTestKeys(tb testing.TB) testKeys {
+	tb.Helper()
+	k := testKeys{tenant: ids.New(ids.Tenant)}
+	var goodHash, revokedHash string
+	k.good, goodHash = NewKey(k.tenant)
+	k.revoked, revokedHash = NewKey(k.tenant)
+	k.stranger, _ = NewKey(k.tenant)
+	var err error
+	k.a, err = NewAuthorizer(keys{
+		k.tenant + goodHash:    {ID: "key_1", Scopes: []catalogue.Scope{catalogue.ScopeWrite}},
+		k.tenant + revokedHash: {ID: "key_2", Revoked: true},
 	}, "admin-secret", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return k
+}
+
+func TestAuthorize(t *testing.T) {
+	t.Parallel()
+	k := newTestKeys(t)
+	a, tenant, good, revoked, stranger := k.a, k.tenant, k.good, k.revoked, k.stranger
 	for _, tc := range []struct {
 		name, header string
 		err          error

@@ -63,46 +63,44 @@ const (
 	CtxKey      = "key_id"
 	CtxScopes   = "scopes"
 	CtxPlatform = "platform"
-	CtxError    = "error"
+	CtxError    = "error" // no longer set by Handle; still honoured by FromLambdaContext
 	CtxCurrency = "currency"
 )
 
-// Handle is the API Gateway HTTP API Lambda authorizer (simple responses). It always
-// authorizes the request through to the handler, passing either the principal or the
-// reason it has none: HTTP APIs cannot shape authorizer denials, and Tribe answers
-// every error, 401s included, with a problem document. A handler serves only
-// principals its route's scope allows (see api), so a request without a valid key
-// reaches no data. Store failures return an error, which API Gateway turns into 500
-// without calling the handler.
+// Handle is the API Gateway HTTP API Lambda authorizer (simple responses). It
+// authorizes only requests whose key resolves to a principal, passed to the handler
+// in the context; a missing, malformed, unknown or revoked key is denied here, so
+// API Gateway answers 403 {"message":"Forbidden"} itself and no backend function
+// runs for it. (A request with no Authorization header never reaches the
+// authorizer: API Gateway answers 401 {"message":"Unauthorized"}, as the identity
+// source is missing.) HTTP APIs cannot shape those answers into problem documents;
+// handlers still check the principal (see api) as defence in depth. Store failures
+// return an error, which API Gateway turns into 500 without calling the handler.
 func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	header := req.Headers["authorization"]
 	if header == "" {
 		header = req.Headers["Authorization"]
 	}
 	p, err := a.Authorize(ctx, header)
-	out := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{}}
 	switch {
-	case errors.Is(err, ErrMissing):
-		out.Context[CtxError] = string(problem.Unauthenticated)
-	case errors.Is(err, ErrInvalid):
-		out.Context[CtxError] = string(problem.Unauthenticated)
-	case errors.Is(err, ErrRevoked):
-		out.Context[CtxError] = string(problem.KeyRevoked)
+	case errors.Is(err, ErrMissing), errors.Is(err, ErrInvalid), errors.Is(err, ErrRevoked):
+		a.log.InfoContext(ctx, "key denied", "reason", err.Error(), "route", req.RouteKey)
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
 	case err != nil:
 		a.log.ErrorContext(ctx, "authorizer failed", "err", err)
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errors.New("authorizer unavailable")
-	default:
-		out.Context[CtxTenant] = p.TenantID
-		out.Context[CtxKey] = p.KeyID
-		out.Context[CtxPlatform] = p.Platform
-		out.Context[CtxCurrency] = p.Currency
-		scopes := make([]string, len(p.Scopes))
-		for i, s := range p.Scopes {
-			scopes[i] = string(s)
-		}
-		out.Context[CtxScopes] = strings.Join(scopes, " ")
 	}
-	return out, nil
+	scopes := make([]string, len(p.Scopes))
+	for i, s := range p.Scopes {
+		scopes[i] = string(s)
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{
+		CtxTenant:   p.TenantID,
+		CtxKey:      p.KeyID,
+		CtxPlatform: p.Platform,
+		CtxCurrency: p.Currency,
+		CtxScopes:   strings.Join(scopes, " "),
+	}}, nil
 }
 
 // FromLambdaContext rebuilds the principal from the authorizer context API Gateway

@@ -199,12 +199,16 @@ var functions = []Function{
 	},
 	{
 		Name:        "integrations",
-		Description: "Shop and chat platform connections and their webhook URLs.",
+		Description: "Shop and chat platform connections, their webhook URLs, and the replay of deliveries the webhooks function kept as unreadable.",
 		Routes: []Route{
 			{"POST", "/v1/integrations", ScopeAdmin, "createIntegration"},
 			{"GET", "/v1/integrations", ScopeAdmin, "listIntegrations"},
 			{"GET", "/v1/integrations/{id}", ScopeAdmin, "getIntegration"},
 			{"DELETE", "/v1/integrations/{id}", ScopeAdmin, "deleteIntegration"},
+			// Authentic deliveries the webhooks function could not read, kept for
+			// 30 days; the list never shows their bodies.
+			{"GET", "/v1/integrations/{id}/deliveries", ScopeRead, "listIntegrationDeliveries"},
+			{"POST", "/v1/integrations/{id}/deliveries/{delivery_id}/replay", ScopeAdmin, "replayDelivery"},
 		},
 		TableActions: readWrite,
 	},

@@ -19,6 +19,7 @@ import (
 	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/chat"
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/displayname"
 	"github.com/tribehq/tribe/shared/moderation"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
@@ -230,9 +231,10 @@ func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s settings.Setti
 }
 
 // Welcome fills a welcome template (入群欢迎语): {name}, {group}, {rules},
-// {invite_link}.
+// {invite_link}. The name, chosen by whoever joined, goes through
+// displayname.Clean: the robot speaks in the brand's voice.
 func Welcome(tmpl, name, group, rules, link string) string {
-	if name == "" {
+	if name = displayname.Clean(name); name == "" {
 		name = "新朋友"
 	}
 	return strings.NewReplacer("{name}", name, "{group}", group, "{rules}", rules, "{invite_link}", link).Replace(tmpl)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tribehq/tribe/shared/displayname"
 )
 
 // MaxActivityBytes bounds the JSON encoding of any Activity Decide returns.
@@ -320,7 +322,10 @@ func allowedHost(host []rune, domains []string) bool {
 	return false
 }
 
+// warnText fills the warning template; the sender's name, chosen by the sender,
+// goes through displayname.Clean as the robot speaks in the brand's voice.
 func warnText(w *Warning, views [numRules]ruleView, matched [numRules]bool, name string, count int, removed bool) string {
+	name = displayname.Clean(name)
 	tmpl := DefaultTemplate
 	if removed {
 		tmpl = DefaultRemovalTemplate

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tribehq/tribe/shared/money"
 )
 
 // Kind is what a webhook delivery means to Tribe.
@@ -76,25 +78,80 @@ type Event struct {
 	Kind Kind `json:"kind"`
 	// DeliveryID is the platform's id of this delivery, for deduplication; when a
 	// platform has none, the parser derives a stable one from the payload.
-	DeliveryID string    `json:"delivery_id"`
-	Topic      string    `json:"topic"`
-	Order      *Order    `json:"order,omitempty"`
-	Refund     *Refund   `json:"refund,omitempty"`
-	Customer   *Customer `json:"customer,omitempty"`
+	DeliveryID string  `json:"delivery_id"`
+	Topic      string  `json:"topic"`
+	Order      *Order  `json:"order,omitempty"`
+	Refund     *Refund `json:"refund,omitempty"`
+	// EarlierRefunds are the other refunds of Refund's order that the same
+	// delivery reports, oldest first (WooCommerce lists every refund of the order
+	// in each order delivery). Each is stored once by its id, like Refund.
+	EarlierRefunds []Refund  `json:"earlier_refunds,omitempty"`
+	Customer       *Customer `json:"customer,omitempty"`
 }
 
-// Validate checks the invariants every parser must produce.
+// ErrInvalid marks an event outside the normal form: an unknown currency or an
+// amount out of range. Validate returns it inside an *InvalidError naming the field.
+var ErrInvalid = errors.New("order: invalid")
+
+// InvalidError is a field of an event that breaks the normal form. It wraps
+// ErrInvalid; Field is the normal form's JSON name ("currency", "total_minor").
+type InvalidError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string { return "order: " + e.Field + ": " + e.Reason }
+
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+// checkMoney returns an *InvalidError unless currency is an active ISO 4217 code
+// and every amount is within money.CheckAmount.
+func checkMoney(currency string, amounts ...namedAmount) error {
+	if !money.Valid(currency) {
+		return &InvalidError{Field: "currency", Reason: "not an active ISO 4217 currency code"}
+	}
+	for _, a := range amounts {
+		if money.CheckAmount(a.minor) != nil {
+			return &InvalidError{Field: a.field, Reason: fmt.Sprintf("must be between 0 and %d minor units", money.MaxAmount)}
+		}
+	}
+	return nil
+}
+
+type namedAmount struct {
+	field string
+	minor int64
+}
+
+// Validate checks the invariants every parser must produce: ids, times, and money
+// in an active ISO 4217 currency with every amount between 0 and money.MaxAmount
+// (an *InvalidError wrapping ErrInvalid names the field).
 func (e Event) Validate() error {
 	switch e.Kind {
 	case KindOrderPaid:
 		o := e.Order
-		if o == nil || o.ExternalID == "" || len(o.Currency) != 3 || o.TotalMinor < 0 || o.PaidAt.IsZero() {
-			return errors.New("order: paid order needs an id, a currency, a non-negative total and a paid time")
+		if o == nil || o.ExternalID == "" || o.PaidAt.IsZero() {
+			return errors.New("order: paid order needs an id and a paid time")
+		}
+		amounts := []namedAmount{{"total_minor", o.TotalMinor}, {"subtotal_minor", o.SubtotalMinor},
+			{"shipping_minor", o.ShippingMinor}, {"tax_minor", o.TaxMinor}, {"discount_minor", o.DiscountMinor}}
+		for _, l := range o.Lines {
+			amounts = append(amounts, namedAmount{"lines.price_minor", l.PriceMinor}, namedAmount{"lines.discount_minor", l.DiscountMinor})
+		}
+		if err := checkMoney(o.Currency, amounts...); err != nil {
+			return err
 		}
 	case KindRefund:
-		r := e.Refund
-		if r == nil || r.ExternalID == "" || r.OrderExternalID == "" || len(r.Currency) != 3 || r.AmountMinor < 0 {
-			return errors.New("order: refund needs an id, its order, a currency and a non-negative amount")
+		if e.Refund == nil {
+			return errors.New("order: refund needs an id and its order")
+		}
+		for _, r := range e.Refunds() {
+			if r.ExternalID == "" || r.OrderExternalID == "" {
+				return errors.New("order: refund needs an id and its order")
+			}
+			if err := checkMoney(r.Currency, namedAmount{"amount_minor", r.AmountMinor}, namedAmount{"shipping_minor", r.ShippingMinor}); err != nil {
+				return err
+			}
 		}
 	case KindCustomerCreated:
 		if e.Customer == nil || e.Customer.ExternalID == "" {
@@ -110,16 +167,19 @@ func (e Event) Validate() error {
 	return nil
 }
 
-// exponents lists currencies whose minor unit is not 1/100.
-var exponents = map[string]int{
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-	"RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+// Refunds returns every refund the event carries, oldest first: EarlierRefunds
+// then Refund. It is empty for other kinds.
+func (e Event) Refunds() []Refund {
+	if e.Refund == nil {
+		return nil
+	}
+	return append(append(make([]Refund, 0, len(e.EarlierRefunds)+1), e.EarlierRefunds...), *e.Refund)
 }
 
-// Exponent is the number of decimal places of a currency's minor unit.
+// Exponent is the number of decimal places of a currency's minor unit (ISO 4217,
+// see money.Exponent); 2 for a code that is not one, which Validate then refuses.
 func Exponent(currency string) int {
-	if e, ok := exponents[currency]; ok {
+	if e, err := money.Exponent(currency); err == nil {
 		return e
 	}
 	return 2

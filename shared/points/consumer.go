@@ -265,8 +265,9 @@ func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s settings.S
 			return err
 		}
 	}
-	if rec.Currency == s.Currency {
-		return t.RecordChannelEvent(ctx, ch.ID, day, store.ChannelGMVMinor, rec.TotalMinor)
+	// GMV is the order's spend in the tenant's currency (converted, or none).
+	if spend := earned.Entry.SpendMinor; spend > 0 {
+		return t.RecordChannelEvent(ctx, ch.ID, day, store.ChannelGMVMinor, spend)
 	}
 	return nil
 }

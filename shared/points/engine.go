@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"time"
 
+	"github.com/tribehq/tribe/shared/money"
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
@@ -41,6 +43,8 @@ func OrderPoints(r store.PointsRules, o order.Order, multiplierPercent int64) in
 	return divRound(num, den, r.Rounding)
 }
 
+// divRound divides with the rounding rule; a quotient beyond int64 saturates at
+// math.MaxInt64 rather than wrap (amounts are bounded before they get here).
 func divRound(num, den *big.Int, rounding string) int64 {
 	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
 	switch rounding {
@@ -52,6 +56,9 @@ func divRound(num, den *big.Int, rounding string) int64 {
 		if new(big.Int).Mul(m, big.NewInt(2)).Cmp(den) >= 0 {
 			q.Add(q, big.NewInt(1))
 		}
+	}
+	if !q.IsInt64() {
+		return math.MaxInt64
 	}
 	return q.Int64()
 }
@@ -124,8 +131,41 @@ func EarnNew(ctx context.Context, t *store.Tenant, s settings.Settings, m store.
 	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
 }
 
+// inTenantCurrency is o with its amounts in the tenant's currency: unchanged when
+// o is in it, converted at the tenant's exchange rate otherwise. Without a rate it
+// returns UnearnedNoRate and a reason in words. It fails for amounts outside
+// money.CheckAmount (parsers refuse them; this is the engine's own guard).
+func inTenantCurrency(s settings.Settings, o order.Order) (order.Order, string, string, error) {
+	for _, a := range []int64{o.TotalMinor, o.ShippingMinor, o.TaxMinor} {
+		if err := money.CheckAmount(a); err != nil {
+			return o, "", "", problem.Wrap(problem.Invalid, err, "order %s: amount out of range", o.ExternalID)
+		}
+	}
+	if o.Currency == s.Currency {
+		return o, "", "", nil
+	}
+	text, ok := s.Loyalty.Rules.ExchangeRates[o.Currency]
+	if !ok {
+		return o, store.UnearnedNoRate, fmt.Sprintf("order in %s: no exchange rate to %s is set (points rules, exchange_rates)", o.Currency, s.Currency), nil
+	}
+	rate, err := money.ParseRate(text)
+	if err != nil {
+		return o, "", "", fmt.Errorf("exchange rate for %s: %w", o.Currency, err)
+	}
+	local := o
+	local.Currency = s.Currency
+	for _, a := range []*int64{&local.TotalMinor, &local.ShippingMinor, &local.TaxMinor} {
+		if *a, err = money.Convert(*a, o.Currency, s.Currency, rate); err != nil {
+			return o, "", "", problem.Wrap(problem.Invalid, err, "order %s: converting %s to %s", o.ExternalID, o.Currency, s.Currency)
+		}
+	}
+	return local, "", "", nil
+}
+
 // earning is the posting of a paid order; it notes whether it was the member's
-// first.
+// first. Points and spend are in the tenant's currency (see inTenantCurrency); an
+// order that cannot be converted still counts as an order and posts a zero-point
+// entry saying why. Every sum is checked: an overflow fails the posting.
 func earning(s settings.Settings, rec store.OrderRecord, first *bool) func(m *store.Member) (*store.Posting, error) {
 	o := rec.Order
 	return func(m *store.Member) (*store.Posting, error) {
@@ -133,43 +173,64 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool) func(m *st
 		if m.Status != store.StatusActive {
 			return nil, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
 		}
+		local, unearned, reason, err := inTenantCurrency(s, o)
+		if err != nil {
+			return nil, err
+		}
 		rules := s.Loyalty.Rules
 		day := s.Day(o.PaidAt)
-		pts := OrderPoints(rules, o, multiplier(s.Loyalty, m.Tier))
-		if m.OrderCount == 0 {
-			pts += rules.FirstOrderBonus
+		var pts, spend int64
+		if unearned == "" {
+			spend = local.TotalMinor
+			pts = OrderPoints(rules, local, multiplier(s.Loyalty, m.Tier))
+			if m.OrderCount == 0 {
+				pts += rules.FirstOrderBonus
+			}
 		}
 		totals := m.Window[day]
 		if rules.OrderDailyCap > 0 {
 			pts = max(0, min(pts, rules.OrderDailyCap-totals.OrderPoints))
 		}
-		totals.Points += pts
-		totals.OrderPoints += pts
+		var sums checkedSums
+		totals.Points = sums.add(totals.Points, pts)
+		totals.OrderPoints = sums.add(totals.OrderPoints, pts)
 		totals.Orders++
-		if o.Currency == s.Currency {
-			totals.Spend += o.TotalMinor
-			m.SpendMinor += o.TotalMinor
+		totals.Spend = sums.add(totals.Spend, spend)
+		m.SpendMinor = sums.add(m.SpendMinor, spend)
+		m.Points = sums.add(m.Points, pts)
+		lot := Lot(rules.Expiry, o.PaidAt, s.Location)
+		if pts > 0 {
+			m.Lots[lot] = sums.add(m.Lots[lot], pts)
+		}
+		if sums.err != nil {
+			return nil, problem.Wrap(problem.Invalid, sums.err, "order %s: points or spend out of range", o.ExternalID)
 		}
 		m.Window[day] = totals
 		m.OrderCount++
-		m.Points += pts
-		lot := Lot(rules.Expiry, o.PaidAt, s.Location)
-		if pts > 0 {
-			m.Lots[lot] += pts
-		}
 		if m.LastActiveAt == nil || o.PaidAt.After(*m.LastActiveAt) {
 			at := o.PaidAt.UTC()
 			m.LastActiveAt = &at
 		}
 		today := s.Day(s.Now)
 		tiers.Prune(s.Loyalty.Tiers, m.Window, today)
-		reason := tiers.Upgrade(s.Loyalty.Tiers, m, today, s.Now.UTC())
+		tierReason := tiers.Upgrade(s.Loyalty.Tiers, m, today, s.Now.UTC())
 		return &store.Posting{
 			Entry: store.Entry{Type: store.EntryEarn, Amount: pts, Source: "order", SourceRef: rec.Provider + ":" + o.ExternalID,
-				Lot: lot, OrderTotalMinor: o.TotalMinor},
-			TierReason: reason,
+				Lot: lot, OrderTotalMinor: o.TotalMinor, SpendMinor: spend, Unearned: unearned, Reason: reason},
+			TierReason: tierReason,
 		}, nil
 	}
+}
+
+// checkedSums adds with money.Add and keeps the first overflow.
+type checkedSums struct{ err error }
+
+func (c *checkedSums) add(a, b int64) int64 {
+	s, err := money.Add(a, b)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return s
 }
 
 // Reverse takes back the points of a refunded order in proportion to the money
@@ -201,15 +262,17 @@ func Reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID
 		if take < 0 {
 			take = 0
 		}
+		spend, err := refundedSpend(earn, ref, refunded, s.Currency)
+		if err != nil {
+			return nil, err
+		}
 		day := s.Day(ord.PaidAt)
 		if w, ok := m.Window[day]; ok {
-			w.Spend = max(0, w.Spend-ref.AmountMinor)
+			w.Spend = max(0, w.Spend-spend)
 			w.Points = max(0, w.Points-take)
 			m.Window[day] = w
 		}
-		if ref.Currency == s.Currency {
-			m.SpendMinor = max(0, m.SpendMinor-ref.AmountMinor)
-		}
+		m.SpendMinor = max(0, m.SpendMinor-spend)
 		var shortfall int64
 		if s.Loyalty.Rules.NegativeBalance != "allow" && take > m.Points {
 			shortfall = take - max(m.Points, 0)
@@ -234,6 +297,32 @@ func Reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID
 		return e, nil
 	}
 	return e, err
+}
+
+// refundedSpend is the spend, in the tenant's currency, a refund takes back: the
+// same share of what the order added (earn.SpendMinor) as the refund adds to the
+// money refunded so far. Entries written before SpendMinor existed counted spend
+// only for orders in the tenant's currency, and lose the refund's own amount.
+func refundedSpend(earn store.Entry, ref store.RefundRecord, refunded int64, currency string) (int64, error) {
+	if err := money.CheckAmount(ref.AmountMinor); err != nil {
+		return 0, problem.Wrap(problem.Invalid, err, "refund %s: amount out of range", ref.ExternalID)
+	}
+	total := earn.OrderTotalMinor
+	if earn.SpendMinor == 0 || total <= 0 {
+		if ref.Currency == currency && earn.Unearned == "" {
+			return ref.AmountMinor, nil
+		}
+		return 0, nil
+	}
+	after, err := money.MulDiv(earn.SpendMinor, refunded, total)
+	if err != nil {
+		return 0, err
+	}
+	before, err := money.MulDiv(earn.SpendMinor, min(earn.RefundedMinor, total), total)
+	if err != nil {
+		return 0, err
+	}
+	return max(0, after-before), nil
 }
 
 // CheckIn posts today's check-in (签到) once per tenant-local day, with streak

@@ -45,7 +45,19 @@ type Entry struct {
 	OrderTotalMinor int64 `dynamo:"order_total_minor,omitempty" json:"-"`
 	RefundedMinor   int64 `dynamo:"refunded_minor,omitempty" json:"-"`
 	Reversed        int64 `dynamo:"reversed,omitempty" json:"-"`
+	// SpendMinor is what an order added to the member's spend, in the tenant's
+	// currency (converted when the order was in another); refunds take it back
+	// in proportion.
+	SpendMinor int64 `dynamo:"spend_minor,omitempty" json:"-"`
+	// Unearned says why an order's earn posted no points when the order itself
+	// would have (UnearnedNoRate); Reason says it in words.
+	Unearned string `dynamo:"unearned,omitempty" json:"unearned,omitempty"`
 }
+
+// UnearnedNoRate: the order is in a currency other than the tenant's and the
+// tenant has set no exchange rate for it; it is kept, counted as an order, and
+// earns no points and no spend.
+const UnearnedNoRate = "no_exchange_rate"
 
 type entryItem struct {
 	keyed

@@ -26,6 +26,11 @@ type PointsRules struct {
 	// NegativeBalance is what a refund does to points already spent: allow (the
 	// balance goes below zero) or clamp (stop at zero, record the shortfall).
 	NegativeBalance string `dynamo:"negative_balance" json:"negative_balance"`
+	// ExchangeRates converts orders in other currencies into the tenant's before
+	// they earn: one major unit of the key currency is the value (a decimal, as
+	// money.ParseRate reads it) major units of the tenant's. An order in a
+	// currency without a rate earns nothing (see UnearnedNoRate).
+	ExchangeRates map[string]string `dynamo:"exchange_rates,omitempty" json:"exchange_rates"`
 }
 
 // CheckInRule is the daily check-in (签到) reward.

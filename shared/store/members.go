@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"sort"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/tribehq/tribe/shared/attributes"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/table"
 )
@@ -276,14 +279,7 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	next := survivor
 	next.Tags = union(survivor.Tags, from.Tags)
 	next.Interests = union(survivor.Interests, from.Interests)
-	for k, v := range from.Attributes {
-		if next.Attributes == nil {
-			next.Attributes = map[string]any{}
-		}
-		if _, ok := next.Attributes[k]; !ok {
-			next.Attributes[k] = v
-		}
-	}
+	next.Attributes = mergeAttributes(survivor.Attributes, from.Attributes)
 	next.Points += from.Points
 	next.SpendMinor += from.SpendMinor
 	next.OrderCount += from.OrderCount
@@ -641,4 +637,25 @@ func TenantOfKey(pk string) (string, bool) {
 	}
 	id, _, ok := strings.Cut(rest, "#")
 	return id, ok && id != ""
+}
+
+// mergeAttributes is into plus the attributes of from it lacks, taken in key
+// order while the whole stays within attributes.MaxBytes and MaxItems: chains of merges must
+// not grow a member item without bound. into is not modified.
+func mergeAttributes(into, from map[string]any) map[string]any {
+	out := make(map[string]any, len(into)+len(from))
+	maps.Copy(out, into)
+	for _, k := range slices.Sorted(maps.Keys(from)) {
+		if _, ok := out[k]; ok || len(out) >= attributes.MaxItems {
+			continue
+		}
+		out[k] = from[k]
+		if attributes.CheckSize(out) != nil {
+			delete(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return into
+	}
+	return out
 }

@@ -5,8 +5,10 @@ package tiers
 
 import (
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/tribehq/tribe/shared/money"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -33,13 +35,22 @@ func Metric(t store.Tier, window map[string]store.DayTotals, day string) int64 {
 		if d < start || d > day {
 			continue
 		}
+		var x int64
 		switch t.Metric {
 		case "points":
-			sum += v.Points
+			x = v.Points
 		case "spend":
-			sum += v.Spend
+			x = v.Spend
 		case "orders":
-			sum += v.Orders
+			x = v.Orders
+		}
+		// Checked: a total past int64 stays at the top instead of wrapping negative.
+		if s, err := money.Add(sum, x); err == nil {
+			sum = s
+		} else if x > 0 {
+			sum = math.MaxInt64
+		} else {
+			sum = math.MinInt64
 		}
 	}
 	return sum

@@ -32,8 +32,10 @@ type Secret struct {
 	ClientID string
 }
 
-// Errors of Verify and Parse. Answer ErrSignature and ErrStale with 401 and
-// ErrMalformed with 400; never echo the wrapped detail to the caller.
+// Errors of Verify and Parse. Answer ErrSignature and ErrStale with 401. Answer
+// ErrMalformed with 200 and keep the delivery for replay: it is authentic, and a
+// 4xx only makes the platform retry it unchanged (Shopify deletes a subscription
+// after 8 failures). Never echo the wrapped detail to the platform.
 var (
 	// ErrSignature: the signature is missing, unreadable or wrong, or the
 	// integration has no secret to check it with.
@@ -102,10 +104,12 @@ func Malformed(format string, args ...any) error {
 }
 
 // Checked returns e if it passes order.Event.Validate, otherwise an error wrapping
-// ErrMalformed: parsers end with it so that no invalid Event leaves them.
+// ErrMalformed and Validate's error (an *order.InvalidError for a currency that is
+// not ISO 4217 or an amount out of range): parsers end with it so that no invalid
+// Event leaves them.
 func Checked(e order.Event) (order.Event, error) {
 	if err := e.Validate(); err != nil {
-		return order.Event{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return order.Event{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return e, nil
 }

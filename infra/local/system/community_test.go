@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +96,14 @@ const (
 // would.
 func (s *stand) weComPost(integ, file string) (int, string) {
 	s.t.Helper()
+	code, body, _ := s.weComPostAt(integ, file, strconv.FormatInt(s.st.Now().Unix(), 10))
+	return code, body
+}
+
+// weComPostAt is weComPost with the signed timestamp ts; it also returns the
+// response's content type.
+func (s *stand) weComPostAt(integ, file, ts string) (int, string, string) {
+	s.t.Helper()
 	inner, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "chat", "wecom", file))
 	if err != nil {
 		s.t.Fatal(err)
@@ -103,7 +112,7 @@ func (s *stand) weComPost(integ, file string) (int, string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	ts, nonce := "1409659813", "1372623149"
+	nonce := "1372623149"
 	sealed, err := cr.Encrypt(inner, ts, nonce)
 	if err != nil {
 		s.t.Fatal(err)
@@ -121,7 +130,7 @@ func (s *stand) weComPost(integ, file string) (int, string) {
 	req.Header.Set("Content-Type", "text/xml")
 	w := httptest.NewRecorder()
 	s.sys.Gateway.ServeHTTP(w, req)
-	return w.Code, w.Body.String()
+	return w.Code, w.Body.String(), w.Header().Get("Content-Type")
 }
 
 func (s *stand) chatPost(integ, secret string, event map[string]any) int {
@@ -225,6 +234,31 @@ func TestWeComJoinEndToEnd(t *testing.T) {
 	s.drain()
 	if _, g = s.call("GET", "/v1/groups/"+g["id"].(string), nil); g["members"] != float64(1) {
 		t.Errorf("after a leave: members = %v, want 1", g["members"])
+	}
+}
+
+// TestWeComStaleCallbackRefused: a correctly signed WeCom callback whose timestamp
+// is more than 5 minutes from Tribe's clock (here WeCom's documented 2014 sample,
+// a replay) is refused with a problem that says so, and nothing is stored.
+func TestWeComStaleCallbackRefused(t *testing.T) {
+	s := newStand(t, "CNY")
+	code, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "wecom", "token": weToken, "encoding_aes_key": weAESKey, "corp_id": weCorpID})
+	if code != 201 {
+		t.Fatalf("wecom integration: %d %v", code, ig)
+	}
+	integ := ig["id"].(string)
+	for _, ts := range []string{"1409659813", strconv.FormatInt(s.st.Now().Add(-6*time.Minute).Unix(), 10), strconv.FormatInt(s.st.Now().Add(6*time.Minute).Unix(), 10)} {
+		code, body, ct := s.weComPostAt(integ, "add_external_contact.xml", ts)
+		if code != 401 || ct != "application/problem+json" || !strings.Contains(body, `"code":"invalid_signature"`) || !strings.Contains(body, "5 minutes") {
+			t.Errorf("timestamp %s: %d %s %s", ts, code, ct, body)
+		}
+	}
+	s.drain()
+	if code, _ := s.call("GET", "/v1/members/lookup?provider=wecom&external_id=woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA", nil); code != 404 {
+		t.Errorf("a stale callback created a member: %d", code)
+	}
+	if code, body := s.weComPost(integ, "add_external_contact.xml"); code != 200 || body != "success" {
+		t.Errorf("fresh callback: %d %s", code, body)
 	}
 }
 

@@ -26,7 +26,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. WeCom's own libraries call them -40001 (signature),
@@ -45,7 +47,30 @@ var (
 	ErrMalformed = errors.New("wecom: malformed message")
 	// ErrConfig means NewCrypter was given an unusable token or key.
 	ErrConfig = errors.New("wecom: bad configuration")
+	// ErrStale means a callback's signed timestamp is not a Unix time in seconds
+	// within MaxSkew of now: a replay of an old callback, or a clock far off.
+	ErrStale = errors.New("wecom: timestamp outside the accepted window")
 )
+
+// MaxSkew is how far a callback's signed timestamp may be from now, either way.
+// WeCom retries within seconds, so five minutes (Stripe's and Standard Webhooks'
+// tolerance) leaves room for clock skew and nothing for replays; whoever dedupes
+// callbacks must remember them for longer than twice this.
+const MaxSkew = 5 * time.Minute
+
+// CheckFresh returns ErrStale unless timestamp, the callback's signed query
+// parameter (Unix seconds), is within MaxSkew of now. Check the signature first:
+// only then is the timestamp WeCom's.
+func CheckFresh(timestamp string, now time.Time) error {
+	sec, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil || sec <= 0 {
+		return fmt.Errorf("%w: not Unix seconds", ErrStale)
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > MaxSkew || d < -MaxSkew {
+		return fmt.Errorf("%w: %s from now", ErrStale, d.Round(time.Second))
+	}
+	return nil
+}
 
 const (
 	encodingKeyLen = 43

@@ -62,7 +62,11 @@ func Sign(key string, body []byte) []byte { return webhook.SignHMAC(key, body) }
 // Parse normalises a verified delivery. The topic comes from X-Shopify-Topic and
 // the delivery id from X-Shopify-Webhook-Id; a missing id, a body that is not the
 // topic's JSON, or amounts that are not decimals of the currency are ErrMalformed.
-func Parse(h http.Header, body []byte) (order.Event, error) {
+func Parse(h http.Header, body []byte) (order.Event, error) { return parse(h, body, "") }
+
+// parse is Parse; orderCurrency, when set, is the currency of a refund that states
+// none (ParseInCurrency).
+func parse(h http.Header, body []byte, orderCurrency string) (order.Event, error) {
 	topic := strings.TrimSpace(h.Get(HeaderTopic))
 	id := strings.TrimSpace(h.Get(HeaderWebhookID))
 	if id == "" {
@@ -77,7 +81,7 @@ func Parse(h http.Header, body []byte) (order.Event, error) {
 		}
 		e.Kind, e.Order = order.KindOrderPaid, o
 	case TopicRefundsCreate:
-		r, err := parseRefund(body)
+		r, err := parseRefund(body, orderCurrency)
 		if err != nil {
 			return order.Event{}, err
 		}
@@ -253,7 +257,12 @@ type refundPayload struct {
 // nothing, or a payload trimmed by the platform) falls back to its line items'
 // subtotal and tax plus refunded shipping. Transactions that exist but none of
 // which succeeded give 0: pending refunds are not money returned.
-func parseRefund(body []byte) (*order.Refund, error) {
+//
+// The currency is the transactions', else the line items' shop money; a refund
+// with neither is in its order's currency (refunds are made in the shop currency
+// of the order they belong to), which is orderCurrency when the caller knows it
+// and a *webhook.CurrencyMissing error naming the order otherwise.
+func parseRefund(body []byte, orderCurrency string) (*order.Refund, error) {
 	var p refundPayload
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, webhook.Malformed("refund: %v", err)
@@ -274,6 +283,12 @@ func parseRefund(body []byte) (*order.Refund, error) {
 				break
 			}
 		}
+	}
+	if cur == "" {
+		cur = strings.ToUpper(strings.TrimSpace(orderCurrency))
+	}
+	if cur == "" && p.OrderID.ID() != "" {
+		return nil, &webhook.CurrencyMissing{OrderExternalID: p.OrderID.ID()}
 	}
 	if cur == "" {
 		return nil, webhook.Malformed("refund: no currency in transactions or refund_line_items")

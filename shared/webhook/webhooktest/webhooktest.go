@@ -315,6 +315,9 @@ func dump(e order.Event) string {
 	if e.Refund != nil {
 		fmt.Fprintf(&b, "\nrefund %+v", *e.Refund)
 	}
+	for _, r := range e.EarlierRefunds {
+		fmt.Fprintf(&b, "\nearlier refund %+v", r)
+	}
 	if e.Customer != nil {
 		fmt.Fprintf(&b, "\ncustomer %+v", *e.Customer)
 	}

@@ -9,24 +9,29 @@
 //
 // One delivery is one Event, but WooCommerce reports refunds inside the order
 // (order.updated with a refunds array), so an order delivery becomes:
-//   - KindRefund for the newest refund (highest id) when the order has refunds;
+//   - KindRefund when the order has refunds: Refund is the newest (highest id)
+//     and EarlierRefunds the others, oldest first;
 //   - KindOrderPaid when it has none and is processing or completed with a paid
 //     date;
 //   - KindIgnored otherwise.
 //
 // This relies on the consumer storing orders and refunds by id idempotently: the
-// same paid order arrives with every order.updated, and each refund arrives at
-// least once because creating a refund saves the order and so fires
-// order.updated. Two refunds created within one save would show only the newer.
+// same paid order arrives with every order.updated, and every delivery repeats
+// the refunds already reported, so each refund id must be applied once however
+// often it is seen. Carrying all of them, not only the newest, means two refunds
+// saved together, or a delivery WooCommerce dropped (it never retries), still
+// apply each refund.
 package woocommerce
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,11 +203,15 @@ type orderPayload struct {
 func (p orderPayload) into(e *order.Event) error {
 	cur := strings.ToUpper(strings.TrimSpace(p.Currency))
 	if len(p.Refunds) > 0 {
-		r, err := p.newestRefund(cur)
+		refunds, err := p.refunds(cur)
 		if err != nil {
 			return err
 		}
-		e.Kind, e.Refund = order.KindRefund, r
+		last := refunds[len(refunds)-1]
+		e.Kind, e.Refund, e.EarlierRefunds = order.KindRefund, &last, refunds[:len(refunds)-1]
+		if len(e.EarlierRefunds) == 0 {
+			e.EarlierRefunds = nil
+		}
 		return nil
 	}
 	paid := p.DatePaidGMT
@@ -222,44 +231,56 @@ func (p orderPayload) into(e *order.Event) error {
 	return nil
 }
 
-func (p orderPayload) newestRefund(cur string) (*order.Refund, error) {
-	best, bestID := -1, int64(-1)
-	for i, r := range p.Refunds {
-		id, err := r.ID.Int("refunds.id")
+// refunds returns the order's refunds by id, oldest first. A refund id that
+// appears twice is one refund.
+func (p orderPayload) refunds(cur string) ([]order.Refund, error) {
+	// The refunds array has no dates; the order was last modified when the
+	// newest refund was saved, which is as close as the payload gets for any of
+	// them.
+	var at time.Time
+	if s := cmp.Or(p.DateModifiedGMT, p.DateCreatedGMT); s != "" {
+		var err error
+		if at, err = parseTime("date_modified_gmt", s); err != nil {
+			return nil, err
+		}
+	}
+	type numbered struct {
+		id int64
+		r  order.Refund
+	}
+	seen := map[int64]bool{}
+	var out []numbered
+	for _, ref := range p.Refunds {
+		id, err := ref.ID.Int("refunds.id")
 		if err != nil {
 			return nil, err
 		}
-		if id > bestID {
-			best, bestID = i, id
+		if seen[id] {
+			continue
 		}
-	}
-	ref := p.Refunds[best]
-	// The order lists refund totals negated ("-5.00").
-	amount, err := ref.Total.Amount("refunds.total", cur)
-	if err != nil {
-		return nil, err
-	}
-	if amount < 0 {
-		amount = -amount
-	}
-	r := &order.Refund{
-		ExternalID:      ref.ID.ID(),
-		OrderExternalID: p.ID.ID(),
-		Currency:        cur,
-		AmountMinor:     amount,
-	}
-	// The refunds array has no dates; the order was last modified when the
-	// newest refund was saved, which is as close as the payload gets.
-	at := p.DateModifiedGMT
-	if at == "" {
-		at = p.DateCreatedGMT
-	}
-	if at != "" {
-		if r.CreatedAt, err = parseTime("date_modified_gmt", at); err != nil {
+		seen[id] = true
+		// The order lists refund totals negated ("-5.00").
+		amount, err := ref.Total.Amount("refunds.total", cur)
+		if err != nil {
 			return nil, err
 		}
+		if amount < 0 {
+			amount = -amount
+		}
+		out = append(out, numbered{id, order.Refund{
+			ExternalID:      ref.ID.ID(),
+			OrderExternalID: p.ID.ID(),
+			Currency:        cur,
+			AmountMinor:     amount,
+			CreatedAt:       at,
+		}})
 	}
-	return r, nil
+	slices.SortFunc(out, func(a, b numbered) int { return cmp.Compare(a.id, b.id) })
+	refunds := make([]order.Refund, len(out))
+	for i, n := range out {
+		refunds[i] = n.r
+	}
+	return refunds, nil
 }
 
 func (p orderPayload) order(cur, paid string) (*order.Order, error) {

@@ -101,11 +101,24 @@ func newSuite(tb testing.TB) webhooktest.Suite {
 			Want: order.Event{Kind: order.KindOrderPaid, Topic: "order.restored", Order: paid},
 		},
 		{
-			Name: "order with refunds gives the newest refund", Topic: "order.updated", File: "order-updated-refunded.json", HashID: true,
+			Name: "order with refunds gives every refund, the newest last", Topic: "order.updated", File: "order-updated-refunded.json", HashID: true,
 			Want: order.Event{Kind: order.KindRefund, Topic: "order.updated", Refund: &order.Refund{
 				ExternalID: "731", OrderExternalID: "727", Currency: "USD", AmountMinor: 500,
 				CreatedAt: time.Date(2017, 3, 25, 10, 0, 0, 0, time.UTC),
-			}},
+			}, EarlierRefunds: []order.Refund{{
+				ExternalID: "730", OrderExternalID: "727", Currency: "USD", AmountMinor: 1000,
+				CreatedAt: time.Date(2017, 3, 25, 10, 0, 0, 0, time.UTC),
+			}}},
+		},
+		{
+			Name: "refunds listed twice and out of order are each given once, by id", Topic: "order.updated", HashID: true,
+			Body: []byte(`{"id":8,"currency":"EUR","date_modified_gmt":"2024-02-02T08:00:00","refunds":[{"id":12,"total":"-2.00"},{"id":9,"total":"-1.00"},{"id":12,"total":"-2.00"},{"id":10,"total":"-3.00"}]}`),
+			Want: order.Event{Kind: order.KindRefund, Topic: "order.updated",
+				Refund: &order.Refund{ExternalID: "12", OrderExternalID: "8", Currency: "EUR", AmountMinor: 200, CreatedAt: time.Date(2024, 2, 2, 8, 0, 0, 0, time.UTC)},
+				EarlierRefunds: []order.Refund{
+					{ExternalID: "9", OrderExternalID: "8", Currency: "EUR", AmountMinor: 100, CreatedAt: time.Date(2024, 2, 2, 8, 0, 0, 0, time.UTC)},
+					{ExternalID: "10", OrderExternalID: "8", Currency: "EUR", AmountMinor: 300, CreatedAt: time.Date(2024, 2, 2, 8, 0, 0, 0, time.UTC)},
+				}},
 		},
 		{
 			Name: "pending order is ignored", Topic: "order.created", File: "order-created-pending.json", HashID: true,

@@ -7,8 +7,10 @@
 //     headers. Used whenever Event-Sign is present.
 //   - Legacy: the body's own sign = MD5(client_id + msg + client_secret), msg
 //     being the URL-encoded JSON string exactly as it stands in the body. It
-//     covers msg only, so Parse decides from msg's fields (status,
-//     refund_state) wherever msg has them; type, msg_id and test are unsigned.
+//     covers msg only: type, status, msg_id and test are unsigned, so Parse
+//     decides a legacy push's effect from msg's fields alone (status,
+//     refund_state, pay_time) and refuses as malformed, rather than guess from
+//     the envelope, a push whose msg does not show it paid or refunded.
 //
 // Both carry the same JSON envelope: client_id, id (the order number for trade
 // messages), kdt_id, type, status, msg, msg_id, version, test. msg is a
@@ -180,6 +182,11 @@ func Sign(clientID string, content []byte, clientSecret string) string {
 //
 // DeliveryID is msg_id, or, for messages without one, a hash of type, id,
 // version and msg, which Youzan repeats unchanged when it re-pushes.
+//
+// Without Event-Sign only msg is signed, so a paid order needs msg's pay_time (or
+// a legacy state message its status) and a refund needs msg's refund_state; a
+// push whose msg lacks them is refused with ErrMalformed (its event still
+// carries the DeliveryID and Topic), never decided by the unsigned envelope.
 func Parse(h http.Header, body []byte) (order.Event, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -195,11 +202,27 @@ func Parse(h http.Header, body []byte) (order.Event, error) {
 		e.Kind = order.KindPing
 		return webhook.Checked(e)
 	}
+	// Under Event-Sign the whole body is signed; under the legacy sign only msg
+	// is, and the envelope's status may only ever lead to doing nothing.
+	cloudSigned := strings.TrimSpace(h.Get(HeaderEventSign)) != ""
+	signedStatus := ""
+	if cloudSigned {
+		signedStatus = env.Status
+	}
+	// unproven is an authentic push whose signed part does not show its effect:
+	// refused as unreadable (keeping its delivery id), never applied on unsigned
+	// words.
+	unproven := func(what string) (order.Event, error) {
+		return order.Event{DeliveryID: e.DeliveryID, Topic: typ}, webhook.Malformed("the signed part of this %s push does not say %s (under the legacy sign, the envelope's type and status are unsigned)", typ, what)
+	}
 	switch typ {
 	case TypeTradePaid:
 		var m tradeMsg
 		if err := decodeMsg(env.Msg, &m); err != nil {
 			return order.Event{}, err
+		}
+		if !cloudSigned && m.FullOrderInfo.OrderInfo.PayTime == "" {
+			return unproven("when it was paid (pay_time)")
 		}
 		o, err := m.FullOrderInfo.order()
 		if err != nil {
@@ -207,16 +230,20 @@ func Parse(h http.Header, body []byte) (order.Event, error) {
 		}
 		e.Kind, e.Order = order.KindOrderPaid, o
 	case TypeLegacyTradeState:
-		if env.Status != "" && env.Status != statusWaitSellerSend {
+		var m legacyStateMsg
+		err := decodeMsg(env.Msg, &m)
+		if env.Status != "" && env.Status != statusWaitSellerSend && (err != nil || m.Status != statusWaitSellerSend) {
 			break // other states need no msg, and a bad one must not bounce them
 		}
-		var m legacyStateMsg
-		if err := decodeMsg(env.Msg, &m); err != nil {
+		if err != nil {
 			return order.Event{}, err
 		}
 		status := m.Status
 		if status == "" {
-			status = env.Status
+			status = signedStatus
+		}
+		if status == "" {
+			return unproven("the order's status")
 		}
 		if status != statusWaitSellerSend {
 			break
@@ -231,7 +258,15 @@ func Parse(h http.Header, body []byte) (order.Event, error) {
 		if err := decodeMsg(env.Msg, &m); err != nil {
 			return order.Event{}, err
 		}
-		if !m.succeeded(typ, env.Status) {
+		succeeded := m.succeeded(typ, signedStatus)
+		if !cloudSigned {
+			// The type is unsigned too: only msg's own refund_state counts.
+			if m.RefundState == "" {
+				return unproven("the refund's state (refund_state)")
+			}
+			succeeded = m.succeeded(TypeLegacyTradeRefund, "")
+		}
+		if !succeeded {
 			break
 		}
 		r, err := m.refund()

@@ -257,3 +257,48 @@ func FuzzParse(f *testing.F) {
 	f.Add("trade_TradePaid", []byte(`{"msg":{"full_order_info":{"order_info":{"tid":"E1","pay_time":"1700000000"},"pay_info":{"payment":"1"},"orders":[{"num":"1","price":1}]}}}`))
 	webhooktest.FuzzParse(f, newSuite(f))
 }
+
+// TestLegacyTrustsOnlySignedFields: the legacy sign covers msg alone, so without
+// Event-Sign the envelope's type and status are anyone's to write. A legacy push
+// earns or refunds only on what its signed msg says; the same body under
+// Event-Sign, which covers the whole body, may use the envelope.
+func TestLegacyTrustsOnlySignedFields(t *testing.T) {
+	t.Parallel()
+	legacy := func(typ, status, msg string) []byte {
+		escaped := url.QueryEscape(msg)
+		return []byte(fmt.Sprintf(`{"client_id":%q,"id":"E1","kdt_id":1,"type":%q,"status":%q,"msg":%q,"msg_id":"m-%s","sign":%q,"version":7,"test":false}`,
+			testClientID, typ, status, escaped, typ, youzan.Sign(testClientID, []byte(escaped), testSecret)))
+	}
+	secret := webhook.Secret{ClientID: testClientID, Key: testSecret}
+	for _, tc := range []struct {
+		name          string
+		body          []byte
+		legacy, cloud order.Kind // "" means ErrMalformed
+	}{
+		{"state without status in msg", legacy("TRADE_ORDER_STATE", "WAIT_SELLER_SEND_GOODS", `{"tid":"E1","payment":"5.00","update_time":"2019-01-18 09:25:06"}`), "", order.KindOrderPaid},
+		{"state paid in msg", legacy("TRADE_ORDER_STATE", "", `{"tid":"E1","status":"WAIT_SELLER_SEND_GOODS","payment":"5.00","update_time":"2019-01-18 09:25:06"}`), order.KindOrderPaid, order.KindOrderPaid},
+		{"refund without refund_state in msg", legacy("TRADE_ORDER_REFUND", "SAFE_FINISHED", `{"tid":"E1","refund_id":"R1","refunded_fee":"3.50","refund_type":"REFUND_ONLY","update_time":"2019-01-18 09:25:06"}`), "", order.KindRefund},
+		{"refund request relabelled a success", legacy("trade_refund_RefundSuccess", "SUCCESS", `{"tid":"E1","refund_id":"R1","refunded_fee":"3.50","refund_type":"REFUND_AND_RETURN","update_time":"2019-01-18 09:25:06"}`), "", order.KindRefund},
+		{"refund success finished in msg", legacy("trade_refund_RefundSuccess", "", `{"tid":"E1","refund_id":"R1","refund_state":"SAFE_FINISHED","refunded_fee":"3.50","refund_type":"REFUND_AND_RETURN","update_time":"2019-01-18 09:25:06"}`), order.KindRefund, order.KindRefund},
+		{"unpaid order relabelled paid", legacy("trade_TradePaid", "TRADE_PAID", `{"full_order_info":{"order_info":{"tid":"E2","update_time":"2024-11-04 14:37:23"},"pay_info":{"payment":"139.14"},"buyer_info":{"fans_id":1}}}`), "", order.KindOrderPaid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, mode := range []struct {
+				name string
+				h    http.Header
+				want order.Kind
+			}{{"legacy", http.Header{}, tc.legacy}, {"cloud", cloud(testClientID, testSecret, "", tc.body), tc.cloud}} {
+				if err := youzan.Verify(secret, mode.h, tc.body, time.Now()); err != nil {
+					t.Fatalf("%s: Verify: %v", mode.name, err)
+				}
+				e, err := youzan.Parse(mode.h, tc.body)
+				switch {
+				case mode.want == "" && !errors.Is(err, webhook.ErrMalformed):
+					t.Errorf("%s: Parse = %s, %v; want ErrMalformed", mode.name, e.Kind, err)
+				case mode.want != "" && (err != nil || e.Kind != mode.want):
+					t.Errorf("%s: Parse = %s, %v; want %s", mode.name, e.Kind, err, mode.want)
+				}
+			}
+		})
+	}
+}
