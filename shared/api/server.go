@@ -27,6 +27,7 @@ import (
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -38,6 +39,8 @@ type Server struct {
 	store  *store.Store
 	log    *slog.Logger
 	points *points.Engine
+	// referral is the referral engine (invites, release/reject).
+	referral *referral.Engine
 	// handlers are the handlers by catalogue function name, then op (handlerSets).
 	handlers map[string]map[string]op
 	// integrations caches integrations by id for the webhook route.
@@ -76,7 +79,11 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: st, log: log, points: eng, scans: newLimiter(5, 20)}
+	ref, err := referral.New(st, eng, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{store: st, log: log, points: eng, referral: ref, scans: newLimiter(5, 20)}
 	s.handlers = s.handlerSets()
 	for _, o := range opts {
 		o(s)
@@ -101,6 +108,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"listChannels":  s.listChannels,
 			"getChannel":    s.getChannel,
 			"channelStats":  s.channelStats,
+			"channelQR":     s.channelQR,
 		},
 		"chat": {
 			"verifyWeCom":  s.verifyWeCom,
@@ -143,6 +151,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"updateLiveCode":  s.updateLiveCode,
 			"liveCodeStats":   s.liveCodeStats,
 			"resolveLiveCode": s.resolveLiveCode,
+			"liveCodeQR":      s.liveCodeQR,
 		},
 		"loyalty": {
 			"getPointsRules": s.getPointsRules,
@@ -181,6 +190,27 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"checkIn":      s.checkIn,
 			"redeem":       s.redeem,
 			"tierHistory":  s.tierHistory,
+		},
+		"referrals": {
+			"getInvite":           s.getInvite,
+			"resolveInvite":       s.resolveInvite,
+			"inviteQR":            s.inviteQR,
+			"memberReferrals":     s.memberReferrals,
+			"listReferrals":       s.listReferrals,
+			"getReferral":         s.getReferral,
+			"releaseReferral":     s.releaseReferral,
+			"rejectReferral":      s.rejectReferral,
+			"getReferralProgram":  s.getReferralProgram,
+			"putReferralProgram":  s.putReferralProgram,
+			"referralStats":       s.referralStats,
+			"referralLeaderboard": s.referralLeaderboard,
+			"createDistributor":   s.createDistributor,
+			"listDistributors":    s.listDistributors,
+			"getDistributor":      s.getDistributor,
+			"updateDistributor":   s.updateDistributor,
+			"approveDistributor":  s.approveDistributor,
+			"listPayouts":         s.listPayouts,
+			"createPayout":        s.createPayout,
 		},
 		"tenant": {
 			"getTenant":    s.getTenant,

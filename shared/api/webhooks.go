@@ -7,6 +7,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/webhook"
 	// The shop platforms Tribe verifies and normalises; createIntegration offers
@@ -50,7 +51,8 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call)
 	stored := false
 	switch ev.Kind {
 	case order.KindOrderPaid:
-		stored, err = t.RecordOrder(r.Context(), store.OrderRecord{Provider: provider, IntegrationID: id, DeliveryID: ev.DeliveryID, ReceivedAt: now, Order: *ev.Order})
+		stored, err = t.RecordOrder(r.Context(), store.OrderRecord{Provider: provider, IntegrationID: id, DeliveryID: ev.DeliveryID, ReceivedAt: now, Order: *ev.Order,
+			ReferralCode: referral.FromDelivery(provider, body)})
 	case order.KindRefund:
 		stored, err = t.RecordRefund(r.Context(), store.RefundRecord{Provider: provider, IntegrationID: id, DeliveryID: ev.DeliveryID, ReceivedAt: now, Refund: *ev.Refund})
 	case order.KindCustomerCreated:

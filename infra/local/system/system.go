@@ -22,6 +22,7 @@ import (
 	"github.com/tribehq/tribe/shared/counters"
 	"github.com/tribehq/tribe/shared/lifecycle"
 	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -67,6 +68,10 @@ func New(st *store.Store, adminKey string, log *slog.Logger, apiOpts ...api.Opti
 	if err != nil {
 		return nil, err
 	}
+	ref, err := referral.New(st, eng, log)
+	if err != nil {
+		return nil, err
+	}
 	sys := &System{
 		Authorizer: authz,
 		HTTP:       map[string]gateway.HTTPHandler{},
@@ -74,6 +79,7 @@ func New(st *store.Store, adminKey string, log *slog.Logger, apiOpts ...api.Opti
 			"counters":  cnt.Handle,
 			"ledger":    eng.Handle,
 			"community": comm.Handle,
+			"referral":  ref.Handle,
 		},
 		Targets: map[string]Target{
 			"lifecycle": func(ctx context.Context, in json.RawMessage) error {
@@ -82,6 +88,10 @@ func New(st *store.Store, adminKey string, log *slog.Logger, apiOpts ...api.Opti
 			},
 			"expiry": func(ctx context.Context, in json.RawMessage) error {
 				_, err := eng.Expire(ctx, in)
+				return err
+			},
+			"referralconfirm": func(ctx context.Context, in json.RawMessage) error {
+				_, err := ref.Confirm(ctx, in)
 				return err
 			},
 			"tiers": func(ctx context.Context, in json.RawMessage) error {
