@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/guregu/dynamo/v2"
@@ -448,21 +449,42 @@ func (t *Tenant) ReferralsBy(ctx context.Context, referrerID string, limit int, 
 }
 
 // ReferralsJoined calls fn with every referral joined in [from, to), month by
-// month, oldest first: a query per month partition, never a scan.
+// month, oldest first: a query per month partition of the listing index (which
+// projects only the keys' order), then batch reads of the referrals; never a scan.
 func (t *Tenant) ReferralsJoined(ctx context.Context, from, to time.Time, fn func(Referral) error) error {
 	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
-		q := t.s.table.Get(table.GSI1PK, t.referralMonthKey(m.Format("2006-01"))).Index(table.GSI1).
-			Range(table.GSI1SK, dynamo.Between, from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano)).ConsumedCapacity(rcc(ctx))
-		iter := q.Iter()
-		var it referralItem
-		for iter.Next(ctx, &it) {
-			if err := fn(it.Referral); err != nil {
-				return err
-			}
-			it = referralItem{}
-		}
-		if err := iter.Err(); err != nil {
+		var rows []indexRow
+		err := t.s.table.Get(table.GSI1PK, t.referralMonthKey(m.Format("2006-01"))).Index(table.GSI1).
+			Range(table.GSI1SK, dynamo.Between, from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano)).
+			ConsumedCapacity(rcc(ctx)).All(ctx, &rows)
+		if err != nil {
 			return translate(err, "referrals")
+		}
+		keys := make([]dynamo.Keyed, 0, len(rows))
+		order := make([]string, 0, len(rows))
+		for _, r := range rows {
+			i := strings.LastIndexByte(r.SK, '#')
+			if i < 0 {
+				continue
+			}
+			pk, sk := t.referralKey(r.SK[i+1:])
+			keys = append(keys, dynamo.Keys{pk, sk})
+			order = append(order, r.SK[i+1:])
+		}
+		items, err := batchGet[referralItem](ctx, t, keys, false, "referrals")
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]Referral, len(items))
+		for _, it := range items {
+			byID[it.InviteeID] = it.Referral
+		}
+		for _, id := range order {
+			if r, ok := byID[id]; ok {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
