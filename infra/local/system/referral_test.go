@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tribehq/tribe/shared/store"
+
 	"github.com/tribehq/tribe/shared/webhook/generic"
 )
 
@@ -375,4 +377,206 @@ func TestReferralEndToEnd(t *testing.T) {
 
 func eventOf(recs ...events.DynamoDBEventRecord) events.DynamoDBEvent {
 	return events.DynamoDBEvent{Records: recs}
+}
+
+// TestReferralFraud: self-referral by a shared phone and by a shared shop
+// identity, an A→B→A cycle, and a referrer over the daily limit held, released
+// and rejected.
+func TestReferralFraud(t *testing.T) {
+	prog := map[string]any{"referrer_join_points": 10, "invitee_join_points": 5, "daily_limit": 2}
+	s := newReferralStand(t, prog)
+	a := s.member(map[string]any{"name": "A", "phone": "+86 138 0000 0001",
+		"identities": []map[string]string{{"provider": "shopify", "external_id": "777"}}})
+	code := s.invite(a)
+	// The same phone, written differently.
+	x := s.member(map[string]any{"name": "X", "phone": "+8613800000001", "referral_code": code})
+	// A shop order by A's own shop identity with A's code.
+	const shopSecret = "shpss_fraud_0123456789"
+	_, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "shopify", "secret": shopSecret, "name": "shopify"})
+	s.shopifyOrder(ig["id"].(string), shopSecret, "fraud-order-1", "777", "other@example.com",
+		`"landing_site": "/products/x?ref=`+code+`&utm_source=wechat", `)
+	s.drainAll()
+	refs := s.referrals(a)
+	if r := refs[x]; r["status"] != "reversed" || r["reason"] != "shared_identity" {
+		t.Errorf("shared phone: %v", r)
+	}
+	tn, _ := s.st.Tenant(s.tenant)
+	if self, err := tn.Referral(context.Background(), a); err != nil || self.Status != store.ReferralReversed || self.Reason != "self_referral" {
+		t.Errorf("own shop identity: %+v %v", self, err)
+	}
+	// A→B→A: B joins with A's code, then A joins a chat with B's state.
+	b := s.member(map[string]any{"name": "B", "referral_code": code})
+	s.drainAll()
+	aChat := "tg-a"
+	if _, err := tn.UpdateMember(context.Background(), a, func(m *store.Member) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.AddIdentity(context.Background(), store.Identity{Provider: "telegram", ExternalID: aChat, MemberID: a, CreatedAt: s.st.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if c := s.chatPost(s.chat, s.chatSecret, map[string]any{"id": "join-a", "type": "member.joined", "platform": "telegram", "chat_id": "-100",
+		"user": map[string]any{"id": aChat, "name": "A"}, "state": "ref." + s.invite(b), "timestamp": s.st.Now().Format(time.RFC3339)}); c != 200 {
+		t.Fatalf("chat: %d", c)
+	}
+	s.drainAll()
+	// A was referred already (its own shop order, reversed): first touch keeps that.
+	if self, _ := tn.Referral(context.Background(), a); self.ReferrerID != a {
+		t.Errorf("first touch lost: %+v", self)
+	}
+	// A fresh pair for the cycle: P invites Q, then P arrives with Q's code.
+	p := s.member(map[string]any{"name": "P"})
+	q := s.member(map[string]any{"name": "Q", "referral_code": s.invite(p)})
+	s.drainAll()
+	if err := tn.AddIdentity(context.Background(), store.Identity{Provider: "telegram", ExternalID: "tg-p", MemberID: p, CreatedAt: s.st.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.chatPost(s.chat, s.chatSecret, map[string]any{"id": "join-p", "type": "member.joined", "platform": "telegram", "chat_id": "-100",
+		"user": map[string]any{"id": "tg-p", "name": "P"}, "state": "ref." + s.invite(q), "timestamp": s.st.Now().Format(time.RFC3339)})
+	s.drainAll()
+	if r, err := tn.Referral(context.Background(), p); err != nil || r.Status != store.ReferralReversed || r.Reason != "cycle" {
+		t.Errorf("cycle: %+v %v", r, err)
+	}
+	// Daily limit 2: B counts one already today; two more, the second held.
+	r1 := s.member(map[string]any{"name": "R1", "referral_code": code})
+	r2 := s.member(map[string]any{"name": "R2", "referral_code": code})
+	r3 := s.member(map[string]any{"name": "R3", "referral_code": code})
+	s.drainAll()
+	refs = s.referrals(a)
+	held := 0
+	var heldIDs []string
+	for _, id := range []string{r1, r2, r3} {
+		if refs[id]["status"] == "held" {
+			held++
+			heldIDs = append(heldIDs, refs[id]["id"].(string))
+			if refs[id]["reason"] != "daily_limit" {
+				t.Errorf("held without the reason: %v", refs[id])
+			}
+		}
+	}
+	if held != 2 {
+		t.Fatalf("held = %d, want 2 (limit 2, B already counted): %v", held, refs)
+	}
+	bal, _ := s.points(a)
+	if c, out := s.call("POST", "/v1/referrals/"+heldIDs[0]+"/release", nil); c != 200 || out["status"] != "joined" {
+		t.Fatalf("release: %d %v", c, out)
+	}
+	if after, _ := s.points(a); after != bal+10 {
+		t.Errorf("release paid %d, want the join reward 10", after-bal)
+	}
+	if c, out := s.call("POST", "/v1/referrals/"+heldIDs[1]+"/reject", nil); c != 200 || out["status"] != "reversed" {
+		t.Fatalf("reject: %d %v", c, out)
+	}
+	if c, out := s.call("POST", "/v1/referrals/"+heldIDs[1]+"/release", nil); c != 409 {
+		t.Errorf("release of a rejected referral: %d %v", c, out)
+	}
+	if c, out := s.call("GET", "/v1/referrals?status=held", nil); c != 200 || len(out["data"].([]any)) != 0 {
+		t.Errorf("held left: %d %v", c, out)
+	}
+	if c, out := s.call("GET", "/v1/referrals?status=bogus", nil); c != 400 || out["field"] != "status" {
+		t.Errorf("bad status: %d %v", c, out)
+	}
+	if c, out := s.call("GET", "/v1/referrals/"+heldIDs[1], nil); c != 200 || len(out["history"].([]any)) != 2 {
+		t.Errorf("history: %d %v", c, out)
+	}
+	s.checkLedger(a, b, x, p, q, r1, r2, r3)
+}
+
+// TestReferralMilestoneOnceUnderConcurrency: 50 invitees of one referrer join and
+// order at once, three confirmation runs race, and the milestones (3rd, 10th,
+// 50th) post exactly once; order points and referral rewards race on the members
+// without losing a point.
+func TestReferralMilestoneOnceUnderConcurrency(t *testing.T) {
+	prog := map[string]any{"referrer_order_points": 7, "invitee_order_points": 3, "refund_window_days": 0,
+		"milestones": []map[string]any{{"invitees": 3, "points": 300}, {"invitees": 10, "points": 1000}, {"invitees": 50, "points": 5000}}}
+	s := newReferralStand(t, prog)
+	a := s.member(map[string]any{"name": "A", "identities": []map[string]string{{"provider": "generic", "external_id": "u-a"}}})
+	code := s.invite(a)
+	const n = 50
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i] = s.member(map[string]any{"referral_code": code, "identities": []map[string]string{{"provider": "generic", "external_id": fmt.Sprintf("u-%d", i)}}})
+		}()
+	}
+	wg.Wait()
+	s.drainAll()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.order(fmt.Sprintf("O-%d", i), fmt.Sprintf("u-%d", i), 1000) }()
+	}
+	// A orders too: its order points race with its referral rewards.
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.order(fmt.Sprintf("A-%d", i), "u-a", 500) }()
+	}
+	wg.Wait()
+	s.drainAll()
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.confirm() }()
+	}
+	wg.Wait()
+	s.confirm()
+	tn, _ := s.st.Tenant(s.tenant)
+	es, err := tn.AllEntries(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	milestones := map[string]int{}
+	rewards := 0
+	for _, e := range es {
+		if strings.HasPrefix(e.ID, "referral:milestone:") {
+			milestones[e.ID]++
+		} else if e.Source == "referral" {
+			rewards++
+		}
+	}
+	if len(milestones) != 3 {
+		t.Errorf("milestones posted: %v, want 3 distinct", milestones)
+	}
+	for k, v := range milestones {
+		if v != 1 {
+			t.Errorf("milestone %s posted %d times", k, v)
+		}
+	}
+	if rewards != n {
+		t.Errorf("referrer order rewards = %d, want %d", rewards, n)
+	}
+	st, _ := tn.ReferrerStatsOf(context.Background(), a)
+	if st.Confirmed != n {
+		t.Errorf("confirmed = %d, want %d", st.Confirmed, n)
+	}
+	s.checkLedger(append([]string{a}, ids...)...)
+}
+
+// TestConcurrentPostingsToOneMember: referral rewards and manual adjustments
+// posted to one member from many goroutines at once all land; the member's
+// version-conditioned posting retries on conflict.
+func TestConcurrentPostingsToOneMember(t *testing.T) {
+	s := newReferralStand(t, map[string]any{})
+	a := s.member(map[string]any{"name": "A"})
+	tn, _ := s.st.Tenant(s.tenant)
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := tn.Post(context.Background(), a, s.st.Now(), fmt.Sprintf("test:%d", i), func(m *store.Member) (*store.Posting, error) {
+				m.Points += 3
+				m.Lots[store.NeverExpires] += 3
+				return &store.Posting{Entry: store.Entry{Type: store.EntryEarn, Amount: 3, Source: "referral"}}, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if bal, _ := s.points(a); bal != 120 {
+		t.Errorf("balance %d, want 120", bal)
+	}
+	s.checkLedger(a)
 }
