@@ -13,6 +13,7 @@ import (
 	"github.com/tribehq/tribe/shared/attributes"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -207,8 +208,11 @@ func (f memberFields) apply(m *store.Member) error {
 
 type memberCreate struct {
 	memberFields
-	JoinedAt   *time.Time   `json:"joined_at"`
-	Identities []identityIn `json:"identities"`
+	// ReferralCode is the invite code the member came with; the referral consumer
+	// attributes them to its holder (first touch).
+	ReferralCode *string      `json:"referral_code"`
+	JoinedAt     *time.Time   `json:"joined_at"`
+	Identities   []identityIn `json:"identities"`
 }
 
 func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -223,6 +227,13 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	if err := in.memberFields.apply(&m); err != nil {
 		return err
+	}
+	if in.ReferralCode != nil && *in.ReferralCode != "" {
+		referrer, _, err := referral.ReferrerOf(r.Context(), c.tenant, "referral_code", *in.ReferralCode)
+		if err != nil {
+			return err
+		}
+		m.ReferrerID = referrer
 	}
 	if in.JoinedAt != nil {
 		if in.JoinedAt.After(now.Add(time.Minute)) {

@@ -29,8 +29,14 @@ func (s *Server) getPoints(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 	}
 	sortLots(lots)
+	// Pending referral rewards are promised, not spendable: they post to the
+	// balance when their referral is confirmed.
+	pending, err := c.tenant.PendingPoints(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"member_id": m.ID, "balance": m.Points, "tier": m.Tier, "lots": lots,
+		"member_id": m.ID, "balance": m.Points, "pending": pending, "tier": m.Tier, "lots": lots,
 	})
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -39,6 +40,8 @@ type Server struct {
 	store    *store.Store
 	log      *slog.Logger
 	settings *settings.Reader
+	// referral is the referral engine (invites, release/reject).
+	referral *referral.Engine
 	// handlers are the handlers by catalogue function name, then op (handlerSets).
 	handlers map[string]map[string]op
 	// integrations caches integrations by id for the webhook routes.
@@ -78,7 +81,11 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: st, log: log, settings: set, scans: newLimiter(5, 20),
+	ref, err := referral.New(st, set, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{store: st, log: log, settings: set, referral: ref, scans: newLimiter(5, 20),
 		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil)}
 	s.handlers = s.handlerSets()
 	for _, o := range opts {
@@ -107,6 +114,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"listChannels":  s.listChannels,
 			"getChannel":    s.getChannel,
 			"channelStats":  s.channelStats,
+			"channelQR":     s.channelQR,
 		},
 		"chat": {
 			"verifyWeCom":  s.verifyWeCom,
@@ -152,6 +160,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"updateLiveCode":  s.updateLiveCode,
 			"liveCodeStats":   s.liveCodeStats,
 			"resolveLiveCode": s.resolveLiveCode,
+			"liveCodeQR":      s.liveCodeQR,
 		},
 		"loyalty": {
 			"getPointsRules": s.getPointsRules,
@@ -190,6 +199,27 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"checkIn":      s.checkIn,
 			"redeem":       s.redeem,
 			"tierHistory":  s.tierHistory,
+		},
+		"referrals": {
+			"getInvite":           s.getInvite,
+			"resolveInvite":       s.resolveInvite,
+			"inviteQR":            s.inviteQR,
+			"memberReferrals":     s.memberReferrals,
+			"listReferrals":       s.listReferrals,
+			"getReferral":         s.getReferral,
+			"releaseReferral":     s.releaseReferral,
+			"rejectReferral":      s.rejectReferral,
+			"getReferralProgram":  s.getReferralProgram,
+			"putReferralProgram":  s.putReferralProgram,
+			"referralStats":       s.referralStats,
+			"referralLeaderboard": s.referralLeaderboard,
+			"createDistributor":   s.createDistributor,
+			"listDistributors":    s.listDistributors,
+			"getDistributor":      s.getDistributor,
+			"updateDistributor":   s.updateDistributor,
+			"approveDistributor":  s.approveDistributor,
+			"listPayouts":         s.listPayouts,
+			"createPayout":        s.createPayout,
 		},
 		"tenant": {
 			"getTenant":    s.getTenant,

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/tribehq/tribe/shared/referral"
 	"net/http"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ func take(ctx context.Context, t *store.Tenant, ig store.Integration, p webhook.
 	if err != nil {
 		return order.Event{}, false, err
 	}
-	stored, err := record(ctx, t, ig, ev, receivedAt)
+	stored, err := record(ctx, t, ig, ev, receivedAt, referral.FromDelivery(ig.Provider, body))
 	return ev, stored, err
 }
 
@@ -49,10 +50,10 @@ func read(ctx context.Context, t *store.Tenant, ig store.Integration, p webhook.
 
 // record stores ev's order, each of its refunds or its customer once; a repeat of
 // any of them writes nothing for it. stored is true when anything was written.
-func record(ctx context.Context, t *store.Tenant, ig store.Integration, ev order.Event, receivedAt time.Time) (bool, error) {
+func record(ctx context.Context, t *store.Tenant, ig store.Integration, ev order.Event, receivedAt time.Time, referralCode string) (bool, error) {
 	switch ev.Kind {
 	case order.KindOrderPaid:
-		return t.RecordOrder(ctx, store.OrderRecord{Provider: ig.Provider, IntegrationID: ig.ID, DeliveryID: ev.DeliveryID, ReceivedAt: receivedAt, Order: *ev.Order})
+		return t.RecordOrder(ctx, store.OrderRecord{Provider: ig.Provider, IntegrationID: ig.ID, DeliveryID: ev.DeliveryID, ReceivedAt: receivedAt, Order: *ev.Order, ReferralCode: referralCode})
 	case order.KindRefund:
 		// Each refund is its own record, deduplicated by refund id: a delivery
 		// listing refunds [r1, r2] after one that listed [r1] adds only r2.

@@ -116,8 +116,8 @@ func decodeAs[T any](img map[string]events.DynamoDBAttributeValue, dst **T) erro
 }
 
 // InsertRecord returns the stream record of rec's insert, as the stream carries it
-// when the store writes rec (an OrderRecord, RefundRecord, CustomerRecord or
-// ChatEventRecord). Tests and benchmarks feed consumers with it.
+// when the store writes rec (an OrderRecord, RefundRecord, CustomerRecord,
+// ChatEventRecord or Member). Tests and benchmarks feed consumers with it.
 func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoDBEventRecord, error) {
 	var it any
 	switch r := rec.(type) {
@@ -129,6 +129,8 @@ func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoD
 		it = t.customerItem(r)
 	case ChatEventRecord:
 		it = t.chatEventItem(r)
+	case Member:
+		it = t.memberItem(r)
 	default:
 		return events.DynamoDBEventRecord{}, fmt.Errorf("store: no stream record for %T", rec)
 	}

@@ -16,6 +16,8 @@ type OrderRecord struct {
 	IntegrationID string    `dynamo:"integration_id"`
 	DeliveryID    string    `dynamo:"delivery_id"`
 	ReceivedAt    time.Time `dynamo:"received_at"`
+	// ReferralCode is the invite code the delivery carried (referral.FromDelivery).
+	ReferralCode string `dynamo:"referral_code,omitempty"`
 	order.Order
 }
 

@@ -41,3 +41,19 @@ const (
 	TypeTierChange      = "tier_change"
 	TypeViolation       = "violation"
 )
+
+// Referral items (issue 9).
+const (
+	TypeInvite          = "invite"
+	TypeReferral        = "referral"
+	TypeReferralEvent   = "referral_event"
+	TypeReferralPointer = "referral_pointer"
+	TypeReferrerStats   = "referrer_stats"
+	TypeReferralPending = "referral_pending"
+	TypeReferralProgram = "referral_program"
+	TypeDue             = "due"
+	TypeDistributor     = "distributor"
+	TypeCommission      = "commission"
+	TypeCommissionEntry = "commission_entry"
+	TypePayout          = "payout"
+)

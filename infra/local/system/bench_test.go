@@ -333,3 +333,108 @@ func BenchmarkModerationPath(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "messages/s")
 	report(b, &c)
 }
+
+// BenchmarkReferredFirstOrder is a referred invitee's first paid order end to end,
+// against the same order by a customer nobody referred: the webhook, the ledger
+// consumer (points), the referral consumer (qualify the referral, accrue level-1
+// and level-2 commission) and the confirmation (a zero refund window: confirm,
+// post both rewards, release both commissions). The invitee and its referral
+// are made before the timer. Capacity is per order, at AWS rates.
+func BenchmarkReferredFirstOrder(b *testing.B) {
+	for _, referred := range []bool{false, true} {
+		b.Run(fmt.Sprintf("referred=%v", referred), func(b *testing.B) {
+			sys, st := setup(b)
+			tenantID, _ := seed(b, st)
+			tn, _ := st.Tenant(tenantID)
+			bg := context.Background()
+			integ := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "generic", Secret: "whsec_bench_secret_0123456789", CreatedAt: time.Now().UTC()}
+			if err := tn.CreateIntegration(bg, integ); err != nil {
+				b.Fatal(err)
+			}
+			if err := tn.PutReferralProgram(bg, store.ReferralProgram{Enabled: true, ReferrerOrderPoints: 100, InviteeOrderPoints: 50,
+				Commission: store.Commission{Level1BPS: 1000, Level2BPS: 500}}); err != nil {
+				b.Fatal(err)
+			}
+			// Grandparent G refers parent P; both distributors; P refers each invitee.
+			newMember := func(referrer string) string {
+				m := store.Member{ID: ids.New(ids.Member), Status: store.StatusActive, Stage: store.StageNew, JoinedAt: time.Now().UTC(),
+					CreatedAt: time.Now().UTC(), Version: 1, ReferrerID: referrer}
+				if err := tn.CreateMember(bg, m, nil); err != nil {
+					b.Fatal(err)
+				}
+				return m.ID
+			}
+			g := newMember("")
+			p := newMember(g)
+			for _, d := range []string{g, p} {
+				if err := tn.CreateDistributor(bg, store.Distributor{ID: d, MemberID: d, Status: store.DistributorApproved}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			attribute := func(id, referrer string) {
+				m, _ := tn.Member(bg, id)
+				m.ReferrerID = referrer
+				if _, err := sys.Streams["referral"](bg, memberInsert(b, tn, m)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			attribute(p, g)
+			var c store.Capacity
+			ctx := store.WithCapacity(bg, &c)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				customer := fmt.Sprintf("u-%d", i)
+				if referred {
+					id := newMember(p)
+					if err := tn.AddIdentity(bg, store.Identity{Provider: "generic", ExternalID: customer, MemberID: id, CreatedAt: time.Now().UTC()}); err != nil {
+						b.Fatal(err)
+					}
+					attribute(id, p)
+				}
+				b.StartTimer()
+				paidAt := time.Now().UTC()
+				body := fmt.Sprintf(`{"id":"evt_%d","type":"order.paid","created_at":"%s","data":{"order_id":"o-%d","currency":"CNY","total_minor":10000,"paid_at":"%s","customer":{"id":"%s"}}}`,
+					i, paidAt.Format(time.RFC3339), i, paidAt.Format(time.RFC3339Nano), customer)
+				req := httptest.NewRequest("POST", "/v1/webhooks/generic/"+integ.ID, strings.NewReader(body)).WithContext(ctx)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Tribe-Signature", generic.Sign(integ.Secret, time.Now(), []byte(body)))
+				w := httptest.NewRecorder()
+				sys.Gateway.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+				ord, err := tn.Order(ctx, integ.ID, fmt.Sprintf("o-%d", i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{streamRecord(b, tn, ord.ExternalID, "1", ord)}}
+				for _, fn := range []string{"ledger", "referral"} {
+					if res, err := sys.Streams[fn](ctx, ev); err != nil || len(res.BatchItemFailures) > 0 {
+						b.Fatalf("%s: %+v %v", fn, res, err)
+					}
+				}
+				if referred {
+					if err := sys.Invoke(ctx, "referralconfirm", nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
+			report(b, &c)
+		})
+	}
+}
+
+// memberInsert is the stream record of a member's insert, as the referral
+// consumer gets it after POST /v1/members {referral_code}.
+func memberInsert(tb testing.TB, t *store.Tenant, m store.Member) events.DynamoDBEvent {
+	tb.Helper()
+	r, err := t.InsertRecord("m-"+m.ID, "1", m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{r}}
+}

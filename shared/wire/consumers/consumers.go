@@ -12,6 +12,7 @@ import (
 	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/lifecycle"
 	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/wire"
 )
@@ -112,4 +113,36 @@ func engine(d wire.Deps) (*points.Engine, error) {
 // result as before.
 func target[R any](job func(context.Context, json.RawMessage) (R, error)) wire.Target {
 	return func(ctx context.Context, in json.RawMessage) (any, error) { return job(ctx, in) }
+}
+
+// Referral is the stream consumer that attributes referrals and posts their
+// rewards and commission.
+func Referral(d wire.Deps) (wire.Function, error) {
+	e, err := referralEngine(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Stream: e.Handle}, nil
+}
+
+// ReferralConfirm is the hourly job that confirms referrals whose refund window
+// has passed.
+func ReferralConfirm(d wire.Deps) (wire.Function, error) {
+	e, err := referralEngine(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(e.Confirm)}, nil
+}
+
+// referralEngine is the referral engine with its own settings cache.
+func referralEngine(d wire.Deps) (*referral.Engine, error) {
+	if err := d.Check(); err != nil {
+		return nil, err
+	}
+	set, err := settings.New(d.Store)
+	if err != nil {
+		return nil, err
+	}
+	return referral.New(d.Store, set, d.Log)
 }

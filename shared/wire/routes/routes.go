@@ -45,6 +45,9 @@ func Platform(d wire.Deps) (wire.Function, error) { return routes("platform", d)
 // Points serves the points routes (balance, ledger, adjust, check-in, redeem).
 func Points(d wire.Deps) (wire.Function, error) { return routes("points", d) }
 
+// Referrals serves invites, referrals, the referral program, distributors and payouts.
+func Referrals(d wire.Deps) (wire.Function, error) { return routes("referrals", d) }
+
 // Tenant serves the tenant routes.
 func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", d) }
 

@@ -1,0 +1,24 @@
+// Command referrals is the referrals Lambda: the catalogue's referrals routes behind API Gateway.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/wire"
+	"github.com/tribehq/tribe/shared/wire/routes"
+)
+
+func main() {
+	deps, err := config.Load(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	fn, err := routes.Referrals(wire.Deps{Store: deps.Store, Log: deps.Log})
+	if err != nil {
+		panic(err)
+	}
+	lambda.Start(fn.Handler())
+}

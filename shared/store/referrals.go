@@ -1,0 +1,538 @@
+package store
+
+// Referrals (裂变 · 以老代新): invite codes, one referral per invitee with its
+// recorded moves, per-referrer counters, the pending points the referral rules
+// promise, the time-bucketed due list the hourly confirmation reads, and the
+// tenant's referral program.
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
+)
+
+// Referral statuses.
+const (
+	ReferralJoined    = "joined"
+	ReferralQualified = "qualified"
+	ReferralConfirmed = "confirmed"
+	ReferralReversed  = "reversed"
+	ReferralHeld      = "held"
+)
+
+// Ways an invitee arrives with a code.
+const (
+	ViaMember = "member"
+	ViaChat   = "chat"
+	ViaOrder  = "order"
+)
+
+// ReferralPrefix is the id prefix of referrals: a referral's id is its invitee's
+// member id under this prefix, so each invitee has at most one.
+const ReferralPrefix = "ref"
+
+// ReferralID is the id of the referral whose invitee is memberID.
+func ReferralID(memberID string) string { return ReferralPrefix + "_" + memberID[len("mem_"):] }
+
+// InviteeOf is the invitee member id of a referral id.
+func InviteeOf(referralID string) string { return "mem_" + referralID[len(ReferralPrefix)+1:] }
+
+// Invite is a member's invite code.
+type Invite struct {
+	Code      string    `dynamo:"code" json:"code"`
+	MemberID  string    `dynamo:"member_id" json:"member_id"`
+	CreatedAt time.Time `dynamo:"created_at" json:"created_at"`
+}
+
+type inviteItem struct {
+	keyed
+	Invite
+}
+
+// Referral is one invitee's referral: who invited them, how they came, and where
+// it stands. Version guards every move.
+type Referral struct {
+	ID         string `dynamo:"id" json:"id"`
+	ReferrerID string `dynamo:"referrer_id" json:"referrer_id"`
+	InviteeID  string `dynamo:"invitee_id" json:"invitee_id"`
+	Code       string `dynamo:"code" json:"code"`
+	Via        string `dynamo:"via" json:"via"`
+	// Channel is the invitee's acquisition channel when attributed.
+	Channel     string     `dynamo:"channel,omitempty" json:"channel,omitempty"`
+	Status      string     `dynamo:"status" json:"status"`
+	Reason      string     `dynamo:"reason,omitempty" json:"reason,omitempty"`
+	JoinedAt    time.Time  `dynamo:"joined_at" json:"joined_at"`
+	QualifiedAt *time.Time `dynamo:"qualified_at,omitempty" json:"qualified_at,omitempty"`
+	// DueAt is when the refund window of the qualifying order closes.
+	DueAt       *time.Time `dynamo:"due_at,omitempty" json:"due_at,omitempty"`
+	ConfirmedAt *time.Time `dynamo:"confirmed_at,omitempty" json:"confirmed_at,omitempty"`
+	ReversedAt  *time.Time `dynamo:"reversed_at,omitempty" json:"reversed_at,omitempty"`
+	// The qualifying order.
+	IntegrationID string `dynamo:"integration_id,omitempty" json:"-"`
+	OrderID       string `dynamo:"order_id,omitempty" json:"order_id,omitempty"`
+	OrderMinor    int64  `dynamo:"order_minor,omitempty" json:"order_minor,omitempty"`
+	Currency      string `dynamo:"currency,omitempty" json:"currency,omitempty"`
+	// PendingReferrer and PendingInvitee are the points promised on confirmation.
+	PendingReferrer int64 `dynamo:"pending_referrer,omitempty" json:"pending_referrer"`
+	PendingInvitee  int64 `dynamo:"pending_invitee,omitempty" json:"pending_invitee"`
+	// JoinRewarded says the join rewards were posted.
+	JoinRewarded bool      `dynamo:"join_rewarded,omitempty" json:"-"`
+	Version      int       `dynamo:"version" json:"-"`
+	UpdatedAt    time.Time `dynamo:"updated_at" json:"updated_at"`
+}
+
+type referralItem struct {
+	keyed
+	GSI1PK string `dynamo:"GSI1PK"`
+	GSI1SK string `dynamo:"GSI1SK"`
+	Referral
+}
+
+// ReferralEvent is one recorded move of a referral.
+type ReferralEvent struct {
+	From   string    `dynamo:"from,omitempty" json:"from,omitempty"`
+	To     string    `dynamo:"to" json:"to"`
+	Reason string    `dynamo:"reason,omitempty" json:"reason,omitempty"`
+	At     time.Time `dynamo:"at" json:"at"`
+}
+
+type referralEventItem struct {
+	keyed
+	ReferralEvent
+}
+
+type referrerPointer struct {
+	keyed
+	InviteeID string `dynamo:"invitee_id"`
+}
+
+// ReferrerStats are a referrer's counters. Its joins per local day (the rate
+// limit, DAY#…), referral points per month (the cap, MONTH#…) and the milestones
+// paid (MILESTONE#…) are items of their own in its partition, so each can be
+// conditioned in the transaction that changes it.
+type ReferrerStats struct {
+	Confirmed int64 `dynamo:"confirmed"`
+}
+
+type statsItem struct {
+	keyed
+	ReferrerStats
+}
+
+// DueEntry is one piece of timer work in the due list.
+type DueEntry struct {
+	Kind string `dynamo:"kind"`
+	Ref  string `dynamo:"ref"`
+}
+
+type dueItem struct {
+	keyed
+	DueEntry
+}
+
+// Due kinds.
+const (
+	DueReferral   = "referral"
+	DueCommission = "commission"
+)
+
+// DueBucket is the hour bucket of t in the due list.
+func DueBucket(t time.Time) string { return t.UTC().Format("2006-01-02T15") }
+
+func (t *Tenant) inviteCodeKey(code string) (string, string) { return t.pk("INV", code), "INVITE" }
+func (t *Tenant) referralKey(invitee string) (string, string) {
+	return t.pk("REF", invitee), "REFERRAL"
+}
+func (t *Tenant) referrerStatsKey(referrer string) (string, string) {
+	return t.pk("REFSTAT", referrer), "STATS"
+}
+func (t *Tenant) pendingKey(memberID string) (string, string) {
+	pk, _ := t.memberKey(memberID)
+	return pk, "REFPENDING"
+}
+func (t *Tenant) dueKey(bucket string) string { return t.pk("REFDUE", bucket) }
+
+// ReferralMonthKey is the listing partition of referrals joined in a month.
+func (t *Tenant) referralMonthKey(month string) string { return t.pk("REFS", month) }
+
+func (t *Tenant) referralItem(r Referral) referralItem {
+	pk, sk := t.referralKey(r.InviteeID)
+	return referralItem{keyed{pk, sk, table.TypeReferral, 0}, t.referralMonthKey(r.JoinedAt.UTC().Format("2006-01")),
+		r.JoinedAt.UTC().Format(time.RFC3339Nano) + "#" + r.InviteeID, r}
+}
+
+// ErrCodeTaken says an invite code belongs to another member already.
+var ErrCodeTaken = errors.New("store: invite code taken")
+
+// InviteOf returns a member's invite code; problem.NotFound when it has none.
+func (t *Tenant) InviteOf(ctx context.Context, memberID string) (Invite, error) {
+	pk, _ := t.memberKey(memberID)
+	var it inviteItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, "INVITE").ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	return it.Invite, translate(err, "invite")
+}
+
+// InviteByCode returns the invite of a code; problem.NotFound when none.
+func (t *Tenant) InviteByCode(ctx context.Context, code string) (Invite, error) {
+	pk, sk := t.inviteCodeKey(code)
+	var it inviteItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	return it.Invite, translate(err, "invite code")
+}
+
+// CreateInvite gives a member the code, atomically with the code's own item (which
+// makes it unique). It returns the member's existing invite when it has one, and
+// ErrCodeTaken when another member holds the code.
+func (t *Tenant) CreateInvite(ctx context.Context, inv Invite) (Invite, error) {
+	cpk, csk := t.inviteCodeKey(inv.Code)
+	mpk, msk := t.memberKey(inv.MemberID)
+	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.s.table.Put(inviteItem{keyed{cpk, csk, table.TypeInvite, 0}, inv}).If("attribute_not_exists(PK)"))
+	tx.Put(t.s.table.Put(inviteItem{keyed{mpk, "INVITE", table.TypeInvite, 0}, inv}).If("attribute_not_exists(PK)"))
+	tx.Check(t.s.table.Check("PK", mpk).Range("SK", msk).If("$ = ?", "status", StatusActive))
+	err := retryConflicts(ctx, func() error { return tx.Run(ctx) })
+	switch {
+	case err == nil:
+		return inv, nil
+	case condFailedAt(err, 1):
+		return t.InviteOf(ctx, inv.MemberID)
+	case condFailedAt(err, 2):
+		return Invite{}, problem.New(problem.NotFound, "member %s not found or not active", inv.MemberID)
+	case condFailedAt(err, 0):
+		return Invite{}, ErrCodeTaken
+	}
+	return Invite{}, translate(err, "invite")
+}
+
+// Referral returns the referral of an invitee; problem.NotFound when none.
+func (t *Tenant) Referral(ctx context.Context, inviteeID string) (Referral, error) {
+	pk, sk := t.referralKey(inviteeID)
+	var it referralItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	return it.Referral, translate(err, "referral")
+}
+
+// ReferralHistory returns a referral's recorded moves, oldest first.
+func (t *Tenant) ReferralHistory(ctx context.Context, inviteeID string) ([]ReferralEvent, error) {
+	pk, _ := t.referralKey(inviteeID)
+	var items []referralEventItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "EV#").ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	if err != nil {
+		return nil, translate(err, "referral history")
+	}
+	out := make([]ReferralEvent, len(items))
+	for i, it := range items {
+		out[i] = it.ReferralEvent
+	}
+	return out, nil
+}
+
+func (t *Tenant) eventPut(r Referral, from, reason string, at time.Time) *dynamo.Put {
+	pk, _ := t.referralKey(r.InviteeID)
+	sk := "EV#" + at.UTC().Format(time.RFC3339Nano) + "#" + r.Status
+	return t.s.table.Put(referralEventItem{keyed{pk, sk, table.TypeReferralEvent, 0}, ReferralEvent{From: from, To: r.Status, Reason: reason, At: at}})
+}
+
+// ErrReferred says the invitee has a referral already: first touch keeps it.
+var ErrReferred = errors.New("store: invitee already referred")
+
+// ErrDailyLimit says the referrer reached its daily limit of joins.
+var ErrDailyLimit = errors.New("store: referrer daily limit reached")
+
+// CreateReferral records an invitee's first referral, its first move and its place
+// in the referrer's list, in one transaction. With dailyLimit > 0 and a joined
+// referral, the referrer's joins of day count it, and the transaction fails with
+// ErrDailyLimit when day has dailyLimit already. It fails with ErrReferred when the
+// invitee has a referral.
+func (t *Tenant) CreateReferral(ctx context.Context, r Referral, day string, dailyLimit int64) error {
+	now := t.s.Now()
+	r.Version, r.UpdatedAt = 1, now
+	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.s.table.Put(t.referralItem(r)).If("attribute_not_exists(PK)"))
+	tx.Put(t.eventPut(r, "", r.Reason, r.JoinedAt))
+	tx.Put(t.s.table.Put(referrerPointer{keyed{t.pk("REFBY", r.ReferrerID), r.JoinedAt.UTC().Format(time.RFC3339Nano) + "#" + r.InviteeID, table.TypeReferralPointer, 0}, r.InviteeID}))
+	if r.Status == ReferralJoined && dailyLimit > 0 {
+		spk, _ := t.referrerStatsKey(r.ReferrerID)
+		tx.Update(t.s.table.Update("PK", spk).Range("SK", "DAY#"+day).SetIfNotExists("type", table.TypeReferrerStats).
+			Add("n", 1).If("attribute_not_exists(n) OR n < ?", dailyLimit))
+	}
+	err := retryConflicts(ctx, func() error { return tx.Run(ctx) })
+	switch {
+	case err == nil:
+		return nil
+	case condFailedAt(err, 0):
+		return ErrReferred
+	case condFailedAt(err, 3):
+		return ErrDailyLimit
+	}
+	return translate(err, "referral")
+}
+
+// ReferralMove is one move of a referral: the referral as it becomes, and what
+// commits with it.
+type ReferralMove struct {
+	Referral Referral
+	From     string
+	Reason   string
+	// DueAdd and DueRemove put the referral on or take it off the due list.
+	DueAdd, DueRemove *time.Time
+	// Pending changes members' pending referral points.
+	Pending map[string]int64
+	// Confirmed adds to the referrer's confirmed invitees.
+	Confirmed int64
+}
+
+// MoveReferral changes a referral with fn under optimistic concurrency: fn gets the
+// referral as stored and returns the move, or ErrNothingToPost for none. The
+// referral (if unchanged since read), its event, due list and counters commit
+// together.
+func (t *Tenant) MoveReferral(ctx context.Context, inviteeID string, fn func(r Referral) (*ReferralMove, error)) (Referral, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := t.Referral(ctx, inviteeID)
+		if err != nil {
+			return Referral{}, err
+		}
+		mv, err := fn(cur)
+		if err != nil {
+			return cur, err
+		}
+		now := t.s.Now()
+		next := mv.Referral
+		next.Version, next.UpdatedAt = cur.Version+1, now
+		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx.Put(t.s.table.Put(t.referralItem(next)).If("version = ?", cur.Version))
+		if next.Status != cur.Status {
+			tx.Put(t.eventPut(next, cur.Status, mv.Reason, now))
+		}
+		if mv.DueAdd != nil {
+			tx.Put(t.s.table.Put(dueItem{keyed{t.dueKey(DueBucket(*mv.DueAdd)), DueReferral + "#" + next.InviteeID, table.TypeDue, 0}, DueEntry{DueReferral, next.InviteeID}}))
+		}
+		if mv.DueRemove != nil {
+			tx.Delete(t.s.table.Delete("PK", t.dueKey(DueBucket(*mv.DueRemove))).Range("SK", DueReferral+"#"+next.InviteeID))
+		}
+		for member, n := range mv.Pending {
+			if n == 0 {
+				continue
+			}
+			pk, sk := t.pendingKey(member)
+			tx.Update(t.s.table.Update("PK", pk).Range("SK", sk).SetIfNotExists("type", table.TypeReferralPending).Add("points", n))
+		}
+		if mv.Confirmed != 0 {
+			spk, ssk := t.referrerStatsKey(next.ReferrerID)
+			tx.Update(t.s.table.Update("PK", spk).Range("SK", ssk).SetIfNotExists("type", table.TypeReferrerStats).Add("confirmed", mv.Confirmed))
+		}
+		err = tx.Run(ctx)
+		if err == nil {
+			return next, nil
+		}
+		if _, ok := cancelReasons(err); !ok {
+			return Referral{}, translate(err, "referral")
+		}
+		if attempt >= 20 {
+			return Referral{}, problem.Wrap(problem.Conflict, err, "referral %s is changing too fast; retry", next.ID)
+		}
+		time.Sleep(time.Duration(1+attempt) * 2 * time.Millisecond)
+	}
+}
+
+// PendingPoints returns a member's pending referral points.
+func (t *Tenant) PendingPoints(ctx context.Context, memberID string) (int64, error) {
+	pk, sk := t.pendingKey(memberID)
+	var it struct {
+		Points int64 `dynamo:"points"`
+	}
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return 0, nil
+	}
+	return it.Points, translate(err, "pending points")
+}
+
+// ReferrerStatsOf returns a referrer's counters (zero when it has none).
+func (t *Tenant) ReferrerStatsOf(ctx context.Context, referrerID string) (ReferrerStats, error) {
+	pk, sk := t.referrerStatsKey(referrerID)
+	var it statsItem
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return ReferrerStats{}, nil
+	}
+	return it.ReferrerStats, translate(err, "referrer stats")
+}
+
+// ErrMilestonePaid says a milestone was paid before.
+var ErrMilestonePaid = errors.New("store: milestone paid already")
+
+// ErrMonthlyCap says a referrer's monthly cap would be exceeded.
+var ErrMonthlyCap = errors.New("store: monthly referral cap reached")
+
+// CountMonth makes a posting count its points against a referrer's month, failing
+// the posting with ErrMonthlyCap when the month would exceed limit (0: no cap).
+func (p *Posting) CountMonth(t *Tenant, referrerID, month string, points, limit int64) {
+	spk, _ := t.referrerStatsKey(referrerID)
+	p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {
+		u := t.s.table.Update("PK", spk).Range("SK", "MONTH#"+month).SetIfNotExists("type", table.TypeReferrerStats).Add("points", points)
+		if limit > 0 {
+			u = u.If("attribute_not_exists(points) OR points <= ?", limit-points)
+		}
+		tx.Update(u)
+	}, onCheck: ErrMonthlyCap})
+}
+
+// MarkMilestone makes a posting pay milestone n of a referrer at most once: the
+// posting fails with ErrMilestonePaid when it was paid.
+func (p *Posting) MarkMilestone(t *Tenant, referrerID string, n int64) {
+	spk, _ := t.referrerStatsKey(referrerID)
+	p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {
+		tx.Put(t.s.table.Put(keyed{spk, "MILESTONE#" + strconv.FormatInt(n, 10), table.TypeReferrerStats, 0}).If("attribute_not_exists(PK)"))
+	}, onCheck: ErrMilestonePaid})
+}
+
+// MonthPoints returns the referral points a referrer earned in month.
+func (t *Tenant) MonthPoints(ctx context.Context, referrerID, month string) (int64, error) {
+	spk, _ := t.referrerStatsKey(referrerID)
+	var it struct {
+		Points int64 `dynamo:"points"`
+	}
+	err := t.s.table.Get("PK", spk).Range("SK", dynamo.Equal, "MONTH#"+month).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return 0, nil
+	}
+	return it.Points, translate(err, "referrer month")
+}
+
+// ReferralsBy lists the invitees of a referrer, oldest first.
+func (t *Tenant) ReferralsBy(ctx context.Context, referrerID string, limit int, cursor string) (Page[Referral], error) {
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	if len(cursor) > 200 {
+		return Page[Referral]{}, problem.Field("cursor", "cursor is not one this API returned")
+	}
+	q := t.s.table.Get("PK", t.pk("REFBY", referrerID)).Limit(limit).ConsumedCapacity(rcc(ctx))
+	if cursor != "" {
+		q = q.Range("SK", dynamo.Greater, cursor)
+	}
+	var rows []referrerPointer
+	if err := q.All(ctx, &rows); err != nil {
+		return Page[Referral]{}, translate(err, "referrals")
+	}
+	keys := make([]dynamo.Keyed, len(rows))
+	for i, r := range rows {
+		pk, sk := t.referralKey(r.InviteeID)
+		keys[i] = dynamo.Keys{pk, sk}
+	}
+	items, err := batchGet[referralItem](ctx, t, keys, false, "referrals")
+	if err != nil {
+		return Page[Referral]{}, err
+	}
+	byID := map[string]Referral{}
+	for _, it := range items {
+		byID[it.InviteeID] = it.Referral
+	}
+	page := Page[Referral]{Items: []Referral{}}
+	for _, r := range rows {
+		if ref, ok := byID[r.InviteeID]; ok {
+			page.Items = append(page.Items, ref)
+		}
+	}
+	if len(rows) == limit {
+		page.NextCursor = rows[len(rows)-1].SK
+	}
+	return page, nil
+}
+
+// ReferralsJoined calls fn with every referral joined in [from, to), month by
+// month, oldest first: a query per month partition of the listing index (which
+// projects only the keys' order), then batch reads of the referrals; never a scan.
+func (t *Tenant) ReferralsJoined(ctx context.Context, from, to time.Time, fn func(Referral) error) error {
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
+		var rows []indexRow
+		err := t.s.table.Get(table.GSI1PK, t.referralMonthKey(m.Format("2006-01"))).Index(table.GSI1).
+			Range(table.GSI1SK, dynamo.Between, from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano)).
+			ConsumedCapacity(rcc(ctx)).All(ctx, &rows)
+		if err != nil {
+			return translate(err, "referrals")
+		}
+		keys := make([]dynamo.Keyed, 0, len(rows))
+		order := make([]string, 0, len(rows))
+		for _, r := range rows {
+			i := strings.LastIndexByte(r.SK, '#')
+			if i < 0 {
+				continue
+			}
+			pk, sk := t.referralKey(r.SK[i+1:])
+			keys = append(keys, dynamo.Keys{pk, sk})
+			order = append(order, r.SK[i+1:])
+		}
+		items, err := batchGet[referralItem](ctx, t, keys, false, "referrals")
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]Referral, len(items))
+		for _, it := range items {
+			byID[it.InviteeID] = it.Referral
+		}
+		for _, id := range order {
+			if r, ok := byID[id]; ok {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// DueIn returns the due entries of one hour bucket.
+func (t *Tenant) DueIn(ctx context.Context, bucket string) ([]DueEntry, error) {
+	var items []dueItem
+	err := t.s.table.Get("PK", t.dueKey(bucket)).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	if err != nil {
+		return nil, translate(err, "due list")
+	}
+	out := make([]DueEntry, len(items))
+	for i, it := range items {
+		out[i] = it.DueEntry
+	}
+	return out, nil
+}
+
+// AddDue puts timer work on the due list at when.
+func (t *Tenant) AddDue(ctx context.Context, when time.Time, e DueEntry) error {
+	err := t.s.table.Put(dueItem{keyed{t.dueKey(DueBucket(when)), e.Kind + "#" + e.Ref, table.TypeDue, 0}, e}).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	return translate(err, "due list")
+}
+
+// RemoveDue takes timer work off the due list.
+func (t *Tenant) RemoveDue(ctx context.Context, bucket string, e DueEntry) error {
+	err := t.s.table.Delete("PK", t.dueKey(bucket)).Range("SK", e.Kind+"#"+e.Ref).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	return translate(err, "due list")
+}
+
+// DueCursor returns the first hour bucket not yet fully worked ("" at first).
+func (t *Tenant) DueCursor(ctx context.Context) (string, error) {
+	var it struct {
+		Bucket string `dynamo:"bucket"`
+	}
+	err := t.s.table.Get("PK", t.dueKey("CURSOR")).Range("SK", dynamo.Equal, "CURSOR").Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return "", nil
+	}
+	return it.Bucket, translate(err, "due cursor")
+}
+
+// SetDueCursor records that every bucket before bucket is worked.
+func (t *Tenant) SetDueCursor(ctx context.Context, bucket string) error {
+	err := t.s.table.Put(struct {
+		keyed
+		Bucket string `dynamo:"bucket"`
+	}{keyed{t.dueKey("CURSOR"), "CURSOR", table.TypeDue, 0}, bucket}).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	return translate(err, "due cursor")
+}
