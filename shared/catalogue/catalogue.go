@@ -71,6 +71,10 @@ const (
 	BatchGetItem       = "dynamodb:BatchGetItem"
 	BatchWriteItem     = "dynamodb:BatchWriteItem"
 	ConditionCheckItem = "dynamodb:ConditionCheckItem"
+	// DescribeTable reads the table's key schema, no item. guregu/dynamo asks for it
+	// to build a page cursor when a limited query ends exactly at its limit with no
+	// LastEvaluatedKey, so every function that queries is granted it.
+	DescribeTable = "dynamodb:DescribeTable"
 )
 
 // Function is one Lambda.
@@ -97,8 +101,7 @@ type Function struct {
 }
 
 var (
-	readOnly  = []string{GetItem, Query, BatchGetItem}
-	readWrite = []string{GetItem, Query, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
+	readWrite = []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
 )
 
 // functions is the catalogue. Keep it sorted by name.
@@ -166,7 +169,8 @@ var functions = []Function{
 			BatchSize:  100,
 			MaxRetries: 5,
 		},
-		TableActions: []string{PutItem, UpdateItem},
+		// GetItem: the tenant's settings (time zone) decide the day counted.
+		TableActions: []string{GetItem, PutItem, UpdateItem},
 	},
 	{
 		Name:        "expiry",
@@ -175,7 +179,7 @@ var functions = []Function{
 			Expression: "cron(5 * * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, BatchGetItem, PutItem},
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem},
 		TimeoutSeconds: 900,
 	},
 	{
@@ -220,7 +224,7 @@ var functions = []Function{
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
-		TableActions: []string{GetItem, Query, PutItem, UpdateItem},
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem},
 	},
 	{
 		Name:        "lifecycle",
@@ -229,7 +233,7 @@ var functions = []Function{
 			Expression: "cron(15 3 * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, UpdateItem},
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, UpdateItem},
 		TimeoutSeconds: 900,
 	},
 	{
@@ -326,7 +330,7 @@ var functions = []Function{
 			Expression: "cron(20 3 * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, BatchGetItem, PutItem},
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem},
 		TimeoutSeconds: 900,
 	},
 	{

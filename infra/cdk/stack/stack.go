@@ -255,7 +255,8 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	t.functions[f.Name] = fn
 
 	// Only the catalogue's actions, on the table and its indexes: no grantReadWriteData,
-	// which would add actions (Scan, DescribeTable…) the function does not use.
+	// which would add actions (Scan, BatchWriteItem…) the function does not use. The
+	// local system runs every function under these same actions (shared/tableguard).
 	if len(f.TableActions) > 0 {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(f.TableActions...),
