@@ -89,6 +89,14 @@ type Function struct {
 	// TableActions are the DynamoDB actions the function may call. TransactWriteItems
 	// and TransactGetItems are authorised by the item actions inside them.
 	TableActions []string
+	// TenantScoped marks tenant-facing functions: every tenant's data is reached with
+	// credentials of a role assumed for that tenant, which IAM lets touch only
+	// partition keys starting T#<tenant>#; the function's own role reaches only the
+	// platform's idempotency records of unauthenticated requests. Functions that
+	// legitimately cross tenants (the authorizer, platform administration, the
+	// tenant function, which keeps the platform registry copy of a tenant's
+	// settings, stream consumers and scheduled jobs) keep their own role.
+	TenantScoped bool
 	// Platform marks functions that need the platform admin key secret.
 	PlatformSecret bool
 	// Schedules marks functions that create, move and cancel schedules in the
@@ -124,6 +132,7 @@ var functions = []Function{
 			{"GET", "/v1/channels/{id}/stats", ScopeRead, "channelStats"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "chat",
@@ -134,6 +143,7 @@ var functions = []Function{
 			{"POST", "/v1/webhooks/chat/{integration_id}", ScopePublic, "receiveChat"},
 		},
 		TableActions: []string{GetItem, PutItem},
+		TenantScoped: true,
 	},
 	{
 		Name:        "community",
@@ -159,6 +169,7 @@ var functions = []Function{
 			{"POST", "/v1/broadcasts", ScopeWrite, "createBroadcast"},
 		},
 		TableActions:   readWrite,
+		TenantScoped:   true,
 		TimeoutSeconds: 60,
 	},
 	{
@@ -200,6 +211,7 @@ var functions = []Function{
 			{"PUT", "/v1/moderation/rules", ScopeAdmin, "putModerationRules"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "integrations",
@@ -215,6 +227,7 @@ var functions = []Function{
 			{"POST", "/v1/integrations/{id}/deliveries/{delivery_id}/replay", ScopeAdmin, "replayDelivery"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "ledger",
@@ -248,6 +261,7 @@ var functions = []Function{
 			{"GET", "/v1/live-codes/{id}/resolve", ScopePublic, "resolveLiveCode"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "loyalty",
@@ -264,6 +278,7 @@ var functions = []Function{
 			{"DELETE", "/v1/rewards/{id}", ScopeAdmin, "archiveReward"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "members",
@@ -281,6 +296,7 @@ var functions = []Function{
 			{"GET", "/v1/stats/daily", ScopeRead, "dailyStats"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "openapi",
@@ -310,6 +326,7 @@ var functions = []Function{
 			{"GET", "/v1/members/{id}/tier-history", ScopeRead, "tierHistory"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "tenant",
@@ -340,6 +357,7 @@ var functions = []Function{
 			{"POST", "/v1/webhooks/{provider}/{integration_id}", ScopePublic, "receiveWebhook"},
 		},
 		TableActions: []string{GetItem, PutItem},
+		TenantScoped: true,
 	},
 }
 

@@ -104,13 +104,17 @@ func (g *Guard) Check(input any) error {
 	for _, a := range actions {
 		if !g.allowed[a] {
 			e := &DeniedError{Function: g.function, Op: op, Action: a}
-			g.mu.Lock()
-			g.denied = append(g.denied, e.Error())
-			g.mu.Unlock()
+			g.record(e)
 			return e
 		}
 	}
 	return nil
+}
+
+func (g *Guard) record(e *DeniedError) {
+	g.mu.Lock()
+	g.denied = append(g.denied, e.Error())
+	g.mu.Unlock()
 }
 
 // Denied returns every refusal so far, oldest first.
@@ -122,11 +126,13 @@ func (g *Guard) Denied() []string {
 
 // Option installs the guard on a DynamoDB client: dynamodb.New(opts, g.Option).
 // The check runs in the initialize step, before retries and before anything is sent.
-func (g *Guard) Option(o *dynamodb.Options) {
+func (g *Guard) Option(o *dynamodb.Options) { install(o, "TribeTableGuard", g.Check) }
+
+func install(o *dynamodb.Options, name string, check func(any) error) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("TribeTableGuard",
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc(name,
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				if err := g.Check(in.Parameters); err != nil {
+				if err := check(in.Parameters); err != nil {
 					return middleware.InitializeOutput{}, middleware.Metadata{}, err
 				}
 				return next.HandleInitialize(ctx, in)

@@ -57,3 +57,42 @@ func TestGuardRefusesAndRecords(t *testing.T) {
 		t.Errorf("denied = %v, want both refusals", got)
 	}
 }
+
+func TestTenantCheckIsTheLeadingKeysCondition(t *testing.T) {
+	t.Parallel()
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	key := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"PK": s(pk), "SK": s("X")}
+	}
+	index := "GSI1"
+	for _, c := range []struct {
+		name  string
+		input any
+		ok    bool
+	}{
+		{"own item", &dynamodb.GetItemInput{Key: key("T#ten_a#M#1")}, true},
+		{"another tenant's item", &dynamodb.GetItemInput{Key: key("T#ten_b#M#1")}, false},
+		{"a tenant whose id extends ours", &dynamodb.PutItemInput{Item: key("T#ten_ab#M#1")}, false},
+		{"the platform registry", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{Item: key("T#ten_a#TENANT")}}, {Put: &types.Put{Item: key("T#_platform#TENANTS")}},
+		}}, false},
+		{"own index partition", &dynamodb.QueryInput{IndexName: &index, KeyConditions: map[string]types.Condition{
+			"GSI1PK": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s("T#ten_a#MEMBERS#3")}},
+		}}, true},
+		{"another tenant's index partition", &dynamodb.QueryInput{IndexName: &index, KeyConditions: map[string]types.Condition{
+			"GSI1PK": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s("T#ten_b#MEMBERS#3")}},
+		}}, false},
+		{"batch with one foreign key", &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			"t": {Keys: []map[string]types.AttributeValue{key("T#ten_a#M#1"), key("T#ten_b#M#2")}},
+		}}, false},
+		{"scan names no partition", &dynamodb.ScanInput{}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			err := tableguard.New("members", nil).CheckTenant("ten_a", c.input)
+			if (err == nil) != c.ok {
+				t.Errorf("CheckTenant = %v, want allowed %v", err, c.ok)
+			}
+		})
+	}
+}

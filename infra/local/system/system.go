@@ -21,6 +21,7 @@ import (
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tableguard"
+	"github.com/tribehq/tribe/shared/tenantcreds"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
@@ -82,7 +83,9 @@ func WithSender(snd *connector.Sender) Option { return func(d *wire.Deps) { d.Se
 // each is the handler its trigger calls for. Each function gets its own store on
 // st's table whose client refuses every DynamoDB action outside the function's
 // catalogue table actions (tableguard), as IAM does on AWS: every flow run through
-// the system runs under the grants the stack gives.
+// the system runs under the grants the stack gives. A TenantScoped function's
+// tenant handles also refuse any partition key outside their tenant, as the tenant
+// role does on AWS.
 func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*System, error) {
 	d := wire.Deps{Store: st, Log: log, AdminKey: adminKey}
 	for _, o := range opts {
@@ -105,6 +108,10 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 		var err error
 		if fd.Store, err = st.WithClientOptions(g.Option); err != nil {
 			return nil, fmt.Errorf("system: %s: %w", fn.Name, err)
+		}
+		if fn.TenantScoped {
+			// The tenant role's LeadingKeys condition, checked on each tenant's client.
+			fd.Store = fd.Store.WithTenantClients(tenantcreds.NewLocal(fd.Store.BaseClient().Options(), g.TenantOption))
 		}
 		sys.Guards[fn.Name] = g
 		f, err := build(fd)
