@@ -46,6 +46,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sys.CheckGrants(t) })
 	return &env{t: t, sys: sys, store: st}
 }
 

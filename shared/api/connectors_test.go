@@ -127,6 +127,7 @@ func newConnectorEnv(t *testing.T) *connectorEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sys.CheckGrants(t) })
 	return &connectorEnv{env: &env{t: t, sys: sys, store: st}, fake: fake, log: log}
 }
 

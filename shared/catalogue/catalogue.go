@@ -71,6 +71,10 @@ const (
 	BatchGetItem       = "dynamodb:BatchGetItem"
 	BatchWriteItem     = "dynamodb:BatchWriteItem"
 	ConditionCheckItem = "dynamodb:ConditionCheckItem"
+	// DescribeTable reads the table's key schema, no item. guregu/dynamo asks for it
+	// to build a page cursor when a limited query ends exactly at its limit with no
+	// LastEvaluatedKey, so every function that queries is granted it.
+	DescribeTable = "dynamodb:DescribeTable"
 )
 
 // Function is one Lambda.
@@ -85,6 +89,14 @@ type Function struct {
 	// TableActions are the DynamoDB actions the function may call. TransactWriteItems
 	// and TransactGetItems are authorised by the item actions inside them.
 	TableActions []string
+	// TenantScoped marks tenant-facing functions: every tenant's data is reached with
+	// credentials of a role assumed for that tenant, which IAM lets touch only
+	// partition keys starting T#<tenant>#; the function's own role reaches only the
+	// platform's idempotency records of unauthenticated requests. Functions that
+	// legitimately cross tenants (the authorizer, platform administration, the
+	// tenant function, which keeps the platform registry copy of a tenant's
+	// settings, stream consumers and scheduled jobs) keep their own role.
+	TenantScoped bool
 	// Platform marks functions that need the platform admin key secret.
 	PlatformSecret bool
 	// Schedules marks functions that create, move and cancel schedules in the
@@ -97,8 +109,7 @@ type Function struct {
 }
 
 var (
-	readOnly  = []string{GetItem, Query, BatchGetItem}
-	readWrite = []string{GetItem, Query, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
+	readWrite = []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
 )
 
 // functions is the catalogue. Keep it sorted by name.
@@ -122,6 +133,7 @@ var functions = []Function{
 			{"GET", "/v1/channels/{id}/qr.png", ScopeRead, "channelQR"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "chat",
@@ -132,6 +144,7 @@ var functions = []Function{
 			{"POST", "/v1/webhooks/chat/{integration_id}", ScopePublic, "receiveChat"},
 		},
 		TableActions: []string{GetItem, PutItem},
+		TenantScoped: true,
 	},
 	{
 		Name:        "community",
@@ -157,6 +170,7 @@ var functions = []Function{
 			{"POST", "/v1/broadcasts", ScopeWrite, "createBroadcast"},
 		},
 		TableActions:   readWrite,
+		TenantScoped:   true,
 		TimeoutSeconds: 60,
 	},
 	{
@@ -167,7 +181,8 @@ var functions = []Function{
 			BatchSize:  100,
 			MaxRetries: 5,
 		},
-		TableActions: []string{PutItem, UpdateItem},
+		// GetItem: the tenant's settings (time zone) decide the day counted.
+		TableActions: []string{GetItem, PutItem, UpdateItem},
 	},
 	{
 		Name:        "expiry",
@@ -176,7 +191,7 @@ var functions = []Function{
 			Expression: "cron(5 * * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, BatchGetItem, PutItem},
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem},
 		TimeoutSeconds: 900,
 	},
 	{
@@ -197,6 +212,7 @@ var functions = []Function{
 			{"PUT", "/v1/moderation/rules", ScopeAdmin, "putModerationRules"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "integrations",
@@ -212,6 +228,7 @@ var functions = []Function{
 			{"POST", "/v1/integrations/{id}/deliveries/{delivery_id}/replay", ScopeAdmin, "replayDelivery"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "ledger",
@@ -221,7 +238,7 @@ var functions = []Function{
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
-		TableActions: []string{GetItem, Query, PutItem, UpdateItem},
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem},
 	},
 	{
 		Name:        "lifecycle",
@@ -230,7 +247,7 @@ var functions = []Function{
 			Expression: "cron(15 3 * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, UpdateItem},
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, UpdateItem},
 		TimeoutSeconds: 900,
 	},
 	{
@@ -246,6 +263,7 @@ var functions = []Function{
 			{"GET", "/v1/live-codes/{id}/qr.png", ScopeRead, "liveCodeQR"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "loyalty",
@@ -262,6 +280,7 @@ var functions = []Function{
 			{"DELETE", "/v1/rewards/{id}", ScopeAdmin, "archiveReward"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "members",
@@ -279,6 +298,7 @@ var functions = []Function{
 			{"GET", "/v1/stats/daily", ScopeRead, "dailyStats"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "openapi",
@@ -308,6 +328,7 @@ var functions = []Function{
 			{"GET", "/v1/members/{id}/tier-history", ScopeRead, "tierHistory"},
 		},
 		TableActions: readWrite,
+		TenantScoped: true,
 	},
 	{
 		Name:        "referral",
@@ -375,7 +396,7 @@ var functions = []Function{
 			Expression: "cron(20 3 * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, BatchGetItem, PutItem},
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem},
 		TimeoutSeconds: 900,
 	},
 	{
@@ -385,6 +406,7 @@ var functions = []Function{
 			{"POST", "/v1/webhooks/{provider}/{integration_id}", ScopePublic, "receiveWebhook"},
 		},
 		TableActions: []string{GetItem, PutItem},
+		TenantScoped: true,
 	},
 }
 

@@ -18,9 +18,11 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/tenantcreds"
 )
 
 // Deps are a function's dependencies.
@@ -58,6 +60,15 @@ func Load(ctx context.Context) (Deps, error) {
 	st, err := store.New(dynamo.New(cfg), name)
 	if err != nil {
 		return Deps{}, err
+	}
+	// A tenant-facing function reaches each tenant's data as the tenant role,
+	// assumed per tenant with the tenant as session tag (shared/tenantcreds).
+	if role := os.Getenv("TRIBE_TENANT_ROLE_ARN"); role != "" {
+		clients, err := tenantcreds.New(st.BaseClient().Options(), sts.NewFromConfig(cfg), role, os.Getenv("TRIBE_FUNCTION"))
+		if err != nil {
+			return Deps{}, fmt.Errorf("config: %w", err)
+		}
+		st = st.WithTenantClients(clients)
 	}
 	return Deps{Log: log, AWS: cfg, Store: st}, nil
 }

@@ -108,8 +108,8 @@ func (t *Tenant) CreateChannel(ctx context.Context, c Channel) (Channel, error) 
 	pk, sk := t.channelKey(c.ID)
 	cpk, csk := t.channelCodeKey(c.Code)
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Put(t.s.table.Put(channelItem{keyed{pk, sk, table.TypeChannel, 0}, t.pk("CHANNELS"), c.ID, c}).If("attribute_not_exists(PK)"))
-		tx.Put(t.s.table.Put(channelCodeItem{keyed{cpk, csk, table.TypeChannelCode, 0}, c.ID}).If("attribute_not_exists(PK)"))
+		tx.Put(t.table.Put(channelItem{keyed{pk, sk, table.TypeChannel, 0}, t.pk("CHANNELS"), c.ID, c}).If("attribute_not_exists(PK)"))
+		tx.Put(t.table.Put(channelCodeItem{keyed{cpk, csk, table.TypeChannelCode, 0}, c.ID}).If("attribute_not_exists(PK)"))
 	})
 	if condFailedAt(err, 1) {
 		return Channel{}, problem.Wrap(problem.Conflict, err, "channel code %q is taken", c.Code)
@@ -127,7 +127,7 @@ func (t *Tenant) Channel(ctx context.Context, id string) (Channel, error) {
 	}
 	pk, sk := t.channelKey(id)
 	var it channelItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Channel, translate(err, "channel")
 }
 
@@ -138,7 +138,7 @@ func (t *Tenant) ChannelByCode(ctx context.Context, code string) (Channel, error
 	}
 	pk, sk := t.channelCodeKey(code)
 	var it channelCodeItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if err != nil {
 		return Channel{}, translate(err, "channel")
 	}
@@ -188,7 +188,7 @@ func (t *Tenant) RecordChannelEvent(ctx context.Context, channelID, day, counter
 		return problem.Field("counter", "counter must be scans, members_added, joined_group, first_orders or gmv_minor")
 	}
 	pk, _ := t.channelKey(channelID)
-	err := t.s.table.Update("PK", pk).Range("SK", "D#"+day).Set(table.Type, table.TypeChannelDay).Set("day", day).
+	err := t.table.Update("PK", pk).Range("SK", "D#"+day).Set(table.Type, table.TypeChannelDay).Set("day", day).
 		Add(counter, delta).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "channel counters")
 }
@@ -204,7 +204,7 @@ func (t *Tenant) ChannelStats(ctx context.Context, channelID, from, to string) (
 	}
 	pk, _ := t.channelKey(channelID)
 	var items []channelDayItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Between, "D#"+from, "D#"+to).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Between, "D#"+from, "D#"+to).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "channel stats")
 	}

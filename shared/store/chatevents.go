@@ -37,7 +37,7 @@ const chatEventTTL = 7 * 24 * time.Hour
 // platform's retry writes nothing and returns false. Each event has its own
 // partition, so a busy group never makes one hot.
 func (t *Tenant) RecordChatEvent(ctx context.Context, r ChatEventRecord) (bool, error) {
-	return t.recordOnce(ctx, t.s.table.Put(t.chatEventItem(r)))
+	return t.recordOnce(ctx, t.table.Put(t.chatEventItem(r)))
 }
 
 func (t *Tenant) chatEventItem(r ChatEventRecord) chatEventItem {

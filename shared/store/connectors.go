@@ -80,7 +80,7 @@ func (t *Tenant) CreateConnector(ctx context.Context, c Connector) (Connector, e
 	}
 	now := t.s.Now()
 	c.Version, c.CreatedAt, c.UpdatedAt = 1, now, now
-	err := t.s.table.Put(t.connectorItem(c)).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Put(t.connectorItem(c)).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if err != nil {
 		return Connector{}, translate(err, "connector")
 	}
@@ -94,7 +94,7 @@ func (t *Tenant) Connector(ctx context.Context, id string) (Connector, error) {
 	}
 	pk, sk := t.connectorKey(id)
 	var it connectorItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Connector, translate(err, "connector")
 }
 
@@ -103,7 +103,7 @@ func (t *Tenant) Connector(ctx context.Context, id string) (Connector, error) {
 // problem.Invalid.
 func (t *Tenant) Connectors(ctx context.Context, limit int, cursor string) (Page[Connector], error) {
 	pk, _ := t.connectorKey("")
-	q := t.s.table.Get("PK", pk).Limit(limit).ConsumedCapacity(rcc(ctx))
+	q := t.table.Get("PK", pk).Limit(limit).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
 		if !ids.Valid(ConnectorPrefix, cursor) {
 			return Page[Connector]{}, problem.Field("cursor", "cursor is not one this API returned")
@@ -139,7 +139,7 @@ func (t *Tenant) UpdateConnector(ctx context.Context, id string, fn func(*Connec
 			return Connector{}, err
 		}
 		next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
-		err = t.s.table.Put(t.connectorItem(next)).If("attribute_exists(PK) AND version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		err = t.table.Put(t.connectorItem(next)).If("attribute_exists(PK) AND version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if dynamo.IsCondCheckFailed(err) && attempt < 5 {
 			continue
 		}
@@ -155,7 +155,7 @@ func (t *Tenant) DeleteConnector(ctx context.Context, id string) error {
 		return connectorNotFound()
 	}
 	pk, sk := t.connectorKey(id)
-	err := t.s.table.Delete("PK", pk).Range("SK", sk).If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Delete("PK", pk).Range("SK", sk).If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
 		return connectorNotFound()
 	}
@@ -231,7 +231,7 @@ func (t *Tenant) RecordDelivery(ctx context.Context, d Delivery) (Delivery, erro
 	d.At = d.At.UTC()
 	pk := t.deliveryPK(d.At.Format(time.DateOnly), deliveryShard(d.ID))
 	item := deliveryItem{keyed{pk, deliverySK(d), table.TypeDelivery, d.At.Add(DeliveryTTL).Unix()}, d}
-	err := t.s.table.Put(item).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Put(item).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if err != nil {
 		return Delivery{}, translate(err, "delivery")
 	}
@@ -289,7 +289,7 @@ func (t *Tenant) deliveriesOn(ctx context.Context, day string, f DeliveryFilter,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			q := t.s.table.Get("PK", t.deliveryPK(day, shard)).Order(dynamo.Descending).Limit(n).ConsumedCapacity(rcc(ctx))
+			q := t.table.Get("PK", t.deliveryPK(day, shard)).Order(dynamo.Descending).Limit(n).ConsumedCapacity(rcc(ctx))
 			if after != "" {
 				q = q.Range("SK", dynamo.Less, after)
 			}

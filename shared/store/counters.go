@@ -57,10 +57,10 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 	for len(events) > 0 {
 		now := t.s.Now()
 		byDay := map[string]map[string]int64{}
-		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 		for _, e := range events {
 			pk, sk := t.seenKey(consumer, e.EventID)
-			tx.Put(t.s.table.Put(keyed{pk, sk, table.TypeSeen, now.Add(seenTTL).Unix()}).If("attribute_not_exists(PK)"))
+			tx.Put(t.table.Put(keyed{pk, sk, table.TypeSeen, now.Add(seenTTL).Unix()}).If("attribute_not_exists(PK)"))
 			if byDay[e.Day] == nil {
 				byDay[e.Day] = map[string]int64{}
 			}
@@ -75,7 +75,7 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 			// Each counter is its own top-level number: ADD creates it when missing,
 			// so no write is needed first.
 			pk, sk := t.dayKey(day)
-			u := t.s.table.Update("PK", pk).Range("SK", sk).Set(table.Type, table.TypeDayCounters).Set("day", day)
+			u := t.table.Update("PK", pk).Range("SK", sk).Set(table.Type, table.TypeDayCounters).Set("day", day)
 			for counter, n := range byDay[day] {
 				u = u.Add(counterPrefix+counter, n)
 			}
@@ -114,7 +114,7 @@ func (t *Tenant) applyCounterChunk(ctx context.Context, consumer string, events 
 func (t *Tenant) Days(ctx context.Context, from, to string) ([]DayCounters, error) {
 	pk, _ := t.dayKey("")
 	var items []map[string]any
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Between, from, to).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Between, from, to).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "day counters")
 	}

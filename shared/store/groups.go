@@ -241,10 +241,10 @@ func (t *Tenant) CreateGroup(ctx context.Context, g Group) (Group, error) {
 	now := t.s.Now()
 	g.Members, g.Version, g.CreatedAt, g.UpdatedAt = 0, 1, now, now
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Put(t.s.table.Put(t.groupItem(g)).If("attribute_not_exists(PK)"))
+		tx.Put(t.table.Put(t.groupItem(g)).If("attribute_not_exists(PK)"))
 		if g.ExternalChatID != "" {
 			pk, sk := t.groupChatKey(g.Platform, g.ExternalChatID)
-			tx.Put(t.s.table.Put(groupChatItem{keyed{pk, sk, table.TypeGroupChat, 0}, g.ID}).If("attribute_not_exists(PK)"))
+			tx.Put(t.table.Put(groupChatItem{keyed{pk, sk, table.TypeGroupChat, 0}, g.ID}).If("attribute_not_exists(PK)"))
 		}
 	})
 	if condFailedAt(err, 1) {
@@ -263,7 +263,7 @@ func (t *Tenant) Group(ctx context.Context, id string) (Group, error) {
 	}
 	pk, sk := t.groupKey(id)
 	var it groupItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Group, translate(err, "group")
 }
 
@@ -275,7 +275,7 @@ func (t *Tenant) GroupByChat(ctx context.Context, platform, externalChatID strin
 	}
 	pk, sk := t.groupChatKey(platform, externalChatID)
 	var it groupChatItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if err != nil {
 		return Group{}, translate(err, "group")
 	}
@@ -304,7 +304,7 @@ func (t *Tenant) UpdateGroup(ctx context.Context, id string, fn func(*Group) err
 		}
 		pk, sk := t.groupKey(id)
 		// Every field but the member count is set, so a join in between is no conflict.
-		u := t.s.table.Update("PK", pk).Range("SK", sk).
+		u := t.table.Update("PK", pk).Range("SK", sk).
 			Set("platform", next.Platform).Set("external_chat_id", next.ExternalChatID).Set("name", next.Name).
 			Set("group_type", next.Type).Set("level", next.Level).Set("capacity", next.Capacity).
 			Set("qr_join_cap", next.QRJoinCap).Set("rules", next.Rules).Set("welcome_template", next.WelcomeTemplate).
@@ -320,11 +320,11 @@ func (t *Tenant) UpdateGroup(ctx context.Context, id string, fn func(*Group) err
 				tx.Update(u)
 				if cur.ExternalChatID != "" {
 					opk, osk := t.groupChatKey(cur.Platform, cur.ExternalChatID)
-					tx.Delete(t.s.table.Delete("PK", opk).Range("SK", osk).If("group_id = ?", id))
+					tx.Delete(t.table.Delete("PK", opk).Range("SK", osk).If("group_id = ?", id))
 				}
 				if next.ExternalChatID != "" {
 					npk, nsk := t.groupChatKey(next.Platform, next.ExternalChatID)
-					tx.Put(t.s.table.Put(groupChatItem{keyed{npk, nsk, table.TypeGroupChat, 0}, id}).If("attribute_not_exists(PK)"))
+					tx.Put(t.table.Put(groupChatItem{keyed{npk, nsk, table.TypeGroupChat, 0}, id}).If("attribute_not_exists(PK)"))
 				}
 			})
 			if next.ExternalChatID != "" && condFailedAt(err, txLen(cur.ExternalChatID != "")) {
@@ -434,9 +434,9 @@ func (t *Tenant) JoinGroup(ctx context.Context, groupID, memberID, role string, 
 	mpk, msk := t.membershipKey(groupID, memberID)
 	cpk, csk := t.membershipOnMemberKey(groupID, memberID)
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Put(t.s.table.Put(membershipItem{keyed{mpk, msk, table.TypeGroupMember, 0}, m}).If("attribute_not_exists(PK)"))
-		tx.Put(t.s.table.Put(membershipItem{keyed{cpk, csk, table.TypeMemberGroup, 0}, m}))
-		tx.Update(t.s.table.Update("PK", gpk).Range("SK", gsk).Add("members", 1).
+		tx.Put(t.table.Put(membershipItem{keyed{mpk, msk, table.TypeGroupMember, 0}, m}).If("attribute_not_exists(PK)"))
+		tx.Put(t.table.Put(membershipItem{keyed{cpk, csk, table.TypeMemberGroup, 0}, m}))
+		tx.Update(t.table.Update("PK", gpk).Range("SK", gsk).Add("members", 1).
 			If("'members' < 'capacity' AND 'status' <> ?", GroupArchived))
 	})
 	switch {
@@ -468,9 +468,9 @@ func (t *Tenant) LeaveGroup(ctx context.Context, groupID, memberID string) (bool
 	mpk, msk := t.membershipKey(groupID, memberID)
 	cpk, csk := t.membershipOnMemberKey(groupID, memberID)
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Delete(t.s.table.Delete("PK", mpk).Range("SK", msk).If("attribute_exists(PK)"))
-		tx.Delete(t.s.table.Delete("PK", cpk).Range("SK", csk))
-		tx.Update(t.s.table.Update("PK", gpk).Range("SK", gsk).Add("members", -1).If("attribute_exists(PK)"))
+		tx.Delete(t.table.Delete("PK", mpk).Range("SK", msk).If("attribute_exists(PK)"))
+		tx.Delete(t.table.Delete("PK", cpk).Range("SK", csk))
+		tx.Update(t.table.Update("PK", gpk).Range("SK", gsk).Add("members", -1).If("attribute_exists(PK)"))
 	})
 	switch {
 	case err == nil:
@@ -493,8 +493,8 @@ func (t *Tenant) SetRole(ctx context.Context, groupID, memberID, role string) er
 	mpk, msk := t.membershipKey(groupID, memberID)
 	cpk, csk := t.membershipOnMemberKey(groupID, memberID)
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Update(t.s.table.Update("PK", mpk).Range("SK", msk).Set("role", role).If("attribute_exists(PK)"))
-		tx.Update(t.s.table.Update("PK", cpk).Range("SK", csk).Set("role", role).If("attribute_exists(PK)"))
+		tx.Update(t.table.Update("PK", mpk).Range("SK", msk).Set("role", role).If("attribute_exists(PK)"))
+		tx.Update(t.table.Update("PK", cpk).Range("SK", csk).Set("role", role).If("attribute_exists(PK)"))
 	})
 	if dynamo.IsCondCheckFailed(err) {
 		return problem.Wrap(problem.NotFound, err, "member %s is not in group %s", memberID, groupID)
@@ -511,7 +511,7 @@ func (t *Tenant) GroupMembers(ctx context.Context, groupID string, limit int, cu
 		limit = 1000
 	}
 	pk, _ := t.groupKey(groupID)
-	q := t.s.table.Get("PK", pk).Limit(limit).Consistent(true).ConsumedCapacity(rcc(ctx))
+	q := t.table.Get("PK", pk).Limit(limit).Consistent(true).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
 		if !ids.Valid(ids.Member, cursor) {
 			return Page[Membership]{}, problem.Field("cursor", "cursor is not one this API returned")
@@ -543,7 +543,7 @@ func (t *Tenant) MemberGroups(ctx context.Context, memberID string) ([]Membershi
 	}
 	pk, _ := t.memberKey(memberID)
 	var items []membershipItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "G#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "G#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "member groups")
 	}

@@ -62,11 +62,11 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 	now := i.t.s.Now()
 	for attempt := 0; attempt < 3; attempt++ {
 		var cur idemItem
-		err := i.t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
+		err := i.t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
 		switch {
 		case err == dynamo.ErrNotFound:
 			rec := idemItem{keyed{pk, sk, table.TypeIdempotency, now.Add(IdemTTL).Unix()}, IdemRecord{Fingerprint: fingerprint, LockedUntil: now.Add(idemLock), CreatedAt: now}}
-			err = i.t.s.table.Put(rec).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+			err = i.t.table.Put(rec).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 			if dynamo.IsCondCheckFailed(err) {
 				continue
 			}
@@ -76,7 +76,7 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 		}
 		// DynamoDB deletes expired items lazily: an expired record is no record.
 		if cur.TTL != 0 && cur.TTL < now.Unix() {
-			err = i.t.s.table.Delete("PK", pk).Range("SK", sk).If("ttl = ?", cur.TTL).ConsumedCapacity(wcc(ctx)).Run(ctx)
+			err = i.t.table.Delete("PK", pk).Range("SK", sk).If("ttl = ?", cur.TTL).ConsumedCapacity(wcc(ctx)).Run(ctx)
 			if err != nil && !dynamo.IsCondCheckFailed(err) {
 				return IdemRecord{}, false, translate(err, "idempotency key")
 			}
@@ -92,7 +92,7 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 			return IdemRecord{}, false, problem.New(problem.IdempotencyRunning, "a request with this Idempotency-Key is still running; retry later")
 		}
 		// The first request died while holding the key: take it over.
-		err = i.t.s.table.Update("PK", pk).Range("SK", sk).Set("locked_until", now.Add(idemLock)).
+		err = i.t.table.Update("PK", pk).Range("SK", sk).Set("locked_until", now.Add(idemLock)).
 			If("locked_until = ? AND done = ?", cur.LockedUntil, false).ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if dynamo.IsCondCheckFailed(err) {
 			continue
@@ -107,7 +107,7 @@ func (i Idempotency) Complete(ctx context.Context, k string, rec IdemRecord) err
 	pk, sk := i.key(k)
 	now := i.t.s.Now()
 	rec.Done = true
-	err := i.t.s.table.Put(idemItem{keyed{pk, sk, table.TypeIdempotency, now.Add(IdemTTL).Unix()}, rec}).
+	err := i.t.table.Put(idemItem{keyed{pk, sk, table.TypeIdempotency, now.Add(IdemTTL).Unix()}, rec}).
 		If("fingerprint = ? AND done = ?", rec.Fingerprint, false).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "idempotency key")
 }
@@ -116,7 +116,7 @@ func (i Idempotency) Complete(ctx context.Context, k string, rec IdemRecord) err
 // retried.
 func (i Idempotency) Release(ctx context.Context, k, fingerprint string) error {
 	pk, sk := i.key(k)
-	err := i.t.s.table.Delete("PK", pk).Range("SK", sk).If("fingerprint = ? AND done = ?", fingerprint, false).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := i.t.table.Delete("PK", pk).Range("SK", sk).If("fingerprint = ? AND done = ?", fingerprint, false).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
 		return nil
 	}

@@ -54,7 +54,7 @@ func (t *Tenant) integrationKey(id string) (string, string) { return t.pk("INT")
 // CreateIntegration stores an integration.
 func (t *Tenant) CreateIntegration(ctx context.Context, in Integration) error {
 	pk, sk := t.integrationKey(in.ID)
-	err := t.s.table.Put(integrationItem{keyed{pk, sk, table.TypeIntegration, 0}, in}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Put(integrationItem{keyed{pk, sk, table.TypeIntegration, 0}, in}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "integration")
 }
 
@@ -62,7 +62,7 @@ func (t *Tenant) CreateIntegration(ctx context.Context, in Integration) error {
 func (t *Tenant) Integration(ctx context.Context, id string) (Integration, error) {
 	pk, sk := t.integrationKey(id)
 	var it integrationItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Integration, translate(err, "integration")
 }
 
@@ -70,7 +70,7 @@ func (t *Tenant) Integration(ctx context.Context, id string) (Integration, error
 func (t *Tenant) Integrations(ctx context.Context) ([]Integration, error) {
 	pk, _ := t.integrationKey("")
 	var items []integrationItem
-	if err := t.s.table.Get("PK", pk).ConsumedCapacity(rcc(ctx)).All(ctx, &items); err != nil {
+	if err := t.table.Get("PK", pk).ConsumedCapacity(rcc(ctx)).All(ctx, &items); err != nil {
 		return nil, translate(err, "integrations")
 	}
 	out := make([]Integration, len(items))
@@ -83,7 +83,7 @@ func (t *Tenant) Integrations(ctx context.Context) ([]Integration, error) {
 // DeleteIntegration removes an integration; its webhooks stop being accepted.
 func (t *Tenant) DeleteIntegration(ctx context.Context, id string) error {
 	pk, sk := t.integrationKey(id)
-	err := t.s.table.Delete("PK", pk).Range("SK", sk).If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Delete("PK", pk).Range("SK", sk).If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
 		return problem.New(problem.NotFound, "integration not found")
 	}

@@ -143,14 +143,14 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 		next.NextExpiry = nextExpiry(next.Lots)
 		next.Version, next.UpdatedAt = cur.Version+1, now
 
-		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-		tx.Put(t.s.table.Put(t.memberItem(next)).If("version = ?", cur.Version))
-		tx.Put(t.s.table.Put(entryItem{keyed{pk, sk, table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
+		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx.Put(t.table.Put(t.memberItem(next)).If("version = ?", cur.Version))
+		tx.Put(t.table.Put(entryItem{keyed{pk, sk, table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
 		// A tier change is recorded when the posting gives a reason; a member's
 		// first placement in the base tier is its start, not a change.
 		tierChanged := next.Tier != cur.Tier && p.TierReason != ""
 		if tierChanged {
-			tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
+			tx.Put(t.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
 				TierChange{From: cur.Tier, To: next.Tier, Reason: p.TierReason, At: now}}))
 		}
 		for _, x := range p.extra {
@@ -209,14 +209,14 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 	e.ID, e.MemberID, e.EffectiveAt, e.PostedAt, e.Balance = id, m.ID, effectiveAt.UTC(), now, next.Points
 	next.NextExpiry = nextExpiry(next.Lots)
 	pk, _ := t.memberKey(m.ID)
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.memberItem(next)).If("attribute_not_exists(PK)"))
-	tx.Put(t.s.table.Put(entryItem{keyed{pk, EntryKey(effectiveAt, id), table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(t.memberItem(next)).If("attribute_not_exists(PK)"))
+	tx.Put(t.table.Put(entryItem{keyed{pk, EntryKey(effectiveAt, id), table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
 	for _, ident := range identities {
 		t.putIdentityTx(tx, ident)
 	}
 	if next.Tier != m.Tier && p.TierReason != "" {
-		tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
+		tx.Put(t.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
 			TierChange{From: m.Tier, To: next.Tier, Reason: p.TierReason, At: now}}))
 	}
 	for _, x := range p.extra {
@@ -235,7 +235,7 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 func (t *Tenant) consistentMember(ctx context.Context, id string) (Member, error) {
 	pk, sk := t.memberKey(id)
 	var it memberItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Member, translate(err, "member")
 }
 
@@ -243,14 +243,14 @@ func (t *Tenant) consistentMember(ctx context.Context, id string) (Member, error
 func (t *Tenant) Entry(ctx context.Context, memberID, sk string) (Entry, error) {
 	pk, _ := t.memberKey(memberID)
 	var it entryItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Entry, translate(err, "ledger entry")
 }
 
 // Ledger lists a member's entries, newest first.
 func (t *Tenant) Ledger(ctx context.Context, memberID string, limit int, cursor string) (Page[Entry], error) {
 	pk, _ := t.memberKey(memberID)
-	q := t.s.table.Get("PK", pk).Order(dynamo.Descending).Limit(limit).ConsumedCapacity(rcc(ctx))
+	q := t.table.Get("PK", pk).Order(dynamo.Descending).Limit(limit).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
 		if !strings.HasPrefix(cursor, "L#") || len(cursor) > 600 {
 			return Page[Entry]{}, problem.Field("cursor", "cursor is not one this API returned")
@@ -280,7 +280,7 @@ func (t *Tenant) Ledger(ctx context.Context, memberID string, limit int, cursor 
 func (t *Tenant) AllEntries(ctx context.Context, memberID string) ([]Entry, error) {
 	pk, _ := t.memberKey(memberID)
 	var items []entryItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "L#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "L#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "ledger")
 	}
@@ -295,7 +295,7 @@ func (t *Tenant) AllEntries(ctx context.Context, memberID string) ([]Entry, erro
 func (t *Tenant) TierHistory(ctx context.Context, memberID string) ([]TierChange, error) {
 	pk, _ := t.memberKey(memberID)
 	var items []tierItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "H#").Order(dynamo.Descending).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "H#").Order(dynamo.Descending).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "tier history")
 	}
@@ -373,9 +373,9 @@ func (t *Tenant) SetTier(ctx context.Context, m Member, tier, reason string) err
 	now := t.s.Now()
 	next := m
 	next.Tier, next.TierSince, next.Version, next.UpdatedAt = tier, &now, m.Version+1, now
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.memberItem(next)).If("version = ?", m.Version))
-	tx.Put(t.s.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(t.memberItem(next)).If("version = ?", m.Version))
+	tx.Put(t.table.Put(tierItem{keyed{pk, "H#" + now.Format(time.RFC3339Nano), table.TypeTierChange, 0},
 		TierChange{From: m.Tier, To: tier, Reason: reason, At: now}}))
 	return translate(tx.Run(ctx), "member tier")
 }
@@ -384,7 +384,7 @@ func (t *Tenant) SetTier(ctx context.Context, m Member, tier, reason string) err
 // before day, or, with tiered, every member above the base tier (for downgrades).
 func (t *Tenant) MembersDue(ctx context.Context, day string, tiered bool, base string, fn func(Member) error) error {
 	for shard := 0; shard < memberShards; shard++ {
-		q := t.s.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).ConsumedCapacity(rcc(ctx))
+		q := t.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).ConsumedCapacity(rcc(ctx))
 		if tiered {
 			q = q.Filter("attribute_exists('tier') AND 'tier' <> ?", base)
 		} else {
@@ -425,7 +425,7 @@ func (t *Tenant) LookupIdentities(ctx context.Context, refs []IdentityRef) (map[
 			keys = append(keys, dynamo.Keys{pk, sk})
 		}
 		var items []identityItem
-		err := t.s.table.Batch("PK", "SK").Get(keys...).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		err := t.table.Batch("PK", "SK").Get(keys...).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 		if err != nil && err != dynamo.ErrNotFound {
 			return nil, translate(err, "identities")
 		}
@@ -446,7 +446,7 @@ func (t *Tenant) MembersConsistent(ctx context.Context, idList []string) (map[st
 			keys = append(keys, dynamo.Keys{pk, sk})
 		}
 		var items []memberItem
-		err := t.s.table.Batch("PK", "SK").Get(keys...).Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		err := t.table.Batch("PK", "SK").Get(keys...).Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 		if err != nil && err != dynamo.ErrNotFound {
 			return nil, translate(err, "members")
 		}

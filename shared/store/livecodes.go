@@ -134,7 +134,7 @@ func validLiveCode(lc LiveCode) error {
 func (t *Tenant) checkGroupsTx(tx *dynamo.WriteTx, pool []PoolEntry) {
 	for _, e := range pool {
 		pk, sk := t.groupKey(e.GroupID)
-		tx.Check(t.s.table.Check("PK", pk).Range("SK", sk).If("attribute_exists(PK)"))
+		tx.Check(t.table.Check("PK", pk).Range("SK", sk).If("attribute_exists(PK)"))
 	}
 }
 
@@ -153,7 +153,7 @@ func (t *Tenant) CreateLiveCode(ctx context.Context, lc LiveCode) (LiveCode, err
 	now := t.s.Now()
 	lc.NeedsGroup, lc.NeedsGroupAt, lc.Version, lc.CreatedAt, lc.UpdatedAt = false, nil, 1, now, now
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
-		tx.Put(t.s.table.Put(t.liveCodeItem(lc)).If("attribute_not_exists(PK)"))
+		tx.Put(t.table.Put(t.liveCodeItem(lc)).If("attribute_not_exists(PK)"))
 		t.checkGroupsTx(tx, lc.Pool)
 	})
 	if err != nil {
@@ -176,7 +176,7 @@ func (t *Tenant) liveCode(ctx context.Context, code string, consistent bool) (Li
 	}
 	pk, sk := t.liveCodeKey(code)
 	var it liveCodeItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(consistent).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(consistent).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if it.Pool == nil {
 		it.Pool = []PoolEntry{}
 	}
@@ -207,7 +207,7 @@ func (t *Tenant) UpdateLiveCode(ctx context.Context, code string, fn func(*LiveC
 		}
 		// A scan may flip needs_group without a new version: hold on to the value read.
 		err = t.runTx(ctx, func(tx *dynamo.WriteTx) {
-			tx.Put(t.s.table.Put(t.liveCodeItem(next)).If("'version' = ? AND 'needs_group' = ?", cur.Version, cur.NeedsGroup))
+			tx.Put(t.table.Put(t.liveCodeItem(next)).If("'version' = ? AND 'needs_group' = ?", cur.Version, cur.NeedsGroup))
 			t.checkGroupsTx(tx, next.Pool)
 		})
 		if condFailedAt(err, 0) && attempt < 5 {
@@ -313,7 +313,7 @@ func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom 
 		if limit > 0 && scans[e.GroupID] >= limit {
 			continue
 		}
-		u := t.s.table.Update("PK", pk).Range("SK", "P#"+e.GroupID).
+		u := t.table.Update("PK", pk).Range("SK", "P#"+e.GroupID).
 			Set(table.Type, table.TypeLiveCodePool).Set("group_id", e.GroupID).Add("scans", 1)
 		if limit > 0 {
 			u = u.If("attribute_not_exists('scans') OR 'scans' < ?", limit)
@@ -325,7 +325,7 @@ func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom 
 		if err != nil {
 			return Resolution{}, translate(err, "live code scan")
 		}
-		err = t.s.table.Update("PK", pk).Range("SK", "D#"+day+"#"+e.GroupID).
+		err = t.table.Update("PK", pk).Range("SK", "D#"+day+"#"+e.GroupID).
 			Set(table.Type, table.TypeLiveCodeDay).Set("group_id", e.GroupID).Set("day", day).Add("scans", 1).
 			ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if err != nil {
@@ -352,7 +352,7 @@ func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom 
 // the condition when it is.
 func (t *Tenant) setNeedsGroup(ctx context.Context, code string, v bool) error {
 	pk, sk := t.liveCodeKey(code)
-	u := t.s.table.Update("PK", pk).Range("SK", sk).Set("needs_group", v)
+	u := t.table.Update("PK", pk).Range("SK", sk).Set("needs_group", v)
 	if v {
 		u = u.Set("needs_group_at", t.s.Now())
 	} else {
@@ -370,7 +370,7 @@ func (t *Tenant) setNeedsGroup(ctx context.Context, code string, v bool) error {
 func (t *Tenant) poolScans(ctx context.Context, code string, consistent bool) (map[string]int64, error) {
 	pk, _ := t.liveCodeKey(code)
 	var items []poolCounterItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "P#").Consistent(consistent).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "P#").Consistent(consistent).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "live code scans")
 	}
@@ -405,7 +405,7 @@ func (t *Tenant) LiveCodeStats(ctx context.Context, code, from, to string) (Live
 	}
 	pk, _ := t.liveCodeKey(code)
 	var items []poolCounterItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "P#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "P#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return LiveCodeStats{}, translate(err, "live code stats")
 	}
@@ -414,7 +414,7 @@ func (t *Tenant) LiveCodeStats(ctx context.Context, code, from, to string) (Live
 		st.Totals[i] = GroupScans{GroupID: it.GroupID, Scans: it.Scans}
 	}
 	items = nil
-	err = t.s.table.Get("PK", pk).Range("SK", dynamo.Between, "D#"+from, "D#"+to+"#~").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err = t.table.Get("PK", pk).Range("SK", dynamo.Between, "D#"+from, "D#"+to+"#~").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return LiveCodeStats{}, translate(err, "live code stats")
 	}

@@ -115,7 +115,7 @@ func (t *Tenant) loyaltyKey() (string, string) { return t.pk("CONFIG"), "LOYALTY
 func (t *Tenant) Loyalty(ctx context.Context) (Loyalty, error) {
 	pk, sk := t.loyaltyKey()
 	var it loyaltyItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if err == dynamo.ErrNotFound {
 		return Loyalty{Rules: DefaultPointsRules, Tiers: DefaultTiers}, nil
 	}
@@ -142,7 +142,7 @@ func (t *Tenant) UpdateLoyalty(ctx context.Context, fn func(*Loyalty) error) (Lo
 		}
 		next.UpdatedAt = t.s.Now()
 		pk, sk := t.loyaltyKey()
-		put := t.s.table.Put(loyaltyItem{keyed{pk, sk, table.TypeLoyalty, 0}, next}).ConsumedCapacity(wcc(ctx))
+		put := t.table.Put(loyaltyItem{keyed{pk, sk, table.TypeLoyalty, 0}, next}).ConsumedCapacity(wcc(ctx))
 		if cur.UpdatedAt.IsZero() {
 			put = put.If("attribute_not_exists(PK)")
 		} else {

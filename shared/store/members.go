@@ -139,8 +139,8 @@ const MaxIdentitiesPerChange = 30
 func (t *Tenant) putIdentityTx(tx *dynamo.WriteTx, id Identity) {
 	ipk, isk := t.identityKey(id.Provider, id.ExternalID)
 	mpk, msk := t.identityOnMemberKey(id.MemberID, id.Provider, id.ExternalID)
-	tx.Put(t.s.table.Put(identityItem{keyed{ipk, isk, table.TypeIdentity, 0}, id}).If("attribute_not_exists(PK)"))
-	tx.Put(t.s.table.Put(identityItem{keyed{mpk, msk, table.TypeMemberIdentity, 0}, id}))
+	tx.Put(t.table.Put(identityItem{keyed{ipk, isk, table.TypeIdentity, 0}, id}).If("attribute_not_exists(PK)"))
+	tx.Put(t.table.Put(identityItem{keyed{mpk, msk, table.TypeMemberIdentity, 0}, id}))
 }
 
 // CreateMember stores a new member with its identities, atomically. An identity that
@@ -149,8 +149,8 @@ func (t *Tenant) CreateMember(ctx context.Context, m Member, identities []Identi
 	if len(identities) > MaxIdentitiesPerChange {
 		return problem.Field("identities", "at most %d identities at once", MaxIdentitiesPerChange)
 	}
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.memberItem(m)).If("attribute_not_exists(PK)"))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(t.memberItem(m)).If("attribute_not_exists(PK)"))
 	for _, id := range identities {
 		t.putIdentityTx(tx, id)
 	}
@@ -166,7 +166,7 @@ func (t *Tenant) CreateMember(ctx context.Context, m Member, identities []Identi
 func (t *Tenant) Member(ctx context.Context, id string) (Member, error) {
 	pk, sk := t.memberKey(id)
 	var it memberItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Member, translate(err, "member")
 }
 
@@ -176,7 +176,7 @@ func (t *Tenant) UpdateMember(ctx context.Context, id string, fn func(*Member) e
 	for attempt := 0; ; attempt++ {
 		pk, sk := t.memberKey(id)
 		var cur memberItem
-		err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
+		err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
 		if err != nil {
 			return Member{}, translate(err, "member")
 		}
@@ -185,7 +185,7 @@ func (t *Tenant) UpdateMember(ctx context.Context, id string, fn func(*Member) e
 			return Member{}, err
 		}
 		next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
-		err = t.s.table.Put(t.memberItem(next)).If("version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		err = t.table.Put(t.memberItem(next)).If("version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if dynamo.IsCondCheckFailed(err) && attempt < 4 {
 			continue
 		}
@@ -196,8 +196,8 @@ func (t *Tenant) UpdateMember(ctx context.Context, id string, fn func(*Member) e
 // AddIdentity attaches an identity to an active member.
 func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
 	pk, sk := t.memberKey(id.MemberID)
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Check(t.s.table.Check("PK", pk).Range("SK", sk).If("$ = ?", "status", StatusActive))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Check(t.table.Check("PK", pk).Range("SK", sk).If("$ = ?", "status", StatusActive))
 	t.putIdentityTx(tx, id)
 	err := tx.Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
@@ -217,7 +217,7 @@ func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
 func (t *Tenant) LookupIdentity(ctx context.Context, provider, external string) (Identity, error) {
 	pk, sk := t.identityKey(provider, external)
 	var it identityItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Identity, translate(err, "identity")
 }
 
@@ -225,7 +225,7 @@ func (t *Tenant) LookupIdentity(ctx context.Context, provider, external string) 
 func (t *Tenant) Identities(ctx context.Context, memberID string) ([]Identity, error) {
 	pk, _ := t.memberKey(memberID)
 	var items []identityItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "ID#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "ID#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "identities")
 	}
@@ -242,9 +242,9 @@ func (t *Tenant) moveIdentityTx(tx *dynamo.WriteTx, id Identity, to string) {
 	moved := id
 	moved.MemberID = to
 	npk, nsk := t.identityOnMemberKey(to, id.Provider, id.ExternalID)
-	tx.Delete(t.s.table.Delete("PK", opk).Range("SK", osk))
-	tx.Put(t.s.table.Put(identityItem{keyed{npk, nsk, table.TypeMemberIdentity, 0}, moved}))
-	tx.Update(t.s.table.Update("PK", ipk).Range("SK", isk).Set("member_id", to).If("member_id = ?", id.MemberID))
+	tx.Delete(t.table.Delete("PK", opk).Range("SK", osk))
+	tx.Put(t.table.Put(identityItem{keyed{npk, nsk, table.TypeMemberIdentity, 0}, moved}))
+	tx.Update(t.table.Update("PK", ipk).Range("SK", isk).Set("member_id", to).If("member_id = ?", id.MemberID))
 }
 
 // MergeMembers moves everything of member from into survivor in one transaction:
@@ -316,9 +316,9 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	gone.Lots, gone.NextExpiry, gone.Window = nil, "", nil
 	gone.Version, gone.UpdatedAt = from.Version+1, now
 
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.memberItem(next)).If("version = ?", survivor.Version))
-	tx.Put(t.s.table.Put(t.memberItem(gone)).If("version = ?", from.Version))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(t.memberItem(next)).If("version = ?", survivor.Version))
+	tx.Put(t.table.Put(t.memberItem(gone)).If("version = ?", from.Version))
 	for _, id := range idents {
 		t.moveIdentityTx(tx, id, survivorID)
 	}
@@ -327,9 +327,9 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 		key := "merge:" + fromID
 		spk, _ := t.memberKey(survivorID)
 		fpk, _ := t.memberKey(fromID)
-		tx.Put(t.s.table.Put(entryItem{keyed{spk, EntryKey(now, key), table.TypeLedger, 0}, Entry{ID: key, MemberID: survivorID,
+		tx.Put(t.table.Put(entryItem{keyed{spk, EntryKey(now, key), table.TypeLedger, 0}, Entry{ID: key, MemberID: survivorID,
 			Type: EntryMerge, Amount: from.Points, Balance: next.Points, Source: "merge", SourceRef: fromID, EffectiveAt: now, PostedAt: now}}).If("attribute_not_exists(PK)"))
-		tx.Put(t.s.table.Put(entryItem{keyed{fpk, EntryKey(now, key), table.TypeLedger, 0}, Entry{ID: key, MemberID: fromID,
+		tx.Put(t.table.Put(entryItem{keyed{fpk, EntryKey(now, key), table.TypeLedger, 0}, Entry{ID: key, MemberID: fromID,
 			Type: EntryMerge, Amount: -from.Points, Balance: 0, Source: "merge", SourceRef: survivorID, EffectiveAt: now, PostedAt: now}}).If("attribute_not_exists(PK)"))
 	}
 	if err := tx.Run(ctx); err != nil {
@@ -365,13 +365,13 @@ func (t *Tenant) EraseMember(ctx context.Context, id string) (Member, error) {
 		JoinedAt: cur.JoinedAt, CreatedAt: cur.CreatedAt, UpdatedAt: now, ErasedAt: &now,
 		Version: cur.Version + 1,
 	}
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.memberItem(anon)).If("version = ?", cur.Version))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(t.memberItem(anon)).If("version = ?", cur.Version))
 	for _, ident := range idents {
 		ipk, isk := t.identityKey(ident.Provider, ident.ExternalID)
 		mpk, msk := t.identityOnMemberKey(id, ident.Provider, ident.ExternalID)
-		tx.Delete(t.s.table.Delete("PK", ipk).Range("SK", isk).If("member_id = ?", id))
-		tx.Delete(t.s.table.Delete("PK", mpk).Range("SK", msk))
+		tx.Delete(t.table.Delete("PK", ipk).Range("SK", isk).If("member_id = ?", id))
+		tx.Delete(t.table.Delete("PK", mpk).Range("SK", msk))
 	}
 	if err := tx.Run(ctx); err != nil {
 		return Member{}, translate(err, "erase")
@@ -439,7 +439,7 @@ func (t *Tenant) ListMembers(ctx context.Context, f MemberFilter, limit int, aft
 			results[shard].evaluated = exhausted
 			continue
 		}
-		q := t.s.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).
+		q := t.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).
 			Limit(limit).SearchLimit(budget).ConsumedCapacity(rcc(ctx))
 		if pos != "" {
 			q = q.Range(table.GSI1SK, dynamo.Greater, pos)
@@ -551,7 +551,7 @@ func (t *Tenant) membersByID(ctx context.Context, idList []string) ([]Member, er
 			keys = append(keys, dynamo.Keys{pk, sk})
 		}
 		var items []memberItem
-		err := t.s.table.Batch("PK", "SK").Get(keys...).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		err := t.table.Batch("PK", "SK").Get(keys...).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 		if err != nil && err != dynamo.ErrNotFound {
 			return nil, translate(err, "members")
 		}
@@ -586,7 +586,7 @@ func union(a, b []string) []string {
 // until fn fails.
 func (t *Tenant) ForEachMember(ctx context.Context, fn func(Member) error) error {
 	for shard := 0; shard < memberShards; shard++ {
-		it := t.s.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).ConsumedCapacity(rcc(ctx)).Iter()
+		it := t.table.Get(table.GSI1PK, t.memberShardKey(shard)).Index(table.GSI1).ConsumedCapacity(rcc(ctx)).Iter()
 		var batch []string
 		flush := func() error {
 			members, err := t.membersByID(ctx, batch)
@@ -623,7 +623,7 @@ func (t *Tenant) ForEachMember(ctx context.Context, fn func(Member) error) error
 // SetStage moves a member to a lifecycle stage if it is still at the version read.
 func (t *Tenant) SetStage(ctx context.Context, m Member, stage string) error {
 	pk, sk := t.memberKey(m.ID)
-	err := t.s.table.Update("PK", pk).Range("SK", sk).Set("stage", stage).Set("updated_at", t.s.Now()).
+	err := t.table.Update("PK", pk).Range("SK", sk).Set("stage", stage).Set("updated_at", t.s.Now()).
 		Add("version", 1).If("version = ? AND $ = ?", m.Version, "status", StatusActive).
 		ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "member")

@@ -36,7 +36,7 @@ func (t *Tenant) GroupActivity(ctx context.Context, groupID, memberID string) (M
 		keyed
 		MemberActivity
 	}
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.MemberActivity, translate(err, "membership")
 }
 
@@ -48,7 +48,7 @@ func (t *Tenant) SaveActivity(ctx context.Context, groupID, memberID string, nex
 	if len(recent) > recentEvents {
 		recent = recent[len(recent)-recentEvents:]
 	}
-	u := t.s.table.Update("PK", pk).Range("SK", sk).Set("activity", next).Set("recent_events", recent).ConsumedCapacity(wcc(ctx))
+	u := t.table.Update("PK", pk).Range("SK", sk).Set("activity", next).Set("recent_events", recent).ConsumedCapacity(wcc(ctx))
 	if expected == 0 {
 		u = u.If("attribute_exists(PK) AND (attribute_not_exists(activity) OR activity.version = ?)", 0)
 	} else {
@@ -78,7 +78,7 @@ type Violation struct {
 func (t *Tenant) RecordViolation(ctx context.Context, v Violation) error {
 	pk, _ := t.groupKey(v.GroupID)
 	sk := "V#" + v.At.UTC().Format("2006-01-02T15:04:05.000Z") + "#" + v.EventKey
-	err := t.s.table.Put(struct {
+	err := t.table.Put(struct {
 		keyed
 		Violation
 	}{keyed{pk, sk, table.TypeViolation, 0}, v}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
@@ -91,7 +91,7 @@ func (t *Tenant) RecordViolation(ctx context.Context, v Violation) error {
 // Violations lists a group's violations, newest first.
 func (t *Tenant) Violations(ctx context.Context, groupID string, limit int, cursor string) (Page[Violation], error) {
 	pk, _ := t.groupKey(groupID)
-	q := t.s.table.Get("PK", pk).Order(dynamo.Descending).Limit(limit).ConsumedCapacity(rcc(ctx))
+	q := t.table.Get("PK", pk).Order(dynamo.Descending).Limit(limit).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
 		if !strings.HasPrefix(cursor, "V#") || len(cursor) > 400 {
 			return Page[Violation]{}, problem.Field("cursor", "cursor is not one this API returned")
@@ -133,7 +133,7 @@ func (t *Tenant) ModerationRules(ctx context.Context) (moderation.Rules, error) 
 		keyed
 		Rules moderation.Rules `dynamo:"rules"`
 	}
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if err == dynamo.ErrNotFound {
 		return moderation.Default(), nil
 	}
@@ -143,7 +143,7 @@ func (t *Tenant) ModerationRules(ctx context.Context) (moderation.Rules, error) 
 // PutModerationRules replaces the tenant's moderation rules.
 func (t *Tenant) PutModerationRules(ctx context.Context, r moderation.Rules) error {
 	pk, sk := t.moderationKey()
-	err := t.s.table.Put(struct {
+	err := t.table.Put(struct {
 		keyed
 		Rules moderation.Rules `dynamo:"rules"`
 	}{keyed{pk, sk, table.TypeModerationRules, 0}, r}).ConsumedCapacity(wcc(ctx)).Run(ctx)

@@ -75,17 +75,17 @@ func (t *Tenant) customerItem(r CustomerRecord) customerItem {
 // RecordOrder stores a paid order once: a redelivery, or a second "paid" event of
 // the same order, writes nothing and returns false.
 func (t *Tenant) RecordOrder(ctx context.Context, r OrderRecord) (bool, error) {
-	return t.recordOnce(ctx, t.s.table.Put(t.orderItem(r)))
+	return t.recordOnce(ctx, t.table.Put(t.orderItem(r)))
 }
 
 // RecordRefund stores a refund once.
 func (t *Tenant) RecordRefund(ctx context.Context, r RefundRecord) (bool, error) {
-	return t.recordOnce(ctx, t.s.table.Put(t.refundItem(r)))
+	return t.recordOnce(ctx, t.table.Put(t.refundItem(r)))
 }
 
 // RecordCustomer stores an announced customer once.
 func (t *Tenant) RecordCustomer(ctx context.Context, r CustomerRecord) (bool, error) {
-	return t.recordOnce(ctx, t.s.table.Put(t.customerItem(r)))
+	return t.recordOnce(ctx, t.table.Put(t.customerItem(r)))
 }
 
 func (t *Tenant) recordOnce(ctx context.Context, p *dynamo.Put) (bool, error) {
@@ -99,6 +99,6 @@ func (t *Tenant) recordOnce(ctx context.Context, p *dynamo.Put) (bool, error) {
 // Order returns a stored order of an integration.
 func (t *Tenant) Order(ctx context.Context, integrationID, orderID string) (OrderRecord, error) {
 	var it orderItem
-	err := t.s.table.Get("PK", t.orderKey(integrationID, orderID)).Range("SK", dynamo.Equal, "ORDER").ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", t.orderKey(integrationID, orderID)).Range("SK", dynamo.Equal, "ORDER").ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.OrderRecord, translate(err, "order")
 }

@@ -45,7 +45,7 @@ func (t *Tenant) rewardItem(r Reward) rewardItem {
 
 // CreateReward stores a reward.
 func (t *Tenant) CreateReward(ctx context.Context, r Reward) error {
-	err := t.s.table.Put(t.rewardItem(r)).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Put(t.rewardItem(r)).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "reward")
 }
 
@@ -53,7 +53,7 @@ func (t *Tenant) CreateReward(ctx context.Context, r Reward) error {
 func (t *Tenant) Reward(ctx context.Context, id string) (Reward, error) {
 	pk, sk := t.rewardKey(id)
 	var it rewardItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Reward, translate(err, "reward")
 }
 
@@ -70,7 +70,7 @@ func (t *Tenant) UpdateReward(ctx context.Context, id string, fn func(*Reward) e
 			return Reward{}, err
 		}
 		next.ID, next.CreatedAt, next.Redeemed, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Redeemed, t.s.Now()
-		err = t.s.table.Put(t.rewardItem(next)).If("updated_at = ? AND redeemed = ?", cur.UpdatedAt, cur.Redeemed).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		err = t.table.Put(t.rewardItem(next)).If("updated_at = ? AND redeemed = ?", cur.UpdatedAt, cur.Redeemed).ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if dynamo.IsCondCheckFailed(err) && attempt < 5 {
 			continue
 		}
@@ -80,7 +80,7 @@ func (t *Tenant) UpdateReward(ctx context.Context, id string, fn func(*Reward) e
 
 // Rewards lists the tenant's rewards.
 func (t *Tenant) Rewards(ctx context.Context, limit int, cursor string) (Page[Reward], error) {
-	q := t.s.table.Get(table.GSI1PK, t.pk("REWARDS")).Index(table.GSI1).Limit(limit).ConsumedCapacity(rcc(ctx))
+	q := t.table.Get(table.GSI1PK, t.pk("REWARDS")).Index(table.GSI1).Limit(limit).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
 		q = q.Range(table.GSI1SK, dynamo.Greater, cursor)
 	}
@@ -107,7 +107,7 @@ func (t *Tenant) Rewards(ctx context.Context, limit int, cursor string) (Page[Re
 func (t *Tenant) RedemptionWrites(p *Posting, r Reward, memberID string, qty int64) {
 	rpk, rsk := t.rewardKey(r.ID)
 	upd := func(tx *dynamo.WriteTx) {
-		u := t.s.table.Update("PK", rpk).Range("SK", rsk).Add("redeemed", qty)
+		u := t.table.Update("PK", rpk).Range("SK", rsk).Add("redeemed", qty)
 		if r.Stock != nil {
 			u = u.Add("stock", -qty).If("$ = ? AND stock >= ?", "status", "active", qty)
 		} else {
@@ -119,7 +119,7 @@ func (t *Tenant) RedemptionWrites(p *Posting, r Reward, memberID string, qty int
 	if r.PerMemberLimit > 0 {
 		mpk, _ := t.memberKey(memberID)
 		lim := func(tx *dynamo.WriteTx) {
-			tx.Update(t.s.table.Update("PK", mpk).Range("SK", "RL#"+r.ID).Set(table.Type, table.TypeRewardLimit).Add("count", qty).
+			tx.Update(t.table.Update("PK", mpk).Range("SK", "RL#"+r.ID).Set(table.Type, table.TypeRewardLimit).Add("count", qty).
 				If("attribute_not_exists('count') OR 'count' <= ?", r.PerMemberLimit-qty))
 		}
 		p.extra = append(p.extra, extraWrite{op: lim, onCheck: problem.New(problem.LimitReached, "member %s reached the limit of %d for reward %s", memberID, r.PerMemberLimit, r.ID)})
@@ -131,7 +131,7 @@ func (t *Tenant) RedemptionWrites(p *Posting, r Reward, memberID string, qty int
 func (t *Tenant) ReversalWrite(p *Posting, memberID, earnSK string, prev Entry, refundedMinor, reversed int64) {
 	pk, _ := t.memberKey(memberID)
 	p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {
-		tx.Update(t.s.table.Update("PK", pk).Range("SK", earnSK).Set("refunded_minor", refundedMinor).Set("reversed", reversed).
+		tx.Update(t.table.Update("PK", pk).Range("SK", earnSK).Set("refunded_minor", refundedMinor).Set("reversed", reversed).
 			If("attribute_exists(PK) AND (attribute_not_exists(reversed) OR reversed = ?)", prev.Reversed))
 	}})
 }

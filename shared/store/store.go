@@ -26,6 +26,9 @@ type Store struct {
 	db    *dynamo.DB
 	table dynamo.Table
 	now   func() time.Time
+	// clients, when set, gives each tenant's handle its own client (credentials
+	// scoped to the tenant's partitions); nil means every tenant uses db.
+	clients TenantClients
 }
 
 // New returns the store for the table called name.
@@ -51,7 +54,16 @@ func (s *Store) Tenant(id string) (*Tenant, error) {
 	if id == "" || !ids.Valid(ids.Tenant, id) {
 		return nil, ErrNoTenant
 	}
-	return &Tenant{s: s, id: id}, nil
+	t := &Tenant{s: s, id: id, db: s.db, table: s.table}
+	if s.clients != nil {
+		c, err := s.clients.ClientFor(id)
+		if err != nil {
+			return nil, fmt.Errorf("store: tenant %s client: %w", id, err)
+		}
+		t.db = dynamo.NewFromIface(c)
+		t.table = t.db.Table(s.table.Name())
+	}
+	return t, nil
 }
 
 // platformTenant is the reserved pseudo-tenant holding platform-wide records (the
@@ -59,12 +71,17 @@ func (s *Store) Tenant(id string) (*Tenant, error) {
 // so no API key or request can name it.
 const platformTenant = "_platform"
 
-func (s *Store) platform() *Tenant { return &Tenant{s: s, id: platformTenant} }
+func (s *Store) platform() *Tenant {
+	return &Tenant{s: s, id: platformTenant, db: s.db, table: s.table}
+}
 
-// Tenant is one tenant's data.
+// Tenant is one tenant's data, reached through db: the store's client, or the
+// tenant's own when the store has TenantClients.
 type Tenant struct {
-	s  *Store
-	id string
+	s     *Store
+	id    string
+	db    *dynamo.DB
+	table dynamo.Table
 }
 
 // ID returns the tenant id.
@@ -72,8 +89,18 @@ func (t *Tenant) ID() string { return t.id }
 
 // pk builds a partition key: T#<tenant>#<parts joined by #>.
 func (t *Tenant) pk(parts ...string) string {
-	return "T#" + t.id + "#" + strings.Join(parts, "#")
+	return TenantKeyPrefix(t.id) + strings.Join(parts, "#")
 }
+
+// TenantKeyPrefix is what every partition key of tenant starts with, T#<tenant>#.
+// The stack writes it with an IAM policy variable for tenant in the tenant role's
+// dynamodb:LeadingKeys condition.
+func TenantKeyPrefix(tenant string) string { return "T#" + tenant + "#" }
+
+// PlatformIdempotencyPrefix starts the partition keys of the idempotency records of
+// requests no tenant is known for (public routes): the only partitions a
+// tenant-scoped function reaches with its own role.
+func PlatformIdempotencyPrefix() string { return TenantKeyPrefix(platformTenant) + "IDEM#" }
 
 // memberShards spreads a tenant's member list over this many index partitions, so no
 // single index partition takes every member write of a busy tenant.

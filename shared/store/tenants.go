@@ -95,8 +95,8 @@ func (s *Store) CreateTenant(ctx context.Context, info TenantInfo, first APIKey)
 func (t *Tenant) addKeyTx(tx *dynamo.WriteTx, k APIKey) {
 	spk, ssk := t.keySecretKey(k.Hash)
 	mpk, msk := t.keyMetaKey(k.ID)
-	tx.Put(t.s.table.Put(keySecretItem{keyed{spk, ssk, table.TypeAPIKey, 0}, k.ID, k.Scopes, false, k.Currency}).If("attribute_not_exists(PK)"))
-	tx.Put(t.s.table.Put(keyMetaItem{keyed{mpk, msk, table.TypeAPIKeyMeta, 0}, k}).If("attribute_not_exists(PK)"))
+	tx.Put(t.table.Put(keySecretItem{keyed{spk, ssk, table.TypeAPIKey, 0}, k.ID, k.Scopes, false, k.Currency}).If("attribute_not_exists(PK)"))
+	tx.Put(t.table.Put(keyMetaItem{keyed{mpk, msk, table.TypeAPIKeyMeta, 0}, k}).If("attribute_not_exists(PK)"))
 }
 
 // Page is one page of a list and the cursor of the next, empty at the end.
@@ -154,7 +154,7 @@ func (s *Store) ForEachTenant(ctx context.Context, fn func(*Tenant, TenantInfo) 
 func (t *Tenant) Info(ctx context.Context) (TenantInfo, error) {
 	pk, sk := t.tenantKey()
 	var it tenantItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.TenantInfo, translate(err, "tenant")
 }
 
@@ -173,9 +173,9 @@ func (t *Tenant) UpdateInfo(ctx context.Context, fn func(*TenantInfo) error) (Te
 		next.ID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.CreatedAt, t.s.Now()
 		pk, sk := t.tenantKey()
 		reg := t.s.platform()
-		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-		tx.Put(t.s.table.Put(tenantItem{keyed{pk, sk, table.TypeTenant, 0}, next}).If("updated_at = ?", cur.UpdatedAt))
-		tx.Put(t.s.table.Put(registryItem{keyed{reg.pk("TENANTS"), next.ID, table.TypeTenantRef, 0}, next}))
+		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx.Put(t.table.Put(tenantItem{keyed{pk, sk, table.TypeTenant, 0}, next}).If("updated_at = ?", cur.UpdatedAt))
+		tx.Put(t.table.Put(registryItem{keyed{reg.pk("TENANTS"), next.ID, table.TypeTenantRef, 0}, next}))
 		err = tx.Run(ctx)
 		if dynamo.IsCondCheckFailed(err) && attempt < 3 {
 			continue
@@ -186,7 +186,7 @@ func (t *Tenant) UpdateInfo(ctx context.Context, fn func(*TenantInfo) error) (Te
 
 // CreateKey stores a new API key.
 func (t *Tenant) CreateKey(ctx context.Context, k APIKey) error {
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	t.addKeyTx(tx, k)
 	return translate(tx.Run(ctx), "api key")
 }
@@ -195,7 +195,7 @@ func (t *Tenant) CreateKey(ctx context.Context, k APIKey) error {
 func (t *Tenant) ListKeys(ctx context.Context) ([]APIKey, error) {
 	pk, _ := t.keyMetaKey("")
 	var items []keyMetaItem
-	err := t.s.table.Get("PK", pk).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "api keys")
 	}
@@ -211,7 +211,7 @@ func (t *Tenant) ListKeys(ctx context.Context) ([]APIKey, error) {
 func (t *Tenant) RevokeKey(ctx context.Context, id string) (APIKey, error) {
 	mpk, msk := t.keyMetaKey(id)
 	var meta keyMetaItem
-	err := t.s.table.Get("PK", mpk).Range("SK", dynamo.Equal, msk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &meta)
+	err := t.table.Get("PK", mpk).Range("SK", dynamo.Equal, msk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &meta)
 	if err != nil {
 		return APIKey{}, translate(err, "api key")
 	}
@@ -220,9 +220,9 @@ func (t *Tenant) RevokeKey(ctx context.Context, id string) (APIKey, error) {
 	}
 	now := t.s.Now()
 	spk, ssk := t.keySecretKey(meta.Hash)
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Update(t.s.table.Update("PK", spk).Range("SK", ssk).Set("revoked", true).If("attribute_exists(PK)"))
-	tx.Update(t.s.table.Update("PK", mpk).Range("SK", msk).Set("revoked_at", now).If("attribute_not_exists(revoked_at)"))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Update(t.table.Update("PK", spk).Range("SK", ssk).Set("revoked", true).If("attribute_exists(PK)"))
+	tx.Update(t.table.Update("PK", mpk).Range("SK", msk).Set("revoked_at", now).If("attribute_not_exists(revoked_at)"))
 	if err := tx.Run(ctx); err != nil && !dynamo.IsCondCheckFailed(err) {
 		return APIKey{}, translate(err, "api key")
 	}

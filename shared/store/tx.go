@@ -26,7 +26,7 @@ const txAttempts = 25
 // make each attempt safe to repeat.
 func (t *Tenant) runTx(ctx context.Context, build func(*dynamo.WriteTx)) error {
 	return retryConflicts(ctx, func() error {
-		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 		build(tx)
 		return tx.Run(ctx)
 	})
@@ -124,7 +124,7 @@ func (t *Tenant) listIndex(ctx context.Context, pk string, limit int, cursor, wh
 	if len(cursor) > 200 {
 		return nil, "", problem.Field("cursor", "cursor is not one this API returned")
 	}
-	q := t.s.table.Get(table.GSI1PK, pk).Index(table.GSI1).Limit(limit).ConsumedCapacity(rcc(ctx))
+	q := t.table.Get(table.GSI1PK, pk).Index(table.GSI1).Limit(limit).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
 		q = q.Range(table.GSI1SK, dynamo.Greater, cursor)
 	}
@@ -149,7 +149,7 @@ func batchGet[T any](ctx context.Context, t *Tenant, keys []dynamo.Keyed, consis
 	for start := 0; start < len(keys); start += 100 {
 		end := min(start+100, len(keys))
 		var items []T
-		err := t.s.table.Batch("PK", "SK").Get(keys[start:end]...).Consistent(consistent).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		err := t.table.Batch("PK", "SK").Get(keys[start:end]...).Consistent(consistent).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 		if err != nil && !errors.Is(err, dynamo.ErrNotFound) {
 			return nil, translate(err, what)
 		}

@@ -72,7 +72,7 @@ func (t *Tenant) KeepUnreadable(ctx context.Context, d UnreadableDelivery) (Unre
 	}
 	d.ExpiresAt = d.ReceivedAt.Add(UnreadableTTL)
 	pk, sk := t.unreadableKey(d.IntegrationID, d.ID)
-	err := t.s.table.Put(unreadableItem{keyed{pk, sk, "unreadable_delivery", d.ExpiresAt.Unix()}, d}).
+	err := t.table.Put(unreadableItem{keyed{pk, sk, "unreadable_delivery", d.ExpiresAt.Unix()}, d}).
 		If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return d, translate(err, "unreadable delivery")
 }
@@ -88,7 +88,7 @@ func (t *Tenant) Unreadable(ctx context.Context, integrationID, id string) (Unre
 	}
 	pk, sk := t.unreadableKey(integrationID, id)
 	var it unreadableItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if err != nil {
 		if problem.Is(translate(err, "delivery"), problem.NotFound) {
 			return UnreadableDelivery{}, unreadableNotFound()
@@ -106,7 +106,7 @@ func (t *Tenant) Unreadable(ctx context.Context, integrationID, id string) (Unre
 // their bodies. A cursor that is not an id is problem.Invalid.
 func (t *Tenant) UnreadableDeliveries(ctx context.Context, integrationID, status string, limit int, cursor string) (Page[UnreadableDelivery], error) {
 	pk, _ := t.unreadableKey(integrationID, "")
-	q := t.s.table.Get("PK", pk).Order(dynamo.Descending).
+	q := t.table.Get("PK", pk).Order(dynamo.Descending).
 		Filter("$ = ? AND $ > ?", "status", status, "ttl", t.s.Now().Unix()).
 		Project("id", "integration_id", "provider", "status", "reason", "received_at", "expires_at", "replays", "replayed_at", "headers", "size").
 		Limit(limit).ConsumedCapacity(rcc(ctx))
@@ -149,7 +149,7 @@ func (t *Tenant) markReplay(ctx context.Context, integrationID, id string, set f
 		return UnreadableDelivery{}, unreadableNotFound()
 	}
 	pk, sk := t.unreadableKey(integrationID, id)
-	u := t.s.table.Update("PK", pk).Range("SK", sk).
+	u := t.table.Update("PK", pk).Range("SK", sk).
 		Add("replays", 1).Set("replayed_at", t.s.Now()).
 		If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx))
 	var it unreadableItem

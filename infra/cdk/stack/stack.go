@@ -27,7 +27,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/table"
+	"github.com/tribehq/tribe/shared/tenantcreds"
 )
 
 // Environment variables of the functions. Every function gets all of them but the
@@ -39,7 +41,13 @@ const (
 	EnvScheduleGroup     = "TRIBE_SCHEDULE_GROUP"
 	EnvSchedulerRoleArn  = "TRIBE_SCHEDULER_ROLE_ARN"
 	EnvAdminKeySecretArn = "TRIBE_ADMIN_KEY_SECRET_ARN"
+	// EnvTenantRoleArn is the role a TenantScoped function assumes per tenant.
+	EnvTenantRoleArn = "TRIBE_TENANT_ROLE_ARN"
 )
+
+// TenantLeadingKeys is the tenant role's condition value: every partition key the
+// session touches starts with its tenant, read from the session tag.
+var TenantLeadingKeys = store.TenantKeyPrefix("${aws:PrincipalTag/"+tenantcreds.TagKey+"}") + "*"
 
 // Sizes of functions whose catalogue entry leaves them zero.
 const (
@@ -255,15 +263,16 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	t.functions[f.Name] = fn
 
 	// Only the catalogue's actions, on the table and its indexes: no grantReadWriteData,
-	// which would add actions (Scan, DescribeTable…) the function does not use.
-	if len(f.TableActions) > 0 {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings(f.TableActions...),
-			Resources: &[]*string{
-				t.table.TableArn(),
-				jsii.String(*t.table.TableArn() + "/index/*"),
-			},
-		}))
+	// which would add actions (Scan, BatchWriteItem…) the function does not use. The
+	// local system runs every function under these same actions (shared/tableguard).
+	switch {
+	case f.TenantScoped:
+		// Its own role reaches only the platform's idempotency records of
+		// unauthenticated requests; tenants' data only as the tenant role.
+		fn.AddToRolePolicy(t.tableStatement(f.TableActions, store.PlatformIdempotencyPrefix()+"*"))
+		t.addTenantRole(f, fn)
+	case len(f.TableActions) > 0:
+		fn.AddToRolePolicy(t.tableStatement(f.TableActions, ""))
 	}
 	if f.Stream != nil {
 		// The event source mapping reads the stream with the function's role.
@@ -283,6 +292,47 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if f.Schedules {
 		t.grantScheduling(fn)
 	}
+}
+
+// tableStatement allows actions on the table and its indexes, where every partition
+// key starts as leadingKeys says (a StringLike pattern) unless it is empty.
+// ForAllValues is true for a request with no partition key at all (DescribeTable,
+// Scan), so no Scan is ever granted.
+func (t *tribe) tableStatement(actions []string, leadingKeys string) awsiam.PolicyStatement {
+	props := &awsiam.PolicyStatementProps{
+		Actions: jsii.Strings(actions...),
+		Resources: &[]*string{
+			t.table.TableArn(),
+			jsii.String(*t.table.TableArn() + "/index/*"),
+		},
+	}
+	if leadingKeys != "" {
+		props.Conditions = &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{leadingKeys}},
+		}
+	}
+	return awsiam.NewPolicyStatement(props)
+}
+
+// addTenantRole gives a TenantScoped function its tenant role: the function's table
+// actions where every partition key starts with the session's tenant tag, assumable
+// only by the function's role, with the session tagged (shared/tenantcreds).
+func (t *tribe) addTenantRole(f catalogue.Function, fn awslambda.Function) {
+	role := awsiam.NewRole(t.stack, jsii.String(pascal(f.Name)+"TenantRole"), &awsiam.RoleProps{
+		Description:        jsii.String(f.Name + ": one tenant's items, assumed per tenant with the tenant as session tag"),
+		AssumedBy:          awsiam.NewSessionTagsPrincipal(fn.Role()),
+		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+	})
+	role.AddToPolicy(t.tableStatement(f.TableActions, TenantLeadingKeys))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sts:AssumeRole", "sts:TagSession"),
+		Resources: &[]*string{role.RoleArn()},
+		// The only tag the function may set is the tenant.
+		Conditions: &map[string]any{
+			"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{tenantcreds.TagKey}},
+		},
+	}))
+	fn.AddEnvironment(jsii.String(EnvTenantRoleArn), role.RoleArn(), nil)
 }
 
 // grantScheduling lets fn manage schedules in the stack's group and hand them the

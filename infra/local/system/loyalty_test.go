@@ -51,6 +51,7 @@ func newStand(t *testing.T, currency string, opts ...system.Option) *stand {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sys.CheckGrants(t) })
 	desc, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: &name})
 	if err != nil {
 		t.Fatal(err)

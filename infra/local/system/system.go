@@ -12,11 +12,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/tribehq/tribe/infra/local/gateway"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/tableguard"
+	"github.com/tribehq/tribe/shared/tenantcreds"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
@@ -35,6 +40,8 @@ type System struct {
 	Streams    map[string]StreamHandler
 	Targets    map[string]Target
 	Gateway    http.Handler
+	// Guards are each function's table grant, enforced on its own store's client.
+	Guards map[string]*tableguard.Guard
 }
 
 // Constructors is every catalogue function's constructor, by name: the same ones
@@ -76,7 +83,12 @@ type Option func(*wire.Deps)
 func WithSender(snd *connector.Sender) Option { return func(d *wire.Deps) { d.Sender = snd } }
 
 // New builds every catalogue function with its wire constructor, and checks that
-// each is the handler its trigger calls for.
+// each is the handler its trigger calls for. Each function gets its own store on
+// st's table whose client refuses every DynamoDB action outside the function's
+// catalogue table actions (tableguard), as IAM does on AWS: every flow run through
+// the system runs under the grants the stack gives. A TenantScoped function's
+// tenant handles also refuse any partition key outside their tenant, as the tenant
+// role does on AWS.
 func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*System, error) {
 	d := wire.Deps{Store: st, Log: log, AdminKey: adminKey}
 	for _, o := range opts {
@@ -86,6 +98,7 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 		HTTP:    map[string]gateway.HTTPHandler{},
 		Streams: map[string]StreamHandler{},
 		Targets: map[string]Target{},
+		Guards:  map[string]*tableguard.Guard{},
 	}
 	cons := Constructors()
 	for _, fn := range catalogue.All() {
@@ -93,7 +106,18 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 		if !ok {
 			return nil, fmt.Errorf("system: no constructor for %s", fn.Name)
 		}
-		f, err := build(d)
+		g := tableguard.New(fn.Name, fn.TableActions)
+		fd := d
+		var err error
+		if fd.Store, err = st.WithClientOptions(g.Option); err != nil {
+			return nil, fmt.Errorf("system: %s: %w", fn.Name, err)
+		}
+		if fn.TenantScoped {
+			// The tenant role's LeadingKeys condition, checked on each tenant's client.
+			fd.Store = fd.Store.WithTenantClients(tenantcreds.NewLocal(fd.Store.BaseClient().Options(), g.TenantOption))
+		}
+		sys.Guards[fn.Name] = g
+		f, err := build(fd)
 		if err != nil {
 			return nil, fmt.Errorf("system: %s: %w", fn.Name, err)
 		}
@@ -122,6 +146,36 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 		return nil, err
 	}
 	return sys, nil
+}
+
+// Denied reports every DynamoDB call a function made that its catalogue table
+// actions do not allow, or nil. Tests check it after each flow: a refusal the code
+// swallowed (a best-effort write, a logged failure) is caught here too.
+func (s *System) Denied() error {
+	var out []string
+	for _, g := range s.Guards {
+		out = append(out, g.Denied()...)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	sort.Strings(out)
+	return errors.New("calls outside the catalogue's table actions:\n" + strings.Join(slices.Compact(out), "\n"))
+}
+
+// Reporter is the part of testing.TB CheckGrants uses.
+type Reporter interface {
+	Helper()
+	Error(args ...any)
+}
+
+// CheckGrants fails the test when any function called a DynamoDB action its
+// catalogue entry does not grant; every stand registers it with t.Cleanup.
+func (s *System) CheckGrants(tb Reporter) {
+	tb.Helper()
+	if err := s.Denied(); err != nil {
+		tb.Error(err)
+	}
 }
 
 // Invoke runs a scheduled target by function name.

@@ -43,6 +43,7 @@ func setup(t testing.TB) (*system.System, *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sys.CheckGrants(t) })
 	return sys, st
 }
 
