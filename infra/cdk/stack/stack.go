@@ -43,7 +43,7 @@ const (
 
 // Sizes of functions whose catalogue entry leaves them zero.
 const (
-	defaultMemoryMB       = 256
+	defaultMemoryMB       = catalogue.DefaultMemoryMB
 	defaultTimeoutSeconds = 10
 )
 
@@ -220,10 +220,7 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if _, err := os.Stat(filepath.Join(dir, "bootstrap")); err != nil {
 		panic(fmt.Sprintf("stack: function %s has no bootstrap binary (run make build): %v", f.Name, err))
 	}
-	memory, timeout := f.MemoryMB, f.TimeoutSeconds
-	if memory == 0 {
-		memory = defaultMemoryMB
-	}
+	memory, timeout := f.Memory(), f.TimeoutSeconds
 	if timeout == 0 {
 		timeout = defaultTimeoutSeconds
 	}
