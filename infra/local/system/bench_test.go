@@ -202,13 +202,13 @@ func (sh *shop) post(ctx context.Context, b *testing.B, recs ...events.DynamoDBE
 
 // historyMember gives customer two years of history through the real path: 100
 // orders on distinct days (one a week, the oldest 693 days ago), each a webhook
-// and a ledger posting, under points that expire after 170 days, then the daily
+// and a ledger posting, under points that expire after 168 days, then the daily
 // expiry job. The member ends with 24 live lots, a full tier window and 100
 // ledger entries.
 func historyMember(b *testing.B, sh *shop, customer string) {
 	ctx := context.Background()
 	if _, err := sh.tn.UpdateLoyalty(ctx, func(l *store.Loyalty) error {
-		l.Rules.Expiry = store.ExpiryPolicy{Policy: "days", Days: 170}
+		l.Rules.Expiry = store.ExpiryPolicy{Policy: "days", Days: 168}
 		return nil
 	}); err != nil {
 		b.Fatal(err)
