@@ -108,6 +108,18 @@ type Function struct {
 	TimeoutSeconds int
 }
 
+// DefaultMemoryMB is a function's memory when the catalogue gives none.
+const DefaultMemoryMB = 256
+
+// Memory is the function's memory in MB, the default when unset; the stack sizes
+// the Lambda with it and the benchmarks price GB-seconds with it.
+func (f Function) Memory() int {
+	if f.MemoryMB == 0 {
+		return DefaultMemoryMB
+	}
+	return f.MemoryMB
+}
+
 var (
 	readWrite = []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
 )

@@ -187,13 +187,22 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool) func(m *st
 				pts += rules.FirstOrderBonus
 			}
 		}
-		totals := m.Window[day]
-		if rules.OrderDailyCap > 0 {
-			pts = max(0, min(pts, rules.OrderDailyCap-totals.OrderPoints))
-		}
+		month := store.WindowKey(day)
+		totals := m.Window[month]
 		var sums checkedSums
+		if rules.OrderDailyCap > 0 {
+			// The cap counts the latest capped day; an order of an earlier day
+			// (delivered late) is capped on its own.
+			var earned int64
+			if day == m.CapDay {
+				earned = m.CapDayPoints
+			}
+			pts = max(0, min(pts, rules.OrderDailyCap-earned))
+			if day >= m.CapDay {
+				m.CapDay, m.CapDayPoints = day, sums.add(earned, pts)
+			}
+		}
 		totals.Points = sums.add(totals.Points, pts)
-		totals.OrderPoints = sums.add(totals.OrderPoints, pts)
 		totals.Orders++
 		totals.Spend = sums.add(totals.Spend, spend)
 		m.SpendMinor = sums.add(m.SpendMinor, spend)
@@ -205,7 +214,7 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool) func(m *st
 		if sums.err != nil {
 			return nil, problem.Wrap(problem.Invalid, sums.err, "order %s: points or spend out of range", o.ExternalID)
 		}
-		m.Window[day] = totals
+		m.Window[month] = totals
 		m.OrderCount++
 		if m.LastActiveAt == nil || o.PaidAt.After(*m.LastActiveAt) {
 			at := o.PaidAt.UTC()
@@ -266,11 +275,11 @@ func Reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID
 		if err != nil {
 			return nil, err
 		}
-		day := s.Day(ord.PaidAt)
-		if w, ok := m.Window[day]; ok {
+		month := store.WindowKey(s.Day(ord.PaidAt))
+		if w, ok := m.Window[month]; ok {
 			w.Spend = max(0, w.Spend-spend)
 			w.Points = max(0, w.Points-take)
-			m.Window[day] = w
+			m.Window[month] = w
 		}
 		m.SpendMinor = max(0, m.SpendMinor-spend)
 		var shortfall int64
@@ -353,9 +362,9 @@ func CheckIn(ctx context.Context, t *store.Tenant, s settings.Settings, memberID
 		if pts > 0 {
 			m.Lots[lot] += pts
 		}
-		w := m.Window[day]
+		w := m.Window[store.WindowKey(day)]
 		w.Points += pts
-		m.Window[day] = w
+		m.Window[store.WindowKey(day)] = w
 		at := now.UTC()
 		m.LastActiveAt = &at
 		if m.Stage == store.StageChurned || m.Stage == store.StageSilent {

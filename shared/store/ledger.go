@@ -137,6 +137,7 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 		if err != nil {
 			return Entry{}, Member{}, err
 		}
+		FoldWindow(next.Window)
 		now := t.s.Now()
 		e := p.Entry
 		e.ID, e.MemberID, e.EffectiveAt, e.PostedAt, e.Balance = id, memberID, effectiveAt.UTC(), now, next.Points
@@ -204,6 +205,7 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 	if err != nil {
 		return Entry{}, Member{}, err
 	}
+	FoldWindow(next.Window)
 	now := t.s.Now()
 	e := p.Entry
 	e.ID, e.MemberID, e.EffectiveAt, e.PostedAt, e.Balance = id, m.ID, effectiveAt.UTC(), now, next.Points
@@ -356,6 +358,38 @@ func cloneLots(m map[string]int64) map[string]int64 {
 		out[k] = v
 	}
 	return out
+}
+
+// WindowKey is the tier window's bucket of a local day (YYYY-MM-DD): its month,
+// YYYY-MM. Other keys are returned unchanged.
+func WindowKey(day string) string {
+	if len(day) == len(time.DateOnly) {
+		return day[:7]
+	}
+	return day
+}
+
+// FoldWindow adds every day-keyed total of w into its month's bucket, so the
+// window stays one entry per month whichever key a posting used.
+func FoldWindow(w map[string]DayTotals) {
+	for k, v := range w {
+		month := WindowKey(k)
+		if month == k {
+			continue
+		}
+		b := w[month]
+		b.Points += v.Points
+		b.Spend += v.Spend
+		b.Orders += v.Orders
+		w[month] = b
+		delete(w, k)
+	}
+	for k, v := range w {
+		if v.OrderPoints != 0 {
+			v.OrderPoints = 0
+			w[k] = v
+		}
+	}
 }
 
 func cloneWindow(m map[string]DayTotals) map[string]DayTotals {

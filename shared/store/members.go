@@ -72,16 +72,24 @@ type Member struct {
 	Lots map[string]int64 `dynamo:"lots,omitempty" json:"-"`
 	// NextExpiry is the earliest bucket holding points, for the expiry job.
 	NextExpiry string `dynamo:"next_expiry,omitempty" json:"-"`
-	// Window holds per local day what tier qualification counts, pruned to the
-	// longest window of the ladder.
+	// Window holds per local month (YYYY-MM, see WindowKey) what tier
+	// qualification counts, pruned to the longest window of the ladder: at most 38
+	// entries whatever the member's history. Day keys (YYYY-MM-DD) written by a
+	// posting are folded into their month when it commits.
 	Window map[string]DayTotals `dynamo:"window,omitempty" json:"-"`
+	// CapDay and CapDayPoints are the local day of the latest capped order and
+	// the order points earned on it, for the daily order cap (set only under a
+	// cap).
+	CapDay       string `dynamo:"cap_day,omitempty" json:"-"`
+	CapDayPoints int64  `dynamo:"cap_day_points,omitempty" json:"-"`
 	// CheckInDay is the local day of the last check-in; CheckInStreak counts days in
 	// a row.
 	CheckInDay    string `dynamo:"check_in_day,omitempty" json:"last_check_in_day,omitempty"`
 	CheckInStreak int    `dynamo:"check_in_streak,omitempty" json:"check_in_streak"`
 }
 
-// DayTotals is one day of a member's qualifying activity.
+// DayTotals is one month (formerly one day) of a member's qualifying activity.
+// OrderPoints is no longer kept in the window (the daily cap uses CapDay).
 type DayTotals struct {
 	Points      int64 `dynamo:"p,omitempty"`
 	Spend       int64 `dynamo:"s,omitempty"`
@@ -298,6 +306,7 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 		w.OrderPoints += v.OrderPoints
 		next.Window[k] = w
 	}
+	FoldWindow(next.Window)
 	if from.JoinedAt.Before(next.JoinedAt) {
 		next.JoinedAt = from.JoinedAt
 	}

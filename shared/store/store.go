@@ -129,18 +129,18 @@ func translate(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Capacity accumulates the capacity a request consumes, at AWS rates: DynamoDB
-// Local reports a transactional write once, AWS bills it twice, so transactional
-// units are kept apart and doubled.
+// Capacity accumulates the capacity a request consumes, at AWS rates.
+// Transactional units are kept apart; they are reported already doubled (two units
+// per KB of each item), by AWS and, corrected by infra/local/dynamolocal, locally.
 type Capacity struct {
 	Read, Write, TxRead, TxWrite dynamo.ConsumedCapacity
 }
 
-// RCU is the read capacity consumed, transactional reads counted twice.
-func (c *Capacity) RCU() float64 { return c.Read.Total + 2*c.TxRead.Total }
+// RCU is the read capacity consumed.
+func (c *Capacity) RCU() float64 { return c.Read.Total + c.TxRead.Total }
 
-// WCU is the write capacity consumed, transactional writes counted twice.
-func (c *Capacity) WCU() float64 { return c.Write.Total + 2*c.TxWrite.Total }
+// WCU is the write capacity consumed.
+func (c *Capacity) WCU() float64 { return c.Write.Total + c.TxWrite.Total }
 
 type capKey struct{}
 

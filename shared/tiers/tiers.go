@@ -23,16 +23,22 @@ func Index(ladder []store.Tier, name string) int {
 	return -1
 }
 
-// Metric sums what tier t counts over its window ending on day (YYYY-MM-DD).
+// Metric sums what tier t counts over its window ending on day (YYYY-MM-DD). The
+// window is kept by month (store.WindowKey), so it counts whole months: from the
+// month holding the window's first day (day - WindowDays + 1) through day's month.
+// A window of N days therefore counts between N and N+30 days of activity: an
+// upgrade can come, and a downgrade go, at most one month more generously than
+// day-exact counting.
 func Metric(t store.Tier, window map[string]store.DayTotals, day string) int64 {
 	end, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return 0
 	}
-	start := end.AddDate(0, 0, -t.WindowDays+1).Format(time.DateOnly)
+	start := store.WindowKey(end.AddDate(0, 0, -t.WindowDays+1).Format(time.DateOnly))
+	last := store.WindowKey(day)
 	var sum int64
 	for d, v := range window {
-		if d < start || d > day {
+		if d = store.WindowKey(d); d < start || d > last {
 			continue
 		}
 		var x int64
@@ -116,15 +122,15 @@ func MaxWindow(ladder []store.Tier) int {
 	return n
 }
 
-// Prune drops days older than the ladder's longest window.
+// Prune drops months older than the ladder's longest window (see Metric).
 func Prune(ladder []store.Tier, window map[string]store.DayTotals, day string) {
 	end, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return
 	}
-	oldest := end.AddDate(0, 0, -MaxWindow(ladder)).Format(time.DateOnly)
+	oldest := store.WindowKey(end.AddDate(0, 0, -MaxWindow(ladder)).Format(time.DateOnly))
 	for d := range window {
-		if d < oldest {
+		if store.WindowKey(d) < oldest {
 			delete(window, d)
 		}
 	}

@@ -59,3 +59,25 @@ func TestValidateNamesTheField(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricCountsWholeMonths proves the window's precision rule: a window of N
+// days counts whole months, from the month of its first day through today's, and
+// day-keyed totals count in their month.
+func TestMetricCountsWholeMonths(t *testing.T) {
+	t.Parallel()
+	tier := store.Tier{Metric: "spend", WindowDays: 30}
+	w := map[string]store.DayTotals{"2025-01": {Spend: 1}, "2025-02": {Spend: 10}, "2025-03-02": {Spend: 100}, "2025-04": {Spend: 1000}}
+	// 2025-03-15 minus 29 days is 2025-02-14: February and March count, January
+	// and April do not.
+	if got := Metric(tier, w, "2025-03-15"); got != 110 {
+		t.Errorf("Metric = %d, want 110", got)
+	}
+	store.FoldWindow(w)
+	if _, ok := w["2025-03-02"]; ok || w["2025-03"].Spend != 100 {
+		t.Errorf("FoldWindow left %v", w)
+	}
+	Prune([]store.Tier{tier}, w, "2025-03-15")
+	if _, ok := w["2025-01"]; ok || len(w) != 3 {
+		t.Errorf("Prune left %v", w)
+	}
+}

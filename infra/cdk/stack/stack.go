@@ -51,7 +51,7 @@ var TenantLeadingKeys = store.TenantKeyPrefix("${aws:PrincipalTag/"+tenantcreds.
 
 // Sizes of functions whose catalogue entry leaves them zero.
 const (
-	defaultMemoryMB       = 256
+	defaultMemoryMB       = catalogue.DefaultMemoryMB
 	defaultTimeoutSeconds = 10
 )
 
@@ -228,10 +228,7 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if _, err := os.Stat(filepath.Join(dir, "bootstrap")); err != nil {
 		panic(fmt.Sprintf("stack: function %s has no bootstrap binary (run make build): %v", f.Name, err))
 	}
-	memory, timeout := f.MemoryMB, f.TimeoutSeconds
-	if memory == 0 {
-		memory = defaultMemoryMB
-	}
+	memory, timeout := f.Memory(), f.TimeoutSeconds
 	if timeout == 0 {
 		timeout = defaultTimeoutSeconds
 	}

