@@ -190,6 +190,10 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"checkIn":      s.checkIn,
 			"redeem":       s.redeem,
 			"tierHistory":  s.tierHistory,
+			// activities.go
+			"postActivity":   s.postActivity,
+			"listActivities": s.listActivities,
+			"getBenefits":    s.getBenefits,
 		},
 		"tenant": {
 			"getTenant":    s.getTenant,
