@@ -227,6 +227,9 @@ func PayBirthday(ctx context.Context, t *store.Tenant, s settings.Settings, memb
 	year := s.Now.In(s.Location).Format("2006")
 	a, fresh, err := record(ctx, t, s, memberID, birthdayRule, year, s.Now, func(m store.Member) int64 {
 		i := tiers.Index(s.Loyalty.Tiers, m.Tier)
+		if i < 0 && len(s.Loyalty.Tiers) > 0 {
+			i = 0 // never placed: the base tier
+		}
 		if i < 0 {
 			return 0
 		}

@@ -10,6 +10,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
@@ -170,7 +171,8 @@ func (t *Tenant) Activities(ctx context.Context, memberID string, limit int, cur
 	pk, _ := t.memberKey(memberID)
 	q := t.s.table.Get("PK", pk).Order(dynamo.Descending).Limit(limit).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
-		if !strings.HasPrefix(cursor, "A#") || len(cursor) > 600 {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		if cursor = string(raw); err != nil || !strings.HasPrefix(cursor, "A#") || len(cursor) > 600 {
 			return Page[Activity]{}, problem.Field("cursor", "cursor is not one this API returned")
 		}
 		// Older than the cursor; nothing of a member sorts below "A#" but keep
@@ -188,7 +190,8 @@ func (t *Tenant) Activities(ctx context.Context, memberID string, limit int, cur
 		page.Items = append(page.Items, it.Activity)
 	}
 	if len(items) == limit {
-		page.NextCursor = items[len(items)-1].SK
+		// Opaque and safe in a query string as it is.
+		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(items[len(items)-1].SK))
 	}
 	return page, nil
 }
