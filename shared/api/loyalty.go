@@ -8,6 +8,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/money"
+	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tiers"
@@ -42,6 +43,9 @@ func validRules(r store.PointsRules) error {
 			return problem.Field("check_in.streak_bonuses", "streak bonuses have days >= 1 and points >= 0")
 		}
 	}
+	if err := points.ValidateActivities(r.Activities, r.ProfileFields); err != nil {
+		return problem.FromFields(err, "")
+	}
 	return nil
 }
 
@@ -68,10 +72,24 @@ func (s *Server) getPointsRules(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	if l.Rules.ExchangeRates == nil {
-		l.Rules.ExchangeRates = map[string]string{}
+	return writeJSON(w, http.StatusOK, rulesView(l.Rules))
+}
+
+// rulesView is rules with empty lists and maps shown as such, not null.
+func rulesView(r store.PointsRules) store.PointsRules {
+	if r.ExchangeRates == nil {
+		r.ExchangeRates = map[string]string{}
 	}
-	return writeJSON(w, http.StatusOK, l.Rules)
+	if r.CheckIn.StreakBonuses == nil {
+		r.CheckIn.StreakBonuses = []store.StreakBonus{}
+	}
+	if r.Activities == nil {
+		r.Activities = []store.ActivityRule{}
+	}
+	if r.ProfileFields == nil {
+		r.ProfileFields = []string{}
+	}
+	return r
 }
 
 func (s *Server) putPointsRules(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -85,18 +103,13 @@ func (s *Server) putPointsRules(w http.ResponseWriter, r *http.Request, c *call)
 	if err := validRates(in.ExchangeRates, c.principal.Currency); err != nil {
 		return err
 	}
-	if in.ExchangeRates == nil {
-		in.ExchangeRates = map[string]string{}
-	}
-	if in.CheckIn.StreakBonuses == nil {
-		in.CheckIn.StreakBonuses = []store.StreakBonus{}
-	}
+	in = rulesView(in)
 	l, err := c.tenant.UpdateLoyalty(r.Context(), func(l *store.Loyalty) error { l.Rules = in; return nil })
 	if err != nil {
 		return err
 	}
 	s.settings.Forget(c.tenant.ID())
-	return writeJSON(w, http.StatusOK, l.Rules)
+	return writeJSON(w, http.StatusOK, rulesView(l.Rules))
 }
 
 type ladder struct {

@@ -137,10 +137,8 @@ func (f memberFields) apply(m *store.Member) error {
 		}
 	}
 	if f.Birthday != nil {
-		if *f.Birthday != "" {
-			if _, err := time.Parse(time.DateOnly, *f.Birthday); err != nil {
-				return problem.Field("birthday", "birthday is a date YYYY-MM-DD")
-			}
+		if err := validBirthday(*f.Birthday); err != nil {
+			return err
 		}
 		m.Birthday = *f.Birthday
 	}
@@ -206,6 +204,29 @@ func (f memberFields) apply(m *store.Member) error {
 	return nil
 }
 
+// validBirthday accepts "" (none), a date YYYY-MM-DD from 1900 to today, or a
+// month and day MM-DD (02-29 included) when the year is not known.
+func validBirthday(b string) error {
+	if b == "" {
+		return nil
+	}
+	if len(b) == len("01-02") {
+		// 2000 is a leap year: every month-day there is, 02-29 included.
+		if _, err := time.Parse(time.DateOnly, "2000-"+b); err == nil {
+			return nil
+		}
+		return problem.Field("birthday", "birthday is a date YYYY-MM-DD or a month and day MM-DD")
+	}
+	d, err := time.Parse(time.DateOnly, b)
+	if err != nil {
+		return problem.Field("birthday", "birthday is a date YYYY-MM-DD or a month and day MM-DD")
+	}
+	if d.Year() < 1900 || d.After(time.Now().AddDate(0, 0, 1)) {
+		return problem.Field("birthday", "birthday is between 1900 and today")
+	}
+	return nil
+}
+
 type memberCreate struct {
 	memberFields
 	// ReferralCode is the invite code the member came with; the referral consumer
@@ -258,6 +279,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	c.log.InfoContext(r.Context(), "member created", "member", m.ID)
+	s.completeProfile(r.Context(), c, m)
 	w.Header().Set("Location", "/v1/members/"+m.ID)
 	return writeJSON(w, http.StatusCreated, view(m, c.principal.Currency))
 }
@@ -334,6 +356,7 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
+	s.completeProfile(r.Context(), c, m)
 	return writeJSON(w, http.StatusOK, view(m, c.principal.Currency))
 }
 

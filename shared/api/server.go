@@ -199,6 +199,10 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"checkIn":      s.checkIn,
 			"redeem":       s.redeem,
 			"tierHistory":  s.tierHistory,
+			// activities.go
+			"postActivity":   s.postActivity,
+			"listActivities": s.listActivities,
+			"getBenefits":    s.getBenefits,
 		},
 		"referrals": {
 			"getInvite":           s.getInvite,

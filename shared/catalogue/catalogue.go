@@ -135,6 +135,16 @@ var functions = []Function{
 		PlatformSecret: true,
 	},
 	{
+		Name:        "birthdays",
+		Description: "Hourly: pays each tier's birthday points (生日礼) to the members whose birthday is the tenant's local today, once a year.",
+		Schedule: &Schedule{
+			Expression: "cron(10 * * * ? *)",
+			Timezone:   "UTC",
+		},
+		TableActions:   []string{GetItem, Query, PutItem, UpdateItem, DeleteItem},
+		TimeoutSeconds: 900,
+	},
+	{
 		Name:        "channels",
 		Description: "Channel codes (渠道码): one code per acquisition channel, first-touch attribution and the channel funnel.",
 		Routes: []Route{
@@ -330,7 +340,7 @@ var functions = []Function{
 	},
 	{
 		Name:        "points",
-		Description: "A member's points: balance and lots, ledger, adjustments, check-ins, redemptions, tier history.",
+		Description: "A member's points: balance and lots, ledger, adjustments, check-ins, redemptions, tier history, activities and tier benefits.",
 		Routes: []Route{
 			{"GET", "/v1/members/{id}/points", ScopeRead, "getPoints"},
 			{"GET", "/v1/members/{id}/ledger", ScopeRead, "listLedger"},
@@ -338,6 +348,10 @@ var functions = []Function{
 			{"POST", "/v1/members/{id}/check-ins", ScopeWrite, "checkIn"},
 			{"POST", "/v1/members/{id}/redemptions", ScopeWrite, "redeem"},
 			{"GET", "/v1/members/{id}/tier-history", ScopeRead, "tierHistory"},
+			// activities.go: what members do that earns, and their tier's benefits.
+			{"POST", "/v1/members/{id}/activities", ScopeWrite, "postActivity"},
+			{"GET", "/v1/members/{id}/activities", ScopeRead, "listActivities"},
+			{"GET", "/v1/members/{id}/benefits", ScopeRead, "getBenefits"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,

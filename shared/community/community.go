@@ -208,8 +208,16 @@ func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s settings.Setti
 		log.WarnContext(ctx, "community: join past capacity", "group", g.ID, "err", err)
 		return nil
 	}
-	if err != nil || !fresh {
+	if err != nil {
 		return err
+	}
+	// Also when not fresh: a retried record whose join was made but whose
+	// points were not. The activity's key makes it once per group ever.
+	if err := c.earn(ctx, t, s, memberID, points.GroupJoined, g.ID, e.At); err != nil {
+		return err
+	}
+	if !fresh {
+		return nil
 	}
 	m, err := t.Member(ctx, memberID)
 	if err != nil {
@@ -305,6 +313,12 @@ func (c *Consumer) message(ctx context.Context, t *store.Tenant, s settings.Sett
 	if err != nil {
 		return err
 	}
+	if len(d.Matched) == 0 {
+		// A message moderation flagged never earns.
+		if err := c.earn(ctx, t, s, memberID, points.MessagePosted, key, e.At); err != nil {
+			return err
+		}
+	}
 	if err := c.markActive(ctx, t, s, memberID, e.At, previous); err != nil {
 		return err
 	}
@@ -312,6 +326,23 @@ func (c *Consumer) message(ctx context.Context, t *store.Tenant, s settings.Sett
 		return nil
 	}
 	return c.act(ctx, t, s, g, memberID, e, d, log)
+}
+
+// earn records activity (group_joined, message_posted) when the tenant has a
+// rule for it, and posts what it earns; ref keys it, so a redelivery earns once.
+func (c *Consumer) earn(ctx context.Context, t *store.Tenant, s settings.Settings, memberID, activity, ref string, at time.Time) error {
+	rule, ok := points.ActivityRule(s.Loyalty.Rules, activity)
+	if !ok {
+		return nil
+	}
+	_, _, err := points.RecordActivity(ctx, t, s, memberID, rule, ref, at)
+	if problem.Is(err, problem.Conflict) {
+		// A merged or erased member earns nothing; retrying will not change that.
+		if m, merr := t.Member(ctx, memberID); merr == nil && m.Status != store.StatusActive {
+			return nil
+		}
+	}
+	return err
 }
 
 // markActive records the member's activity on the member once per local day.

@@ -130,9 +130,9 @@ func (t *Tenant) distributorItem(d Distributor) distributorItem {
 // is one already.
 func (t *Tenant) CreateDistributor(ctx context.Context, d Distributor) error {
 	mpk, msk := t.memberKey(d.MemberID)
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.distributorItem(d)).If("attribute_not_exists(PK)"))
-	tx.Check(t.s.table.Check("PK", mpk).Range("SK", msk).If("$ = ?", "status", StatusActive))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(t.distributorItem(d)).If("attribute_not_exists(PK)"))
+	tx.Check(t.table.Check("PK", mpk).Range("SK", msk).If("$ = ?", "status", StatusActive))
 	err := retryConflicts(ctx, func() error { return tx.Run(ctx) })
 	switch {
 	case condFailedAt(err, 0):
@@ -147,7 +147,7 @@ func (t *Tenant) CreateDistributor(ctx context.Context, d Distributor) error {
 func (t *Tenant) Distributor(ctx context.Context, id string) (Distributor, error) {
 	pk, sk := t.distributorKey(id)
 	var it distributorItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Distributor, translate(err, "distributor")
 }
 
@@ -155,7 +155,7 @@ func (t *Tenant) Distributor(ctx context.Context, id string) (Distributor, error
 func (t *Tenant) SetDistributorStatus(ctx context.Context, id, status string) (Distributor, error) {
 	pk, sk := t.distributorKey(id)
 	var it distributorItem
-	err := t.s.table.Update("PK", pk).Range("SK", sk).Set("status", status).Set("updated_at", t.s.Now()).
+	err := t.table.Update("PK", pk).Range("SK", sk).Set("status", status).Set("updated_at", t.s.Now()).
 		If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx)).Value(ctx, &it)
 	if dynamo.IsCondCheckFailed(err) {
 		return Distributor{}, problem.New(problem.NotFound, "distributor not found")
@@ -193,12 +193,12 @@ func (t *Tenant) Distributors(ctx context.Context, limit int, cursor string) (Pa
 
 func (t *Tenant) entryPut(e CommissionEntry) *dynamo.Put {
 	pk, _ := t.distributorKey(e.DistributorID)
-	return t.s.table.Put(commissionEntryItem{keyed{pk, "CE#" + e.At.UTC().Format(time.RFC3339Nano) + "#" + e.ID, table.TypeCommissionEntry, 0}, e})
+	return t.table.Put(commissionEntryItem{keyed{pk, "CE#" + e.At.UTC().Format(time.RFC3339Nano) + "#" + e.ID, table.TypeCommissionEntry, 0}, e})
 }
 
 func (t *Tenant) balanceUpdate(id string, pending, available, paid int64) *dynamo.Update {
 	pk, sk := t.distributorKey(id)
-	u := t.s.table.Update("PK", pk).Range("SK", sk).Set("updated_at", t.s.Now())
+	u := t.table.Update("PK", pk).Range("SK", sk).Set("updated_at", t.s.Now())
 	if pending != 0 {
 		u = u.Add("pending_minor", pending)
 	}
@@ -222,13 +222,13 @@ func (t *Tenant) AccrueCommission(ctx context.Context, tr CommissionTracker, due
 	pk, _ := t.distributorKey(tr.DistributorID)
 	now := t.s.Now()
 	tr.Version = 1
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(trackerItem{keyed{pk, trackerSK(tr.IntegrationID, tr.OrderID, tr.Level), table.TypeCommission, 0}, tr}).If("attribute_not_exists(PK)"))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(trackerItem{keyed{pk, trackerSK(tr.IntegrationID, tr.OrderID, tr.Level), table.TypeCommission, 0}, tr}).If("attribute_not_exists(PK)"))
 	tx.Update(t.balanceUpdate(tr.DistributorID, tr.Commission, 0, 0).If("$ = ?", "status", DistributorApproved))
 	tx.Put(t.entryPut(CommissionEntry{ID: "accrue:" + tr.IntegrationID + ":" + tr.OrderID + ":" + strconv.Itoa(tr.Level), DistributorID: tr.DistributorID,
 		Kind: CommissionAccrue, Pending: tr.Commission, Level: tr.Level, OrderID: tr.OrderID, BuyerID: tr.BuyerID, At: now}))
 	ref := TrackerRef(tr.DistributorID, tr.IntegrationID, tr.OrderID, tr.Level)
-	tx.Put(t.s.table.Put(dueItem{keyed{t.dueKey(DueBucket(due)), DueCommission + "#" + ref, table.TypeDue, 0}, DueEntry{DueCommission, ref}}))
+	tx.Put(t.table.Put(dueItem{keyed{t.dueKey(DueBucket(due)), DueCommission + "#" + ref, table.TypeDue, 0}, DueEntry{DueCommission, ref}}))
 	err := retryConflicts(ctx, func() error { return tx.Run(ctx) })
 	switch {
 	case condFailedAt(err, 0):
@@ -258,7 +258,7 @@ func (t *Tenant) ChangeCommission(ctx context.Context, ref string, fn func(Commi
 	sk := trackerSK(integ, orderID, level)
 	for attempt := 0; ; attempt++ {
 		var cur trackerItem
-		err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
+		err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
 		if err != nil {
 			return translate(err, "commission")
 		}
@@ -270,8 +270,8 @@ func (t *Tenant) ChangeCommission(ctx context.Context, ref string, fn func(Commi
 		next.Version = cur.Version + 1
 		e := ch.Entry
 		e.DistributorID, e.Level, e.OrderID, e.BuyerID, e.At = dist, level, orderID, cur.BuyerID, t.s.Now()
-		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-		tx.Put(t.s.table.Put(trackerItem{keyed{pk, sk, table.TypeCommission, 0}, next}).If("version = ?", cur.Version))
+		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx.Put(t.table.Put(trackerItem{keyed{pk, sk, table.TypeCommission, 0}, next}).If("version = ?", cur.Version))
 		tx.Update(t.balanceUpdate(dist, e.Pending, e.Available, 0))
 		tx.Put(t.entryPut(e))
 		err = tx.Run(ctx)
@@ -309,7 +309,7 @@ func parseTrackerRef(ref string) (string, string, string, int, bool) {
 func (t *Tenant) CommissionEntries(ctx context.Context, id string, from, to time.Time) ([]CommissionEntry, error) {
 	pk, _ := t.distributorKey(id)
 	var items []commissionEntryItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Between, "CE#"+from.UTC().Format(time.RFC3339Nano), "CE#"+to.UTC().Format(time.RFC3339Nano)).
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Between, "CE#"+from.UTC().Format(time.RFC3339Nano), "CE#"+to.UTC().Format(time.RFC3339Nano)).
 		Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "commission ledger")
@@ -329,17 +329,17 @@ var ErrInsufficient = errors.New("store: more than the available commission")
 // returns the earlier payout and ErrAlreadyPosted for a payout id used before, and
 // ErrInsufficient when less is available.
 func (t *Tenant) CreatePayout(ctx context.Context, p Payout) (Payout, error) {
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	ppk := t.pk("PAYOUT", p.ID)
-	tx.Put(t.s.table.Put(payoutItem{keyed{ppk, "PAYOUT", table.TypePayout, 0}, p}).If("attribute_not_exists(PK)"))
+	tx.Put(t.table.Put(payoutItem{keyed{ppk, "PAYOUT", table.TypePayout, 0}, p}).If("attribute_not_exists(PK)"))
 	tx.Update(t.balanceUpdate(p.DistributorID, 0, -p.AmountMinor, p.AmountMinor).If("available_minor >= ?", p.AmountMinor))
 	tx.Put(t.entryPut(CommissionEntry{ID: "payout:" + p.ID, DistributorID: p.DistributorID, Kind: CommissionPayout, Available: -p.AmountMinor, PayoutID: p.ID, At: p.At}))
-	tx.Put(t.s.table.Put(payoutItem{keyed{t.pk("PAYOUTS", p.Period), p.At.UTC().Format(time.RFC3339Nano) + "#" + p.ID, table.TypePayout, 0}, p}))
+	tx.Put(t.table.Put(payoutItem{keyed{t.pk("PAYOUTS", p.Period), p.At.UTC().Format(time.RFC3339Nano) + "#" + p.ID, table.TypePayout, 0}, p}))
 	err := retryConflicts(ctx, func() error { return tx.Run(ctx) })
 	switch {
 	case condFailedAt(err, 0):
 		var it payoutItem
-		gerr := t.s.table.Get("PK", ppk).Range("SK", dynamo.Equal, "PAYOUT").Consistent(true).One(ctx, &it)
+		gerr := t.table.Get("PK", ppk).Range("SK", dynamo.Equal, "PAYOUT").Consistent(true).One(ctx, &it)
 		if gerr != nil {
 			return Payout{}, translate(gerr, "payout")
 		}
@@ -353,7 +353,7 @@ func (t *Tenant) CreatePayout(ctx context.Context, p Payout) (Payout, error) {
 // Payouts lists the payouts made in a period (YYYY-MM).
 func (t *Tenant) Payouts(ctx context.Context, period string) ([]Payout, error) {
 	var items []payoutItem
-	err := t.s.table.Get("PK", t.pk("PAYOUTS", period)).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", t.pk("PAYOUTS", period)).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "payouts")
 	}

@@ -31,6 +31,12 @@ type PointsRules struct {
 	// money.ParseRate reads it) major units of the tenant's. An order in a
 	// currency without a rate earns nothing (see UnearnedNoRate).
 	ExchangeRates map[string]string `dynamo:"exchange_rates,omitempty" json:"exchange_rates"`
+	// Activities are the earn rules for what members do besides ordering
+	// (activities.go); none is on until the tenant lists it.
+	Activities []ActivityRule `dynamo:"activities,omitempty" json:"activities"`
+	// ProfileFields are the member fields whose being all set is
+	// profile_completed.
+	ProfileFields []string `dynamo:"profile_fields,omitempty" json:"profile_fields"`
 }
 
 // CheckInRule is the daily check-in (签到) reward.

@@ -162,6 +162,7 @@ func (t *Tenant) CreateMember(ctx context.Context, m Member, identities []Identi
 	for _, id := range identities {
 		t.putIdentityTx(tx, id)
 	}
+	t.birthdayWrites(tx, Member{}, m)
 	err := tx.Run(ctx)
 	if dynamo.IsCondCheckFailed(err) && len(identities) > 0 {
 		return problem.Wrap(problem.IdentityTaken, err, "an identity already belongs to another member")
@@ -193,7 +194,16 @@ func (t *Tenant) UpdateMember(ctx context.Context, id string, fn func(*Member) e
 			return Member{}, err
 		}
 		next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
-		err = t.table.Put(t.memberItem(next)).If("version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		put := t.table.Put(t.memberItem(next)).If("version = ?", cur.Version)
+		if MonthDay(cur.Birthday) == MonthDay(next.Birthday) {
+			err = put.ConsumedCapacity(wcc(ctx)).Run(ctx)
+		} else {
+			// The birthday list changes with the member (activities.go).
+			err = t.runTx(ctx, func(tx *dynamo.WriteTx) {
+				tx.Put(put)
+				t.birthdayWrites(tx, cur.Member, next)
+			})
+		}
 		if dynamo.IsCondCheckFailed(err) && attempt < 4 {
 			continue
 		}

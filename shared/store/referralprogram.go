@@ -65,7 +65,7 @@ func (t *Tenant) programKey() (string, string) { return t.pk("REFPROGRAM"), "PRO
 func (t *Tenant) ReferralProgram(ctx context.Context) (ReferralProgram, error) {
 	pk, sk := t.programKey()
 	var it programItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) {
 		return DefaultReferralProgram, nil
 	}
@@ -78,5 +78,5 @@ func (t *Tenant) ReferralProgram(ctx context.Context) (ReferralProgram, error) {
 // PutReferralProgram replaces the tenant's program.
 func (t *Tenant) PutReferralProgram(ctx context.Context, p ReferralProgram) error {
 	pk, sk := t.programKey()
-	return translate(t.s.table.Put(programItem{keyed{pk, sk, table.TypeReferralProgram, 0}, p}).ConsumedCapacity(wcc(ctx)).Run(ctx), "referral program")
+	return translate(t.table.Put(programItem{keyed{pk, sk, table.TypeReferralProgram, 0}, p}).ConsumedCapacity(wcc(ctx)).Run(ctx), "referral program")
 }

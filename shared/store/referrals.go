@@ -175,7 +175,7 @@ var ErrCodeTaken = errors.New("store: invite code taken")
 func (t *Tenant) InviteOf(ctx context.Context, memberID string) (Invite, error) {
 	pk, _ := t.memberKey(memberID)
 	var it inviteItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, "INVITE").ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, "INVITE").ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Invite, translate(err, "invite")
 }
 
@@ -183,7 +183,7 @@ func (t *Tenant) InviteOf(ctx context.Context, memberID string) (Invite, error) 
 func (t *Tenant) InviteByCode(ctx context.Context, code string) (Invite, error) {
 	pk, sk := t.inviteCodeKey(code)
 	var it inviteItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Invite, translate(err, "invite code")
 }
 
@@ -193,10 +193,10 @@ func (t *Tenant) InviteByCode(ctx context.Context, code string) (Invite, error) 
 func (t *Tenant) CreateInvite(ctx context.Context, inv Invite) (Invite, error) {
 	cpk, csk := t.inviteCodeKey(inv.Code)
 	mpk, msk := t.memberKey(inv.MemberID)
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(inviteItem{keyed{cpk, csk, table.TypeInvite, 0}, inv}).If("attribute_not_exists(PK)"))
-	tx.Put(t.s.table.Put(inviteItem{keyed{mpk, "INVITE", table.TypeInvite, 0}, inv}).If("attribute_not_exists(PK)"))
-	tx.Check(t.s.table.Check("PK", mpk).Range("SK", msk).If("$ = ?", "status", StatusActive))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(inviteItem{keyed{cpk, csk, table.TypeInvite, 0}, inv}).If("attribute_not_exists(PK)"))
+	tx.Put(t.table.Put(inviteItem{keyed{mpk, "INVITE", table.TypeInvite, 0}, inv}).If("attribute_not_exists(PK)"))
+	tx.Check(t.table.Check("PK", mpk).Range("SK", msk).If("$ = ?", "status", StatusActive))
 	err := retryConflicts(ctx, func() error { return tx.Run(ctx) })
 	switch {
 	case err == nil:
@@ -215,7 +215,7 @@ func (t *Tenant) CreateInvite(ctx context.Context, inv Invite) (Invite, error) {
 func (t *Tenant) Referral(ctx context.Context, inviteeID string) (Referral, error) {
 	pk, sk := t.referralKey(inviteeID)
 	var it referralItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	return it.Referral, translate(err, "referral")
 }
 
@@ -223,7 +223,7 @@ func (t *Tenant) Referral(ctx context.Context, inviteeID string) (Referral, erro
 func (t *Tenant) ReferralHistory(ctx context.Context, inviteeID string) ([]ReferralEvent, error) {
 	pk, _ := t.referralKey(inviteeID)
 	var items []referralEventItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "EV#").ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "EV#").ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "referral history")
 	}
@@ -237,7 +237,7 @@ func (t *Tenant) ReferralHistory(ctx context.Context, inviteeID string) ([]Refer
 func (t *Tenant) eventPut(r Referral, from, reason string, at time.Time) *dynamo.Put {
 	pk, _ := t.referralKey(r.InviteeID)
 	sk := "EV#" + at.UTC().Format(time.RFC3339Nano) + "#" + r.Status
-	return t.s.table.Put(referralEventItem{keyed{pk, sk, table.TypeReferralEvent, 0}, ReferralEvent{From: from, To: r.Status, Reason: reason, At: at}})
+	return t.table.Put(referralEventItem{keyed{pk, sk, table.TypeReferralEvent, 0}, ReferralEvent{From: from, To: r.Status, Reason: reason, At: at}})
 }
 
 // ErrReferred says the invitee has a referral already: first touch keeps it.
@@ -254,13 +254,13 @@ var ErrDailyLimit = errors.New("store: referrer daily limit reached")
 func (t *Tenant) CreateReferral(ctx context.Context, r Referral, day string, dailyLimit int64) error {
 	now := t.s.Now()
 	r.Version, r.UpdatedAt = 1, now
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.referralItem(r)).If("attribute_not_exists(PK)"))
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Put(t.table.Put(t.referralItem(r)).If("attribute_not_exists(PK)"))
 	tx.Put(t.eventPut(r, "", r.Reason, r.JoinedAt))
-	tx.Put(t.s.table.Put(referrerPointer{keyed{t.pk("REFBY", r.ReferrerID), r.JoinedAt.UTC().Format(time.RFC3339Nano) + "#" + r.InviteeID, table.TypeReferralPointer, 0}, r.InviteeID}))
+	tx.Put(t.table.Put(referrerPointer{keyed{t.pk("REFBY", r.ReferrerID), r.JoinedAt.UTC().Format(time.RFC3339Nano) + "#" + r.InviteeID, table.TypeReferralPointer, 0}, r.InviteeID}))
 	if r.Status == ReferralJoined && dailyLimit > 0 {
 		spk, _ := t.referrerStatsKey(r.ReferrerID)
-		tx.Update(t.s.table.Update("PK", spk).Range("SK", "DAY#"+day).SetIfNotExists("type", table.TypeReferrerStats).
+		tx.Update(t.table.Update("PK", spk).Range("SK", "DAY#"+day).SetIfNotExists("type", table.TypeReferrerStats).
 			Add("n", 1).If("attribute_not_exists(n) OR n < ?", dailyLimit))
 	}
 	err := retryConflicts(ctx, func() error { return tx.Run(ctx) })
@@ -306,27 +306,27 @@ func (t *Tenant) MoveReferral(ctx context.Context, inviteeID string, fn func(r R
 		now := t.s.Now()
 		next := mv.Referral
 		next.Version, next.UpdatedAt = cur.Version+1, now
-		tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-		tx.Put(t.s.table.Put(t.referralItem(next)).If("version = ?", cur.Version))
+		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx.Put(t.table.Put(t.referralItem(next)).If("version = ?", cur.Version))
 		if next.Status != cur.Status {
 			tx.Put(t.eventPut(next, cur.Status, mv.Reason, now))
 		}
 		if mv.DueAdd != nil {
-			tx.Put(t.s.table.Put(dueItem{keyed{t.dueKey(DueBucket(*mv.DueAdd)), DueReferral + "#" + next.InviteeID, table.TypeDue, 0}, DueEntry{DueReferral, next.InviteeID}}))
+			tx.Put(t.table.Put(dueItem{keyed{t.dueKey(DueBucket(*mv.DueAdd)), DueReferral + "#" + next.InviteeID, table.TypeDue, 0}, DueEntry{DueReferral, next.InviteeID}}))
 		}
 		if mv.DueRemove != nil {
-			tx.Delete(t.s.table.Delete("PK", t.dueKey(DueBucket(*mv.DueRemove))).Range("SK", DueReferral+"#"+next.InviteeID))
+			tx.Delete(t.table.Delete("PK", t.dueKey(DueBucket(*mv.DueRemove))).Range("SK", DueReferral+"#"+next.InviteeID))
 		}
 		for member, n := range mv.Pending {
 			if n == 0 {
 				continue
 			}
 			pk, sk := t.pendingKey(member)
-			tx.Update(t.s.table.Update("PK", pk).Range("SK", sk).SetIfNotExists("type", table.TypeReferralPending).Add("points", n))
+			tx.Update(t.table.Update("PK", pk).Range("SK", sk).SetIfNotExists("type", table.TypeReferralPending).Add("points", n))
 		}
 		if mv.Confirmed != 0 {
 			spk, ssk := t.referrerStatsKey(next.ReferrerID)
-			tx.Update(t.s.table.Update("PK", spk).Range("SK", ssk).SetIfNotExists("type", table.TypeReferrerStats).Add("confirmed", mv.Confirmed))
+			tx.Update(t.table.Update("PK", spk).Range("SK", ssk).SetIfNotExists("type", table.TypeReferrerStats).Add("confirmed", mv.Confirmed))
 		}
 		err = tx.Run(ctx)
 		if err == nil {
@@ -348,7 +348,7 @@ func (t *Tenant) PendingPoints(ctx context.Context, memberID string) (int64, err
 	var it struct {
 		Points int64 `dynamo:"points"`
 	}
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) {
 		return 0, nil
 	}
@@ -359,7 +359,7 @@ func (t *Tenant) PendingPoints(ctx context.Context, memberID string) (int64, err
 func (t *Tenant) ReferrerStatsOf(ctx context.Context, referrerID string) (ReferrerStats, error) {
 	pk, sk := t.referrerStatsKey(referrerID)
 	var it statsItem
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) {
 		return ReferrerStats{}, nil
 	}
@@ -377,7 +377,7 @@ var ErrMonthlyCap = errors.New("store: monthly referral cap reached")
 func (p *Posting) CountMonth(t *Tenant, referrerID, month string, points, limit int64) {
 	spk, _ := t.referrerStatsKey(referrerID)
 	p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {
-		u := t.s.table.Update("PK", spk).Range("SK", "MONTH#"+month).SetIfNotExists("type", table.TypeReferrerStats).Add("points", points)
+		u := t.table.Update("PK", spk).Range("SK", "MONTH#"+month).SetIfNotExists("type", table.TypeReferrerStats).Add("points", points)
 		if limit > 0 {
 			u = u.If("attribute_not_exists(points) OR points <= ?", limit-points)
 		}
@@ -390,7 +390,7 @@ func (p *Posting) CountMonth(t *Tenant, referrerID, month string, points, limit 
 func (p *Posting) MarkMilestone(t *Tenant, referrerID string, n int64) {
 	spk, _ := t.referrerStatsKey(referrerID)
 	p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {
-		tx.Put(t.s.table.Put(keyed{spk, "MILESTONE#" + strconv.FormatInt(n, 10), table.TypeReferrerStats, 0}).If("attribute_not_exists(PK)"))
+		tx.Put(t.table.Put(keyed{spk, "MILESTONE#" + strconv.FormatInt(n, 10), table.TypeReferrerStats, 0}).If("attribute_not_exists(PK)"))
 	}, onCheck: ErrMilestonePaid})
 }
 
@@ -400,7 +400,7 @@ func (t *Tenant) MonthPoints(ctx context.Context, referrerID, month string) (int
 	var it struct {
 		Points int64 `dynamo:"points"`
 	}
-	err := t.s.table.Get("PK", spk).Range("SK", dynamo.Equal, "MONTH#"+month).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", spk).Range("SK", dynamo.Equal, "MONTH#"+month).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) {
 		return 0, nil
 	}
@@ -415,7 +415,7 @@ func (t *Tenant) ReferralsBy(ctx context.Context, referrerID string, limit int, 
 	if len(cursor) > 200 {
 		return Page[Referral]{}, problem.Field("cursor", "cursor is not one this API returned")
 	}
-	q := t.s.table.Get("PK", t.pk("REFBY", referrerID)).Limit(limit).ConsumedCapacity(rcc(ctx))
+	q := t.table.Get("PK", t.pk("REFBY", referrerID)).Limit(limit).ConsumedCapacity(rcc(ctx))
 	if cursor != "" {
 		q = q.Range("SK", dynamo.Greater, cursor)
 	}
@@ -454,7 +454,7 @@ func (t *Tenant) ReferralsBy(ctx context.Context, referrerID string, limit int, 
 func (t *Tenant) ReferralsJoined(ctx context.Context, from, to time.Time, fn func(Referral) error) error {
 	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
 		var rows []indexRow
-		err := t.s.table.Get(table.GSI1PK, t.referralMonthKey(m.Format("2006-01"))).Index(table.GSI1).
+		err := t.table.Get(table.GSI1PK, t.referralMonthKey(m.Format("2006-01"))).Index(table.GSI1).
 			Range(table.GSI1SK, dynamo.Between, from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano)).
 			ConsumedCapacity(rcc(ctx)).All(ctx, &rows)
 		if err != nil {
@@ -493,7 +493,7 @@ func (t *Tenant) ReferralsJoined(ctx context.Context, from, to time.Time, fn fun
 // DueIn returns the due entries of one hour bucket.
 func (t *Tenant) DueIn(ctx context.Context, bucket string) ([]DueEntry, error) {
 	var items []dueItem
-	err := t.s.table.Get("PK", t.dueKey(bucket)).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", t.dueKey(bucket)).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "due list")
 	}
@@ -506,13 +506,13 @@ func (t *Tenant) DueIn(ctx context.Context, bucket string) ([]DueEntry, error) {
 
 // AddDue puts timer work on the due list at when.
 func (t *Tenant) AddDue(ctx context.Context, when time.Time, e DueEntry) error {
-	err := t.s.table.Put(dueItem{keyed{t.dueKey(DueBucket(when)), e.Kind + "#" + e.Ref, table.TypeDue, 0}, e}).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Put(dueItem{keyed{t.dueKey(DueBucket(when)), e.Kind + "#" + e.Ref, table.TypeDue, 0}, e}).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "due list")
 }
 
 // RemoveDue takes timer work off the due list.
 func (t *Tenant) RemoveDue(ctx context.Context, bucket string, e DueEntry) error {
-	err := t.s.table.Delete("PK", t.dueKey(bucket)).Range("SK", e.Kind+"#"+e.Ref).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	err := t.table.Delete("PK", t.dueKey(bucket)).Range("SK", e.Kind+"#"+e.Ref).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "due list")
 }
 
@@ -521,7 +521,7 @@ func (t *Tenant) DueCursor(ctx context.Context) (string, error) {
 	var it struct {
 		Bucket string `dynamo:"bucket"`
 	}
-	err := t.s.table.Get("PK", t.dueKey("CURSOR")).Range("SK", dynamo.Equal, "CURSOR").Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.table.Get("PK", t.dueKey("CURSOR")).Range("SK", dynamo.Equal, "CURSOR").Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) {
 		return "", nil
 	}
@@ -530,7 +530,7 @@ func (t *Tenant) DueCursor(ctx context.Context) (string, error) {
 
 // SetDueCursor records that every bucket before bucket is worked.
 func (t *Tenant) SetDueCursor(ctx context.Context, bucket string) error {
-	err := t.s.table.Put(struct {
+	err := t.table.Put(struct {
 		keyed
 		Bucket string `dynamo:"bucket"`
 	}{keyed{t.dueKey("CURSOR"), "CURSOR", table.TypeDue, 0}, bucket}).ConsumedCapacity(wcc(ctx)).Run(ctx)

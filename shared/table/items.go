@@ -11,8 +11,13 @@ const (
 	TypeChatEvent = "chat_event"
 
 	// Everything else the store writes.
+	TypeActivity        = "activity"
+	TypeActivityCount   = "activity_count"
+	TypeActivityKey     = "activity_key"
 	TypeAPIKey          = "api_key"
 	TypeAPIKeyMeta      = "api_key_meta"
+	TypeBirthday        = "birthday"
+	TypeBirthdayRun     = "birthday_run"
 	TypeChannel         = "channel"
 	TypeChannelCode     = "channel_code"
 	TypeChannelDay      = "channel_day"

@@ -50,6 +50,7 @@ type System struct {
 func Constructors() map[string]wire.Constructor {
 	return map[string]wire.Constructor{
 		"authorizer":      wire.Authorizer,
+		"birthdays":       consumers.Birthdays,
 		"channels":        routes.Channels,
 		"chat":            routes.Chat,
 		"community":       consumers.Community,

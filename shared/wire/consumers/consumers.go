@@ -85,6 +85,15 @@ func Tiers(d wire.Deps) (wire.Function, error) {
 	return wire.Function{Target: target(e.Downgrade)}, nil
 }
 
+// Birthdays is the hourly job paying tiers' birthday points.
+func Birthdays(d wire.Deps) (wire.Function, error) {
+	e, err := engine(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(e.Birthdays)}, nil
+}
+
 // Lifecycle is the daily lifecycle-stage evaluation.
 func Lifecycle(d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
