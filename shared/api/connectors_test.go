@@ -20,6 +20,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/delivery"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -118,7 +119,7 @@ func newConnectorEnv(t *testing.T) *connectorEnv {
 	t.Helper()
 	fake := newFakePlatforms(t)
 	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
+	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

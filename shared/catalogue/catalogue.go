@@ -73,6 +73,20 @@ const (
 	ConditionCheckItem = "dynamodb:ConditionCheckItem"
 )
 
+// SecretUse is what a function may do with the key that seals secrets at rest
+// (integration secrets, WeCom tokens and keys, connector URLs and secrets): on AWS
+// the KMS key's policy lets exactly these functions generate data keys (Encrypt)
+// or unwrap them (Decrypt); the others get no key at all.
+type SecretUse uint8
+
+// Secret uses.
+const (
+	// Encrypt: the function writes secrets (it creates or changes what holds them).
+	Encrypt SecretUse = 1 << iota
+	// Decrypt: the function reads secrets, to verify what comes in or to send.
+	Decrypt
+)
+
 // Function is one Lambda.
 type Function struct {
 	Name        string
@@ -87,6 +101,8 @@ type Function struct {
 	TableActions []string
 	// Platform marks functions that need the platform admin key secret.
 	PlatformSecret bool
+	// Secrets is what the function does with secrets at rest; zero for none.
+	Secrets SecretUse
 	// Schedules marks functions that create, move and cancel schedules in the
 	// stack's schedule group (campaign APIs will); only they get the scheduler
 	// actions and may pass the scheduler role. None does yet.
@@ -131,6 +147,7 @@ var functions = []Function{
 			{"POST", "/v1/webhooks/chat/{integration_id}", ScopePublic, "receiveChat"},
 		},
 		TableActions: []string{GetItem, PutItem},
+		Secrets:      Decrypt,
 	},
 	{
 		Name:        "community",
@@ -141,6 +158,7 @@ var functions = []Function{
 			MaxRetries: 10,
 		},
 		TableActions:   readWrite,
+		Secrets:        Decrypt,
 		TimeoutSeconds: 60,
 	},
 	{
@@ -156,6 +174,7 @@ var functions = []Function{
 			{"POST", "/v1/broadcasts", ScopeWrite, "createBroadcast"},
 		},
 		TableActions:   readWrite,
+		Secrets:        Encrypt | Decrypt,
 		TimeoutSeconds: 60,
 	},
 	{
@@ -211,6 +230,7 @@ var functions = []Function{
 			{"POST", "/v1/integrations/{id}/deliveries/{delivery_id}/replay", ScopeAdmin, "replayDelivery"},
 		},
 		TableActions: readWrite,
+		Secrets:      Encrypt,
 	},
 	{
 		Name:        "ledger",
@@ -336,6 +356,7 @@ var functions = []Function{
 			{"POST", "/v1/webhooks/{provider}/{integration_id}", ScopePublic, "receiveWebhook"},
 		},
 		TableActions: []string{GetItem, PutItem},
+		Secrets:      Decrypt,
 	},
 }
 

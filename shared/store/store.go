@@ -23,17 +23,22 @@ import (
 
 // Store is the table.
 type Store struct {
-	db    *dynamo.DB
-	table dynamo.Table
-	now   func() time.Time
+	db     *dynamo.DB
+	table  dynamo.Table
+	now    func() time.Time
+	sealer Sealer // nil: secrets can be neither written nor opened (secrets.go)
 }
 
 // New returns the store for the table called name.
-func New(db *dynamo.DB, name string) (*Store, error) {
+func New(db *dynamo.DB, name string, opts ...Option) (*Store, error) {
 	if db == nil || name == "" {
 		return nil, errors.New("store: need a client and a table name")
 	}
-	return &Store{db: db, table: db.Table(name), now: func() time.Time { return time.Now().UTC() }}, nil
+	s := &Store{db: db, table: db.Table(name), now: func() time.Time { return time.Now().UTC() }}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // SetClock replaces the clock; tests use it.

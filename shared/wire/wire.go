@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tribehq/tribe/shared/auth"
+	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/store"
@@ -45,6 +46,21 @@ type Deps struct {
 func (d Deps) Check() error {
 	if d.Store == nil || d.Log == nil {
 		return errors.New("wire: need a store and a logger")
+	}
+	return nil
+}
+
+// CheckSecrets fails when the catalogue function name handles secrets at rest
+// (catalogue Secrets) but d's store cannot seal them: its key
+// (TRIBE_SECRETS_KEY_ID, or TRIBE_SECRETS_KEY_FILE locally) is missing. It fails
+// at cold start, not on the first secret.
+func (d Deps) CheckSecrets(name string) error {
+	fn, ok := catalogue.Lookup(name)
+	if !ok {
+		return errors.New("wire: no catalogue function " + name)
+	}
+	if fn.Secrets != 0 && !d.Store.CanSeal() {
+		return errors.New("wire: " + name + " handles secrets but its store has no sealer (set TRIBE_SECRETS_KEY_ID, or TRIBE_SECRETS_KEY_FILE locally)")
 	}
 	return nil
 }

@@ -57,6 +57,9 @@ func routes(name string, d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
+	if err := d.CheckSecrets(name); err != nil {
+		return wire.Function{}, err
+	}
 	snd, err := d.ConnectorSender()
 	if err != nil {
 		return wire.Function{}, err
