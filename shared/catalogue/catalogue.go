@@ -264,6 +264,8 @@ var functions = []Function{
 			{"GET", "/v1/live-codes/{id}/resolve", ScopePublic, "resolveLiveCode"},
 		},
 		TableActions: readWrite,
+		// It tells the operator through a connector when a pool runs dry.
+		Secrets: Decrypt,
 	},
 	{
 		Name:        "loyalty",

@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/envelope"
 )
 
@@ -86,4 +88,42 @@ func each(f func(string) (string, error), vs ...*string) error {
 		*v = out
 	}
 	return nil
+}
+
+// ErrSecretsNotAllowed: the function's catalogue Secrets do not allow what it
+// tried (seal without Encrypt, open without Decrypt). On AWS the KMS key policy
+// refuses the same.
+var ErrSecretsNotAllowed = errors.New("store: this function's catalogue Secrets do not allow it")
+
+// ForFunction returns a store on the same table, following s's clock, whose
+// sealer lets fn seal and open only as its catalogue Secrets say, as the KMS key
+// policy does on AWS. The local system builds each function on one, so a function
+// that needs the key without the flag fails in tests, not first in production.
+func (s *Store) ForFunction(fn catalogue.Function) *Store {
+	cp := *s
+	cp.now = func() time.Time { return s.now() }
+	if s.sealer != nil {
+		cp.sealer = limitedSealer{inner: s.sealer, use: fn.Secrets, name: fn.Name}
+	}
+	return &cp
+}
+
+type limitedSealer struct {
+	inner Sealer
+	use   catalogue.SecretUse
+	name  string
+}
+
+func (l limitedSealer) Seal(ctx context.Context, tenant, plaintext string) (string, error) {
+	if l.use&catalogue.Encrypt == 0 {
+		return "", fmt.Errorf("%s may not seal: %w", l.name, ErrSecretsNotAllowed)
+	}
+	return l.inner.Seal(ctx, tenant, plaintext)
+}
+
+func (l limitedSealer) Open(ctx context.Context, tenant, sealed string) (string, error) {
+	if l.use&catalogue.Decrypt == 0 {
+		return "", fmt.Errorf("%s may not open: %w", l.name, ErrSecretsNotAllowed)
+	}
+	return l.inner.Open(ctx, tenant, sealed)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
+	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/envelope"
 	"github.com/tribehq/tribe/shared/envelope/envelopetest"
@@ -131,5 +132,40 @@ func TestStoreWithoutSealerWritesNoSecret(t *testing.T) {
 	}
 	if _, err := tn.open(ctx, envelope.Prefix+strings.Repeat("A", 80)); !errors.Is(err, ErrNoSealer) {
 		t.Errorf("open without a sealer: %v", err)
+	}
+}
+
+// TestForFunctionFollowsTheCatalogue: a function's store seals and opens only as
+// its catalogue Secrets say, and follows the parent store's clock.
+func TestForFunctionFollowsTheCatalogue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, tn := sealingStore(t, WithSealer(envelopetest.Sealer(t)))
+	view := func(use catalogue.SecretUse) *Tenant {
+		s := st.ForFunction(catalogue.Function{Name: "f", Secrets: use})
+		v, err := s.Tenant(tn.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	c, err := view(catalogue.Encrypt).CreateConnector(ctx, Connector{Name: "x", Kind: connector.Generic, URL: "https://bots.example.com/x", Secret: "s3cret"})
+	if err != nil {
+		t.Fatalf("Encrypt may create: %v", err)
+	}
+	if _, err := view(catalogue.Encrypt).Connector(ctx, c.ID); !errors.Is(err, ErrSecretsNotAllowed) {
+		t.Errorf("Encrypt only opened a connector: %v", err)
+	}
+	if _, err := view(0).CreateConnector(ctx, Connector{Name: "y", Kind: connector.Generic, URL: "https://bots.example.com/y", Secret: "s3cret"}); !errors.Is(err, ErrSecretsNotAllowed) {
+		t.Errorf("no Secrets created a connector: %v", err)
+	}
+	if got, err := view(catalogue.Decrypt).Connector(ctx, c.ID); err != nil || got.Secret != "s3cret" {
+		t.Errorf("Decrypt reading: %+v, %v", got, err)
+	}
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	fs := st.ForFunction(catalogue.Function{Name: "f"})
+	st.SetClock(func() time.Time { return at })
+	if !fs.Now().Equal(at) {
+		t.Errorf("function store clock %v, want the parent's %v", fs.Now(), at)
 	}
 }

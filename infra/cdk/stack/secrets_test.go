@@ -114,7 +114,7 @@ func TestSecretsKeyIsUsedOnlyByTheCatalogueSecretsFunctions(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{"webhooks", "chat", "community", "connectors"} {
+	for _, name := range []string{"webhooks", "chat", "community", "connectors", "livecodes"} {
 		if f, _ := catalogue.Lookup(name); f.Secrets&catalogue.Decrypt == 0 {
 			t.Errorf("%s verifies or sends but may not decrypt", name)
 		}

@@ -90,7 +90,13 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 		if !ok {
 			return nil, fmt.Errorf("system: no constructor for %s", fn.Name)
 		}
-		f, err := build(d)
+		// Each function uses the secrets key only as its catalogue Secrets say,
+		// as the KMS key policy enforces on AWS.
+		fd := d
+		if d.Store != nil {
+			fd.Store = d.Store.ForFunction(fn)
+		}
+		f, err := build(fd)
 		if err != nil {
 			return nil, fmt.Errorf("system: %s: %w", fn.Name, err)
 		}
