@@ -20,6 +20,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/delivery"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -118,7 +119,7 @@ func newConnectorEnv(t *testing.T) *connectorEnv {
 	t.Helper()
 	fake := newFakePlatforms(t)
 	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
+	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,6 +208,10 @@ func TestConnectorsCRUD(t *testing.T) {
 		{"wecom without key", map[string]any{"name": "x", "kind": "wecom_robot", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}, "invalid_request", "url"},
 		{"generic to loopback", map[string]any{"name": "x", "kind": "generic", "url": "https://127.0.0.1/hook", "secret": "s3cret-s3cret"}, "invalid_request", "url"},
 		{"generic to metadata", map[string]any{"name": "x", "kind": "generic", "url": "https://169.254.169.254/latest", "secret": "s3cret-s3cret"}, "invalid_request", "url"},
+		{"generic to alibaba metadata", map[string]any{"name": "x", "kind": "generic", "url": "https://100.100.100.200/latest/meta-data", "secret": "s3cret-s3cret"}, "invalid_request", "url"},
+		{"generic to benchmarking range", map[string]any{"name": "x", "kind": "generic", "url": "https://198.18.0.1/hook", "secret": "s3cret-s3cret"}, "invalid_request", "url"},
+		{"generic to an internal name", map[string]any{"name": "x", "kind": "generic", "url": "https://vault.internal/hook", "secret": "s3cret-s3cret"}, "invalid_request", "url"},
+		{"generic to a .local name", map[string]any{"name": "x", "kind": "generic", "url": "https://nas.local/hook", "secret": "s3cret-s3cret"}, "invalid_request", "url"},
 		{"generic without secret", map[string]any{"name": "x", "kind": "generic", "url": "https://hooks.example.com/tribe"}, "invalid_request", "secret"},
 		{"secret on slack", map[string]any{"name": "x", "kind": "slack", "url": slackURL, "secret": "nope-nope"}, "invalid_request", "secret"},
 		{"unknown kind", map[string]any{"name": "x", "kind": "telegram", "url": slackURL}, "invalid_request", "kind"},

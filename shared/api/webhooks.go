@@ -106,5 +106,5 @@ const maxIntegrations = 4096
 // integration reads an integration through a short per-process cache: shops send
 // bursts, and the secret rarely changes.
 func (s *Server) integration(r *http.Request, t *store.Tenant, id string) (store.Integration, error) {
-	return s.integrations.Fetch(id, func() (store.Integration, error) { return t.Integration(r.Context(), id) })
+	return s.integrations.Fetch(id, func() (store.Integration, error) { return t.IntegrationWithSecrets(r.Context(), id) })
 }

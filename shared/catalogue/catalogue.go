@@ -77,6 +77,20 @@ const (
 	DescribeTable = "dynamodb:DescribeTable"
 )
 
+// SecretUse is what a function may do with the key that seals secrets at rest
+// (integration secrets, WeCom tokens and keys, connector URLs and secrets): on AWS
+// the KMS key's policy lets exactly these functions generate data keys (Encrypt)
+// or unwrap them (Decrypt); the others get no key at all.
+type SecretUse uint8
+
+// Secret uses.
+const (
+	// Encrypt: the function writes secrets (it creates or changes what holds them).
+	Encrypt SecretUse = 1 << iota
+	// Decrypt: the function reads secrets, to verify what comes in or to send.
+	Decrypt
+)
+
 // Function is one Lambda.
 type Function struct {
 	Name        string
@@ -99,6 +113,8 @@ type Function struct {
 	TenantScoped bool
 	// Platform marks functions that need the platform admin key secret.
 	PlatformSecret bool
+	// Secrets is what the function does with secrets at rest; zero for none.
+	Secrets SecretUse
 	// Schedules marks functions that create, move and cancel schedules in the
 	// stack's schedule group (campaign APIs will); only they get the scheduler
 	// actions and may pass the scheduler role. None does yet.
@@ -167,6 +183,7 @@ var functions = []Function{
 		},
 		TableActions: []string{GetItem, PutItem},
 		TenantScoped: true,
+		Secrets:      Decrypt,
 	},
 	{
 		Name:        "community",
@@ -177,6 +194,7 @@ var functions = []Function{
 			MaxRetries: 10,
 		},
 		TableActions:   readWrite,
+		Secrets:        Decrypt,
 		TimeoutSeconds: 60,
 	},
 	{
@@ -193,6 +211,7 @@ var functions = []Function{
 		},
 		TableActions:   readWrite,
 		TenantScoped:   true,
+		Secrets:        Encrypt | Decrypt,
 		TimeoutSeconds: 60,
 	},
 	{
@@ -251,6 +270,7 @@ var functions = []Function{
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
+		Secrets:      Encrypt,
 	},
 	{
 		Name:        "ledger",
@@ -286,6 +306,8 @@ var functions = []Function{
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
+		// It tells the operator through a connector when a pool runs dry.
+		Secrets: Decrypt,
 	},
 	{
 		Name:        "loyalty",
@@ -433,6 +455,7 @@ var functions = []Function{
 		},
 		TableActions: []string{GetItem, PutItem},
 		TenantScoped: true,
+		Secrets:      Decrypt,
 	},
 }
 

@@ -5,6 +5,9 @@
 //	TRIBE_DYNAMO_ENDPOINT        DynamoDB endpoint override (DynamoDB Local)
 //	TRIBE_ADMIN_KEY              platform admin key (local)
 //	TRIBE_ADMIN_KEY_SECRET_ARN   Secrets Manager secret holding it (AWS)
+//	TRIBE_SECRETS_KEY_ID         KMS key sealing secrets at rest (AWS; only the
+//	                             functions the catalogue marks Secrets get it)
+//	TRIBE_SECRETS_KEY_FILE       local key file sealing secrets at rest (make dev)
 package config
 
 import (
@@ -17,12 +20,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/tribehq/tribe/shared/envelope"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tenantcreds"
+)
+
+// Environment variables naming the key that seals secrets at rest. The CDK stack
+// sets EnvSecretsKeyID; make dev and tests use a key file.
+const (
+	EnvSecretsKeyID   = "TRIBE_SECRETS_KEY_ID"
+	EnvSecretsKeyFile = "TRIBE_SECRETS_KEY_FILE"
 )
 
 // Deps are a function's dependencies.
@@ -57,7 +69,15 @@ func Load(ctx context.Context) (Deps, error) {
 			return Deps{}, fmt.Errorf("config: aws: %w", err)
 		}
 	}
-	st, err := store.New(dynamo.New(cfg), name)
+	var opts []store.Option
+	sealer, err := Sealer(cfg)
+	if err != nil {
+		return Deps{}, err
+	}
+	if sealer != nil {
+		opts = append(opts, store.WithSealer(sealer))
+	}
+	st, err := store.New(dynamo.New(cfg), name, opts...)
 	if err != nil {
 		return Deps{}, err
 	}
@@ -88,4 +108,30 @@ func AdminKey(ctx context.Context, cfg aws.Config) (string, error) {
 		return "", fmt.Errorf("config: admin key secret: %w", err)
 	}
 	return aws.ToString(out.SecretString), nil
+}
+
+// Sealer returns the sealer for secrets at rest: over the KMS key
+// TRIBE_SECRETS_KEY_ID, or else the local key file TRIBE_SECRETS_KEY_FILE (created
+// when missing). It is nil when neither is set: such a function's store refuses to
+// write or open a secret, and only functions the catalogue marks Secrets get the
+// key.
+func Sealer(cfg aws.Config) (*envelope.Sealer, error) {
+	var kek envelope.KEK
+	switch id, file := os.Getenv(EnvSecretsKeyID), os.Getenv(EnvSecretsKeyFile); {
+	case id != "":
+		k, err := envelope.NewKMSKey(kms.NewFromConfig(cfg), id)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		kek = k
+	case file != "":
+		k, err := envelope.LoadOrCreateKeyFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		kek = k
+	default:
+		return nil, nil
+	}
+	return envelope.New(kek)
 }

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/problem"
 )
 
@@ -82,9 +83,11 @@ var rules = map[Kind]rule{
 // AllowHosts may permit test hosts). It fails with a *problem.FieldError naming
 // "kind", "url" or "secret" and wrapping ErrInvalidConfig; its reason never
 // quotes the URL, which may hold a token.
-func (c Config) Validate() error { return c.validate(nil) }
+func (c Config) Validate() error { return c.validate(nil, netguard.New()) }
 
-func (c Config) validate(allowed map[string]bool) error {
+// validate checks c; guard is the sender's (its resolver is not asked: names are
+// checked at dial time).
+func (c Config) validate(allowed map[string]bool, guard netguard.Guard) error {
 	invalid := func(format string, a ...any) error {
 		return &problem.FieldError{Field: "url", Err: ErrInvalidConfig,
 			Reason: fmt.Sprintf("not a %s webhook URL: %s", c.Kind, fmt.Sprintf(format, a...))}
@@ -112,7 +115,13 @@ func (c Config) validate(allowed map[string]bool) error {
 	if len(r.hosts) > 0 && !testHost && !slices.Contains(r.hosts, host) {
 		return invalid("host must be one of %s", strings.Join(r.hosts, ", "))
 	}
-	if len(r.hosts) == 0 && !testHost && !publicHost(host) {
+	if testHost && isLoopback(host) {
+		guard = guard.With(netguard.AllowLoopback(), netguard.AllowHTTP())
+	}
+	if _, err := guard.CheckURL(c.URL); err != nil {
+		// Literal addresses of every non-public range and local names
+		// (localhost, *.internal, *.local, single labels…); a name that resolves
+		// inside is refused when dialled.
 		return invalid("host must be a public name or address")
 	}
 	if !pathMatches(u.EscapedPath(), r.pathPrefix) {
@@ -155,21 +164,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// publicHost refuses names and literal addresses that point inside our own
-// network (the Lambda runtime API on 127.0.0.1, the metadata service on
-// 169.254.169.254, VPC ranges). It cannot see what a public name resolves to.
-func publicHost(host string) bool {
-	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".internal") {
-		return false
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return strings.Contains(host, ".")
-	}
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast())
 }
 
 // publicSegments are path prefixes that identify a platform and carry no

@@ -597,11 +597,11 @@ func TestAllowHostsPermitsLoopbackHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (Config{Kind: Slack, URL: "http://127.0.0.1:8080" + slackPath}).validate(s.allowed); err != nil {
+	if err := (Config{Kind: Slack, URL: "http://127.0.0.1:8080" + slackPath}).validate(s.allowed, s.guard); err != nil {
 		t.Errorf("loopback http with AllowHosts: %v", err)
 	}
 	s2, _ := NewSender(AllowHosts("fake.example.com"))
-	if err := (Config{Kind: Slack, URL: "http://fake.example.com" + slackPath}).validate(s2.allowed); err == nil {
+	if err := (Config{Kind: Slack, URL: "http://fake.example.com" + slackPath}).validate(s2.allowed, s2.guard); err == nil {
 		t.Error("non-loopback http accepted")
 	}
 }

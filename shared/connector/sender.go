@@ -52,6 +52,9 @@ type Sender struct {
 	sleep     func(context.Context, time.Duration) error
 	jitter    func(time.Duration) time.Duration
 	allowed   map[string]bool
+	// guard checks connector URLs and, unless WithHTTPClient replaced it, builds
+	// the client, so both refuse the same destinations.
+	guard netguard.Guard
 }
 
 // Option configures a Sender.
@@ -123,6 +126,16 @@ func WithJitter(f func(d time.Duration) time.Duration) Option {
 	}
 }
 
+// WithGuard sets the outbound guard (default netguard.New(): public addresses
+// only, the system resolver). The wiring passes the one Guard every sender shares;
+// tests pass one with a resolver that makes a name resolve where they like.
+func WithGuard(g netguard.Guard) Option {
+	return func(s *Sender) error {
+		s.guard = g
+		return nil
+	}
+}
+
 // AllowHosts lets connectors of every kind point at these host names (no
 // port), over http too when the host is loopback. It exists for tests with
 // local fake platforms; production Senders do not use it.
@@ -155,12 +168,12 @@ func NewSender(opts ...Option) (*Sender, error) {
 		}
 	}
 	if s.client == nil {
-		guard := []netguard.Option{netguard.WithTimeout(s.timeout)}
+		guard := s.guard
 		if s.allowsLoopback() {
 			// AllowHosts named a loopback host: a local fake platform.
-			guard = append(guard, netguard.AllowLoopback())
+			guard = guard.With(netguard.AllowLoopback())
 		}
-		if err := WithHTTPClient(netguard.NewClient(guard...))(s); err != nil {
+		if err := WithHTTPClient(guard.Client(s.timeout))(s); err != nil {
 			return nil, err
 		}
 	}
@@ -204,7 +217,7 @@ type outcome struct {
 // contain the URL or a secret.
 func (s *Sender) Send(ctx context.Context, cfg Config, m Message) (Delivery, error) {
 	d := Delivery{At: s.now()}
-	if err := cfg.validate(s.allowed); err != nil {
+	if err := cfg.validate(s.allowed, s.guard); err != nil {
 		d.Error = err.Error() // validation messages never quote the URL
 		return d, err
 	}
@@ -284,6 +297,11 @@ func (s *Sender) attempt(ctx context.Context, cfg Config, r request) outcome {
 	}
 	req.Header = r.header.Clone()
 	resp, err := s.client.Do(req)
+	if errors.Is(err, netguard.ErrNotPublic) {
+		// The name resolved to an address inside a network: the configuration is
+		// wrong, and asking again will not make it public.
+		return outcome{err: fmt.Errorf("%w: the destination is not a public address", ErrInvalidConfig)}
+	}
 	if err != nil {
 		return outcome{err: fmt.Errorf("%w: %s", ErrUnavailable, networkError(err)), retry: true}
 	}
@@ -426,10 +444,11 @@ func secretsOf(cfg Config, urls ...string) []string {
 	return out
 }
 
-// scrub replaces every secret of cfg (and of the given request URLs) in s.
+// scrub replaces every secret of cfg (and of the given request URLs) in s, and
+// every network address: error text ends up in the delivery log tenants read.
 func scrub(s string, cfg Config, urls ...string) string {
 	for _, sec := range secretsOf(cfg, urls...) {
 		s = strings.ReplaceAll(s, sec, redacted)
 	}
-	return s
+	return netguard.StripAddresses(s)
 }

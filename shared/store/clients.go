@@ -17,7 +17,9 @@ func (s *Store) WithClientOptions(opts ...func(*dynamodb.Options)) (*Store, erro
 	}
 	db := dynamo.NewFromIface(dynamodb.New(c.Options(), opts...))
 	// The clock follows the parent's, so a clock set on it later still applies.
-	return &Store{db: db, table: db.Table(s.table.Name()), now: s.Now}, nil
+	cp := *s
+	cp.db, cp.table, cp.now = db, db.Table(s.table.Name()), s.Now
+	return &cp, nil
 }
 
 // TenantClients gives the DynamoDB client one tenant's data is reached with. On AWS
@@ -33,7 +35,9 @@ type TenantClients interface {
 // handles use clients' client for their tenant. Store-level calls (the tenant
 // registry, key lookup, platform idempotency records) keep this store's client.
 func (s *Store) WithTenantClients(clients TenantClients) *Store {
-	return &Store{db: s.db, table: s.table, now: s.Now, clients: clients}
+	cp := *s
+	cp.now, cp.clients = s.Now, clients
+	return &cp
 }
 
 // BaseClient is the store's own DynamoDB client, or nil when the store was not built

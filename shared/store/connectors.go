@@ -14,6 +14,7 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -37,7 +38,8 @@ const (
 
 // Connector is a tenant's outbound channel to its chats: a group robot, an incoming
 // webhook or the tenant's own signed webhook. Its URL and secret are credentials:
-// neither is ever marshalled to JSON.
+// neither is ever marshalled to JSON, and both are sealed at rest (secrets.go);
+// the store hands them out opened.
 type Connector struct {
 	ID        string         `dynamo:"id" json:"id"`
 	Name      string         `dynamo:"name" json:"name"`
@@ -61,9 +63,22 @@ type connectorItem struct {
 
 func (t *Tenant) connectorKey(id string) (string, string) { return t.pk("CONN"), id }
 
-func (t *Tenant) connectorItem(c Connector) connectorItem {
+// connectorItem is c as stored: URL and secret sealed.
+func (t *Tenant) connectorItem(ctx context.Context, c Connector) (connectorItem, error) {
+	if err := each(t.sealing(ctx), &c.URL, &c.Secret); err != nil {
+		return connectorItem{}, err
+	}
 	pk, sk := t.connectorKey(c.ID)
-	return connectorItem{keyed{pk, sk, table.TypeConnector, 0}, c}
+	return connectorItem{keyed{pk, sk, table.TypeConnector, 0}, c}, nil
+}
+
+// connectorOf is the connector in a stored item, URL and secret opened.
+func (t *Tenant) connectorOf(ctx context.Context, it connectorItem) (Connector, error) {
+	c := it.Connector
+	if err := each(t.opening(ctx), &c.URL, &c.Secret); err != nil {
+		return Connector{}, fmt.Errorf("connector %s: %w", c.ID, err)
+	}
+	return c, nil
 }
 
 func connectorNotFound() error { return problem.New(problem.NotFound, "connector not found") }
@@ -80,7 +95,11 @@ func (t *Tenant) CreateConnector(ctx context.Context, c Connector) (Connector, e
 	}
 	now := t.s.Now()
 	c.Version, c.CreatedAt, c.UpdatedAt = 1, now, now
-	err := t.table.Put(t.connectorItem(c)).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	item, err := t.connectorItem(ctx, c)
+	if err != nil {
+		return Connector{}, err
+	}
+	err = t.table.Put(item).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if err != nil {
 		return Connector{}, translate(err, "connector")
 	}
@@ -95,7 +114,10 @@ func (t *Tenant) Connector(ctx context.Context, id string) (Connector, error) {
 	pk, sk := t.connectorKey(id)
 	var it connectorItem
 	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Connector, translate(err, "connector")
+	if err != nil {
+		return Connector{}, translate(err, "connector")
+	}
+	return t.connectorOf(ctx, it)
 }
 
 // Connectors lists the tenant's connectors by id (creation order), limit at a time
@@ -116,7 +138,11 @@ func (t *Tenant) Connectors(ctx context.Context, limit int, cursor string) (Page
 	}
 	page := Page[Connector]{Items: make([]Connector, len(items))}
 	for i, it := range items {
-		page.Items[i] = it.Connector
+		c, err := t.connectorOf(ctx, it)
+		if err != nil {
+			return Page[Connector]{}, err
+		}
+		page.Items[i] = c
 	}
 	if len(items) == limit {
 		page.NextCursor = items[len(items)-1].ID
@@ -139,7 +165,11 @@ func (t *Tenant) UpdateConnector(ctx context.Context, id string, fn func(*Connec
 			return Connector{}, err
 		}
 		next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
-		err = t.table.Put(t.connectorItem(next)).If("attribute_exists(PK) AND version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		item, err := t.connectorItem(ctx, next)
+		if err != nil {
+			return Connector{}, err
+		}
+		err = t.table.Put(item).If("attribute_exists(PK) AND version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if dynamo.IsCondCheckFailed(err) && attempt < 5 {
 			continue
 		}

@@ -29,14 +29,19 @@ type Store struct {
 	// clients, when set, gives each tenant's handle its own client (credentials
 	// scoped to the tenant's partitions); nil means every tenant uses db.
 	clients TenantClients
+	sealer  Sealer // nil: secrets can be neither written nor opened (secrets.go)
 }
 
 // New returns the store for the table called name.
-func New(db *dynamo.DB, name string) (*Store, error) {
+func New(db *dynamo.DB, name string, opts ...Option) (*Store, error) {
 	if db == nil || name == "" {
 		return nil, errors.New("store: need a client and a table name")
 	}
-	return &Store{db: db, table: db.Table(name), now: func() time.Time { return time.Now().UTC() }}, nil
+	s := &Store{db: db, table: db.Table(name), now: func() time.Time { return time.Now().UTC() }}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // SetClock replaces the clock; tests use it.

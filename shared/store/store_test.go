@@ -8,6 +8,7 @@ import (
 
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) { dynamotest.Main(m) }
 func newStore(tb testing.TB) *store.Store {
 	tb.Helper()
 	_, name := dynamotest.Table(tb)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(tb))), name)
+	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(tb))), name, store.WithSealer(envelopetest.Sealer(tb)))
 	if err != nil {
 		tb.Fatal(err)
 	}

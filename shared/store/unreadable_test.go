@@ -9,6 +9,7 @@ import (
 
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -21,7 +22,7 @@ func TestUnreadableDeliveriesAreKeptListedAndExpire(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
+	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

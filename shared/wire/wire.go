@@ -20,7 +20,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tribehq/tribe/shared/auth"
+	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -31,9 +33,13 @@ type Deps struct {
 	// AdminKey is the platform admin key the authorizer accepts; empty means no
 	// platform access. Only the authorizer reads it.
 	AdminKey string
-	// Sender posts to chat platforms; nil means connector.NewSender's. Tests point
+	// Sender posts to chat platforms; nil means one built on Guard. Tests point
 	// it at fake platforms.
 	Sender *connector.Sender
+	// Guard is the one outbound policy (netguard): every sender a function builds
+	// (connectors today; tenant webhook endpoints and chat platform APIs later)
+	// checks URLs and dials through it. The zero Guard is production's.
+	Guard netguard.Guard
 }
 
 // Check fails unless d has a store and a logger, which every function needs.
@@ -44,12 +50,27 @@ func (d Deps) Check() error {
 	return nil
 }
 
-// ConnectorSender is d.Sender, or the production sender when it is nil.
+// CheckSecrets fails when the catalogue function name handles secrets at rest
+// (catalogue Secrets) but d's store cannot seal them: its key
+// (TRIBE_SECRETS_KEY_ID, or TRIBE_SECRETS_KEY_FILE locally) is missing. It fails
+// at cold start, not on the first secret.
+func (d Deps) CheckSecrets(name string) error {
+	fn, ok := catalogue.Lookup(name)
+	if !ok {
+		return errors.New("wire: no catalogue function " + name)
+	}
+	if fn.Secrets != 0 && !d.Store.CanSeal() {
+		return errors.New("wire: " + name + " handles secrets but its store has no sealer (set TRIBE_SECRETS_KEY_ID, or TRIBE_SECRETS_KEY_FILE locally)")
+	}
+	return nil
+}
+
+// ConnectorSender is d.Sender, or the production sender on d.Guard when it is nil.
 func (d Deps) ConnectorSender() (*connector.Sender, error) {
 	if d.Sender != nil {
 		return d.Sender, nil
 	}
-	return connector.NewSender()
+	return connector.NewSender(connector.WithGuard(d.Guard))
 }
 
 // HTTPHandler is a route function's handler: API Gateway HTTP API (payload 2.0)

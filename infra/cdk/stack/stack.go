@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -27,13 +28,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/table"
 	"github.com/tribehq/tribe/shared/tenantcreds"
 )
 
 // Environment variables of the functions. Every function gets all of them but the
-// admin key secret, which only functions with PlatformSecret get.
+// admin key secret, which only functions with PlatformSecret get, and the secrets
+// key, which only functions with Secrets get.
 const (
 	EnvTable             = "TRIBE_TABLE"
 	EnvStage             = "TRIBE_STAGE"
@@ -43,11 +46,30 @@ const (
 	EnvAdminKeySecretArn = "TRIBE_ADMIN_KEY_SECRET_ARN"
 	// EnvTenantRoleArn is the role a TenantScoped function assumes per tenant.
 	EnvTenantRoleArn = "TRIBE_TENANT_ROLE_ARN"
+	// EnvSecretsKeyID is the KMS key sealing secrets at rest; only functions the
+	// catalogue gives Secrets get it.
+	EnvSecretsKeyID = config.EnvSecretsKeyID
 )
 
 // TenantLeadingKeys is the tenant role's condition value: every partition key the
 // session touches starts with its tenant, read from the session tag.
 var TenantLeadingKeys = store.TenantKeyPrefix("${aws:PrincipalTag/"+tenantcreds.TagKey+"}") + "*"
+
+// SecretsKeyActions are the KMS actions each catalogue SecretUse allows, on the
+// secrets key only and only with a tenant encryption context. Nothing else,
+// the account's administrators included, may use the key to encrypt or decrypt.
+var SecretsKeyActions = map[catalogue.SecretUse][]string{
+	catalogue.Encrypt: {"kms:GenerateDataKey"},
+	catalogue.Decrypt: {"kms:Decrypt"},
+}
+
+// secretsKeyAdminActions are what the account may do to manage the key (its
+// policy, rotation, deletion, tags), never to use it.
+var secretsKeyAdminActions = []string{
+	"kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+	"kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+	"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+}
 
 // Sizes of functions whose catalogue entry leaves them zero.
 const (
@@ -99,6 +121,8 @@ type tribe struct {
 	functions map[string]awslambda.Function
 	scheduler scheduler
 	adminKey  awssecretsmanager.Secret
+	// secretsKey seals secrets at rest; nil when no function has Secrets.
+	secretsKey awskms.Key
 	// queues are every dead-letter queue, each alarmed on.
 	queues []awssqs.Queue
 }
@@ -130,6 +154,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 	t.addTable()
 	t.addScheduler()
 	t.addAdminKey()
+	t.addSecretsKey()
 	for _, f := range catalogue.All() {
 		t.addFunction(f)
 	}
@@ -220,6 +245,63 @@ func (t *tribe) addAdminKey() {
 	awscdk.NewCfnOutput(t.stack, jsii.String("PlatformAdminKeySecretArn"), &awscdk.CfnOutputProps{Value: t.adminKey.SecretArn()})
 }
 
+// addSecretsKey creates the KMS key that seals tenants' secrets (envelope
+// encryption, shared/envelope, the tenant id as encryption context) when a
+// catalogue function uses secrets. Its policy lets the account manage the key but
+// not use it; use is granted per function in grantSecrets. It is retained on stack
+// deletion: without it the sealed secrets in the retained table are lost.
+func (t *tribe) addSecretsKey() {
+	need := false
+	for _, f := range catalogue.All() {
+		need = need || f.Secrets != 0
+	}
+	if !need {
+		return
+	}
+	t.secretsKey = awskms.NewKey(t.stack, jsii.String("SecretsKey"), &awskms.KeyProps{
+		Description:       jsii.String("Tribe (" + t.props.Stage + "): seals tenants' integration and connector secrets."),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AccountManagesButDoesNotUse"),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+				Actions:    jsii.Strings(secretsKeyAdminActions...),
+				Resources:  jsii.Strings("*"),
+			}),
+		}}),
+	})
+	awscdk.NewCfnOutput(t.stack, jsii.String("SecretsKeyArn"), &awscdk.CfnOutputProps{Value: t.secretsKey.KeyArn()})
+}
+
+// grantSecrets lets fn use the secrets key as f's catalogue Secrets say, in the
+// key's policy (which alone decides, since the account is not trusted to use the
+// key) and in fn's role, only with a tenant encryption context.
+func (t *tribe) grantSecrets(f catalogue.Function, fn awslambda.Function) {
+	var actions []string
+	for _, use := range []catalogue.SecretUse{catalogue.Encrypt, catalogue.Decrypt} {
+		if f.Secrets&use != 0 {
+			actions = append(actions, SecretsKeyActions[use]...)
+		}
+	}
+	conditions := &map[string]interface{}{
+		"Null":                      map[string]interface{}{"kms:EncryptionContext:tenant": "false"},
+		"ForAllValues:StringEquals": map[string]interface{}{"kms:EncryptionContextKeys": []string{"tenant"}},
+	}
+	t.secretsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(pascal(f.Name) + "UsesSecrets"),
+		Principals: &[]awsiam.IPrincipal{fn.Role()},
+		Actions:    jsii.Strings(actions...),
+		Resources:  jsii.Strings("*"),
+		Conditions: conditions,
+	}), jsii.Bool(false))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings(actions...),
+		Resources:  &[]*string{t.secretsKey.KeyArn()},
+		Conditions: conditions,
+	}))
+}
+
 // addFunction creates the Lambda for f with its log group, environment and exactly
 // the permissions the catalogue gives it.
 func (t *tribe) addFunction(f catalogue.Function) {
@@ -241,6 +323,9 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	}
 	if f.PlatformSecret {
 		env[EnvAdminKeySecretArn] = t.adminKey.SecretArn()
+	}
+	if f.Secrets != 0 {
+		env[EnvSecretsKeyID] = t.secretsKey.KeyArn()
 	}
 	logs := awslogs.NewLogGroup(t.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH,
@@ -285,6 +370,9 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	}
 	if f.PlatformSecret {
 		t.adminKey.GrantRead(fn, nil)
+	}
+	if f.Secrets != 0 {
+		t.grantSecrets(f, fn)
 	}
 	if f.Schedules {
 		t.grantScheduling(fn)

@@ -31,6 +31,7 @@ import (
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/table"
@@ -82,7 +83,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	st, err := store.New(dynamo.New(dynamolocal.Config(srv.Endpoint)), tableName)
+	// Secrets at rest are sealed as on AWS, with a local key file in place of KMS.
+	kek, err := envelope.LoadOrCreateKeyFile(env("TRIBE_SECRETS_KEY_FILE", filepath.Join(data, "secrets.key")))
+	if err != nil {
+		return err
+	}
+	sealer, err := envelope.New(kek)
+	if err != nil {
+		return err
+	}
+	st, err := store.New(dynamo.New(dynamolocal.Config(srv.Endpoint)), tableName, store.WithSealer(sealer))
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/wire"
 )
@@ -62,7 +63,7 @@ func TestMainsCallTheirConstructor(t *testing.T) {
 // construction) and checks it is the handler its catalogue trigger calls for.
 func TestHandlerMatchesTrigger(t *testing.T) {
 	t.Parallel()
-	st, err := store.New(dynamo.New(dynamolocal.Config("http://127.0.0.1:1")), "unused")
+	st, err := store.New(dynamo.New(dynamolocal.Config("http://127.0.0.1:1")), "unused", store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +101,24 @@ func TestHandlerMatchesTrigger(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecretsFunctionsNeedASealer: a function the catalogue marks Secrets does not
+// start on a store that cannot seal (its key's environment variable is missing);
+// the others do.
+func TestSecretsFunctionsNeedASealer(t *testing.T) {
+	t.Parallel()
+	st, err := store.New(dynamo.New(dynamolocal.Config("http://127.0.0.1:1")), "unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := wire.Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, fn := range catalogue.All() {
+		_, err := system.Constructors()[fn.Name](d)
+		if (err != nil) != (fn.Secrets != 0) {
+			t.Errorf("%s (Secrets %d) built without a sealer: err = %v", fn.Name, fn.Secrets, err)
+		}
 	}
 }
 

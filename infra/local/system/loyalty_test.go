@@ -24,6 +24,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tribesig"
@@ -36,6 +37,11 @@ type stand struct {
 	pump   *streampump.Pump
 	key    string
 	tenant string
+	// db, table and stream are the stand's DynamoDB Local table, for tests that
+	// look at what is stored.
+	db     *dynamodb.Client
+	table  string
+	stream string
 }
 
 // newStand is the local stand-in for AWS in one test: the gateway, the real
@@ -43,7 +49,7 @@ type stand struct {
 func newStand(t *testing.T, currency string, opts ...system.Option) *stand {
 	t.Helper()
 	db, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
+	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +84,7 @@ func newStand(t *testing.T, currency string, opts ...system.Option) *stand {
 		Scopes: []catalogue.Scope{catalogue.ScopeAdmin}, CreatedAt: now, Hash: hash, Currency: currency}); err != nil {
 		t.Fatal(err)
 	}
-	return &stand{t: t, sys: sys, st: st, pump: pump, key: key, tenant: info.ID}
+	return &stand{t: t, sys: sys, st: st, pump: pump, key: key, tenant: info.ID, db: db, table: name, stream: *desc.Table.LatestStreamArn}
 }
 
 func (s *stand) call(method, path string, body any, headers ...string) (int, map[string]any) {

@@ -109,8 +109,11 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 		}
 		g := tableguard.New(fn.Name, fn.TableActions)
 		fd := d
+		// Each function uses the secrets key only as its catalogue Secrets say,
+		// as the KMS key policy enforces on AWS.
+		fd.Store = d.Store.ForFunction(fn)
 		var err error
-		if fd.Store, err = st.WithClientOptions(g.Option); err != nil {
+		if fd.Store, err = fd.Store.WithClientOptions(g.Option); err != nil {
 			return nil, fmt.Errorf("system: %s: %w", fn.Name, err)
 		}
 		if fn.TenantScoped {

@@ -20,6 +20,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tribesig"
@@ -35,7 +36,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func setup(t testing.TB) (*system.System, *store.Store) {
 	t.Helper()
 	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
+	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

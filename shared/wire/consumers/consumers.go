@@ -23,6 +23,9 @@ func Community(d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
+	if err := d.CheckSecrets("community"); err != nil {
+		return wire.Function{}, err
+	}
 	set, err := settings.New(d.Store)
 	if err != nil {
 		return wire.Function{}, err

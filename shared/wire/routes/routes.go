@@ -60,11 +60,14 @@ func routes(name string, d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
-	var opts []api.Option
-	if d.Sender != nil {
-		opts = append(opts, api.WithSender(d.Sender))
+	if err := d.CheckSecrets(name); err != nil {
+		return wire.Function{}, err
 	}
-	srv, err := api.New(d.Store, d.Log, opts...)
+	snd, err := d.ConnectorSender()
+	if err != nil {
+		return wire.Function{}, err
+	}
+	srv, err := api.New(d.Store, d.Log, api.WithSender(snd))
 	if err != nil {
 		return wire.Function{}, err
 	}
