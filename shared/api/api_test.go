@@ -32,12 +32,15 @@ type env struct {
 	t     *testing.T
 	sys   *system.System
 	store *store.Store
+	db    *dynamo.DB
+	table string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name)
+	db := dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t)))
+	st, err := store.New(db, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, sys: sys, store: st}
+	return &env{t: t, sys: sys, store: st, db: db, table: name}
 }
 
 type resp struct {

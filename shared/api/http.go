@@ -216,6 +216,9 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 		}
 		w.Header().Set("Content-Type", rec.ContentType)
 		w.Header().Set("Idempotent-Replayed", "true")
+		if len(rec.SecretOmitted) > 0 {
+			w.Header().Set(SecretOmittedHeader, strings.Join(rec.SecretOmitted, ", "))
+		}
 		w.WriteHeader(rec.Status)
 		_, _ = w.Write(rec.Body)
 		return nil
@@ -234,9 +237,10 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 		}
 		return nil
 	}
+	kept, omitted := withoutSecrets(rw.buf.Bytes(), c.secrets)
 	err = idem.Complete(r.Context(), key, store.IdemRecord{
 		Fingerprint: fp, Status: status, ContentType: rw.Header().Get("Content-Type"),
-		Body: rw.buf.Bytes(), Location: rw.Header().Get("Location"), CreatedAt: c.idemAt,
+		Body: kept, SecretOmitted: omitted, Location: rw.Header().Get("Location"), CreatedAt: c.idemAt,
 	})
 	if err != nil {
 		// The response is sent; a replay will run again only if the effect's own

@@ -58,6 +58,8 @@ type call struct {
 	log       *slog.Logger
 	// idemAt is when the request's Idempotency-Key was first used.
 	idemAt time.Time
+	// secrets are the JSON paths of the response that must not be stored (secret).
+	secrets []string
 }
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error

@@ -22,6 +22,9 @@ type IdemRecord struct {
 	ContentType string    `dynamo:"content_type,omitempty"`
 	Body        []byte    `dynamo:"body,omitempty"`
 	Location    string    `dynamo:"location,omitempty"`
+	// SecretOmitted names the JSON paths of secrets the response had and Body
+	// leaves out: a secret is shown once and never stored.
+	SecretOmitted []string `dynamo:"secret_omitted,omitempty"`
 	// CreatedAt is when the key was first used; postings keyed by it use it as their
 	// time, so a retry posts the same entry.
 	CreatedAt time.Time `dynamo:"created_at"`
