@@ -234,7 +234,7 @@ var functions = []Function{
 	},
 	{
 		Name:        "livecodes",
-		Description: "Live codes (活码): one stable code in front of a pool of groups; public resolution with exact scan thresholds.",
+		Description: "Live codes (活码): one stable code in front of a pool of groups; public resolution by proven joins and decaying scan holds.",
 		Routes: []Route{
 			{"POST", "/v1/live-codes", ScopeAdmin, "createLiveCode"},
 			{"GET", "/v1/live-codes", ScopeRead, "listLiveCodes"},

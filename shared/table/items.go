@@ -29,6 +29,7 @@ const (
 	TypeLiveCode        = "live_code"
 	TypeLiveCodeDay     = "live_code_day"
 	TypeLiveCodePool    = "live_code_pool"
+	TypeLiveCodeHold    = "live_code_hold"
 	TypeLoyalty         = "loyalty"
 	TypeMemberGroup     = "member_group"
 	TypeMemberIdentity  = "member_identity"
