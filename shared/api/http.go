@@ -186,8 +186,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // idempotent runs h at most once per Idempotency-Key: a replay with the same request
 // gets the first response again, a different request with the same key gets 409.
-// Responses of 5xx release the key so the client may retry.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key string, h op) error {
+// Responses of 5xx release the key so the client may retry. The request holds the
+// key for lock (idemLock: the function's timeout), so a retry cannot take it over
+// while the request may still be running.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key string, lock time.Duration, h op) error {
 	if len(key) > 255 {
 		return problem.Field("Idempotency-Key", "Idempotency-Key is at most 255 characters")
 	}
@@ -205,11 +207,11 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 	if c.tenant != nil {
 		idem = c.tenant.Idempotency()
 	}
-	rec, done, err := idem.Begin(r.Context(), key, fp)
+	rec, done, err := idem.Begin(r.Context(), key, fp, lock)
 	if err != nil {
 		return err
 	}
-	c.idemAt = rec.CreatedAt
+	c.idemKey, c.idemAt = key, rec.CreatedAt
 	if done {
 		if rec.Location != "" {
 			w.Header().Set("Location", rec.Location)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tribehq/tribe/shared/table"
 )
@@ -96,6 +97,22 @@ type Function struct {
 	TimeoutSeconds int
 }
 
+// DefaultTimeoutSeconds is a function's timeout when the catalogue names none.
+const DefaultTimeoutSeconds = 10
+
+// MaxRouteTimeoutSeconds bounds the functions behind routes: API Gateway's HTTP
+// API answers 503 after 30 s whatever the function does, so a request must be done
+// well before.
+const MaxRouteTimeoutSeconds = 29
+
+// Timeout is how long the function may run.
+func (f Function) Timeout() time.Duration {
+	if f.TimeoutSeconds == 0 {
+		return DefaultTimeoutSeconds * time.Second
+	}
+	return time.Duration(f.TimeoutSeconds) * time.Second
+}
+
 var (
 	readOnly  = []string{GetItem, Query, BatchGetItem}
 	readWrite = []string{GetItem, Query, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
@@ -110,6 +127,20 @@ var functions = []Function{
 		TableActions: []string{GetItem},
 		// It validates the platform admin key too.
 		PlatformSecret: true,
+	},
+	{
+		Name:        "broadcasts",
+		Description: "Stream consumer: sends each group's share of a broadcast (多群转播) through the group's connector, once, and records its outcome.",
+		Stream: &Stream{
+			ItemTypes:  []string{table.TypeBroadcastTask},
+			BatchSize:  10,
+			MaxRetries: 5,
+		},
+		// A task reads its broadcast, group and connector, claims and finishes
+		// itself, and logs the delivery.
+		TableActions: []string{GetItem, PutItem, UpdateItem},
+		// Ten sends, eight at a time, each at most three 5 s attempts with backoff.
+		TimeoutSeconds: 120,
 	},
 	{
 		Name:        "channels",
@@ -154,9 +185,9 @@ var functions = []Function{
 			{"DELETE", "/v1/connectors/{id}", ScopeAdmin, "deleteConnector"},
 			{"GET", "/v1/deliveries", ScopeRead, "listDeliveries"},
 			{"POST", "/v1/broadcasts", ScopeWrite, "createBroadcast"},
+			{"GET", "/v1/broadcasts/{id}", ScopeRead, "getBroadcast"},
 		},
-		TableActions:   readWrite,
-		TimeoutSeconds: 60,
+		TableActions: readWrite,
 	},
 	{
 		Name:        "counters",
@@ -417,6 +448,9 @@ func Validate() error {
 		triggers := 0
 		if len(f.Routes) > 0 {
 			triggers++
+			if f.Timeout() > MaxRouteTimeoutSeconds*time.Second {
+				return fmt.Errorf("catalogue: %s serves routes and may run %s; API Gateway gives up at 30 s (at most %d s)", f.Name, f.Timeout(), MaxRouteTimeoutSeconds)
+			}
 		}
 		if f.Stream != nil {
 			triggers++

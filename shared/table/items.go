@@ -9,6 +9,8 @@ const (
 	TypeRefund    = "refund"
 	TypeCustomer  = "customer"
 	TypeChatEvent = "chat_event"
+	// TypeBroadcastTask is one group's share of a broadcast.
+	TypeBroadcastTask = "broadcast_task"
 
 	// Everything else the store writes.
 	TypeAPIKey          = "api_key"
@@ -19,6 +21,7 @@ const (
 	TypeConnector       = "connector"
 	TypeDayCounters     = "day_counters"
 	TypeDelivery        = "delivery"
+	TypeBroadcast       = "broadcast"
 	TypeGroup           = "group"
 	TypeGroupChat       = "group_chat"
 	TypeGroupMember     = "group_member"

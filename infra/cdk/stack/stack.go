@@ -44,7 +44,7 @@ const (
 // Sizes of functions whose catalogue entry leaves them zero.
 const (
 	defaultMemoryMB       = 256
-	defaultTimeoutSeconds = 10
+	defaultTimeoutSeconds = catalogue.DefaultTimeoutSeconds
 )
 
 // Stream read actions: what a Lambda event source mapping needs on the table's

@@ -43,6 +43,7 @@ type System struct {
 func Constructors() map[string]wire.Constructor {
 	return map[string]wire.Constructor{
 		"authorizer":   wire.Authorizer,
+		"broadcasts":   consumers.Broadcasts,
 		"channels":     routes.Channels,
 		"chat":         routes.Chat,
 		"community":    consumers.Community,
