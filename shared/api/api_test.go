@@ -33,12 +33,15 @@ type env struct {
 	t     *testing.T
 	sys   *system.System
 	store *store.Store
+	db    *dynamo.DB
+	table string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
+	db := dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t)))
+	st, err := store.New(db, name, store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +51,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.CheckGrants(t) })
-	return &env{t: t, sys: sys, store: st}
+	return &env{t: t, sys: sys, store: st, db: db, table: name}
 }
 
 type resp struct {

@@ -1,11 +1,9 @@
 package api
 
 import (
-	"context"
-	"fmt"
+	"crypto/sha256"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tribehq/tribe/shared/connector"
@@ -176,22 +174,6 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 	return writeJSON(w, http.StatusOK, listOf(page))
 }
 
-// Broadcast limits.
-const (
-	maxBroadcastGroups = 200
-	// broadcastWorkers bounds the sends in flight: chat platforms rate-limit per
-	// robot, and a tenant's groups often share one.
-	broadcastWorkers = 8
-	// broadcastBudget leaves the function's 60 s timeout room to answer: groups
-	// not reached by then are reported failed.
-	broadcastBudget = 45 * time.Second
-)
-
-// Broadcast outcomes per group.
-const (
-	broadcastSkipped = "skipped"
-)
-
 type broadcastIn struct {
 	GroupIDs []string `json:"group_ids"`
 	Text     string   `json:"text"`
@@ -199,25 +181,47 @@ type broadcastIn struct {
 	Title    string   `json:"title"`
 }
 
-type broadcastResult struct {
-	GroupID    string `json:"group_id"`
-	Status     string `json:"status"`
-	Reason     string `json:"reason,omitempty"`
-	DeliveryID string `json:"delivery_id,omitempty"`
+// broadcastOut is a broadcast and where it stands: running until every group's
+// task is delivered, failed or skipped.
+type broadcastOut struct {
+	ID        string                `json:"id"`
+	Status    string                `json:"status"`
+	CreatedAt time.Time             `json:"created_at"`
+	Pending   int                   `json:"pending"`
+	Delivered int                   `json:"delivered"`
+	Failed    int                   `json:"failed"`
+	Skipped   int                   `json:"skipped"`
+	Results   []store.BroadcastTask `json:"results"`
 }
 
-type broadcastOut struct {
-	ID        string            `json:"id"`
-	Delivered int               `json:"delivered"`
-	Failed    int               `json:"failed"`
-	Skipped   int               `json:"skipped"`
-	Results   []broadcastResult `json:"results"`
+// Broadcast statuses.
+const (
+	broadcastRunning = "running"
+	broadcastDone    = "done"
+)
+
+func broadcastView(b store.Broadcast, tasks []store.BroadcastTask) broadcastOut {
+	out := broadcastOut{ID: b.ID, Status: broadcastDone, CreatedAt: b.CreatedAt, Results: tasks}
+	for _, task := range tasks {
+		switch task.Status {
+		case store.DeliveryDelivered:
+			out.Delivered++
+		case store.DeliveryFailed:
+			out.Failed++
+		case store.BroadcastSkipped:
+			out.Skipped++
+		default:
+			out.Pending++
+			out.Status = broadcastRunning
+		}
+	}
+	return out
 }
 
 func (in broadcastIn) validate() error {
 	switch {
-	case len(in.GroupIDs) == 0 || len(in.GroupIDs) > maxBroadcastGroups:
-		return problem.Field("group_ids", "group_ids holds 1 to %d group ids", maxBroadcastGroups)
+	case len(in.GroupIDs) == 0 || len(in.GroupIDs) > store.MaxBroadcastGroups:
+		return problem.Field("group_ids", "group_ids holds 1 to %d group ids", store.MaxBroadcastGroups)
 	case strings.TrimSpace(in.Text) == "" && strings.TrimSpace(in.Markdown) == "":
 		return problem.Field("text", "text or markdown is required")
 	case len(in.Text)+len(in.Markdown)+len(in.Title) > 20<<10:
@@ -227,8 +231,8 @@ func (in broadcastIn) validate() error {
 	}
 	seen := make(map[string]bool, len(in.GroupIDs))
 	for _, id := range in.GroupIDs {
-		if id == "" || len(id) > 64 {
-			return problem.Field("group_ids", "group_ids holds group ids")
+		if !store.ValidGroupID(id) {
+			return problem.Field("group_ids", "%q is not a group id", id)
 		}
 		if seen[id] {
 			return problem.Field("group_ids", "group %s is listed twice", id)
@@ -238,10 +242,12 @@ func (in broadcastIn) validate() error {
 	return nil
 }
 
-// createBroadcast sends one message to many groups (多群转播), each through its own
-// connector, and answers with each group's outcome. A group that is archived, has no
-// connector or does not exist is skipped; a send that fails is failed, with the
-// sender's (redacted) reason. Each delivery's ref is the broadcast's id.
+// createBroadcast accepts one message for many groups (多群转播) and answers 202
+// with the broadcast's id at once: the broadcast and one task per group are stored,
+// and the broadcasts consumer sends each group's share off the table's stream,
+// through the group's own connector, exactly once. GET /v1/broadcasts/{id} tells
+// how it went. With an Idempotency-Key the id is derived from the key, so a retry
+// that takes over a request cut off half-way completes the same broadcast.
 func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request, c *call) error {
 	var in broadcastIn
 	if err := decode(r, &in); err != nil {
@@ -250,115 +256,32 @@ func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request, c *call
 	if err := in.validate(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), broadcastBudget)
-	defer cancel()
-	out := broadcastOut{ID: ids.New("bc"), Results: make([]broadcastResult, len(in.GroupIDs))}
-	msg := connector.Message{Text: in.Text, Markdown: in.Markdown, Title: in.Title}
-	log := c.log.With("broadcast", out.ID)
+	id := ids.New(store.BroadcastPrefix)
+	if c.idemKey != "" {
+		sum := sha256.Sum256([]byte(c.tenant.ID() + "\n" + c.idemKey))
+		id = ids.FromHash(store.BroadcastPrefix, sum[:])
+	}
+	b := store.Broadcast{ID: id, GroupIDs: in.GroupIDs, Text: in.Text, Markdown: in.Markdown, Title: in.Title, CreatedAt: s.store.Now()}
+	if !c.idemAt.IsZero() {
+		b.CreatedAt = c.idemAt
+	}
+	if _, err := c.tenant.CreateBroadcast(r.Context(), b); err != nil {
+		return err
+	}
+	c.log.InfoContext(r.Context(), "broadcast accepted", "broadcast", b.ID, "groups", len(b.GroupIDs))
+	tasks := make([]store.BroadcastTask, len(b.GroupIDs))
+	for i, g := range b.GroupIDs {
+		tasks[i] = store.BroadcastTask{GroupID: g, Status: store.BroadcastPending, UpdatedAt: b.CreatedAt}
+	}
+	w.Header().Set("Location", "/v1/broadcasts/"+b.ID)
+	return writeJSON(w, http.StatusAccepted, broadcastView(b, tasks))
+}
 
-	// The groups first, then their connectors once each, then the sends.
-	groups := make([]store.Group, len(in.GroupIDs))
-	err := broadcastEach(len(in.GroupIDs), func(i int) error {
-		out.Results[i].GroupID = in.GroupIDs[i]
-		g, err := c.tenant.Group(ctx, in.GroupIDs[i])
-		switch {
-		case problem.Is(err, problem.NotFound):
-			out.Results[i].Status, out.Results[i].Reason = broadcastSkipped, "not found"
-		case err != nil:
-			return fmt.Errorf("broadcast: group %s: %w", in.GroupIDs[i], err)
-		case g.Status == store.GroupArchived:
-			out.Results[i].Status, out.Results[i].Reason = broadcastSkipped, "group is archived"
-		case g.ConnectorID == "":
-			out.Results[i].Status, out.Results[i].Reason = broadcastSkipped, "group has no connector"
-		}
-		groups[i] = g
-		return nil
-	})
+// getBroadcast answers a broadcast's status and each group's outcome.
+func (s *Server) getBroadcast(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, tasks, err := c.tenant.Broadcast(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	cons := map[string]*store.Connector{}
-	for i, g := range groups {
-		if out.Results[i].Status != "" {
-			continue
-		}
-		if _, ok := cons[g.ConnectorID]; !ok {
-			con, err := c.tenant.Connector(ctx, g.ConnectorID)
-			switch {
-			case problem.Is(err, problem.NotFound):
-				cons[g.ConnectorID] = nil
-			case err != nil:
-				return fmt.Errorf("broadcast: connector %s: %w", g.ConnectorID, err)
-			default:
-				cons[g.ConnectorID] = &con
-			}
-		}
-		if cons[g.ConnectorID] == nil {
-			out.Results[i].Status, out.Results[i].Reason = broadcastSkipped, "the group's connector does not exist"
-		}
-	}
-	_ = broadcastEach(len(groups), func(i int) error {
-		res := &out.Results[i]
-		if res.Status != "" {
-			return nil
-		}
-		if ctx.Err() != nil {
-			res.Status, res.Reason = store.DeliveryFailed, "the broadcast ran out of time before this group; send to it again"
-			return nil
-		}
-		d, err := s.delivery.SendVia(ctx, c.tenant, *cons[groups[i].ConnectorID], "group:"+groups[i].ID, out.ID, msg)
-		res.Status, res.DeliveryID = d.Status, d.ID
-		if err != nil {
-			res.Status, res.Reason = store.DeliveryFailed, d.Error
-			if d.Error == "" {
-				res.Reason = "send failed"
-			}
-		}
-		return nil
-	})
-	for _, res := range out.Results {
-		switch res.Status {
-		case store.DeliveryDelivered:
-			out.Delivered++
-		case store.DeliveryFailed:
-			out.Failed++
-		default:
-			out.Skipped++
-		}
-	}
-	log.InfoContext(r.Context(), "broadcast", "groups", len(out.Results), "delivered", out.Delivered, "failed", out.Failed, "skipped", out.Skipped)
-	return writeJSON(w, http.StatusOK, out)
-}
-
-// broadcastEach runs fn for 0..n-1, broadcastWorkers at a time, and returns the first
-// error; items not started when one fails are not run.
-func broadcastEach(n int, fn func(i int) error) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	sem := make(chan struct{}, broadcastWorkers)
-	for i := 0; i < n; i++ {
-		mu.Lock()
-		failed := first != nil
-		mu.Unlock()
-		if failed {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := fn(i); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return first
+	return writeJSON(w, http.StatusOK, broadcastView(b, tasks))
 }

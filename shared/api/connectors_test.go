@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
@@ -300,7 +302,7 @@ func TestConnectorsAcrossTenantsAreNotFound(t *testing.T) {
 		t.Errorf("B lists A's connectors: %v", list)
 	}
 	// B cannot broadcast through A's groups.
-	out := e.must(200, e.do("POST", "/v1/broadcasts", keyB, map[string]any{"group_ids": []string{groupA}, "text": "spam"}))
+	out := e.broadcast(keyB, map[string]any{"group_ids": []string{groupA}, "text": "spam"})
 	res := out["results"].([]any)[0].(map[string]any)
 	if res["status"] != "skipped" || res["reason"] != "not found" || e.fake.requests() != 0 {
 		t.Errorf("B's broadcast to A's group: %v, %d requests", out, e.fake.requests())
@@ -411,6 +413,49 @@ func TestSendRecordsDeliveries(t *testing.T) {
 	}
 }
 
+// broadcast posts a broadcast, runs its tasks through the broadcasts consumer as
+// the stream would deliver them (twice, as Lambda may), and returns its status.
+func (e *connectorEnv) broadcast(key string, body map[string]any, hdr ...string) map[string]any {
+	e.t.Helper()
+	accepted := e.must(202, e.do("POST", "/v1/broadcasts", key, body, hdr...))
+	id := accepted["id"].(string)
+	if accepted["status"] != "running" || accepted["pending"] != float64(len(accepted["results"].([]any))) {
+		e.t.Errorf("accepted = %v", accepted)
+	}
+	e.runBroadcast(key, id)
+	e.runBroadcast(key, id)
+	return e.must(200, e.do("GET", "/v1/broadcasts/"+id, key, nil))
+}
+
+// runBroadcast hands every task of broadcast id to the broadcasts consumer as
+// INSERT records, the way the stream does.
+func (e *connectorEnv) runBroadcast(key, id string) {
+	e.t.Helper()
+	tenantID := strings.TrimPrefix(strings.SplitN(key, ".", 2)[0], "tk_")
+	tn := e.storeTenant(tenantID)
+	ctx := context.Background()
+	_, tasks, err := tn.Broadcast(ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	for i, task := range tasks {
+		task.BroadcastID, task.Status = id, store.BroadcastPending
+		rec, err := tn.InsertRecord(fmt.Sprintf("ev-%d", i), fmt.Sprintf("%021d", i+1), task)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		ev.Records = append(ev.Records, rec)
+	}
+	res, err := e.sys.Streams["broadcasts"](ctx, ev)
+	if err != nil || len(res.BatchItemFailures) != 0 {
+		e.t.Fatalf("broadcasts consumer: %+v %v", res, err)
+	}
+}
+
+// TestBroadcast: a broadcast is accepted at once (202) and sent off the stream,
+// each group once however often the stream delivers its task; the status tells
+// each group's outcome.
 func TestBroadcast(t *testing.T) {
 	t.Parallel()
 	e := newConnectorEnv(t)
@@ -427,9 +472,18 @@ func TestBroadcast(t *testing.T) {
 
 	body := map[string]any{"group_ids": []string{g1, g2, bare}, "text": "Flash sale at 8pm", "markdown": "**Flash sale** at 8pm"}
 	first := e.do("POST", "/v1/broadcasts", key, body, "Idempotency-Key", "bc-1")
-	out := e.must(200, first)
-	bcID, _ := out["id"].(string)
-	if !strings.HasPrefix(bcID, "bc_") || out["delivered"] != float64(2) || out["skipped"] != float64(1) || out["failed"] != float64(0) {
+	accepted := e.must(202, first)
+	bcID, _ := accepted["id"].(string)
+	if !strings.HasPrefix(bcID, "bc_") || first.header.Get("Location") != "/v1/broadcasts/"+bcID || accepted["pending"] != float64(3) {
+		t.Errorf("accepted = %v %v", accepted, first.header)
+	}
+	if n := e.fake.requests(); n != 0 {
+		t.Errorf("the request itself sent %d messages", n)
+	}
+	e.runBroadcast(key, bcID)
+	e.runBroadcast(key, bcID) // Lambda delivers a record again
+	out := e.must(200, e.do("GET", "/v1/broadcasts/"+bcID, key, nil))
+	if out["status"] != "done" || out["delivered"] != float64(2) || out["skipped"] != float64(1) || out["failed"] != float64(0) || out["pending"] != float64(0) {
 		t.Errorf("broadcast = %v", out)
 	}
 	results := out["results"].([]any)
@@ -455,13 +509,18 @@ func TestBroadcast(t *testing.T) {
 		t.Errorf("requests = %d, want 2", n)
 	}
 
+	// The client's retry, after API Gateway cut it off or long after: the same
+	// broadcast, nothing sent again.
+	e.store.SetClock(func() time.Time { return time.Now().Add(time.Minute) })
 	replay := e.do("POST", "/v1/broadcasts", key, body, "Idempotency-Key", "bc-1")
-	if replay.status != 200 || string(replay.body) != string(first.body) || replay.header.Get("Idempotent-Replayed") != "true" {
+	if replay.status != 202 || string(replay.body) != string(first.body) || replay.header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("replay: %d %s", replay.status, replay.body)
 	}
+	e.runBroadcast(key, bcID)
 	if n := e.fake.requests(); n != 2 {
 		t.Errorf("requests after the replay = %d, want 2", n)
 	}
+	e.store.SetClock(time.Now)
 
 	logged := e.must(200, e.do("GET", "/v1/deliveries", key, nil))["data"].([]any)
 	targets := map[string]bool{}
@@ -477,12 +536,11 @@ func TestBroadcast(t *testing.T) {
 	}
 
 	// Every way a group can be passed over, and a platform that is down.
-	out = e.must(200, e.do("POST", "/v1/broadcasts", key, map[string]any{"group_ids": []string{archived, missing, flaky, "not-an-id"}, "text": "hi"}))
+	out = e.broadcast(key, map[string]any{"group_ids": []string{archived, missing, flaky}, "text": "hi"})
 	want = []struct{ group, status, reason string }{
 		{archived, "skipped", "group is archived"},
 		{missing, "skipped", "not found"},
 		{flaky, "failed", ""},
-		{"not-an-id", "skipped", "not found"},
 	}
 	results = out["results"].([]any)
 	for i, w := range want {
@@ -499,9 +557,16 @@ func TestBroadcast(t *testing.T) {
 	if r := e.do("DELETE", "/v1/connectors/"+wecom, key, nil); r.status != 204 {
 		t.Fatalf("delete: %d", r.status)
 	}
-	out = e.must(200, e.do("POST", "/v1/broadcasts", key, map[string]any{"group_ids": []string{g2}, "text": "hi"}))
+	out = e.broadcast(key, map[string]any{"group_ids": []string{g2}, "text": "hi"})
 	if got := out["results"].([]any)[0].(map[string]any); got["status"] != "skipped" {
 		t.Errorf("group of a deleted connector: %v", got)
+	}
+	if r := e.do("GET", "/v1/broadcasts/bc_00000000000000000000000000", key, nil); r.status != 404 {
+		t.Errorf("unknown broadcast: %d", r.status)
+	}
+	_, keyB := e.tenant("B")
+	if r := e.do("GET", "/v1/broadcasts/"+bcID, keyB, nil); r.status != 404 {
+		t.Errorf("another tenant's broadcast: %d", r.status)
 	}
 
 	many := make([]string, 201)
@@ -516,6 +581,7 @@ func TestBroadcast(t *testing.T) {
 		{"no groups", map[string]any{"group_ids": []string{}, "text": "hi"}, "group_ids"},
 		{"too many groups", map[string]any{"group_ids": many, "text": "hi"}, "group_ids"},
 		{"a group twice", map[string]any{"group_ids": []string{g1, g1}, "text": "hi"}, "group_ids"},
+		{"not a group id", map[string]any{"group_ids": []string{"not-an-id"}, "text": "hi"}, "group_ids"},
 		{"no text", map[string]any{"group_ids": []string{g1}, "title": "t"}, "text"},
 		{"blank text", map[string]any{"group_ids": []string{g1}, "text": "  "}, "text"},
 	} {
@@ -525,6 +591,46 @@ func TestBroadcast(t *testing.T) {
 				t.Errorf("%d %s, want 400 on %s", r.status, r.body, tc.field)
 			}
 		})
+	}
+}
+
+// TestBroadcastInterruptedIsNotResent: a task claimed by a send that was cut off
+// (the Lambda timed out) is marked failed when its record comes again, never sent
+// twice; a retried request with its Idempotency-Key completes the same broadcast.
+func TestBroadcastInterruptedIsNotResent(t *testing.T) {
+	t.Parallel()
+	e := newConnectorEnv(t)
+	tenantID, key := e.tenant("A")
+	slack := e.connector(key, map[string]any{"name": "slack", "kind": "slack", "url": slackURL})
+	var groups []string
+	for i := range 150 {
+		groups = append(groups, e.group(tenantID, store.Group{Name: fmt.Sprintf("G%d", i), ConnectorID: slack}))
+	}
+	tn := e.storeTenant(tenantID)
+	ctx := context.Background()
+	out := e.must(202, e.do("POST", "/v1/broadcasts", key, map[string]any{"group_ids": groups, "text": "hi"}, "Idempotency-Key", "big"))
+	id := out["id"].(string)
+	// The first group's send was cut off after its claim.
+	if ok, err := tn.MoveBroadcastTask(ctx, id, groups[0], store.BroadcastPending, store.BroadcastSending, "", ""); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	// Storing the same broadcast again (a request that took over its key) adds nothing.
+	b, tasks, err := tn.Broadcast(ctx, id)
+	if err != nil || len(tasks) != 150 {
+		t.Fatalf("broadcast: %d tasks, %v", len(tasks), err)
+	}
+	if created, err := tn.CreateBroadcast(ctx, b); created || err != nil {
+		t.Errorf("second store: created %v, %v", created, err)
+	}
+	e.runBroadcast(key, id)
+	e.runBroadcast(key, id)
+	got := e.must(200, e.do("GET", "/v1/broadcasts/"+id, key, nil))
+	first := got["results"].([]any)[0].(map[string]any)
+	if got["delivered"] != float64(149) || got["failed"] != float64(1) || first["status"] != "failed" || !strings.Contains(first["reason"].(string), "interrupted") {
+		t.Errorf("after the cut-off send: %v delivered, %v failed, first %v", got["delivered"], got["failed"], first)
+	}
+	if n := e.fake.requests(); n != 149 {
+		t.Errorf("requests = %d, want 149", n)
 	}
 }
 

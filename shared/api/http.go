@@ -186,8 +186,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // idempotent runs h at most once per Idempotency-Key: a replay with the same request
 // gets the first response again, a different request with the same key gets 409.
-// Responses of 5xx release the key so the client may retry.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key string, h op) error {
+// Responses of 5xx release the key so the client may retry. The request holds the
+// key for lock (idemLock: the function's timeout), so a retry cannot take it over
+// while the request may still be running.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key string, lock time.Duration, h op) error {
 	if len(key) > 255 {
 		return problem.Field("Idempotency-Key", "Idempotency-Key is at most 255 characters")
 	}
@@ -205,17 +207,20 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 	if c.tenant != nil {
 		idem = c.tenant.Idempotency()
 	}
-	rec, done, err := idem.Begin(r.Context(), key, fp)
+	rec, done, err := idem.Begin(r.Context(), key, fp, lock)
 	if err != nil {
 		return err
 	}
-	c.idemAt = rec.CreatedAt
+	c.idemKey, c.idemAt = key, rec.CreatedAt
 	if done {
 		if rec.Location != "" {
 			w.Header().Set("Location", rec.Location)
 		}
 		w.Header().Set("Content-Type", rec.ContentType)
 		w.Header().Set("Idempotent-Replayed", "true")
+		if len(rec.SecretOmitted) > 0 {
+			w.Header().Set(SecretOmittedHeader, strings.Join(rec.SecretOmitted, ", "))
+		}
 		w.WriteHeader(rec.Status)
 		_, _ = w.Write(rec.Body)
 		return nil
@@ -234,9 +239,10 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 		}
 		return nil
 	}
+	kept, omitted := withoutSecrets(rw.buf.Bytes(), c.secrets)
 	err = idem.Complete(r.Context(), key, store.IdemRecord{
 		Fingerprint: fp, Status: status, ContentType: rw.Header().Get("Content-Type"),
-		Body: rw.buf.Bytes(), Location: rw.Header().Get("Location"), CreatedAt: c.idemAt,
+		Body: kept, SecretOmitted: omitted, Location: rw.Header().Get("Location"), CreatedAt: c.idemAt,
 	})
 	if err != nil {
 		// The response is sent; a replay will run again only if the effect's own

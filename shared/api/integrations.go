@@ -90,6 +90,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c *ca
 	w.Header().Set("Location", "/v1/integrations/"+ig.ID)
 	view := viewOf(r, ig)
 	view.Secret = ig.Secret
+	c.secret("secret")
 	if ig.Provider == providerWeCom {
 		view.Secret = "" // WeCom's token and key were the tenant's to begin with
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
@@ -137,11 +139,12 @@ func (s *Server) liveCodeStats(w http.ResponseWriter, r *http.Request, c *call) 
 	return writeJSON(w, http.StatusOK, st)
 }
 
-// resolveLiveCode is the public scan: the first group of the pool with room, its
-// scan counted exactly, or a clear "no group available" — and, the first time the
-// pool runs dry, a note to the tenant through the live code's connector.
+// resolveLiveCode is the public scan: the first group of the pool with a slot
+// neither joined nor held by a recent scan (store.ResolveLiveCode), or a clear "no
+// group available" when the pool's groups are full by their joins — and, the first
+// time the pool runs dry, a note to the tenant through the live code's connector.
 func (s *Server) resolveLiveCode(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !s.scans.allow(clientIP(r), time.Now()) {
+	if !s.scans.allow(sourceIP(r), s.store.Now()) {
 		w.Header().Set("Retry-After", "1")
 		return problem.New(problem.RateLimited, "too many scans from this address; retry in a second")
 	}
@@ -170,6 +173,9 @@ func (s *Server) resolveLiveCode(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	g := res.Group
+	if res.Overflow {
+		c.log.InfoContext(r.Context(), "live code scan over held slots", "group", g.ID)
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"group_id": g.ID, "name": g.Name, "platform": g.Platform, "join_url": g.JoinURL,
 	})
@@ -234,9 +240,13 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	return true
 }
 
-func clientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		return strings.TrimSpace(strings.Split(xff, ",")[0])
+// sourceIP is the address the request came from as API Gateway saw it
+// (requestContext.http.sourceIp). X-Forwarded-For is never read: its first values
+// are whatever the client sent, API Gateway only appends the real address.
+// Without a gateway context (a direct call in a test) it is the connection's peer.
+func sourceIP(r *http.Request) string {
+	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.HTTP.SourceIP != "" {
+		return gw.HTTP.SourceIP
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -51,6 +51,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	c.log.InfoContext(r.Context(), "tenant created", "tenant", info.ID)
+	c.secret("api_key.key")
 	return writeJSON(w, http.StatusCreated, tenantCreated{Tenant: info, APIKey: key})
 }
 

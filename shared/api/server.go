@@ -59,8 +59,11 @@ type call struct {
 	tenant    *store.Tenant
 	requestID string
 	log       *slog.Logger
-	// idemAt is when the request's Idempotency-Key was first used.
-	idemAt time.Time
+	// idemKey is the request's Idempotency-Key, and idemAt when it was first used.
+	idemKey string
+	idemAt  time.Time
+	// secrets are the JSON paths of the response that must not be stored (secret).
+	secrets []string
 }
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -129,6 +132,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"deleteConnector": s.deleteConnector,
 			"listDeliveries":  s.listDeliveries,
 			"createBroadcast": s.createBroadcast,
+			"getBroadcast":    s.getBroadcast,
 		},
 		"groups": {
 			"createGroup":        s.createGroup,
@@ -258,7 +262,7 @@ func (s *Server) Handler(fn catalogue.Function) (http.Handler, error) {
 		if !ok {
 			return nil, fmt.Errorf("api: %s: no handler for op %s", fn.Name, rt.Op)
 		}
-		mux.Handle(rt.Pattern(), s.wrap(rt, h))
+		mux.Handle(rt.Pattern(), s.wrap(rt, h, idemLock(fn)))
 	}
 	// Anything else: a problem document, not Go's text 404/405.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -290,7 +294,12 @@ func principalOf(r *http.Request) (auth.Principal, problem.Code) {
 	return auth.FromLambdaContext(gw.Authorizer.Lambda)
 }
 
-func (s *Server) wrap(rt catalogue.Route, h op) http.Handler {
+// idemLock is how long a request holds its Idempotency-Key: as long as the
+// function may run, so a retry never takes over the key of a request still at
+// work, plus a margin for clocks.
+func idemLock(fn catalogue.Function) time.Duration { return fn.Timeout() + 5*time.Second }
+
+func (s *Server) wrap(rt catalogue.Route, h op, lock time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rid := requestID(r)
 		w.Header().Set("X-Request-Id", rid)
@@ -304,13 +313,13 @@ func (s *Server) wrap(rt catalogue.Route, h op) http.Handler {
 			}
 			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
 		}()
-		if err := s.serve(sw, r, rt, h, c); err != nil {
+		if err := s.serve(sw, r, rt, h, c, lock); err != nil {
 			problem.Write(sw, r, c.log, rid, err)
 		}
 	})
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Route, h op, c *call) error {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Route, h op, c *call, lock time.Duration) error {
 	if rt.Scope != catalogue.ScopePublic {
 		p, code := principalOf(r)
 		if code != "" {
@@ -341,7 +350,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 	// their platforms' own delivery ids) have none to keep them under.
 	if r.Method == http.MethodPost && rt.Scope != catalogue.ScopePublic {
 		if key := r.Header.Get("Idempotency-Key"); key != "" {
-			return s.idempotent(w, r, c, key, h)
+			return s.idempotent(w, r, c, key, lock, h)
 		}
 	}
 	return h(w, r, c)

@@ -3,6 +3,7 @@ package api
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tribehq/tribe/shared/catalogue"
 )
@@ -35,6 +36,25 @@ func TestHandlerSetsMatchCatalogue(t *testing.T) {
 	for name := range sets {
 		if !withRoutes[name] {
 			t.Errorf("handler set %q names no catalogue function with routes", name)
+		}
+	}
+}
+
+// TestIdempotencyLockOutlastsTheRequest: API Gateway gives up on a request at 30 s
+// and the client retries; the retry must not take over the key of a request that
+// may still be running, so every route function's key is held longer than the
+// function can run, and every route function is done before API Gateway gives up.
+func TestIdempotencyLockOutlastsTheRequest(t *testing.T) {
+	t.Parallel()
+	for _, fn := range catalogue.All() {
+		if len(fn.Routes) == 0 {
+			continue
+		}
+		if fn.Timeout() > catalogue.MaxRouteTimeoutSeconds*time.Second {
+			t.Errorf("%s runs up to %s, past API Gateway's 30 s", fn.Name, fn.Timeout())
+		}
+		if lock := idemLock(fn); lock <= fn.Timeout() {
+			t.Errorf("%s holds its Idempotency-Key %s, no longer than it may run (%s)", fn.Name, lock, fn.Timeout())
 		}
 	}
 }

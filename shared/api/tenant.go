@@ -117,6 +117,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	c.log.InfoContext(r.Context(), "api key created", "key_id", key.ID)
+	c.secret("key")
 	return writeJSON(w, http.StatusCreated, key)
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tribehq/tribe/shared/table"
 )
@@ -136,6 +137,22 @@ func (f Function) Memory() int {
 	return f.MemoryMB
 }
 
+// DefaultTimeoutSeconds is a function's timeout when the catalogue names none.
+const DefaultTimeoutSeconds = 10
+
+// MaxRouteTimeoutSeconds bounds the functions behind routes: API Gateway's HTTP
+// API answers 503 after 30 s whatever the function does, so a request must be done
+// well before.
+const MaxRouteTimeoutSeconds = 29
+
+// Timeout is how long the function may run.
+func (f Function) Timeout() time.Duration {
+	if f.TimeoutSeconds == 0 {
+		return DefaultTimeoutSeconds * time.Second
+	}
+	return time.Duration(f.TimeoutSeconds) * time.Second
+}
+
 var (
 	readWrite = []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
 )
@@ -159,6 +176,21 @@ var functions = []Function{
 		},
 		TableActions:   []string{GetItem, Query, PutItem, UpdateItem, DeleteItem},
 		TimeoutSeconds: 900,
+	},
+	{
+		Name:        "broadcasts",
+		Description: "Stream consumer: sends each group's share of a broadcast (多群转播) through the group's connector, once, and records its outcome.",
+		Stream: &Stream{
+			ItemTypes:  []string{table.TypeBroadcastTask},
+			BatchSize:  10,
+			MaxRetries: 5,
+		},
+		// A task reads its broadcast, group and connector, claims and finishes
+		// itself, and logs the delivery.
+		TableActions: []string{GetItem, PutItem, UpdateItem},
+		Secrets:      Decrypt,
+		// Ten sends, eight at a time, each at most three 5 s attempts with backoff.
+		TimeoutSeconds: 120,
 	},
 	{
 		Name:        "channels",
@@ -208,11 +240,11 @@ var functions = []Function{
 			{"DELETE", "/v1/connectors/{id}", ScopeAdmin, "deleteConnector"},
 			{"GET", "/v1/deliveries", ScopeRead, "listDeliveries"},
 			{"POST", "/v1/broadcasts", ScopeWrite, "createBroadcast"},
+			{"GET", "/v1/broadcasts/{id}", ScopeRead, "getBroadcast"},
 		},
-		TableActions:   readWrite,
-		TenantScoped:   true,
-		Secrets:        Encrypt | Decrypt,
-		TimeoutSeconds: 60,
+		TableActions: readWrite,
+		TenantScoped: true,
+		Secrets:      Encrypt | Decrypt,
 	},
 	{
 		Name:        "counters",
@@ -294,7 +326,7 @@ var functions = []Function{
 	},
 	{
 		Name:        "livecodes",
-		Description: "Live codes (活码): one stable code in front of a pool of groups; public resolution with exact scan thresholds.",
+		Description: "Live codes (活码): one stable code in front of a pool of groups; public resolution by proven joins and decaying scan holds.",
 		Routes: []Route{
 			{"POST", "/v1/live-codes", ScopeAdmin, "createLiveCode"},
 			{"GET", "/v1/live-codes", ScopeRead, "listLiveCodes"},
@@ -537,6 +569,9 @@ func Validate() error {
 		triggers := 0
 		if len(f.Routes) > 0 {
 			triggers++
+			if f.Timeout() > MaxRouteTimeoutSeconds*time.Second {
+				return fmt.Errorf("catalogue: %s serves routes and may run %s; API Gateway gives up at 30 s (at most %d s)", f.Name, f.Timeout(), MaxRouteTimeoutSeconds)
+			}
 		}
 		if f.Stream != nil {
 			triggers++

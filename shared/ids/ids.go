@@ -30,6 +30,17 @@ func NewAt(prefix string, t time.Time) string {
 		ms >>= 8
 	}
 	_, _ = rand.Read(b[6:])
+	return encode(prefix, b)
+}
+
+// FromHash returns prefix_<26 characters> made from the first 16 bytes of sum (a
+// SHA-256 of what names the thing), for ids that a retry must arrive at again. It
+// panics when sum is shorter than 16 bytes.
+func FromHash(prefix string, sum []byte) string {
+	return encode(prefix, [16]byte(sum[:16]))
+}
+
+func encode(prefix string, b [16]byte) string {
 	var sb strings.Builder
 	sb.Grow(len(prefix) + 27)
 	sb.WriteString(prefix)

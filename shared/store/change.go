@@ -44,6 +44,8 @@ type Image struct {
 	Customer  *CustomerRecord
 	Member    *Member
 	ChatEvent *ChatEventRecord
+	// BroadcastTask is one group's share of a broadcast.
+	BroadcastTask *BroadcastTask
 }
 
 // ErrNotTenantItem is DecodeChange's error for a record whose key names no tenant.
@@ -97,6 +99,8 @@ func decodeImage(typ string, img map[string]events.DynamoDBAttributeValue) (Imag
 		err = decodeAs(img, &im.Member)
 	case table.TypeChatEvent:
 		err = decodeAs(img, &im.ChatEvent)
+	case table.TypeBroadcastTask:
+		err = decodeAs(img, &im.BroadcastTask)
 	}
 	return im, err
 }
@@ -131,6 +135,8 @@ func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoD
 		it = t.chatEventItem(r)
 	case Member:
 		it = t.memberItem(r)
+	case BroadcastTask:
+		it = broadcastTaskItem{keyed{t.broadcastPK(r.BroadcastID), "G#" + r.GroupID, table.TypeBroadcastTask, 0}, r}
 	default:
 		return events.DynamoDBEventRecord{}, fmt.Errorf("store: no stream record for %T", rec)
 	}

@@ -22,6 +22,9 @@ type IdemRecord struct {
 	ContentType string    `dynamo:"content_type,omitempty"`
 	Body        []byte    `dynamo:"body,omitempty"`
 	Location    string    `dynamo:"location,omitempty"`
+	// SecretOmitted names the JSON paths of secrets the response had and Body
+	// leaves out: a secret is shown once and never stored.
+	SecretOmitted []string `dynamo:"secret_omitted,omitempty"`
 	// CreatedAt is when the key was first used; postings keyed by it use it as their
 	// time, so a retry posts the same entry.
 	CreatedAt time.Time `dynamo:"created_at"`
@@ -34,10 +37,6 @@ type idemItem struct {
 
 // IdemTTL is how long a key is remembered.
 const IdemTTL = 24 * time.Hour
-
-// idemLock is how long a running request holds its key before another may take over
-// (a crashed handler must not block its key for a day).
-const idemLock = 30 * time.Second
 
 // Idempotency keeps idempotency records for one tenant (or the platform).
 type Idempotency struct{ t *Tenant }
@@ -56,8 +55,10 @@ func (i Idempotency) key(k string) (string, string) {
 // Begin claims key for a request with fingerprint. It returns the stored record and
 // true when the request already completed (replay it); problem.IdempotencyReused
 // when the key was used for a different request; problem.IdempotencyRunning when the
-// first request is still running.
-func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemRecord, bool, error) {
+// first request is still running. The request holds the key for lock, after which
+// another may take it over (a crashed handler must not block its key for a day):
+// lock must be at least as long as the request can run.
+func (i Idempotency) Begin(ctx context.Context, k, fingerprint string, lock time.Duration) (IdemRecord, bool, error) {
 	pk, sk := i.key(k)
 	now := i.t.s.Now()
 	for attempt := 0; attempt < 3; attempt++ {
@@ -65,7 +66,7 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 		err := i.t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
 		switch {
 		case err == dynamo.ErrNotFound:
-			rec := idemItem{keyed{pk, sk, table.TypeIdempotency, now.Add(IdemTTL).Unix()}, IdemRecord{Fingerprint: fingerprint, LockedUntil: now.Add(idemLock), CreatedAt: now}}
+			rec := idemItem{keyed{pk, sk, table.TypeIdempotency, now.Add(IdemTTL).Unix()}, IdemRecord{Fingerprint: fingerprint, LockedUntil: now.Add(lock), CreatedAt: now}}
 			err = i.t.table.Put(rec).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 			if dynamo.IsCondCheckFailed(err) {
 				continue
@@ -92,7 +93,7 @@ func (i Idempotency) Begin(ctx context.Context, k, fingerprint string) (IdemReco
 			return IdemRecord{}, false, problem.New(problem.IdempotencyRunning, "a request with this Idempotency-Key is still running; retry later")
 		}
 		// The first request died while holding the key: take it over.
-		err = i.t.table.Update("PK", pk).Range("SK", sk).Set("locked_until", now.Add(idemLock)).
+		err = i.t.table.Update("PK", pk).Range("SK", sk).Set("locked_until", now.Add(lock)).
 			If("locked_until = ? AND done = ?", cur.LockedUntil, false).ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if dynamo.IsCondCheckFailed(err) {
 			continue

@@ -4,16 +4,21 @@ package store
 //
 // Keys, all under T#<tenant>#:
 //
-//	LC#<code>                LIVECODE         the live code; GSI1 T#t#LIVECODES / <code>
-//	LC#<code>                P#<group>        scans routed to a pool group, in all
-//	LC#<code>                D#<day>#<group>  scans routed to a pool group that day
+//	LC#<code>                LIVECODE            the live code; GSI1 T#t#LIVECODES / <code>
+//	LC#<code>                P#<group>           scans routed to a pool group, in all
+//	LC#<code>                D#<day>#<group>     scans routed to a pool group that day
+//	LC#<code>                H#<minute>#<group>  slots held by that minute's scans (TTL)
 //
-// The scan counters a live code routes by are plain conditional updates of small
-// items, not transactions: DynamoDB serialises them without transaction conflicts.
+// A live code routes by the pool groups' members (joins, proven by the chat
+// platforms) and the holds of recent scans. Holds are plain conditional updates of
+// small items, not transactions: DynamoDB serialises them without transaction
+// conflicts.
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -27,8 +32,9 @@ import (
 // PoolEntry is one group of a live code's pool.
 type PoolEntry struct {
 	GroupID string `dynamo:"group_id" json:"group_id"`
-	// ScanThreshold is how many scans the live code sends to the group in all, 0
-	// for no limit but the group's own.
+	// ScanThreshold is how many members the live code fills the group to: scans
+	// go elsewhere once its joins plus the scans held for it in the last
+	// HoldWindow reach it; 0 for no limit but the group's own.
 	ScanThreshold int `dynamo:"scan_threshold" json:"scan_threshold"`
 }
 
@@ -259,22 +265,70 @@ var ErrNoGroup = errors.New("store: no group of the live code's pool has room")
 
 // Resolution is where a live-code scan goes.
 type Resolution struct {
-	// Group is the group the scan was counted for; zero with ErrNoGroup.
+	// Group is the group the scan was sent to; zero with ErrNoGroup.
 	Group Group
+	// Overflow is set when every group with room was held by recent scans: the
+	// scan went to the group with the most room left after its holds.
+	Overflow bool
 	// NeedsGroupFlipped is set, with ErrNoGroup, on the one call that marked the
 	// live code as needing a group: that caller tells the tenant, the others don't.
 	NeedsGroupFlipped bool
 }
 
-// ResolveLiveCode sends one scan of a live code to a group. It walks the pool in
-// order and, for each group that takes scans (hasRoom; nil means Group.TakesScans),
-// counts the scan against the group's limit (its scan threshold and the group's QR
-// join cap, whichever is lower) with a conditional increment: the first increment
-// that holds wins, so concurrent scans never exceed a limit. The scan is also
-// counted for day (YYYY-MM-DD, the tenant's local day). When no group takes it, the
-// live code is marked NeedsGroup (once) and the error is ErrNoGroup. An unknown code
-// is problem.NotFound. If counting the day fails after the scan was counted, the
-// error is returned and the slot stays taken.
+// Holds: a scan proves nothing (anyone can script one), so it never spends a slot
+// for good. It holds one for HoldWindow, in one-minute buckets, which steers the
+// next scans to the next group while the scanner joins; only a join, which the
+// chat platform reports and the community consumer turns into a membership, fills
+// a slot. A scanner who joins is not counted twice: each bucket notes the group's
+// members when it was opened (base), and a group is taken to hold
+// max(members, base of the window's first bucket + holds in the window) people —
+// its joins, or its joins before the window plus everyone who scanned since,
+// whichever is more. Holds expire by their bucket's time; DynamoDB's TTL removes
+// the items later.
+const (
+	HoldWindow = 10 * time.Minute
+	holdBucket = time.Minute
+)
+
+type holdItem struct {
+	keyed
+	GroupID string `dynamo:"group_id"`
+	Holds   int64  `dynamo:"holds"`
+	// Base is the group's members when the bucket was opened.
+	Base int64 `dynamo:"base"`
+}
+
+// groupHolds are the holds of one pool group in the window.
+type groupHolds struct {
+	base  int64 // members when the window's first bucket was opened
+	all   int64 // holds in the window
+	now   int64 // holds in the current bucket
+	found bool
+}
+
+// holdBuckets returns the bucket of now and the first bucket still in the window.
+func holdBuckets(now time.Time) (cur, first int64) {
+	cur = now.Unix() / int64(holdBucket/time.Second)
+	return cur, cur - int64(HoldWindow/holdBucket) + 1
+}
+
+func holdSK(bucket int64, groupID string) string {
+	return fmt.Sprintf("H#%012d#%s", bucket, groupID)
+}
+
+// ResolveLiveCode sends one scan of a live code to a group. A pool group's limit is
+// its scan threshold and the group's QR join cap, whichever is lower (0: none);
+// what counts against it is the group's members — joins, proven by the chat
+// platform — plus the scans held for it in the last HoldWindow. The scan goes to
+// the first group of the pool (in order) that takes scans (hasRoom; nil means
+// Group.TakesScans) and has a slot neither joined nor held, and holds that slot with
+// a conditional increment, so concurrent scans never hold more than the free slots.
+// When every group with room left is held, the scan still goes to the one with the
+// most room after its holds (Overflow): holds steer, they never close a pool. Only
+// when no group has room by its joins is the live code marked NeedsGroup (once),
+// and the error is ErrNoGroup. Each routed scan is counted for its group, in all
+// and for day (YYYY-MM-DD, the tenant's local day). An unknown code is
+// problem.NotFound.
 func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom func(Group) bool) (Resolution, error) {
 	if !validDay(day) {
 		return Resolution{}, problem.Field("day", "day must be YYYY-MM-DD")
@@ -294,13 +348,20 @@ func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom 
 	if err != nil {
 		return Resolution{}, err
 	}
-	// A stale count only costs a failed conditional write; it never lets a scan past
-	// a limit.
-	scans, err := t.poolScans(ctx, code, false)
+	cur, first := holdBuckets(t.s.Now())
+	held, err := t.holds(ctx, code, cur, first)
 	if err != nil {
 		return Resolution{}, err
 	}
 	pk, _ := t.liveCodeKey(code)
+	// The groups with room by their joins, with the room their holds leave.
+	type candidate struct {
+		g       Group
+		left    int64 // slots neither joined nor held; math.MaxInt64 for no limit
+		free    int64 // how far the current bucket's holds may grow
+		members int64
+	}
+	var open []candidate
 	for _, e := range lc.Pool {
 		g, ok := groups[e.GroupID]
 		if !ok || !hasRoom(g) {
@@ -310,42 +371,118 @@ func (t *Tenant) ResolveLiveCode(ctx context.Context, code, day string, hasRoom 
 		if q := int64(g.QRJoinCap); q > 0 && (limit == 0 || q < limit) {
 			limit = q
 		}
-		if limit > 0 && scans[e.GroupID] >= limit {
+		if limit == 0 {
+			open = append(open, candidate{g, math.MaxInt64, math.MaxInt64, int64(g.Members)})
 			continue
 		}
-		u := t.table.Update("PK", pk).Range("SK", "P#"+e.GroupID).
-			Set(table.Type, table.TypeLiveCodePool).Set("group_id", e.GroupID).Add("scans", 1)
-		if limit > 0 {
-			u = u.If("attribute_not_exists('scans') OR 'scans' < ?", limit)
+		members := int64(g.Members)
+		if members >= limit {
+			continue
+		}
+		h := held[g.ID]
+		if !h.found {
+			h.base = members
+		}
+		// The slots the holds of earlier buckets leave to the current one.
+		free := limit - h.base - (h.all - h.now)
+		open = append(open, candidate{g, limit - max(members, h.base+h.all), free, members})
+	}
+	if len(open) == 0 {
+		err = t.setNeedsGroup(ctx, code, true)
+		if dynamo.IsCondCheckFailed(err) {
+			return Resolution{}, ErrNoGroup
+		}
+		if err != nil {
+			return Resolution{}, translate(err, "live code")
+		}
+		return Resolution{NeedsGroupFlipped: true}, ErrNoGroup
+	}
+	res := Resolution{}
+	for _, c := range open {
+		if c.left <= 0 {
+			continue
+		}
+		u := t.hold(pk, cur, c.g.ID, c.members)
+		if c.free != math.MaxInt64 {
+			u = u.If("attribute_not_exists('holds') OR 'holds' < ?", c.free)
 		}
 		err := u.ConsumedCapacity(wcc(ctx)).Run(ctx)
 		if dynamo.IsCondCheckFailed(err) {
 			continue
 		}
 		if err != nil {
-			return Resolution{}, translate(err, "live code scan")
+			return Resolution{}, translate(err, "live code hold")
 		}
-		err = t.table.Update("PK", pk).Range("SK", "D#"+day+"#"+e.GroupID).
-			Set(table.Type, table.TypeLiveCodeDay).Set("group_id", e.GroupID).Set("day", day).Add("scans", 1).
-			ConsumedCapacity(wcc(ctx)).Run(ctx)
-		if err != nil {
-			return Resolution{}, translate(err, "live code day")
-		}
-		if lc.NeedsGroup {
-			if err := t.setNeedsGroup(ctx, code, false); err != nil && !dynamo.IsCondCheckFailed(err) {
-				return Resolution{}, translate(err, "live code")
+		res.Group = c.g
+		break
+	}
+	if res.Group.ID == "" {
+		// Every group with room is held: the one with the most room after its holds,
+		// the earliest in the pool on a tie.
+		best := open[0]
+		for _, c := range open[1:] {
+			if c.left > best.left {
+				best = c
 			}
 		}
-		return Resolution{Group: g}, nil
+		res.Group, res.Overflow = best.g, true
+		err := t.hold(pk, cur, best.g.ID, best.members).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		if err != nil {
+			return Resolution{}, translate(err, "live code hold")
+		}
 	}
-	err = t.setNeedsGroup(ctx, code, true)
-	if dynamo.IsCondCheckFailed(err) {
-		return Resolution{}, ErrNoGroup
-	}
+	g := res.Group
+	err = t.table.Update("PK", pk).Range("SK", "P#"+g.ID).
+		Set(table.Type, table.TypeLiveCodePool).Set("group_id", g.ID).Add("scans", 1).
+		ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if err != nil {
-		return Resolution{}, translate(err, "live code")
+		return Resolution{}, translate(err, "live code scan")
 	}
-	return Resolution{NeedsGroupFlipped: true}, ErrNoGroup
+	err = t.table.Update("PK", pk).Range("SK", "D#"+day+"#"+g.ID).
+		Set(table.Type, table.TypeLiveCodeDay).Set("group_id", g.ID).Set("day", day).Add("scans", 1).
+		ConsumedCapacity(wcc(ctx)).Run(ctx)
+	if err != nil {
+		return Resolution{}, translate(err, "live code day")
+	}
+	if lc.NeedsGroup {
+		if err := t.setNeedsGroup(ctx, code, false); err != nil && !dynamo.IsCondCheckFailed(err) {
+			return Resolution{}, translate(err, "live code")
+		}
+	}
+	return res, nil
+}
+
+// hold is the update that holds one slot of a group in bucket cur, noting the
+// group's members if it opens the bucket.
+func (t *Tenant) hold(pk string, cur int64, groupID string, members int64) *dynamo.Update {
+	return t.table.Update("PK", pk).Range("SK", holdSK(cur, groupID)).
+		Set(table.Type, table.TypeLiveCodeHold).Set("group_id", groupID).Add("holds", 1).
+		SetIfNotExists("base", members).
+		Set(table.TTL, (cur+1)*int64(holdBucket/time.Second)+int64(HoldWindow/time.Second))
+}
+
+// holds returns the holds per pool group in buckets first..cur.
+func (t *Tenant) holds(ctx context.Context, code string, cur, first int64) (map[string]groupHolds, error) {
+	pk, _ := t.liveCodeKey(code)
+	var items []holdItem
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Between, fmt.Sprintf("H#%012d#", first), fmt.Sprintf("H#%012d#~", cur)).
+		ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	if err != nil {
+		return nil, translate(err, "live code holds")
+	}
+	out := map[string]groupHolds{}
+	for _, it := range items { // in bucket order
+		h := out[it.GroupID]
+		if !h.found {
+			h.base, h.found = it.Base, true
+		}
+		h.all += it.Holds
+		if it.SK == holdSK(cur, it.GroupID) {
+			h.now = it.Holds
+		}
+		out[it.GroupID] = h
+	}
+	return out, nil
 }
 
 // setNeedsGroup flips the live code's flag to v if it is not v already; it fails
@@ -364,21 +501,6 @@ func (t *Tenant) setNeedsGroup(ctx context.Context, code string, v bool) error {
 		u = u.If("'needs_group' = ?", true)
 	}
 	return retryConflicts(ctx, func() error { return u.ConsumedCapacity(wcc(ctx)).Run(ctx) })
-}
-
-// poolScans returns the scans counted per pool group.
-func (t *Tenant) poolScans(ctx context.Context, code string, consistent bool) (map[string]int64, error) {
-	pk, _ := t.liveCodeKey(code)
-	var items []poolCounterItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "P#").Consistent(consistent).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
-	if err != nil {
-		return nil, translate(err, "live code scans")
-	}
-	out := make(map[string]int64, len(items))
-	for _, it := range items {
-		out[it.GroupID] = it.Scans
-	}
-	return out, nil
 }
 
 // GroupScans is how many scans a live code sent to a group: in all, or on Day.

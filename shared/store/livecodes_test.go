@@ -12,53 +12,92 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-// TestResolveConcurrent is the proof: 50 scans at once against two groups
-// with a threshold of 10 each route exactly 10 to each, 30 find no group, and the
-// live code is marked as needing a group exactly once.
+// TestResolveConcurrent: 50 scans at once against two groups with a threshold of
+// 10 each hold exactly 10 slots in each and send the other 30 on (Overflow):
+// scans prove nothing, so they never close the pool. Holds decay after
+// HoldWindow; joins are what fill a group, and when both groups have 10 members
+// every scan finds no group and the live code is marked as needing one exactly
+// once.
 func TestResolveConcurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ten := newTenant(t, newStore(t))
+	st := newStore(t)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	st.SetClock(func() time.Time { return now })
+	ten := newTenant(t, st)
 	a := mustGroup(t, ten, store.Group{Name: "A"})
 	b := mustGroup(t, ten, store.Group{Name: "B"})
 	lc, err := ten.CreateLiveCode(ctx, store.LiveCode{Name: "launch", Pool: []store.PoolEntry{{GroupID: a.ID, ScanThreshold: 10}, {GroupID: b.ID, ScanThreshold: 10}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const scans = 50
-	var (
-		mu      sync.Mutex
-		got     = map[string]int{}
-		noGroup int
-		flipped int
-		wg      sync.WaitGroup
-		start   = make(chan struct{})
-	)
-	for range scans {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			res, err := ten.ResolveLiveCode(ctx, lc.Code, "2026-03-01", nil)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, store.ErrNoGroup):
-				noGroup++
-				if res.NeedsGroupFlipped {
-					flipped++
+	type tally struct{ held, overflow, noGroup, flipped int }
+	burst := func(n int) map[string]*tally {
+		var (
+			mu    sync.Mutex
+			got   = map[string]*tally{a.ID: {}, b.ID: {}, "": {}}
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+		)
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res, err := ten.ResolveLiveCode(ctx, lc.Code, "2026-03-01", nil)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case errors.Is(err, store.ErrNoGroup):
+					got[""].noGroup++
+					if res.NeedsGroupFlipped {
+						got[""].flipped++
+					}
+				case err != nil:
+					t.Errorf("resolve: %v", err)
+				case res.Overflow:
+					got[""].overflow++
+				default:
+					got[res.Group.ID].held++
 				}
-			case err != nil:
-				t.Errorf("resolve: %v", err)
-			default:
-				got[res.Group.ID]++
-			}
-		}()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return got
 	}
-	close(start)
-	wg.Wait()
-	if got[a.ID] != 10 || got[b.ID] != 10 || noGroup != 30 || flipped != 1 {
-		t.Errorf("got A %d, B %d, no group %d, flipped %d; want 10, 10, 30, 1", got[a.ID], got[b.ID], noGroup, flipped)
+	join := func(g store.Group, n int) {
+		for range n {
+			if _, err := ten.JoinGroup(ctx, g.ID, ids.New(ids.Member), "", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	got := burst(50)
+	if got[a.ID].held != 10 || got[b.ID].held != 10 || got[""].overflow != 30 || got[""].noGroup != 0 {
+		t.Errorf("50 scans: held A %d, B %d, overflow %d, no group %d; want 10, 10, 30, 0", got[a.ID].held, got[b.ID].held, got[""].overflow, got[""].noGroup)
+	}
+	if cur, _ := ten.LiveCode(ctx, lc.Code); cur.NeedsGroup {
+		t.Error("scans alone marked the live code as needing a group")
+	}
+
+	// The holds decay: the next scan holds a slot of A again.
+	now = now.Add(store.HoldWindow)
+	if res, err := ten.ResolveLiveCode(ctx, lc.Code, "2026-03-01", nil); err != nil || res.Group.ID != a.ID || res.Overflow {
+		t.Errorf("after the window: %+v %v, want a hold in A", res, err)
+	}
+
+	// Joins count exactly: A full by its joins sends every scan to B.
+	now = now.Add(store.HoldWindow)
+	join(a, 10)
+	if got := burst(10); got[b.ID].held != 10 {
+		t.Errorf("A joined full: B held %d of 10 scans", got[b.ID].held)
+	}
+	join(b, 10)
+	got = burst(20)
+	if got[""].noGroup != 20 || got[""].flipped != 1 {
+		t.Errorf("both joined full: no group %d, flipped %d; want 20, 1", got[""].noGroup, got[""].flipped)
 	}
 	cur, err := ten.LiveCode(ctx, lc.Code)
 	if err != nil {
@@ -67,14 +106,16 @@ func TestResolveConcurrent(t *testing.T) {
 	if !cur.NeedsGroup || cur.NeedsGroupAt == nil {
 		t.Errorf("needs group = %v at %v, want set", cur.NeedsGroup, cur.NeedsGroupAt)
 	}
-	st, err := ten.LiveCodeStats(ctx, lc.Code, "2026-03-01", "2026-03-01")
+	stats, err := ten.LiveCodeStats(ctx, lc.Code, "2026-03-01", "2026-03-01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, rows := range [][]store.GroupScans{st.Totals, st.Days} {
-		if len(rows) != 2 || rows[0].Scans != 10 || rows[1].Scans != 10 {
-			t.Errorf("stats %+v, want 10 scans for each group", rows)
-		}
+	var total int64
+	for _, row := range stats.Totals {
+		total += row.Scans
+	}
+	if total != 61 || len(stats.Days) != 2 {
+		t.Errorf("stats %+v, want 61 routed scans over 2 groups", stats)
 	}
 }
 
@@ -89,6 +130,8 @@ func TestResolveLiveCode(t *testing.T) {
 		thresholds []int
 		hasRoom    func(store.Group) bool
 		scans      int
+		// join has whoever a scan sends join that group, as a person would.
+		join bool
 		// want is the index of the group each scan goes to, -1 for none.
 		want []int
 	}{
@@ -100,23 +143,28 @@ func TestResolveLiveCode(t *testing.T) {
 		{
 			name:   "archived and full groups are skipped",
 			groups: []store.Group{{Status: store.GroupArchived}, {Status: store.GroupFull}, {}}, thresholds: []int{0, 0, 1},
-			scans: 2, want: []int{2, -1},
+			scans: 2, join: true, want: []int{2, -1},
 		},
 		{
-			name:   "the QR join cap limits scans below the threshold",
+			name:   "the QR join cap limits joins below the threshold",
 			groups: []store.Group{{QRJoinCap: 2}, {}}, thresholds: []int{5, 1},
-			scans: 4, want: []int{0, 0, 1, -1},
+			scans: 4, join: true, want: []int{0, 0, 1, -1},
 		},
 		{
 			name:   "a group at capacity takes no scans",
 			groups: []store.Group{{Capacity: 1}, {}}, thresholds: []int{0, 1},
-			scans: 2, want: []int{1, -1},
+			scans: 2, join: true, want: []int{1, -1},
 		},
 		{
 			name:   "the caller's room check decides",
 			groups: []store.Group{{Name: "skip"}, {}}, thresholds: []int{0, 1},
 			hasRoom: func(g store.Group) bool { return g.Name != "skip" },
-			scans:   2, want: []int{1, -1},
+			scans:   2, join: true, want: []int{1, -1},
+		},
+		{
+			name:   "scans without joins hold slots, then spread over the most room",
+			groups: []store.Group{{}, {}}, thresholds: []int{1, 2},
+			scans: 5, want: []int{0, 1, 1, 0, 1},
 		},
 		{
 			name:  "an empty pool needs a group",
@@ -156,6 +204,11 @@ func TestResolveLiveCode(t *testing.T) {
 				if got != tc.want[i] {
 					t.Errorf("scan %d went to %d, want %d", i, got, tc.want[i])
 				}
+				if tc.join && got >= 0 {
+					if _, err := ten.JoinGroup(ctx, groups[got].ID, ids.New(ids.Member), "", time.Now()); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 		})
 	}
@@ -170,6 +223,11 @@ func TestNeedsGroupClearsWhenRoomReturns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	join := func() {
+		if _, err := ten.JoinGroup(ctx, g.ID, ids.New(ids.Member), "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	steps := []struct {
 		name        string
 		before      func()
@@ -178,14 +236,14 @@ func TestNeedsGroupClearsWhenRoomReturns(t *testing.T) {
 		wantNeeds   bool
 	}{
 		{name: "first scan fits", wantNeeds: false},
-		{name: "second scan flips", wantErr: store.ErrNoGroup, wantFlipped: true, wantNeeds: true},
+		{name: "its scanner joins, the second scan flips", before: join, wantErr: store.ErrNoGroup, wantFlipped: true, wantNeeds: true},
 		{name: "third scan does not flip again", wantErr: store.ErrNoGroup, wantNeeds: true},
 		{name: "a raised threshold lets a scan through and clears the flag", before: func() {
 			if _, err := ten.UpdateLiveCode(ctx, lc.Code, func(l *store.LiveCode) error { l.Pool[0].ScanThreshold = 2; return nil }); err != nil {
 				t.Fatal(err)
 			}
 		}, wantNeeds: false},
-		{name: "exhausted again, flips again", wantErr: store.ErrNoGroup, wantFlipped: true, wantNeeds: true},
+		{name: "joined full again, flips again", before: join, wantErr: store.ErrNoGroup, wantFlipped: true, wantNeeds: true},
 	}
 	for _, s := range steps {
 		if s.before != nil {

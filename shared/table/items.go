@@ -9,6 +9,8 @@ const (
 	TypeRefund    = "refund"
 	TypeCustomer  = "customer"
 	TypeChatEvent = "chat_event"
+	// TypeBroadcastTask is one group's share of a broadcast.
+	TypeBroadcastTask = "broadcast_task"
 
 	// Everything else the store writes.
 	TypeActivity        = "activity"
@@ -24,6 +26,7 @@ const (
 	TypeConnector       = "connector"
 	TypeDayCounters     = "day_counters"
 	TypeDelivery        = "delivery"
+	TypeBroadcast       = "broadcast"
 	TypeGroup           = "group"
 	TypeGroupChat       = "group_chat"
 	TypeGroupMember     = "group_member"
@@ -34,6 +37,7 @@ const (
 	TypeLiveCode        = "live_code"
 	TypeLiveCodeDay     = "live_code_day"
 	TypeLiveCodePool    = "live_code_pool"
+	TypeLiveCodeHold    = "live_code_hold"
 	TypeLoyalty         = "loyalty"
 	TypeMemberGroup     = "member_group"
 	TypeMemberIdentity  = "member_identity"

@@ -74,7 +74,7 @@ var secretsKeyAdminActions = []string{
 // Sizes of functions whose catalogue entry leaves them zero.
 const (
 	defaultMemoryMB       = catalogue.DefaultMemoryMB
-	defaultTimeoutSeconds = 10
+	defaultTimeoutSeconds = catalogue.DefaultTimeoutSeconds
 )
 
 // Stream read actions: what a Lambda event source mapping needs on the table's

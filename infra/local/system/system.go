@@ -51,6 +51,7 @@ func Constructors() map[string]wire.Constructor {
 	return map[string]wire.Constructor{
 		"authorizer":      wire.Authorizer,
 		"birthdays":       consumers.Birthdays,
+		"broadcasts":      consumers.Broadcasts,
 		"channels":        routes.Channels,
 		"chat":            routes.Chat,
 		"community":       consumers.Community,

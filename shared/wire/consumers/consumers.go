@@ -1,12 +1,13 @@
 // Package consumers builds the functions that run off the table's stream or a
 // schedule rather than a request: the stream consumers (ledger, counters,
-// community) and the scheduled jobs (expiry, tiers, lifecycle).
+// community, broadcasts) and the scheduled jobs (expiry, tiers, lifecycle).
 package consumers
 
 import (
 	"context"
 	"encoding/json"
 
+	"github.com/tribehq/tribe/shared/broadcast"
 	"github.com/tribehq/tribe/shared/community"
 	"github.com/tribehq/tribe/shared/counters"
 	"github.com/tribehq/tribe/shared/delivery"
@@ -30,15 +31,28 @@ func Community(d wire.Deps) (wire.Function, error) {
 	if err != nil {
 		return wire.Function{}, err
 	}
-	snd, err := d.ConnectorSender()
-	if err != nil {
-		return wire.Function{}, err
-	}
-	dlv, err := delivery.New(d.Store, snd, d.Log)
+	dlv, err := deliverySender(d)
 	if err != nil {
 		return wire.Function{}, err
 	}
 	c, err := community.New(d.Store, set, dlv, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Stream: c.Handle}, nil
+}
+
+// Broadcasts is the stream consumer that sends broadcasts, group by group, through
+// the tenants' connectors.
+func Broadcasts(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	dlv, err := deliverySender(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	c, err := broadcast.New(d.Store, dlv, d.Log)
 	if err != nil {
 		return wire.Function{}, err
 	}
@@ -107,6 +121,15 @@ func Lifecycle(d wire.Deps) (wire.Function, error) {
 		return wire.Function{}, err
 	}
 	return wire.Function{Target: target(j.Handle)}, nil
+}
+
+// deliverySender sends through the tenants' connectors and logs each delivery.
+func deliverySender(d wire.Deps) (*delivery.Sender, error) {
+	snd, err := d.ConnectorSender()
+	if err != nil {
+		return nil, err
+	}
+	return delivery.New(d.Store, snd, d.Log)
 }
 
 // engine is the points engine with its own settings cache.
