@@ -1,7 +1,7 @@
 // Command cdk is Tribe's AWS CDK app. The stage and the folder of built function
 // binaries come from CDK context:
 //
-//	cdk synth -c stage=prod -c assets=../../build
+//	cdk synth -c stage=prod -c assets=../../build -c alarmEmail=ops@example.com
 package main
 
 import (
@@ -18,7 +18,8 @@ func main() {
 	stage := contextString(app, "stage", "dev")
 	stack.NewTribeStack(app, "Tribe-"+stage, &stack.TribeStackProps{
 		Stage:    stage,
-		AssetDir: contextString(app, "assets", "../../build"),
+		AssetDir:   contextString(app, "assets", "../../build"),
+		AlarmEmail: contextString(app, "alarmEmail", ""),
 	})
 	app.Synth(nil)
 }

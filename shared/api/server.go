@@ -26,6 +26,7 @@ import (
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
@@ -47,6 +48,8 @@ type Server struct {
 	delivery     *delivery.Sender
 	// scans rate-limits public live-code scans per address.
 	scans *limiter
+	// metrics receives one EMF line per request (metrics.go).
+	metrics *metrics.Writer
 }
 
 // call is one request as a handler sees it.
@@ -69,6 +72,9 @@ type Option func(*Server)
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(s *Server) { s.sender = snd } }
 
+// WithMetrics sets where the request metrics go; default metrics.Default().
+func WithMetrics(m *metrics.Writer) Option { return func(s *Server) { s.metrics = m } }
+
 // New returns a server on a store.
 func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	if st == nil || log == nil {
@@ -79,7 +85,8 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: st, log: log, settings: set, scans: newLimiter(5, 20),
-		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil)}
+		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil),
+		metrics:      metrics.Default()}
 	s.handlers = s.handlerSets()
 	for _, o := range opts {
 		o(s)
@@ -224,7 +231,7 @@ func (s *Server) Handler(fn catalogue.Function) (http.Handler, error) {
 		if !ok {
 			return nil, fmt.Errorf("api: %s: no handler for op %s", fn.Name, rt.Op)
 		}
-		mux.Handle(rt.Pattern(), s.wrap(rt, h))
+		mux.Handle(rt.Pattern(), s.wrap(fn.Name, rt, h))
 	}
 	// Anything else: a problem document, not Go's text 404/405.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -256,8 +263,10 @@ func principalOf(r *http.Request) (auth.Principal, problem.Code) {
 	return auth.FromLambdaContext(gw.Authorizer.Lambda)
 }
 
-func (s *Server) wrap(rt catalogue.Route, h op) http.Handler {
+func (s *Server) wrap(function string, rt catalogue.Route, h op) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var consumed store.Capacity
+		r = r.WithContext(store.WithCapacity(r.Context(), &consumed))
 		rid := requestID(r)
 		w.Header().Set("X-Request-Id", rid)
 		log := s.log.With("request_id", rid, "op", rt.Op)
@@ -268,7 +277,9 @@ func (s *Server) wrap(rt catalogue.Route, h op) http.Handler {
 			if v := recover(); v != nil {
 				problem.Write(sw, r, log, rid, fmt.Errorf("panic: %v", v))
 			}
-			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+			elapsed := time.Since(start)
+			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", elapsed.Milliseconds())
+			s.metrics.Request(requestMetrics(function, rt, c, sw.status, elapsed, &consumed))
 		}()
 		if err := s.serve(sw, r, rt, h, c); err != nil {
 			problem.Write(sw, r, c.log, rid, err)
