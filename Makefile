@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench build synth deploy fuzz clean
+.PHONY: dev dev-reset test bench build synth diff deploy replay fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -48,6 +48,12 @@ synth: build $(CDK_STAMP)
 ## deploy: deploy the stack to the AWS account in your environment, STAGE=dev|prod
 deploy: build $(CDK_STAMP)
 	cd infra/cdk && $(CDK) deploy -c stage=$(STAGE) -c assets=$(CURDIR)/build --require-approval never
+
+## replay: re-drive the stream records consumers gave up on, from the stack's failure
+## bucket, through the same functions: make replay BUCKET=<StreamFailureBucketName> [DRY_RUN=1]
+replay:
+	@test -n "$(BUCKET)" || { echo "make replay BUCKET=<the stack output StreamFailureBucketName> [DRY_RUN=1]"; exit 2; }
+	$(GO) run ./infra/replay -bucket $(BUCKET) $(if $(DRY_RUN),-dry-run)
 
 clean:
 	rm -rf build infra/cdk/cdk.out

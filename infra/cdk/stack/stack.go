@@ -19,8 +19,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -31,6 +33,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/metrics"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/table"
 )
 
@@ -101,6 +104,10 @@ type tribe struct {
 	// queues are every dead-letter queue, each alarmed on.
 	queues []awssqs.Queue
 	api    awsapigatewayv2.HttpApi
+	// streamFailures keeps the stream records consumers gave up on.
+	streamFailures awss3.Bucket
+	// async is the dead-letter queue of asynchronous invocations.
+	async awssqs.Queue
 	// alarmTopic is every alarm's action.
 	alarmTopic awssns.Topic
 	// errorAlarms are each function's error alarms, which roll its deploys back.
@@ -135,6 +142,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 
 	t.addTable()
 	t.addScheduler()
+	t.addStreamFailureBucket()
 	t.addAdminKey()
 	for _, f := range catalogue.All() {
 		t.addFunction(f)
@@ -327,22 +335,14 @@ func (t *tribe) grantScheduling(fn awslambda.Function) {
 }
 
 // addStreamTrigger connects f to the table stream. Failing records are retried
-// (bisecting the batch to isolate them), then sent to f's own dead-letter queue; the
-// filter passes records whose new or old image has one of f's item types, so
-// deletes reach the consumer too.
+// (bisecting the batch to isolate them), then written whole, with the invocation's
+// metadata, to the stream failure bucket, from which `make replay` re-drives them.
+// The filter is the catalogue's: f's item types and the event names it acts on.
 func (t *tribe) addStreamTrigger(f catalogue.Function) {
-	id := pascal(f.Name)
 	fn := t.functions[f.Name]
-	dlq := t.deadLetterQueue(id + "StreamDLQ")
-	itemTypes := awslambda.FilterRule_Or(*jsii.Strings(f.Stream.ItemTypes...)...)
-	filter := func(image string) *map[string]interface{} {
-		return awslambda.FilterCriteria_Filter(&map[string]interface{}{
-			"dynamodb": map[string]interface{}{
-				image: map[string]interface{}{
-					table.Type: map[string]interface{}{"S": itemTypes},
-				},
-			},
-		})
+	var filters []*map[string]interface{}
+	for _, p := range f.Stream.Patterns() {
+		filters = append(filters, awslambda.FilterCriteria_Filter(&p))
 	}
 	fn.AddEventSourceMapping(jsii.String("TableStream"), &awslambda.EventSourceMappingOptions{
 		EventSourceArn:          t.table.TableStreamArn(),
@@ -352,24 +352,61 @@ func (t *tribe) addStreamTrigger(f catalogue.Function) {
 		BisectBatchOnError:      jsii.Bool(true),
 		RetryAttempts:           jsii.Number(float64(f.Stream.MaxRetries)),
 		MaxRecordAge:            awscdk.Duration_Days(jsii.Number(1)),
-		OnFailure:               awslambdaeventsources.NewSqsDlq(dlq),
-		Filters:                 &[]*map[string]interface{}{filter("NewImage"), filter("OldImage")},
+		OnFailure:               awslambdaeventsources.NewS3OnFailureDestination(t.streamFailures),
+		Filters:                 &filters,
 	})
 }
 
-// addSchedule runs f on its catalogue schedule through the scheduler role.
+// addStreamFailureBucket creates the bucket stream mappings write the records
+// they give up on to. Unlike a queue, which would get only the shard and sequence
+// numbers of records the stream forgets after 24 hours, it keeps the records
+// themselves, for 90 days.
+func (t *tribe) addStreamFailureBucket() {
+	t.streamFailures = awss3.NewBucket(t.stack, jsii.String("StreamFailures"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration: awscdk.Duration_Days(jsii.Number(streamFailureDays)),
+		}},
+	})
+	awscdk.NewCfnOutput(t.stack, jsii.String("StreamFailureBucketName"), &awscdk.CfnOutputProps{Value: t.streamFailures.BucketName()})
+}
+
+// streamFailureDays is how long failed stream records are kept for replay.
+const streamFailureDays = 90
+
+// Bounds of asynchronous invocations (the scheduler's): Lambda retries a failed
+// one twice within an hour, then sends it to the async dead-letter queue.
+const (
+	asyncRetries      = 2
+	asyncMaxAgeSecond = 3600
+)
+
+// addSchedule runs f on its catalogue schedule through the scheduler role, with
+// the input the local scheduler emulator sends (schedule.Catalogue). Lambda takes
+// the invocation asynchronously: its event-invoke config bounds the retries and
+// sends what still fails to the async dead-letter queue.
 func (t *tribe) addSchedule(f catalogue.Function) {
 	fn := t.functions[f.Name]
 	fn.GrantInvoke(t.scheduler.role)
+	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(asyncRetries),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(asyncMaxAgeSecond)),
+		OnFailure:     awslambdadestinations.NewSqsDestination(t.asyncDLQ()),
+	})
+	def := catalogueSchedule(f.Name)
 	schedule := awsscheduler.NewCfnSchedule(t.stack, jsii.String(pascal(f.Name)+"Schedule"), &awsscheduler.CfnScheduleProps{
 		Description:                jsii.String("Runs " + f.Name + ": " + f.Description),
 		GroupName:                  t.scheduler.group.Ref(),
-		ScheduleExpression:         jsii.String(f.Schedule.Expression),
-		ScheduleExpressionTimezone: jsii.String(f.Schedule.Timezone),
+		ScheduleExpression:         jsii.String(def.Expression),
+		ScheduleExpressionTimezone: jsii.String(def.Timezone),
 		FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
 			Arn:     fn.FunctionArn(),
 			RoleArn: t.scheduler.role.RoleArn(),
+			Input:   jsii.String(string(def.Input)),
 			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
 				MaximumRetryAttempts:     jsii.Number(3),
 				MaximumEventAgeInSeconds: jsii.Number(3600),
@@ -379,6 +416,26 @@ func (t *tribe) addSchedule(f catalogue.Function) {
 	})
 	// The role's policy must allow the invocation before the first run.
 	schedule.Node().AddDependency(t.scheduler.role)
+}
+
+// catalogueSchedule is the schedule of the catalogue function name, as
+// schedule.Catalogue builds it for the local emulator too.
+func catalogueSchedule(name string) schedule.Schedule {
+	for _, s := range schedule.Catalogue() {
+		if s.Target == name {
+			return s
+		}
+	}
+	panic("stack: no catalogue schedule targets " + name)
+}
+
+// asyncDLQ is the queue asynchronous invocations go to after their retries,
+// created on first use.
+func (t *tribe) asyncDLQ() awssqs.Queue {
+	if t.async == nil {
+		t.async = t.deadLetterQueue("AsyncDLQ")
+	}
+	return t.async
 }
 
 // addAPI creates the HTTP API with every catalogue route. Every route but the public

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/metrics"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/table"
 )
 
@@ -252,7 +253,7 @@ func TestAuthorizerIsTheCatalogueAuthorizer(t *testing.T) {
 	}
 }
 
-func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
+func TestStreamFunctionsHaveFilteredMappingsWithFailureBucket(t *testing.T) {
 	// GIVEN the catalogue's stream consumers
 	var consumers []catalogue.Function
 	for _, f := range catalogue.All() {
@@ -265,7 +266,8 @@ func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
 	s := synth(t)
 
 	// THEN each has one mapping from the table stream with partial failures, bisection,
-	// its retries, an SQS on-failure destination and a filter on its item types
+	// its retries, the stream failure bucket as on-failure destination, and the
+	// catalogue's filter patterns: item types and event names
 	check(t, "mapping count", func() {
 		s.template.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(float64(len(consumers))))
 	})
@@ -290,11 +292,12 @@ func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
 					t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 				}
 			}
-			queueID, _ := dig(m, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
-			queue := s.doc.Resources[queueID]
-			if queue.Type != "AWS::SQS::Queue" || queue.Properties["SqsManagedSseEnabled"] != true ||
-				queue.Properties["MessageRetentionPeriod"] != float64(14*24*3600) {
-				t.Errorf("on-failure destination %q: got %+v, want an encrypted queue keeping 14 days", queueID, queue)
+			bucketID, _ := dig(m, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
+			bucket := s.doc.Resources[bucketID]
+			if bucket.Type != "AWS::S3::Bucket" || bucket.DeletionPolicy != "Retain" ||
+				dig(bucket.Properties, "PublicAccessBlockConfiguration", "RestrictPublicBuckets") != true ||
+				dig(bucket.Properties, "LifecycleConfiguration", "Rules", 0, "ExpirationInDays") != float64(streamFailureDays) {
+				t.Errorf("on-failure destination %q: got %+v, want the retained private failure bucket", bucketID, bucket)
 			}
 			var patterns []map[string]any
 			filters, _ := dig(m, "FilterCriteria", "Filters").([]any)
@@ -305,17 +308,30 @@ func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
 				}
 				patterns = append(patterns, p)
 			}
-			var types []any
-			for _, it := range f.Stream.ItemTypes {
-				types = append(types, it)
-			}
-			image := func(side string) map[string]any {
-				return map[string]any{"dynamodb": map[string]any{side: map[string]any{table.Type: map[string]any{"S": types}}}}
-			}
-			if want := []map[string]any{image("NewImage"), image("OldImage")}; !reflect.DeepEqual(patterns, want) {
+			if want := f.Stream.Patterns(); !reflect.DeepEqual(patterns, want) {
 				t.Errorf("filters: got %v, want %v", patterns, want)
 			}
+			for _, p := range patterns {
+				if p["eventName"] == nil {
+					t.Errorf("filter %v does not select event names", p)
+				}
+			}
 		})
+	}
+
+	// AND the consumers' roles may write to the failure bucket
+	bucketID := s.idOf(t, "AWS::S3::Bucket")
+	for _, f := range consumers {
+		roleID, _ := dig(s.doc.Resources[s.functionIDs[f.Name]].Properties, "Role", "Fn::GetAtt", 0).(string)
+		can := false
+		for _, st := range s.statementsFor(roleID) {
+			if slices.ContainsFunc(asStrings(st["Action"]), func(a string) bool { return strings.HasPrefix(a, "s3:PutObject") }) && refersTo(st["Resource"], bucketID) {
+				can = true
+			}
+		}
+		if !can {
+			t.Errorf("%s cannot write failed records to the bucket", f.Name)
+		}
 	}
 }
 
@@ -456,11 +472,22 @@ func TestSchedulesAndSchedulerAccess(t *testing.T) {
 					"Target": map[string]any{
 						"Arn":              getAtt(s.functionIDs[f.Name], "Arn"),
 						"RoleArn":          assertions.Match_AnyValue(),
+						"Input":            string(schedule.CatalogueInput(f.Name)),
 						"RetryPolicy":      assertions.Match_AnyValue(),
 						"DeadLetterConfig": assertions.Match_AnyValue(),
 					},
 				})
 			})
+			// AND Lambda retries its asynchronous invocation at most twice, then
+			// sends it to a queue
+			cfg := s.find(t, "AWS::Lambda::EventInvokeConfig", func(p map[string]any) bool {
+				return reflect.DeepEqual(p["FunctionName"], ref(s.functionIDs[f.Name]))
+			})
+			queueID, _ := dig(cfg, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
+			if cfg["MaximumRetryAttempts"] != float64(asyncRetries) || cfg["MaximumEventAgeInSeconds"] != float64(asyncMaxAgeSecond) ||
+				s.doc.Resources[queueID].Type != "AWS::SQS::Queue" {
+				t.Errorf("event invoke config %v", cfg)
+			}
 		})
 	}
 
