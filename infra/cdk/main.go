@@ -1,7 +1,8 @@
 // Command cdk is Tribe's AWS CDK app. The stage and the folder of built function
 // binaries come from CDK context:
 //
-//	cdk synth -c stage=prod -c assets=../../build -c alarmEmail=ops@example.com
+//	cdk synth -c stage=prod -c assets=../../build -c alarmEmail=ops@example.com \
+//	    -c domain=api.tribe.example -c certificateArn=arn:aws:acm:…
 package main
 
 import (
@@ -19,7 +20,9 @@ func main() {
 	stack.NewTribeStack(app, "Tribe-"+stage, &stack.TribeStackProps{
 		Stage:    stage,
 		AssetDir:   contextString(app, "assets", "../../build"),
-		AlarmEmail: contextString(app, "alarmEmail", ""),
+		AlarmEmail:     contextString(app, "alarmEmail", ""),
+		DomainName:     contextString(app, "domain", ""),
+		CertificateArn: contextString(app, "certificateArn", ""),
 	})
 	app.Synth(nil)
 }

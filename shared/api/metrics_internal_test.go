@@ -29,7 +29,9 @@ func TestRequestMetricsCountHandlerFailuresAsErrors(t *testing.T) {
 	}{
 		{"panic", func(http.ResponseWriter, *http.Request, *call) error { panic("boom") }, 500, 1, "5xx"},
 		{"error", func(http.ResponseWriter, *http.Request, *call) error { return errors.New("store down") }, 500, 1, "5xx"},
-		{"ok", func(w http.ResponseWriter, _ *http.Request, _ *call) error { return writeJSON(w, 200, map[string]int{}) }, 200, 0, "2xx"},
+		{"ok", func(w http.ResponseWriter, _ *http.Request, _ *call) error {
+			return writeJSON(w, 200, map[string]int{})
+		}, 200, 0, "2xx"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// GIVEN a server writing metrics to a buffer and a handler

@@ -50,6 +50,8 @@ type Server struct {
 	scans *limiter
 	// metrics receives one EMF line per request (metrics.go).
 	metrics *metrics.Writer
+	// publicBase prefixes the URLs handed out for printing (publicurl.go).
+	publicBase string
 }
 
 // call is one request as a handler sees it.

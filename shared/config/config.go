@@ -5,6 +5,8 @@
 //	TRIBE_DYNAMO_ENDPOINT        DynamoDB endpoint override (DynamoDB Local)
 //	TRIBE_ADMIN_KEY              platform admin key (local)
 //	TRIBE_ADMIN_KEY_SECRET_ARN   Secrets Manager secret holding it (AWS)
+//	TRIBE_PUBLIC_BASE_URL        base of the webhook and live-code URLs handed out
+//	                             ("https://api.brand.example"; unset: the request's host)
 package config
 
 import (
@@ -78,3 +80,11 @@ func AdminKey(ctx context.Context, cfg aws.Config) (string, error) {
 	}
 	return aws.ToString(out.SecretString), nil
 }
+
+// EnvPublicBaseURL names the public base URL setting.
+const EnvPublicBaseURL = "TRIBE_PUBLIC_BASE_URL"
+
+// PublicBaseURL is the base of the URLs the API hands out to be printed or pasted
+// into a shop's settings (webhook URLs, live-code URLs): the stack sets it to the
+// custom domain. Empty means the request's own host.
+func PublicBaseURL() string { return os.Getenv(EnvPublicBaseURL) }

@@ -5,6 +5,7 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,6 +33,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/table"
@@ -46,6 +48,7 @@ const (
 	EnvScheduleGroup     = "TRIBE_SCHEDULE_GROUP"
 	EnvSchedulerRoleArn  = "TRIBE_SCHEDULER_ROLE_ARN"
 	EnvAdminKeySecretArn = "TRIBE_ADMIN_KEY_SECRET_ARN"
+	EnvPublicBaseURL     = config.EnvPublicBaseURL
 )
 
 // Sizes of functions whose catalogue entry leaves them zero.
@@ -83,6 +86,12 @@ type TribeStackProps struct {
 	AssetDir string
 	// AlarmEmail, when set, is subscribed to the alarm topic (it must confirm).
 	AlarmEmail string
+	// DomainName, when set, is the API's custom domain ("api.tribe.example"): the
+	// execute-api endpoint is disabled and every URL the API hands out carries
+	// it. CertificateArn is its ACM certificate in the stack's region; without
+	// one the stack requests a certificate validated by DNS.
+	DomainName     string
+	CertificateArn string
 }
 
 // NewTribeStack builds the whole of Tribe in one stack. It panics when props lack a
@@ -261,6 +270,9 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if f.PlatformSecret {
 		env[EnvAdminKeySecretArn] = t.adminKey.SecretArn()
 	}
+	if len(f.Routes) > 0 && t.props.DomainName != "" {
+		env[EnvPublicBaseURL] = jsii.String("https://" + t.props.DomainName)
+	}
 	logs := awslogs.NewLogGroup(t.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH,
 	})
@@ -276,6 +288,10 @@ func (t *tribe) addFunction(f catalogue.Function) {
 		MemorySize:    jsii.Number(float64(memory)),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(float64(timeout))),
 		Environment:   &env,
+		Tracing:       awslambda.Tracing_ACTIVE,
+		// Public functions are capped so a flood of them cannot take the
+		// account's concurrency from the authorizer and the rest.
+		ReservedConcurrentExecutions: reservedConcurrency(f),
 	})
 	t.functions[f.Name] = fn
 
@@ -442,10 +458,17 @@ func (t *tribe) asyncDLQ() awssqs.Queue {
 // ones goes through the catalogue's Lambda authorizer, whose answers are cached per
 // Authorization header for 30 seconds.
 func (t *tribe) addAPI() {
-	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+	props := &awsapigatewayv2.HttpApiProps{
 		ApiName:     jsii.String(*t.stack.StackName() + "-api"),
 		Description: jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
-	})
+	}
+	// With a custom domain, the execute-api host is closed: nothing printed or
+	// pasted anywhere may depend on it.
+	if dn := t.customDomain(); dn != nil {
+		props.DefaultDomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: dn}
+		props.DisableExecuteApiEndpoint = jsii.Bool(true)
+	}
+	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), props)
 	authorizer := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(
 		jsii.String("Authorizer"),
 		t.functions[catalogue.Authorizer().Name],
@@ -456,6 +479,7 @@ func (t *tribe) addAPI() {
 		},
 	)
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	var routes []awsapigatewayv2.HttpRoute
 	for _, r := range catalogue.Routes() {
 		integration, ok := integrations[r.Function]
 		if !ok {
@@ -472,15 +496,21 @@ func (t *tribe) addAPI() {
 		if r.Scope == catalogue.ScopePublic {
 			auth = awsapigatewayv2.NewHttpNoneAuthorizer()
 		}
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		added := api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
 			Integration: integration,
 			Authorizer:  auth,
 		})
+		routes = append(routes, *added...)
 	}
+	t.configureStage(api, routes)
 	t.api = api
-	awscdk.NewCfnOutput(t.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url()})
+	url := api.Url()
+	if t.props.DomainName != "" {
+		url = jsii.String("https://" + t.props.DomainName + "/")
+	}
+	awscdk.NewCfnOutput(t.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: url})
 }
 
 // deadLetterQueue creates an encrypted queue that keeps messages for the longest SQS
@@ -610,6 +640,15 @@ func (t *tribe) addAlarmTopic() {
 		t.alarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(t.props.AlarmEmail), nil))
 	}
 	awscdk.NewCfnOutput(t.stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: t.alarmTopic.TopicArn()})
+}
+
+// jsonString is v as JSON text.
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // pascal turns a catalogue name ("members", "api-keys") into a construct id part.

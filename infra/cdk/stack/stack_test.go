@@ -31,8 +31,13 @@ var (
 	assetDir  string
 )
 
-// testAlarmEmail is subscribed to the alarm topic of the shared template.
-const testAlarmEmail = "ops@example.com"
+// The shared template is built with every option: an alarm email subscribed to the
+// alarm topic, and a custom domain with its certificate.
+const (
+	testAlarmEmail  = "ops@example.com"
+	testDomain      = "api.tribe.test"
+	testCertificate = "arn:aws:acm:eu-west-1:111122223333:certificate/test"
+)
 
 type synthesized struct {
 	template assertions.Template
@@ -87,7 +92,8 @@ func build() (s *synthesized, err error) {
 		return nil, err
 	}
 	app := awscdk.NewApp(nil)
-	stack := NewTribeStack(app, "Tribe-test", &TribeStackProps{Stage: "test", AssetDir: assetDir, AlarmEmail: testAlarmEmail})
+	stack := NewTribeStack(app, "Tribe-test", &TribeStackProps{Stage: "test", AssetDir: assetDir, AlarmEmail: testAlarmEmail,
+		DomainName: testDomain, CertificateArn: testCertificate})
 	s = &synthesized{template: assertions.Template_FromStack(stack, nil), functionIDs: map[string]string{}}
 	raw, err := json.Marshal(s.template.ToJSON())
 	if err != nil {

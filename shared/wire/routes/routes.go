@@ -9,6 +9,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/wire"
 )
 
@@ -57,7 +58,7 @@ func routes(name string, d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
-	var opts []api.Option
+	opts := []api.Option{api.WithPublicBaseURL(config.PublicBaseURL())}
 	if d.Sender != nil {
 		opts = append(opts, api.WithSender(d.Sender))
 	}
