@@ -43,11 +43,20 @@ $(CDK_STAMP):
 
 ## synth: the CloudFormation template (needs make build first for the assets)
 synth: build $(CDK_STAMP)
-	cd infra/cdk && $(CDK) synth -c stage=$(STAGE) -c assets=$(CURDIR)/build --quiet
+	cd infra/cdk && $(CDK) synth $(CDK_CONTEXT) --quiet
 
-## deploy: deploy the stack to the AWS account in your environment, STAGE=dev|prod
-deploy: build $(CDK_STAMP)
-	cd infra/cdk && $(CDK) deploy -c stage=$(STAGE) -c assets=$(CURDIR)/build --require-approval never
+CDK_CONTEXT = -c stage=$(STAGE) -c assets=$(CURDIR)/build $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) \
+	$(if $(DOMAIN),-c domain=$(DOMAIN)) $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN))
+
+## diff: what a deploy would change in the stage's stack (run before make deploy)
+diff: build $(CDK_STAMP)
+	cd infra/cdk && $(CDK) diff $(CDK_CONTEXT)
+
+## deploy: show the diff, then deploy STAGE=dev|prod to its pinned account and region
+## (cdk.json "stages"); changes that widen IAM or security groups ask for approval.
+## Functions move to the new version by a CodeDeploy canary (10% for 5 minutes).
+deploy: diff
+	cd infra/cdk && $(CDK) deploy $(CDK_CONTEXT) --require-approval broadening
 
 ## replay: re-drive the stream records consumers gave up on, from the stack's failure
 ## bucket, through the same functions: make replay BUCKET=<StreamFailureBucketName> [DRY_RUN=1]

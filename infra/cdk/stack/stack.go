@@ -107,6 +107,8 @@ type tribe struct {
 	props     TribeStackProps
 	table     awsdynamodb.Table
 	functions map[string]awslambda.Function
+	// aliases are each function's live alias, which everything invokes.
+	aliases   map[string]awslambda.Alias
 	logGroups map[string]awslogs.LogGroup
 	scheduler scheduler
 	adminKey  awssecretsmanager.Secret
@@ -137,6 +139,9 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 		panic(fmt.Sprintf("stack: %v", err))
 	}
 	sprops := props.StackProps
+	if sprops.TerminationProtection == nil {
+		sprops.TerminationProtection = jsii.Bool(TerminationProtected(props.Stage))
+	}
 	if sprops.Description == nil {
 		sprops.Description = jsii.String("Tribe (" + props.Stage + ")")
 	}
@@ -144,6 +149,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 		stack:       awscdk.NewStack(scope, jsii.String(id), &sprops),
 		props:       *props,
 		functions:   map[string]awslambda.Function{},
+		aliases:     map[string]awslambda.Alias{},
 		logGroups:   map[string]awslogs.LogGroup{},
 		errorAlarms: map[string][]awscloudwatch.Alarm{},
 	}
@@ -168,6 +174,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 	t.addAlarmTopic()
 	t.addAlarms()
 	t.addDashboard()
+	t.addCanaryDeployments()
 	return t
 }
 
@@ -294,6 +301,10 @@ func (t *tribe) addFunction(f catalogue.Function) {
 		ReservedConcurrentExecutions: reservedConcurrency(f),
 	})
 	t.functions[f.Name] = fn
+	t.aliases[f.Name] = awslambda.NewAlias(t.stack, jsii.String(id+"Live"), &awslambda.AliasProps{
+		AliasName: jsii.String(LiveAlias),
+		Version:   fn.CurrentVersion(),
+	})
 
 	// Only the catalogue's actions, on the table and its indexes: no grantReadWriteData,
 	// which would add actions (Scan, DescribeTable…) the function does not use.
@@ -355,7 +366,7 @@ func (t *tribe) grantScheduling(fn awslambda.Function) {
 // metadata, to the stream failure bucket, from which `make replay` re-drives them.
 // The filter is the catalogue's: f's item types and the event names it acts on.
 func (t *tribe) addStreamTrigger(f catalogue.Function) {
-	fn := t.functions[f.Name]
+	fn := t.aliases[f.Name]
 	var filters []*map[string]interface{}
 	for _, p := range f.Stream.Patterns() {
 		filters = append(filters, awslambda.FilterCriteria_Filter(&p))
@@ -405,7 +416,7 @@ const (
 // the invocation asynchronously: its event-invoke config bounds the retries and
 // sends what still fails to the async dead-letter queue.
 func (t *tribe) addSchedule(f catalogue.Function) {
-	fn := t.functions[f.Name]
+	fn := t.aliases[f.Name]
 	fn.GrantInvoke(t.scheduler.role)
 	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
 		RetryAttempts: jsii.Number(asyncRetries),
@@ -471,7 +482,7 @@ func (t *tribe) addAPI() {
 	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), props)
 	authorizer := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(
 		jsii.String("Authorizer"),
-		t.functions[catalogue.Authorizer().Name],
+		t.aliases[catalogue.Authorizer().Name],
 		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
 			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
 			IdentitySource:  jsii.Strings("$request.header.Authorization"),
@@ -485,7 +496,7 @@ func (t *tribe) addAPI() {
 		if !ok {
 			integration = awsapigatewayv2integrations.NewHttpLambdaIntegration(
 				jsii.String(pascal(r.Function)+"Integration"),
-				t.functions[r.Function],
+				t.aliases[r.Function],
 				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 				},

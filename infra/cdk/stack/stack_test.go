@@ -44,7 +44,9 @@ type synthesized struct {
 	doc      cfnTemplate
 	// functionIDs maps each catalogue function name to its Lambda's logical id.
 	functionIDs map[string]string
-	tableID     string
+	// aliasIDs maps each catalogue function name to its live alias's logical id.
+	aliasIDs map[string]string
+	tableID  string
 }
 
 type cfnTemplate struct {
@@ -57,6 +59,7 @@ type cfnResource struct {
 	Properties          map[string]any `json:"Properties"`
 	DeletionPolicy      string         `json:"DeletionPolicy"`
 	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
+	UpdatePolicy        map[string]any `json:"UpdatePolicy"`
 }
 
 func TestMain(m *testing.M) {
@@ -94,7 +97,7 @@ func build() (s *synthesized, err error) {
 	app := awscdk.NewApp(nil)
 	stack := NewTribeStack(app, "Tribe-test", &TribeStackProps{Stage: "test", AssetDir: assetDir, AlarmEmail: testAlarmEmail,
 		DomainName: testDomain, CertificateArn: testCertificate})
-	s = &synthesized{template: assertions.Template_FromStack(stack, nil), functionIDs: map[string]string{}}
+	s = &synthesized{template: assertions.Template_FromStack(stack, nil), functionIDs: map[string]string{}, aliasIDs: map[string]string{}}
 	raw, err := json.Marshal(s.template.ToJSON())
 	if err != nil {
 		return nil, err
@@ -110,6 +113,16 @@ func build() (s *synthesized, err error) {
 			}
 		case "AWS::DynamoDB::Table":
 			s.tableID = id
+		}
+	}
+	for id, r := range s.doc.Resources {
+		if r.Type != "AWS::Lambda::Alias" {
+			continue
+		}
+		for name, fnID := range s.functionIDs {
+			if reflect.DeepEqual(r.Properties["FunctionName"], ref(fnID)) {
+				s.aliasIDs[name] = id
+			}
 		}
 	}
 	return s, nil
@@ -226,8 +239,8 @@ func TestEveryCatalogueRouteIsAnAPIRoute(t *testing.T) {
 			}
 			integrationID, _ := dig(route, "Target", "Fn::Join", 1, 1, "Ref").(string)
 			integration := s.doc.Resources[integrationID].Properties
-			if !refersTo(integration["IntegrationUri"], s.functionIDs[r.Function]) {
-				t.Errorf("integration %s: uri %v, want function %s", integrationID, integration["IntegrationUri"], r.Function)
+			if !refersTo(integration["IntegrationUri"], s.aliasIDs[r.Function]) {
+				t.Errorf("integration %s: uri %v, want the live alias of %s", integrationID, integration["IntegrationUri"], r.Function)
 			}
 			if got, want := integration["PayloadFormatVersion"], "2.0"; got != want {
 				t.Errorf("payload format: got %v, want %v", got, want)
@@ -254,7 +267,7 @@ func TestAuthorizerIsTheCatalogueAuthorizer(t *testing.T) {
 		})
 	})
 	authz := s.find(t, "AWS::ApiGatewayV2::Authorizer", func(map[string]any) bool { return true })
-	if !refersTo(authz["AuthorizerUri"], s.functionIDs[name]) {
+	if !refersTo(authz["AuthorizerUri"], s.aliasIDs[name]) {
 		t.Errorf("authorizer uri %v does not call %s", authz["AuthorizerUri"], name)
 	}
 }
@@ -279,8 +292,9 @@ func TestStreamFunctionsHaveFilteredMappingsWithFailureBucket(t *testing.T) {
 	})
 	for _, f := range consumers {
 		t.Run(f.Name, func(t *testing.T) {
+			// (the mapping invokes the live alias: "<function>:live")
 			m := s.find(t, "AWS::Lambda::EventSourceMapping", func(p map[string]any) bool {
-				return reflect.DeepEqual(p["FunctionName"], ref(s.functionIDs[f.Name]))
+				return refersTo(p["FunctionName"], s.aliasIDs[f.Name]) && strings.Contains(fmt.Sprint(p["FunctionName"]), ":"+LiveAlias)
 			})
 			for _, c := range []struct {
 				name string
@@ -476,7 +490,7 @@ func TestSchedulesAndSchedulerAccess(t *testing.T) {
 					"ScheduleExpressionTimezone": f.Schedule.Timezone,
 					"FlexibleTimeWindow":         map[string]any{"Mode": "OFF"},
 					"Target": map[string]any{
-						"Arn":              getAtt(s.functionIDs[f.Name], "Arn"),
+						"Arn":              ref(s.aliasIDs[f.Name]),
 						"RoleArn":          assertions.Match_AnyValue(),
 						"Input":            string(schedule.CatalogueInput(f.Name)),
 						"RetryPolicy":      assertions.Match_AnyValue(),
@@ -487,7 +501,7 @@ func TestSchedulesAndSchedulerAccess(t *testing.T) {
 			// AND Lambda retries its asynchronous invocation at most twice, then
 			// sends it to a queue
 			cfg := s.find(t, "AWS::Lambda::EventInvokeConfig", func(p map[string]any) bool {
-				return reflect.DeepEqual(p["FunctionName"], ref(s.functionIDs[f.Name]))
+				return reflect.DeepEqual(p["FunctionName"], ref(s.functionIDs[f.Name])) && refersTo(p["Qualifier"], s.aliasIDs[f.Name])
 			})
 			queueID, _ := dig(cfg, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
 			if cfg["MaximumRetryAttempts"] != float64(asyncRetries) || cfg["MaximumEventAgeInSeconds"] != float64(asyncMaxAgeSecond) ||
@@ -502,7 +516,7 @@ func TestSchedulesAndSchedulerAccess(t *testing.T) {
 	var invoked []string
 	for _, st := range s.statementsFor(roleID) {
 		if slices.Contains(asStrings(st["Action"]), "lambda:InvokeFunction") {
-			for name, id := range s.functionIDs {
+			for name, id := range s.aliasIDs {
 				if refersTo(st["Resource"], id) {
 					invoked = append(invoked, name)
 				}
