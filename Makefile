@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench build synth deploy fuzz clean
+.PHONY: dev dev-reset test bench build synth diff deploy replay fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -43,11 +43,26 @@ $(CDK_STAMP):
 
 ## synth: the CloudFormation template (needs make build first for the assets)
 synth: build $(CDK_STAMP)
-	cd infra/cdk && $(CDK) synth -c stage=$(STAGE) -c assets=$(CURDIR)/build --quiet
+	cd infra/cdk && $(CDK) synth $(CDK_CONTEXT) --quiet
 
-## deploy: deploy the stack to the AWS account in your environment, STAGE=dev|prod
-deploy: build $(CDK_STAMP)
-	cd infra/cdk && $(CDK) deploy -c stage=$(STAGE) -c assets=$(CURDIR)/build --require-approval never
+CDK_CONTEXT = -c stage=$(STAGE) -c assets=$(CURDIR)/build $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) \
+	$(if $(DOMAIN),-c domain=$(DOMAIN)) $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN))
+
+## diff: what a deploy would change in the stage's stack (run before make deploy)
+diff: build $(CDK_STAMP)
+	cd infra/cdk && $(CDK) diff $(CDK_CONTEXT)
+
+## deploy: show the diff, then deploy STAGE=dev|prod to its pinned account and region
+## (cdk.json "stages"); changes that widen IAM or security groups ask for approval.
+## Functions move to the new version by a CodeDeploy canary (10% for 5 minutes).
+deploy: diff
+	cd infra/cdk && $(CDK) deploy $(CDK_CONTEXT) --require-approval broadening
+
+## replay: re-drive the stream records consumers gave up on, from the stack's failure
+## bucket, through the same functions: make replay BUCKET=<StreamFailureBucketName> [DRY_RUN=1]
+replay:
+	@test -n "$(BUCKET)" || { echo "make replay BUCKET=<the stack output StreamFailureBucketName> [DRY_RUN=1]"; exit 2; }
+	$(GO) run ./infra/replay -bucket $(BUCKET) $(if $(DRY_RUN),-dry-run)
 
 clean:
 	rm -rf build infra/cdk/cdk.out

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 )
@@ -20,5 +21,5 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	lambda.Start(fn.Handler())
+	lambda.Start(fn.Metered("counters", metrics.Default()).Handler())
 }

@@ -1,10 +1,16 @@
 // Command cdk is Tribe's AWS CDK app. The stage and the folder of built function
-// binaries come from CDK context:
+// binaries come from CDK context; each stage's account and region are pinned in
+// cdk.json's "stages" context (prod must be), and a deploy with credentials for
+// another account or region is refused:
 //
-//	cdk synth -c stage=prod -c assets=../../build
+//	cdk synth -c stage=prod -c assets=../../build -c alarmEmail=ops@example.com \
+//	    -c domain=api.tribe.example -c certificateArn=arn:aws:acm:…
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -16,9 +22,19 @@ func main() {
 
 	app := awscdk.NewApp(nil)
 	stage := contextString(app, "stage", "dev")
+	pins, _ := app.Node().TryGetContext(jsii.String("stages")).(map[string]any)
+	env, err := stack.StageEnv(stage, pins, os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tribe:", err)
+		os.Exit(1)
+	}
 	stack.NewTribeStack(app, "Tribe-"+stage, &stack.TribeStackProps{
-		Stage:    stage,
-		AssetDir: contextString(app, "assets", "../../build"),
+		StackProps:     awscdk.StackProps{Env: env},
+		Stage:          stage,
+		AssetDir:       contextString(app, "assets", "../../build"),
+		AlarmEmail:     contextString(app, "alarmEmail", ""),
+		DomainName:     contextString(app, "domain", ""),
+		CertificateArn: contextString(app, "certificateArn", ""),
 	})
 	app.Synth(nil)
 }

@@ -19,16 +19,12 @@ type integrationView struct {
 	CorpID     string `json:"corp_id,omitempty"`
 }
 
-func webhookURL(r *http.Request, in store.Integration) string {
-	scheme := "https"
-	if r.TLS == nil && (r.Header.Get("X-Forwarded-Proto") == "http" || isLocal(r.Host)) {
-		scheme = "http"
-	}
-	return scheme + "://" + r.Host + "/v1/webhooks/" + in.Provider + "/" + in.ID
+func (s *Server) webhookURL(r *http.Request, in store.Integration) string {
+	return s.publicURL(r, "/v1/webhooks/"+in.Provider+"/"+in.ID)
 }
 
-func viewOf(r *http.Request, ig store.Integration) integrationView {
-	return integrationView{Integration: ig, WebhookURL: webhookURL(r, ig), CorpID: ig.Settings["corp_id"]}
+func (s *Server) viewOf(r *http.Request, ig store.Integration) integrationView {
+	return integrationView{Integration: ig, WebhookURL: s.webhookURL(r, ig), CorpID: ig.Settings["corp_id"]}
 }
 
 func isLocal(host string) bool {
@@ -88,7 +84,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	c.log.InfoContext(r.Context(), "integration created", "integration", ig.ID, "provider", ig.Provider)
 	w.Header().Set("Location", "/v1/integrations/"+ig.ID)
-	view := viewOf(r, ig)
+	view := s.viewOf(r, ig)
 	view.Secret = ig.Secret
 	c.secret("secret")
 	if ig.Provider == providerWeCom {
@@ -104,7 +100,7 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	out := make([]integrationView, len(list))
 	for i, ig := range list {
-		out[i] = viewOf(r, ig)
+		out[i] = s.viewOf(r, ig)
 	}
 	return writeJSON(w, http.StatusOK, listOf(store.Page[integrationView]{Items: out}))
 }
@@ -127,7 +123,7 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, viewOf(r, ig))
+	return writeJSON(w, http.StatusOK, s.viewOf(r, ig))
 }
 
 func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c *call) error {

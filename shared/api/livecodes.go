@@ -54,7 +54,7 @@ func (s *Server) createLiveCode(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	w.Header().Set("Location", "/v1/live-codes/"+lc.Code)
-	return writeJSON(w, http.StatusCreated, liveCodeView(r, lc))
+	return writeJSON(w, http.StatusCreated, s.liveCodeView(r, lc))
 }
 
 // liveCodeOut adds the public URL to print as the QR code.
@@ -63,12 +63,8 @@ type liveCodeOut struct {
 	ResolveURL string `json:"resolve_url"`
 }
 
-func liveCodeView(r *http.Request, lc store.LiveCode) liveCodeOut {
-	scheme := "https"
-	if r.TLS == nil && isLocal(r.Host) {
-		scheme = "http"
-	}
-	return liveCodeOut{LiveCode: lc, ResolveURL: scheme + "://" + r.Host + "/v1/live-codes/" + lc.Code + "/resolve"}
+func (s *Server) liveCodeView(r *http.Request, lc store.LiveCode) liveCodeOut {
+	return liveCodeOut{LiveCode: lc, ResolveURL: s.publicURL(r, "/v1/live-codes/"+lc.Code+"/resolve")}
 }
 
 func (s *Server) ownLiveCode(r *http.Request, c *call) (string, error) {
@@ -88,7 +84,7 @@ func (s *Server) getLiveCode(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, liveCodeView(r, lc))
+	return writeJSON(w, http.StatusOK, s.liveCodeView(r, lc))
 }
 
 func (s *Server) listLiveCodes(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -102,7 +98,7 @@ func (s *Server) listLiveCodes(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	out := store.Page[liveCodeOut]{NextCursor: page.NextCursor}
 	for _, lc := range page.Items {
-		out.Items = append(out.Items, liveCodeView(r, lc))
+		out.Items = append(out.Items, s.liveCodeView(r, lc))
 	}
 	return writeJSON(w, http.StatusOK, listOf(out))
 }
@@ -120,7 +116,7 @@ func (s *Server) updateLiveCode(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, liveCodeView(r, lc))
+	return writeJSON(w, http.StatusOK, s.liveCodeView(r, lc))
 }
 
 func (s *Server) liveCodeStats(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -24,14 +24,6 @@ import (
 // The referrals function: invite codes, referrals, the referral program,
 // distributors and payouts, the numbers.
 
-func baseURL(r *http.Request) string {
-	scheme := "https"
-	if r.TLS == nil && (r.Header.Get("X-Forwarded-Proto") == "http" || isLocal(r.Host)) {
-		scheme = "http"
-	}
-	return scheme + "://" + r.Host
-}
-
 type inviteOut struct {
 	Code     string `json:"code"`
 	State    string `json:"state"`
@@ -41,7 +33,7 @@ type inviteOut struct {
 
 // inviteURL is where an invite link points: the program's landing page with
 // ?ref=CODE, or Tribe's own public invite page.
-func inviteURL(r *http.Request, tenantID, code string, prog store.ReferralProgram) string {
+func (s *Server) inviteURL(r *http.Request, tenantID, code string, prog store.ReferralProgram) string {
 	if prog.LandingURL != "" {
 		u, err := url.Parse(prog.LandingURL)
 		if err == nil {
@@ -51,7 +43,7 @@ func inviteURL(r *http.Request, tenantID, code string, prog store.ReferralProgra
 			return u.String()
 		}
 	}
-	return baseURL(r) + "/v1/invites/" + tenantID + "/" + code
+	return s.publicURL(r, "/v1/invites/"+tenantID+"/"+code)
 }
 
 func (s *Server) getInvite(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -68,8 +60,8 @@ func (s *Server) getInvite(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	return writeJSON(w, http.StatusOK, inviteOut{Code: inv.Code, State: referral.State(inv.Code),
-		URL:      inviteURL(r, c.tenant.ID(), inv.Code, prog),
-		QRPNGURL: baseURL(r) + "/v1/invites/" + c.tenant.ID() + "/" + inv.Code + "/qr.png"})
+		URL:      s.inviteURL(r, c.tenant.ID(), inv.Code, prog),
+		QRPNGURL: s.publicURL(r, "/v1/invites/"+c.tenant.ID()+"/"+inv.Code+"/qr.png")})
 }
 
 // publicInvite reads the {tenant_id}/{code} of a public invite route; anything
@@ -120,7 +112,7 @@ func (s *Server) inviteQR(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	return writePNG(w, inviteURL(r, t.ID(), inv.Code, prog))
+	return writePNG(w, s.inviteURL(r, t.ID(), inv.Code, prog))
 }
 
 func (s *Server) liveCodeQR(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -132,7 +124,7 @@ func (s *Server) liveCodeQR(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	return writePNG(w, liveCodeView(r, lc).ResolveURL)
+	return writePNG(w, s.liveCodeView(r, lc).ResolveURL)
 }
 
 func (s *Server) channelQR(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -150,7 +142,7 @@ func (s *Server) channelQR(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	// The channel's code is its state: on the landing page as ?channel=, in WeCom
 	// contact ways as state.
-	target := baseURL(r) + "/v1/channels/" + ch.ID + "?channel=" + url.QueryEscape(ch.Code)
+	target := s.publicURL(r, "/v1/channels/"+ch.ID+"?channel="+url.QueryEscape(ch.Code))
 	if prog.LandingURL != "" {
 		if u, err := url.Parse(prog.LandingURL); err == nil {
 			q := u.Query()

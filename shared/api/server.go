@@ -26,6 +26,7 @@ import (
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
@@ -50,6 +51,10 @@ type Server struct {
 	delivery     *delivery.Sender
 	// scans rate-limits public live-code scans per address.
 	scans *limiter
+	// metrics receives one EMF line per request (metrics.go).
+	metrics *metrics.Writer
+	// publicBase prefixes the URLs handed out for printing (publicurl.go).
+	publicBase string
 }
 
 // call is one request as a handler sees it.
@@ -75,6 +80,9 @@ type Option func(*Server)
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(s *Server) { s.sender = snd } }
 
+// WithMetrics sets where the request metrics go; default metrics.Default().
+func WithMetrics(m *metrics.Writer) Option { return func(s *Server) { s.metrics = m } }
+
 // New returns a server on a store.
 func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	if st == nil || log == nil {
@@ -89,7 +97,8 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: st, log: log, settings: set, referral: ref, scans: newLimiter(5, 20),
-		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil)}
+		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil),
+		metrics:      metrics.Default()}
 	s.handlers = s.handlerSets()
 	for _, o := range opts {
 		o(s)
@@ -262,7 +271,7 @@ func (s *Server) Handler(fn catalogue.Function) (http.Handler, error) {
 		if !ok {
 			return nil, fmt.Errorf("api: %s: no handler for op %s", fn.Name, rt.Op)
 		}
-		mux.Handle(rt.Pattern(), s.wrap(rt, h, idemLock(fn)))
+		mux.Handle(rt.Pattern(), s.wrap(fn.Name, rt, h, idemLock(fn)))
 	}
 	// Anything else: a problem document, not Go's text 404/405.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -299,8 +308,10 @@ func principalOf(r *http.Request) (auth.Principal, problem.Code) {
 // work, plus a margin for clocks.
 func idemLock(fn catalogue.Function) time.Duration { return fn.Timeout() + 5*time.Second }
 
-func (s *Server) wrap(rt catalogue.Route, h op, lock time.Duration) http.Handler {
+func (s *Server) wrap(function string, rt catalogue.Route, h op, lock time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var consumed store.Capacity
+		r = r.WithContext(store.WithCapacity(r.Context(), &consumed))
 		rid := requestID(r)
 		w.Header().Set("X-Request-Id", rid)
 		log := s.log.With("request_id", rid, "op", rt.Op)
@@ -311,7 +322,9 @@ func (s *Server) wrap(rt catalogue.Route, h op, lock time.Duration) http.Handler
 			if v := recover(); v != nil {
 				problem.Write(sw, r, log, rid, fmt.Errorf("panic: %v", v))
 			}
-			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+			elapsed := time.Since(start)
+			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", elapsed.Milliseconds())
+			s.metrics.Request(requestMetrics(function, rt, c, sw.status, elapsed, &consumed))
 		}()
 		if err := s.serve(sw, r, rt, h, c, lock); err != nil {
 			problem.Write(sw, r, c.log, rid, err)

@@ -47,6 +47,13 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 // source mapping filter criteria, locally in the pump).
 type Stream struct {
 	ItemTypes []string
+	// Events are the record event names the function acts on (EventInsert,
+	// EventModify, EventRemove); records of other events never reach it. See
+	// Patterns.
+	Events []string
+	// ModifiedStatuses, when set, narrows MODIFY records to those whose new image's
+	// status is one of them.
+	ModifiedStatuses []string
 	// BatchSize is the most records per invocation.
 	BatchSize int
 	// MaxRetries is how often a failing record is retried before it is sent to the
@@ -221,7 +228,9 @@ var functions = []Function{
 		Name:        "community",
 		Description: "Stream consumer: applies chat events — joins, leaves, messages — to members, groups, channels, check-ins, moderation and welcome messages.",
 		Stream: &Stream{
-			ItemTypes:  []string{table.TypeChatEvent},
+			ItemTypes: []string{table.TypeChatEvent},
+			// New chat events only: not their TTL expiry.
+			Events:     []string{EventInsert},
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
@@ -250,9 +259,13 @@ var functions = []Function{
 		Name:        "counters",
 		Description: "Stream consumer: keeps per-tenant daily member counters exact.",
 		Stream: &Stream{
-			ItemTypes:  []string{table.TypeMember},
-			BatchSize:  100,
-			MaxRetries: 5,
+			ItemTypes: []string{table.TypeMember},
+			// Members created, and members erased or merged: not every points
+			// posting or profile change to a member.
+			Events:           []string{EventInsert, EventModify},
+			ModifiedStatuses: []string{"erased", "merged"},
+			BatchSize:        100,
+			MaxRetries:       5,
 		},
 		// GetItem: the tenant's settings (time zone) decide the day counted.
 		TableActions: []string{GetItem, PutItem, UpdateItem},
@@ -308,7 +321,9 @@ var functions = []Function{
 		Name:        "ledger",
 		Description: "Stream consumer: posts points for paid orders, reverses them for refunds, creates members for new customers, upgrades tiers.",
 		Stream: &Stream{
-			ItemTypes:  []string{table.TypeOrder, table.TypeRefund, table.TypeCustomer},
+			ItemTypes: []string{table.TypeOrder, table.TypeRefund, table.TypeCustomer},
+			// Orders, refunds and customers as they first arrive.
+			Events:     []string{EventInsert},
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
@@ -577,6 +592,9 @@ func Validate() error {
 			triggers++
 			if len(f.Stream.ItemTypes) == 0 || f.Stream.BatchSize <= 0 || f.Stream.MaxRetries <= 0 {
 				return fmt.Errorf("catalogue: %s: stream needs item types, batch size and retries", f.Name)
+			}
+			if err := f.Stream.validateEvents(); err != nil {
+				return fmt.Errorf("catalogue: %s: %w", f.Name, err)
 			}
 		}
 		if f.Schedule != nil {

@@ -53,6 +53,15 @@ func TestValidateCatchesMistakes(t *testing.T) {
 			functions = append(append([]Function{}, saved...), Function{Name: "zz", Routes: []Route{{"GET", "/v1/zz", ScopeRead, "zz"}}, Schedule: &Schedule{"rate(1 hour)", "UTC"}})
 		}},
 		{"no trigger", func() { functions = append(append([]Function{}, saved...), Function{Name: "zz"}) }},
+		{"stream without event names", func() {
+			functions = append(append([]Function{}, saved...), Function{Name: "zz", Stream: &Stream{ItemTypes: []string{"x"}, BatchSize: 1, MaxRetries: 1}})
+		}},
+		{"stream with an unknown event name", func() {
+			functions = append(append([]Function{}, saved...), Function{Name: "zz", Stream: &Stream{ItemTypes: []string{"x"}, Events: []string{"UPSERT"}, BatchSize: 1, MaxRetries: 1}})
+		}},
+		{"modified statuses without MODIFY", func() {
+			functions = append(append([]Function{}, saved...), Function{Name: "zz", Stream: &Stream{ItemTypes: []string{"x"}, Events: []string{EventInsert}, ModifiedStatuses: []string{"a"}, BatchSize: 1, MaxRetries: 1}})
+		}},
 		{"route outside v1", func() {
 			functions = append(append([]Function{}, saved...), Function{Name: "zz", Routes: []Route{{"GET", "/zz", ScopeRead, "zz"}}})
 		}},

@@ -8,6 +8,8 @@
 //	TRIBE_SECRETS_KEY_ID         KMS key sealing secrets at rest (AWS; only the
 //	                             functions the catalogue marks Secrets get it)
 //	TRIBE_SECRETS_KEY_FILE       local key file sealing secrets at rest (make dev)
+//	TRIBE_PUBLIC_BASE_URL        base of the webhook and live-code URLs handed out
+//	                             ("https://api.brand.example"; unset: the request's host)
 package config
 
 import (
@@ -135,3 +137,11 @@ func Sealer(cfg aws.Config) (*envelope.Sealer, error) {
 	}
 	return envelope.New(kek)
 }
+
+// EnvPublicBaseURL names the public base URL setting.
+const EnvPublicBaseURL = "TRIBE_PUBLIC_BASE_URL"
+
+// PublicBaseURL is the base of the URLs the API hands out to be printed or pasted
+// into a shop's settings (webhook URLs, live-code URLs): the stack sets it to the
+// custom domain. Empty means the request's own host.
+func PublicBaseURL() string { return os.Getenv(EnvPublicBaseURL) }

@@ -25,6 +25,9 @@ const (
 	Type = "type"
 	// TTL holds the epoch second after which DynamoDB may delete the item.
 	TTL = "ttl"
+	// Status is the lifecycle status of items that have one (a member's active,
+	// merged, erased); stream filters may select changes by it.
+	Status = "status"
 )
 
 // Index is a global secondary index with string keys.

@@ -16,12 +16,14 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -125,4 +127,26 @@ func Authorizer(d Deps) (Function, error) {
 		return Function{}, err
 	}
 	return Function{Authorizer: a.Handle}, nil
+}
+
+// Metered returns f with its stream handler writing one EMF line per batch to m:
+// records, failed records and time. A consumer reports failures as batch item
+// failures, not errors, so Lambda's Errors metric never sees them; the stack
+// alarms on RecordFailures instead. Other handlers are returned as they are.
+func (f Function) Metered(name string, m *metrics.Writer) Function {
+	if f.Stream == nil || m == nil {
+		return f
+	}
+	next := f.Stream
+	f.Stream = func(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		start := time.Now()
+		resp, err := next(ctx, e)
+		failures := len(resp.BatchItemFailures)
+		if err != nil {
+			failures = len(e.Records)
+		}
+		m.Batch(metrics.Batch{Function: name, Records: len(e.Records), Failures: failures, Latency: time.Since(start)})
+		return resp, err
+	}
+	return f
 }

@@ -5,6 +5,7 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,20 +16,27 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/metrics"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/table"
 	"github.com/tribehq/tribe/shared/tenantcreds"
@@ -49,6 +57,8 @@ const (
 	// EnvSecretsKeyID is the KMS key sealing secrets at rest; only functions the
 	// catalogue gives Secrets get it.
 	EnvSecretsKeyID = config.EnvSecretsKeyID
+	// EnvPublicBaseURL is the base of the URLs the API hands out.
+	EnvPublicBaseURL = config.EnvPublicBaseURL
 )
 
 // TenantLeadingKeys is the tenant role's condition value: every partition key the
@@ -104,6 +114,14 @@ type TribeStackProps struct {
 	// AssetDir holds one folder per catalogue function with its bootstrap binary:
 	// <AssetDir>/<function name>/bootstrap.
 	AssetDir string
+	// AlarmEmail, when set, is subscribed to the alarm topic (it must confirm).
+	AlarmEmail string
+	// DomainName, when set, is the API's custom domain ("api.tribe.example"): the
+	// execute-api endpoint is disabled and every URL the API hands out carries
+	// it. CertificateArn is its ACM certificate in the stack's region; without
+	// one the stack requests a certificate validated by DNS.
+	DomainName     string
+	CertificateArn string
 }
 
 // NewTribeStack builds the whole of Tribe in one stack. It panics when props lack a
@@ -119,12 +137,24 @@ type tribe struct {
 	props     TribeStackProps
 	table     awsdynamodb.Table
 	functions map[string]awslambda.Function
+	// aliases are each function's live alias, which everything invokes.
+	aliases   map[string]awslambda.Alias
+	logGroups map[string]awslogs.LogGroup
 	scheduler scheduler
 	adminKey  awssecretsmanager.Secret
 	// secretsKey seals secrets at rest; nil when no function has Secrets.
 	secretsKey awskms.Key
 	// queues are every dead-letter queue, each alarmed on.
 	queues []awssqs.Queue
+	api    awsapigatewayv2.HttpApi
+	// streamFailures keeps the stream records consumers gave up on.
+	streamFailures awss3.Bucket
+	// async is the dead-letter queue of asynchronous invocations.
+	async awssqs.Queue
+	// alarmTopic is every alarm's action.
+	alarmTopic awssns.Topic
+	// errorAlarms are each function's error alarms, which roll its deploys back.
+	errorAlarms map[string][]awscloudwatch.Alarm
 }
 
 type scheduler struct {
@@ -141,18 +171,25 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 		panic(fmt.Sprintf("stack: %v", err))
 	}
 	sprops := props.StackProps
+	if sprops.TerminationProtection == nil {
+		sprops.TerminationProtection = jsii.Bool(TerminationProtected(props.Stage))
+	}
 	if sprops.Description == nil {
 		sprops.Description = jsii.String("Tribe (" + props.Stage + ")")
 	}
 	t := &tribe{
-		stack:     awscdk.NewStack(scope, jsii.String(id), &sprops),
-		props:     *props,
-		functions: map[string]awslambda.Function{},
+		stack:       awscdk.NewStack(scope, jsii.String(id), &sprops),
+		props:       *props,
+		functions:   map[string]awslambda.Function{},
+		aliases:     map[string]awslambda.Alias{},
+		logGroups:   map[string]awslogs.LogGroup{},
+		errorAlarms: map[string][]awscloudwatch.Alarm{},
 	}
 	awscdk.Tags_Of(t.stack).Add(jsii.String("tribe:stage"), jsii.String(props.Stage), nil)
 
 	t.addTable()
 	t.addScheduler()
+	t.addStreamFailureBucket()
 	t.addAdminKey()
 	t.addSecretsKey()
 	for _, f := range catalogue.All() {
@@ -167,7 +204,10 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 		}
 	}
 	t.addAPI()
+	t.addAlarmTopic()
 	t.addAlarms()
+	t.addDashboard()
+	t.addCanaryDeployments()
 	return t
 }
 
@@ -327,9 +367,13 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if f.Secrets != 0 {
 		env[EnvSecretsKeyID] = t.secretsKey.KeyArn()
 	}
+	if len(f.Routes) > 0 && t.props.DomainName != "" {
+		env[EnvPublicBaseURL] = jsii.String("https://" + t.props.DomainName)
+	}
 	logs := awslogs.NewLogGroup(t.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH,
 	})
+	t.logGroups[f.Name] = logs
 	fn := awslambda.NewFunction(t.stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
 		Description:   jsii.String(f.Description),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
@@ -341,8 +385,16 @@ func (t *tribe) addFunction(f catalogue.Function) {
 		MemorySize:    jsii.Number(float64(memory)),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(float64(timeout))),
 		Environment:   &env,
+		Tracing:       awslambda.Tracing_ACTIVE,
+		// Public functions are capped so a flood of them cannot take the
+		// account's concurrency from the authorizer and the rest.
+		ReservedConcurrentExecutions: reservedConcurrency(f),
 	})
 	t.functions[f.Name] = fn
+	t.aliases[f.Name] = awslambda.NewAlias(t.stack, jsii.String(id+"Live"), &awslambda.AliasProps{
+		AliasName: jsii.String(LiveAlias),
+		Version:   fn.CurrentVersion(),
+	})
 
 	// Only the catalogue's actions, on the table and its indexes: no grantReadWriteData,
 	// which would add actions (Scan, BatchWriteItem…) the function does not use. The
@@ -445,22 +497,14 @@ func (t *tribe) grantScheduling(fn awslambda.Function) {
 }
 
 // addStreamTrigger connects f to the table stream. Failing records are retried
-// (bisecting the batch to isolate them), then sent to f's own dead-letter queue; the
-// filter passes records whose new or old image has one of f's item types, so
-// deletes reach the consumer too.
+// (bisecting the batch to isolate them), then written whole, with the invocation's
+// metadata, to the stream failure bucket, from which `make replay` re-drives them.
+// The filter is the catalogue's: f's item types and the event names it acts on.
 func (t *tribe) addStreamTrigger(f catalogue.Function) {
-	id := pascal(f.Name)
-	fn := t.functions[f.Name]
-	dlq := t.deadLetterQueue(id + "StreamDLQ")
-	itemTypes := awslambda.FilterRule_Or(*jsii.Strings(f.Stream.ItemTypes...)...)
-	filter := func(image string) *map[string]interface{} {
-		return awslambda.FilterCriteria_Filter(&map[string]interface{}{
-			"dynamodb": map[string]interface{}{
-				image: map[string]interface{}{
-					table.Type: map[string]interface{}{"S": itemTypes},
-				},
-			},
-		})
+	fn := t.aliases[f.Name]
+	var filters []*map[string]interface{}
+	for _, p := range f.Stream.Patterns() {
+		filters = append(filters, awslambda.FilterCriteria_Filter(&p))
 	}
 	fn.AddEventSourceMapping(jsii.String("TableStream"), &awslambda.EventSourceMappingOptions{
 		EventSourceArn:          t.table.TableStreamArn(),
@@ -470,24 +514,61 @@ func (t *tribe) addStreamTrigger(f catalogue.Function) {
 		BisectBatchOnError:      jsii.Bool(true),
 		RetryAttempts:           jsii.Number(float64(f.Stream.MaxRetries)),
 		MaxRecordAge:            awscdk.Duration_Days(jsii.Number(1)),
-		OnFailure:               awslambdaeventsources.NewSqsDlq(dlq),
-		Filters:                 &[]*map[string]interface{}{filter("NewImage"), filter("OldImage")},
+		OnFailure:               awslambdaeventsources.NewS3OnFailureDestination(t.streamFailures),
+		Filters:                 &filters,
 	})
 }
 
-// addSchedule runs f on its catalogue schedule through the scheduler role.
+// addStreamFailureBucket creates the bucket stream mappings write the records
+// they give up on to. Unlike a queue, which would get only the shard and sequence
+// numbers of records the stream forgets after 24 hours, it keeps the records
+// themselves, for 90 days.
+func (t *tribe) addStreamFailureBucket() {
+	t.streamFailures = awss3.NewBucket(t.stack, jsii.String("StreamFailures"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration: awscdk.Duration_Days(jsii.Number(streamFailureDays)),
+		}},
+	})
+	awscdk.NewCfnOutput(t.stack, jsii.String("StreamFailureBucketName"), &awscdk.CfnOutputProps{Value: t.streamFailures.BucketName()})
+}
+
+// streamFailureDays is how long failed stream records are kept for replay.
+const streamFailureDays = 90
+
+// Bounds of asynchronous invocations (the scheduler's): Lambda retries a failed
+// one twice within an hour, then sends it to the async dead-letter queue.
+const (
+	asyncRetries      = 2
+	asyncMaxAgeSecond = 3600
+)
+
+// addSchedule runs f on its catalogue schedule through the scheduler role, with
+// the input the local scheduler emulator sends (schedule.Catalogue). Lambda takes
+// the invocation asynchronously: its event-invoke config bounds the retries and
+// sends what still fails to the async dead-letter queue.
 func (t *tribe) addSchedule(f catalogue.Function) {
-	fn := t.functions[f.Name]
+	fn := t.aliases[f.Name]
 	fn.GrantInvoke(t.scheduler.role)
+	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(asyncRetries),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(asyncMaxAgeSecond)),
+		OnFailure:     awslambdadestinations.NewSqsDestination(t.asyncDLQ()),
+	})
+	def := catalogueSchedule(f.Name)
 	schedule := awsscheduler.NewCfnSchedule(t.stack, jsii.String(pascal(f.Name)+"Schedule"), &awsscheduler.CfnScheduleProps{
 		Description:                jsii.String("Runs " + f.Name + ": " + f.Description),
 		GroupName:                  t.scheduler.group.Ref(),
-		ScheduleExpression:         jsii.String(f.Schedule.Expression),
-		ScheduleExpressionTimezone: jsii.String(f.Schedule.Timezone),
+		ScheduleExpression:         jsii.String(def.Expression),
+		ScheduleExpressionTimezone: jsii.String(def.Timezone),
 		FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
 			Arn:     fn.FunctionArn(),
 			RoleArn: t.scheduler.role.RoleArn(),
+			Input:   jsii.String(string(def.Input)),
 			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
 				MaximumRetryAttempts:     jsii.Number(3),
 				MaximumEventAgeInSeconds: jsii.Number(3600),
@@ -499,17 +580,44 @@ func (t *tribe) addSchedule(f catalogue.Function) {
 	schedule.Node().AddDependency(t.scheduler.role)
 }
 
+// catalogueSchedule is the schedule of the catalogue function name, as
+// schedule.Catalogue builds it for the local emulator too.
+func catalogueSchedule(name string) schedule.Schedule {
+	for _, s := range schedule.Catalogue() {
+		if s.Target == name {
+			return s
+		}
+	}
+	panic("stack: no catalogue schedule targets " + name)
+}
+
+// asyncDLQ is the queue asynchronous invocations go to after their retries,
+// created on first use.
+func (t *tribe) asyncDLQ() awssqs.Queue {
+	if t.async == nil {
+		t.async = t.deadLetterQueue("AsyncDLQ")
+	}
+	return t.async
+}
+
 // addAPI creates the HTTP API with every catalogue route. Every route but the public
 // ones goes through the catalogue's Lambda authorizer, whose answers are cached per
 // Authorization header for 30 seconds.
 func (t *tribe) addAPI() {
-	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+	props := &awsapigatewayv2.HttpApiProps{
 		ApiName:     jsii.String(*t.stack.StackName() + "-api"),
 		Description: jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
-	})
+	}
+	// With a custom domain, the execute-api host is closed: nothing printed or
+	// pasted anywhere may depend on it.
+	if dn := t.customDomain(); dn != nil {
+		props.DefaultDomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: dn}
+		props.DisableExecuteApiEndpoint = jsii.Bool(true)
+	}
+	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), props)
 	authorizer := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(
 		jsii.String("Authorizer"),
-		t.functions[catalogue.Authorizer().Name],
+		t.aliases[catalogue.Authorizer().Name],
 		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
 			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
 			IdentitySource:  jsii.Strings("$request.header.Authorization"),
@@ -517,12 +625,13 @@ func (t *tribe) addAPI() {
 		},
 	)
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	var routes []awsapigatewayv2.HttpRoute
 	for _, r := range catalogue.Routes() {
 		integration, ok := integrations[r.Function]
 		if !ok {
 			integration = awsapigatewayv2integrations.NewHttpLambdaIntegration(
 				jsii.String(pascal(r.Function)+"Integration"),
-				t.functions[r.Function],
+				t.aliases[r.Function],
 				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 				},
@@ -533,14 +642,21 @@ func (t *tribe) addAPI() {
 		if r.Scope == catalogue.ScopePublic {
 			auth = awsapigatewayv2.NewHttpNoneAuthorizer()
 		}
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		added := api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
 			Integration: integration,
 			Authorizer:  auth,
 		})
+		routes = append(routes, *added...)
 	}
-	awscdk.NewCfnOutput(t.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url()})
+	t.configureStage(api, routes)
+	t.api = api
+	url := api.Url()
+	if t.props.DomainName != "" {
+		url = jsii.String("https://" + t.props.DomainName + "/")
+	}
+	awscdk.NewCfnOutput(t.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: url})
 }
 
 // deadLetterQueue creates an encrypted queue that keeps messages for the longest SQS
@@ -555,26 +671,45 @@ func (t *tribe) deadLetterQueue(id string) awssqs.Queue {
 	return q
 }
 
-// addAlarms alarms on every function error and throttle, on any message in a
-// dead-letter queue, and on stream consumers falling more than a minute behind.
+// addAlarms alarms, through the alarm topic, on everything that means a tenant is
+// losing something: function errors and throttles, API 5xx answers (the request
+// log's Errors, which count the 500s handlers answer, and API Gateway's own 5xx),
+// API p99 latency, consumers' failed records and iterator age, async events
+// Lambda dropped, DynamoDB throttles and system errors, schedules whose target
+// failed or whose invocation was dropped, and any message in a dead-letter queue.
 func (t *tribe) addAlarms() {
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	sum := &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}
 	for _, f := range catalogue.All() {
 		id := pascal(f.Name)
 		fn := t.functions[f.Name]
-		sum := &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}
-		t.alarm(id+"ErrorsAlarm", fn.MetricErrors(sum), 0, f.Name+" returned errors.")
+		t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
+			t.alarm(id+"ErrorsAlarm", fn.MetricErrors(sum), 0, f.Name+" returned errors."))
 		t.alarm(id+"ThrottlesAlarm", fn.MetricThrottles(sum), 0, f.Name+" was throttled.")
-		if f.Stream != nil {
-			age := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-				Namespace:     jsii.String("AWS/Lambda"),
-				MetricName:    jsii.String("IteratorAge"),
-				DimensionsMap: &map[string]*string{"FunctionName": fn.FunctionName()},
-				Statistic:     jsii.String("Maximum"),
-				Period:        minute,
-			})
+		switch {
+		case len(f.Routes) > 0:
+			t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
+				t.alarm(id+"ServerErrorsAlarm", tribeMetric(metrics.Errors, f.Name, sum), 0, f.Name+" answered 5xx (errors or panics turned into 500s)."))
+		case f.Stream != nil:
+			t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
+				t.alarm(id+"RecordFailuresAlarm", tribeMetric(metrics.RecordFailures, f.Name, sum), 0, f.Name+" reported failed stream records (retried, then written to the failure bucket)."))
+			age := lambdaMetric("IteratorAge", fn, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")})
 			t.alarm(id+"IteratorAgeAlarm", age, 60000, f.Name+" is more than a minute behind the table stream.")
+		case f.Schedule != nil:
+			t.alarm(id+"AsyncEventsDroppedAlarm", lambdaMetric("AsyncEventsDropped", fn, sum), 0, f.Name+": Lambda dropped asynchronous events.")
 		}
+	}
+	t.alarm("ApiServerErrorsAlarm", t.api.MetricServerError(sum), 0, "The API answered 5xx.")
+	p99 := t.api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p99")})
+	t.alarmFor("ApiLatencyP99Alarm", p99, apiLatencyP99Ms, 5, "API p99 latency above 2 s for 5 minutes.")
+	ops := &awsdynamodb.OperationsMetricOptions{Period: minute, Operations: &tableOperations}
+	t.alarm("TableThrottlesAlarm", t.table.MetricThrottledRequestsForOperations(ops), 0, "DynamoDB throttled requests to the table.")
+	t.alarm("TableSystemErrorsAlarm", t.table.MetricSystemErrorsForOperations(&awsdynamodb.SystemErrorsForOperationsMetricOptions{Period: minute, Operations: &tableOperations}), 0, "DynamoDB answered requests to the table with system errors.")
+	for _, m := range []struct{ id, name, what string }{
+		{"ScheduleTargetErrorsAlarm", "TargetErrorCount", "A schedule's target returned an error."},
+		{"ScheduleDroppedAlarm", "InvocationDroppedCount", "EventBridge Scheduler dropped an invocation after its retries."},
+	} {
+		t.alarm(m.id, schedulerMetric(t, m.name, sum), 0, m.what)
 	}
 	for _, q := range t.queues {
 		id := *q.Node().Id()
@@ -585,14 +720,81 @@ func (t *tribe) addAlarms() {
 	}
 }
 
-func (t *tribe) alarm(id string, metric awscloudwatch.Metric, threshold float64, description string) {
-	metric.CreateAlarm(t.stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
+// tableOperations are the DynamoDB operations Tribe calls, whose throttles and
+// system errors are alarmed on (an alarm's math expression takes at most ten).
+var tableOperations = []awsdynamodb.Operation{
+	awsdynamodb.Operation_GET_ITEM, awsdynamodb.Operation_PUT_ITEM, awsdynamodb.Operation_UPDATE_ITEM,
+	awsdynamodb.Operation_DELETE_ITEM, awsdynamodb.Operation_QUERY, awsdynamodb.Operation_BATCH_GET_ITEM,
+	awsdynamodb.Operation_BATCH_WRITE_ITEM, awsdynamodb.Operation_TRANSACT_WRITE_ITEMS, awsdynamodb.Operation_TRANSACT_GET_ITEMS,
+}
+
+// apiLatencyP99Ms is the API's p99 latency alarm threshold.
+const apiLatencyP99Ms = 2000
+
+// tribeMetric is one of the metrics the functions write as EMF (shared/metrics),
+// for one function.
+func tribeMetric(name, function string, opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(metrics.Namespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{metrics.DimFunction: jsii.String(function)},
+		Period:        opts.Period,
+		Statistic:     opts.Statistic,
+	})
+}
+
+func lambdaMetric(name string, fn awslambda.Function, opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String("AWS/Lambda"),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{"FunctionName": fn.FunctionName()},
+		Period:        opts.Period,
+		Statistic:     opts.Statistic,
+	})
+}
+
+// alarm fires when metric exceeds threshold in one period.
+func (t *tribe) alarm(id string, metric awscloudwatch.IMetric, threshold float64, description string) awscloudwatch.Alarm {
+	return t.alarmFor(id, metric, threshold, 1, description)
+}
+
+// alarmFor fires when metric exceeds threshold in periods consecutive periods, and
+// notifies the alarm topic when it does and when it recovers.
+func (t *tribe) alarmFor(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(t.stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric:             metric,
 		AlarmDescription:   jsii.String(description),
 		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(float64(periods)),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
+	action := awscloudwatchactions.NewSnsAction(t.alarmTopic)
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+	return a
+}
+
+// addAlarmTopic creates the topic every alarm notifies, subscribing AlarmEmail
+// when the stack is given one.
+func (t *tribe) addAlarmTopic() {
+	t.alarmTopic = awssns.NewTopic(t.stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Tribe alarms (" + t.props.Stage + ")"),
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if t.props.AlarmEmail != "" {
+		t.alarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(t.props.AlarmEmail), nil))
+	}
+	awscdk.NewCfnOutput(t.stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: t.alarmTopic.TopicArn()})
+}
+
+// jsonString is v as JSON text.
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // pascal turns a catalogue name ("members", "api-keys") into a construct id part.

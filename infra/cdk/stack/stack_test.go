@@ -17,6 +17,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/metrics"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/table"
 )
 
@@ -29,12 +31,22 @@ var (
 	assetDir  string
 )
 
+// The shared template is built with every option: an alarm email subscribed to the
+// alarm topic, and a custom domain with its certificate.
+const (
+	testAlarmEmail  = "ops@example.com"
+	testDomain      = "api.tribe.test"
+	testCertificate = "arn:aws:acm:eu-west-1:111122223333:certificate/test"
+)
+
 type synthesized struct {
 	template assertions.Template
 	doc      cfnTemplate
 	// functionIDs maps each catalogue function name to its Lambda's logical id.
 	functionIDs map[string]string
-	tableID     string
+	// aliasIDs maps each catalogue function name to its live alias's logical id.
+	aliasIDs map[string]string
+	tableID  string
 }
 
 type cfnTemplate struct {
@@ -47,6 +59,7 @@ type cfnResource struct {
 	Properties          map[string]any `json:"Properties"`
 	DeletionPolicy      string         `json:"DeletionPolicy"`
 	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
+	UpdatePolicy        map[string]any `json:"UpdatePolicy"`
 }
 
 func TestMain(m *testing.M) {
@@ -82,8 +95,9 @@ func build() (s *synthesized, err error) {
 		return nil, err
 	}
 	app := awscdk.NewApp(nil)
-	stack := NewTribeStack(app, "Tribe-test", &TribeStackProps{Stage: "test", AssetDir: assetDir})
-	s = &synthesized{template: assertions.Template_FromStack(stack, nil), functionIDs: map[string]string{}}
+	stack := NewTribeStack(app, "Tribe-test", &TribeStackProps{Stage: "test", AssetDir: assetDir, AlarmEmail: testAlarmEmail,
+		DomainName: testDomain, CertificateArn: testCertificate})
+	s = &synthesized{template: assertions.Template_FromStack(stack, nil), functionIDs: map[string]string{}, aliasIDs: map[string]string{}}
 	raw, err := json.Marshal(s.template.ToJSON())
 	if err != nil {
 		return nil, err
@@ -99,6 +113,16 @@ func build() (s *synthesized, err error) {
 			}
 		case "AWS::DynamoDB::Table":
 			s.tableID = id
+		}
+	}
+	for id, r := range s.doc.Resources {
+		if r.Type != "AWS::Lambda::Alias" {
+			continue
+		}
+		for name, fnID := range s.functionIDs {
+			if reflect.DeepEqual(r.Properties["FunctionName"], ref(fnID)) {
+				s.aliasIDs[name] = id
+			}
 		}
 	}
 	return s, nil
@@ -215,8 +239,8 @@ func TestEveryCatalogueRouteIsAnAPIRoute(t *testing.T) {
 			}
 			integrationID, _ := dig(route, "Target", "Fn::Join", 1, 1, "Ref").(string)
 			integration := s.doc.Resources[integrationID].Properties
-			if !refersTo(integration["IntegrationUri"], s.functionIDs[r.Function]) {
-				t.Errorf("integration %s: uri %v, want function %s", integrationID, integration["IntegrationUri"], r.Function)
+			if !refersTo(integration["IntegrationUri"], s.aliasIDs[r.Function]) {
+				t.Errorf("integration %s: uri %v, want the live alias of %s", integrationID, integration["IntegrationUri"], r.Function)
 			}
 			if got, want := integration["PayloadFormatVersion"], "2.0"; got != want {
 				t.Errorf("payload format: got %v, want %v", got, want)
@@ -243,12 +267,12 @@ func TestAuthorizerIsTheCatalogueAuthorizer(t *testing.T) {
 		})
 	})
 	authz := s.find(t, "AWS::ApiGatewayV2::Authorizer", func(map[string]any) bool { return true })
-	if !refersTo(authz["AuthorizerUri"], s.functionIDs[name]) {
+	if !refersTo(authz["AuthorizerUri"], s.aliasIDs[name]) {
 		t.Errorf("authorizer uri %v does not call %s", authz["AuthorizerUri"], name)
 	}
 }
 
-func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
+func TestStreamFunctionsHaveFilteredMappingsWithFailureBucket(t *testing.T) {
 	// GIVEN the catalogue's stream consumers
 	var consumers []catalogue.Function
 	for _, f := range catalogue.All() {
@@ -261,14 +285,16 @@ func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
 	s := synth(t)
 
 	// THEN each has one mapping from the table stream with partial failures, bisection,
-	// its retries, an SQS on-failure destination and a filter on its item types
+	// its retries, the stream failure bucket as on-failure destination, and the
+	// catalogue's filter patterns: item types and event names
 	check(t, "mapping count", func() {
 		s.template.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(float64(len(consumers))))
 	})
 	for _, f := range consumers {
 		t.Run(f.Name, func(t *testing.T) {
+			// (the mapping invokes the live alias: "<function>:live")
 			m := s.find(t, "AWS::Lambda::EventSourceMapping", func(p map[string]any) bool {
-				return reflect.DeepEqual(p["FunctionName"], ref(s.functionIDs[f.Name]))
+				return refersTo(p["FunctionName"], s.aliasIDs[f.Name]) && strings.Contains(fmt.Sprint(p["FunctionName"]), ":"+LiveAlias)
 			})
 			for _, c := range []struct {
 				name string
@@ -286,11 +312,12 @@ func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
 					t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 				}
 			}
-			queueID, _ := dig(m, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
-			queue := s.doc.Resources[queueID]
-			if queue.Type != "AWS::SQS::Queue" || queue.Properties["SqsManagedSseEnabled"] != true ||
-				queue.Properties["MessageRetentionPeriod"] != float64(14*24*3600) {
-				t.Errorf("on-failure destination %q: got %+v, want an encrypted queue keeping 14 days", queueID, queue)
+			bucketID, _ := dig(m, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
+			bucket := s.doc.Resources[bucketID]
+			if bucket.Type != "AWS::S3::Bucket" || bucket.DeletionPolicy != "Retain" ||
+				dig(bucket.Properties, "PublicAccessBlockConfiguration", "RestrictPublicBuckets") != true ||
+				dig(bucket.Properties, "LifecycleConfiguration", "Rules", 0, "ExpirationInDays") != float64(streamFailureDays) {
+				t.Errorf("on-failure destination %q: got %+v, want the retained private failure bucket", bucketID, bucket)
 			}
 			var patterns []map[string]any
 			filters, _ := dig(m, "FilterCriteria", "Filters").([]any)
@@ -301,17 +328,30 @@ func TestStreamFunctionsHaveFilteredMappingsWithDLQ(t *testing.T) {
 				}
 				patterns = append(patterns, p)
 			}
-			var types []any
-			for _, it := range f.Stream.ItemTypes {
-				types = append(types, it)
-			}
-			image := func(side string) map[string]any {
-				return map[string]any{"dynamodb": map[string]any{side: map[string]any{table.Type: map[string]any{"S": types}}}}
-			}
-			if want := []map[string]any{image("NewImage"), image("OldImage")}; !reflect.DeepEqual(patterns, want) {
+			if want := f.Stream.Patterns(); !reflect.DeepEqual(patterns, want) {
 				t.Errorf("filters: got %v, want %v", patterns, want)
 			}
+			for _, p := range patterns {
+				if p["eventName"] == nil {
+					t.Errorf("filter %v does not select event names", p)
+				}
+			}
 		})
+	}
+
+	// AND the consumers' roles may write to the failure bucket
+	bucketID := s.idOf(t, "AWS::S3::Bucket")
+	for _, f := range consumers {
+		roleID, _ := dig(s.doc.Resources[s.functionIDs[f.Name]].Properties, "Role", "Fn::GetAtt", 0).(string)
+		can := false
+		for _, st := range s.statementsFor(roleID) {
+			if slices.ContainsFunc(asStrings(st["Action"]), func(a string) bool { return strings.HasPrefix(a, "s3:PutObject") }) && refersTo(st["Resource"], bucketID) {
+				can = true
+			}
+		}
+		if !can {
+			t.Errorf("%s cannot write failed records to the bucket", f.Name)
+		}
 	}
 }
 
@@ -450,13 +490,24 @@ func TestSchedulesAndSchedulerAccess(t *testing.T) {
 					"ScheduleExpressionTimezone": f.Schedule.Timezone,
 					"FlexibleTimeWindow":         map[string]any{"Mode": "OFF"},
 					"Target": map[string]any{
-						"Arn":              getAtt(s.functionIDs[f.Name], "Arn"),
+						"Arn":              ref(s.aliasIDs[f.Name]),
 						"RoleArn":          assertions.Match_AnyValue(),
+						"Input":            string(schedule.CatalogueInput(f.Name)),
 						"RetryPolicy":      assertions.Match_AnyValue(),
 						"DeadLetterConfig": assertions.Match_AnyValue(),
 					},
 				})
 			})
+			// AND Lambda retries its asynchronous invocation at most twice, then
+			// sends it to a queue
+			cfg := s.find(t, "AWS::Lambda::EventInvokeConfig", func(p map[string]any) bool {
+				return reflect.DeepEqual(p["FunctionName"], ref(s.functionIDs[f.Name])) && refersTo(p["Qualifier"], s.aliasIDs[f.Name])
+			})
+			queueID, _ := dig(cfg, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
+			if cfg["MaximumRetryAttempts"] != float64(asyncRetries) || cfg["MaximumEventAgeInSeconds"] != float64(asyncMaxAgeSecond) ||
+				s.doc.Resources[queueID].Type != "AWS::SQS::Queue" {
+				t.Errorf("event invoke config %v", cfg)
+			}
 		})
 	}
 
@@ -465,7 +516,7 @@ func TestSchedulesAndSchedulerAccess(t *testing.T) {
 	var invoked []string
 	for _, st := range s.statementsFor(roleID) {
 		if slices.Contains(asStrings(st["Action"]), "lambda:InvokeFunction") {
-			for name, id := range s.functionIDs {
+			for name, id := range s.aliasIDs {
 				if refersTo(st["Resource"], id) {
 					invoked = append(invoked, name)
 				}
@@ -509,34 +560,120 @@ func TestAlarms(t *testing.T) {
 	// WHEN the stack is synthesized
 	s := synth(t)
 
-	// THEN every function alarms on errors and throttles, every consumer on iterator
-	// age, and every queue on visible messages
-	alarm := func(t *testing.T, metric string, dimension any, threshold float64) {
+	// THEN every function alarms on errors and throttles; route functions on the
+	// request log's 5xx count; consumers on failed records and iterator age;
+	// scheduled functions on dropped async events; every queue on visible messages
+	alarm := func(t *testing.T, namespace, metric string, dimensions []any, threshold float64) {
 		t.Helper()
-		check(t, metric+" alarm", func() {
+		check(t, namespace+" "+metric+" alarm", func() {
 			s.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
+				"Namespace":          namespace,
 				"MetricName":         metric,
-				"Dimensions":         []any{map[string]any{"Name": dimensionName(metric), "Value": dimension}},
+				"Dimensions":         dimensions,
 				"Threshold":          threshold,
 				"ComparisonOperator": "GreaterThanThreshold",
 			})
 		})
 	}
+	dim := func(name string, value any) []any { return []any{map[string]any{"Name": name, "Value": value}} }
 	for _, f := range fns {
 		t.Run(f.Name, func(t *testing.T) {
-			fn := ref(s.functionIDs[f.Name])
-			alarm(t, "Errors", fn, 0)
-			alarm(t, "Throttles", fn, 0)
+			fn := dim("FunctionName", ref(s.functionIDs[f.Name]))
+			alarm(t, "AWS/Lambda", "Errors", fn, 0)
+			alarm(t, "AWS/Lambda", "Throttles", fn, 0)
+			if len(f.Routes) > 0 {
+				alarm(t, metrics.Namespace, metrics.Errors, dim(metrics.DimFunction, f.Name), 0)
+			}
 			if f.Stream != nil {
-				alarm(t, "IteratorAge", fn, 60000)
+				alarm(t, "AWS/Lambda", "IteratorAge", fn, 60000)
+				alarm(t, metrics.Namespace, metrics.RecordFailures, dim(metrics.DimFunction, f.Name), 0)
+			}
+			if f.Schedule != nil {
+				alarm(t, "AWS/Lambda", "AsyncEventsDropped", fn, 0)
 			}
 		})
 	}
 	for id, r := range s.doc.Resources {
 		if r.Type == "AWS::SQS::Queue" {
 			t.Run(id, func(t *testing.T) {
-				alarm(t, "ApproximateNumberOfMessagesVisible", getAtt(id, "QueueName"), 0)
+				alarm(t, "AWS/SQS", "ApproximateNumberOfMessagesVisible", dim("QueueName", getAtt(id, "QueueName")), 0)
 			})
+		}
+	}
+	group := dim("ScheduleGroup", ref(s.idOf(t, "AWS::Scheduler::ScheduleGroup")))
+	alarm(t, "AWS/Scheduler", "TargetErrorCount", group, 0)
+	alarm(t, "AWS/Scheduler", "InvocationDroppedCount", group, 0)
+	apiDim := dim("ApiId", ref(s.idOf(t, "AWS::ApiGatewayV2::Api")))
+	alarm(t, "AWS/ApiGateway", "5xx", apiDim, 0)
+	check(t, "api p99 latency alarm", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
+			"Namespace": "AWS/ApiGateway", "MetricName": "Latency", "ExtendedStatistic": "p99",
+			"Threshold": float64(apiLatencyP99Ms), "EvaluationPeriods": 5.0,
+		})
+	})
+	// DynamoDB throttles and system errors are math expressions over the operations
+	for _, metric := range []string{"ThrottledRequests", "SystemErrors"} {
+		found := false
+		for _, r := range s.doc.Resources {
+			if r.Type == "AWS::CloudWatch::Alarm" && r.Properties["Metrics"] != nil && refersTo(r.Properties["Metrics"], s.tableID) &&
+				strings.Contains(fmt.Sprint(r.Properties["Metrics"]), metric) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no alarm on the table's %s", metric)
+		}
+	}
+}
+
+func TestEveryAlarmNotifiesTheAlarmTopic(t *testing.T) {
+	// GIVEN the synthesized stack, built with an alarm email
+	s := synth(t)
+	topicID := s.idOf(t, "AWS::SNS::Topic")
+
+	// WHEN its alarms are read
+	var alarms int
+	for id, r := range s.doc.Resources {
+		if r.Type != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		alarms++
+		// THEN each notifies the topic when it fires and when it recovers
+		for _, actions := range []string{"AlarmActions", "OKActions"} {
+			if got := r.Properties[actions]; !reflect.DeepEqual(got, []any{ref(topicID)}) {
+				t.Errorf("%s %s: got %v, want the alarm topic", id, actions, got)
+			}
+		}
+	}
+	if alarms < 3*len(catalogue.All()) {
+		t.Errorf("only %d alarms", alarms)
+	}
+
+	// AND the email is subscribed to the topic
+	check(t, "email subscription", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{
+			"Protocol": "email", "Endpoint": testAlarmEmail, "TopicArn": ref(topicID),
+		})
+	})
+}
+
+func TestDashboardShowsEveryFunction(t *testing.T) {
+	// GIVEN the synthesized stack
+	s := synth(t)
+
+	// WHEN its dashboard body is read
+	body, _ := json.Marshal(s.find(t, "AWS::CloudWatch::Dashboard", func(map[string]any) bool { return true })["DashboardBody"])
+
+	// THEN it graphs the request log's metrics for every route function and the
+	// failures of every consumer, and tabulates capacity per tenant
+	for _, f := range catalogue.All() {
+		if (len(f.Routes) > 0 || f.Stream != nil) && !strings.Contains(string(body), `\"`+f.Name+`\"`) {
+			t.Errorf("dashboard does not show %s", f.Name)
+		}
+	}
+	for _, want := range []string{metrics.Errors, metrics.Latency, metrics.RecordFailures, "by tenant", "TargetErrorCount"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("dashboard lacks %q", want)
 		}
 	}
 }
@@ -570,13 +707,6 @@ func TestMissingBootstrapIsRefused(t *testing.T) {
 	if msg := fmt.Sprint(got); got == nil || !strings.Contains(msg, "bootstrap") {
 		t.Errorf("got panic %v, want one naming the missing bootstrap", got)
 	}
-}
-
-func dimensionName(metric string) string {
-	if metric == "ApproximateNumberOfMessagesVisible" {
-		return "QueueName"
-	}
-	return "FunctionName"
 }
 
 // find returns the properties of the one resource of type typ that match, failing

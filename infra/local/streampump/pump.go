@@ -4,7 +4,8 @@
 //
 // Each Consumer is one event source mapping with its own position in every shard.
 // Like Lambda it delivers the records of a shard in order, in batches of at most
-// BatchSize records whose new or old image has a "type" in ItemTypes; retries a batch
+// BatchSize records that pass the catalogue's filter patterns (item types, event
+// names, statuses: catalogue.Stream.Patterns, the same the stack deploys); retries a batch
 // whose handler returns an error, splitting it in two when it fails again
 // (BisectBatchOnFunctionError); honours BatchItemFailures by checkpointing before the
 // lowest failed record and retrying from it (ReportBatchItemFailures); and after
@@ -32,7 +33,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/tribehq/tribe/shared/catalogue"
-	"github.com/tribehq/tribe/shared/table"
 )
 
 // Handler is a stream function's Lambda handler.
@@ -43,6 +43,10 @@ type Handler func(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBE
 type Consumer struct {
 	Name      string
 	ItemTypes []string
+	// Events and ModifiedStatuses narrow the records as the catalogue's Stream
+	// does (catalogue.Stream.Patterns); no Events means all three.
+	Events           []string
+	ModifiedStatuses []string
 	// BatchSize is the most records per call.
 	BatchSize int
 	// MaxRetries is how often a failing record is retried before it is
@@ -67,11 +71,13 @@ func FromCatalogue(handlers map[string]Handler) ([]Consumer, error) {
 		}
 		seen[f.Name] = true
 		out = append(out, Consumer{
-			Name:       f.Name,
-			ItemTypes:  append([]string(nil), f.Stream.ItemTypes...),
-			BatchSize:  f.Stream.BatchSize,
-			MaxRetries: f.Stream.MaxRetries,
-			Handler:    h,
+			Name:             f.Name,
+			ItemTypes:        append([]string(nil), f.Stream.ItemTypes...),
+			Events:           append([]string(nil), f.Stream.Events...),
+			ModifiedStatuses: append([]string(nil), f.Stream.ModifiedStatuses...),
+			BatchSize:        f.Stream.BatchSize,
+			MaxRetries:       f.Stream.MaxRetries,
+			Handler:          h,
 		})
 	}
 	for name := range handlers {
@@ -186,12 +192,12 @@ func New(streams Streams, consumers []Consumer, o Options) (*Pump, error) {
 			return nil, err
 		}
 		p.dead[c.Name] = dead
-		types := map[string]bool{}
-		for _, t := range c.ItemTypes {
-			types[t] = true
+		filter := catalogue.Stream{ItemTypes: c.ItemTypes, Events: c.Events, ModifiedStatuses: c.ModifiedStatuses}
+		if len(filter.Events) == 0 {
+			filter.Events = []string{catalogue.EventInsert, catalogue.EventModify, catalogue.EventRemove}
 		}
 		p.mappings = append(p.mappings, &mapping{
-			p: p, c: c, types: types, shards: map[string]*shard{},
+			p: p, c: c, patterns: filter.Patterns(), shards: map[string]*shard{},
 			log: p.log.With("function", c.Name),
 		})
 	}
@@ -271,13 +277,13 @@ func (p *Pump) Drain(ctx context.Context) error {
 
 // mapping is one consumer's event source mapping: its position in every shard.
 type mapping struct {
-	p      *Pump
-	c      Consumer
-	types  map[string]bool
-	log    *slog.Logger
-	shards map[string]*shard
-	order  []string // shard ids in the order DescribeStream listed them
-	seen   bool     // the stream has been described once
+	p        *Pump
+	c        Consumer
+	patterns []map[string]any
+	log      *slog.Logger
+	shards   map[string]*shard
+	order    []string // shard ids in the order DescribeStream listed them
+	seen     bool     // the stream has been described once
 }
 
 // shard is a mapping's position in one shard.
@@ -488,12 +494,34 @@ func (m *mapping) deliver(ctx context.Context, s *shard, page []types.Record) er
 	return nil
 }
 
+// matches applies the consumer's filter patterns, the ones the stack deploys as the
+// event source mapping's filter criteria, to the record.
 func (m *mapping) matches(r events.DynamoDBEventRecord) bool {
-	if t, ok := table.ItemType(r.Change.NewImage); ok && m.types[t] {
-		return true
+	doc := map[string]any{
+		"eventName": r.EventName,
+		"dynamodb": map[string]any{
+			"NewImage": filterView(r.Change.NewImage),
+			"OldImage": filterView(r.Change.OldImage),
+		},
 	}
-	t, ok := table.ItemType(r.Change.OldImage)
-	return ok && m.types[t]
+	for _, p := range m.patterns {
+		if catalogue.MatchPattern(p, doc) {
+			return true
+		}
+	}
+	return false
+}
+
+// filterView is an image as Lambda's event filtering sees it, as far as the
+// patterns look: its string attributes as {"S": value}.
+func filterView(img map[string]events.DynamoDBAttributeValue) map[string]any {
+	out := make(map[string]any, len(img))
+	for k, v := range img {
+		if v.DataType() == events.DataTypeString {
+			out[k] = map[string]any{"S": v.String()}
+		}
+	}
+	return out
 }
 
 // process calls the handler with one batch until every record in it has succeeded or

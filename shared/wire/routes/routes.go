@@ -9,6 +9,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/wire"
 )
 
@@ -67,7 +68,7 @@ func routes(name string, d wire.Deps) (wire.Function, error) {
 	if err != nil {
 		return wire.Function{}, err
 	}
-	srv, err := api.New(d.Store, d.Log, api.WithSender(snd))
+	srv, err := api.New(d.Store, d.Log, api.WithSender(snd), api.WithPublicBaseURL(config.PublicBaseURL()))
 	if err != nil {
 		return wire.Function{}, err
 	}

@@ -1,0 +1,72 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/tribehq/tribe/shared/catalogue"
+)
+
+// LiveAlias names the alias every function is invoked through: API routes and the
+// authorizer, stream mappings and schedules all point at it, never at $LATEST, so
+// a deploy publishes a version and CodeDeploy moves the alias to it.
+const LiveAlias = "live"
+
+// addCanaryDeployments gives every function a CodeDeploy deployment group: a new
+// version takes 10% of the alias's traffic for 5 minutes, then all of it; if one of
+// the function's error alarms fires meanwhile, the alias goes back to the old
+// version.
+func (t *tribe) addCanaryDeployments() {
+	app := awscodedeploy.NewLambdaApplication(t.stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{})
+	for _, f := range catalogue.All() {
+		alarms := make([]awscloudwatch.IAlarm, len(t.errorAlarms[f.Name]))
+		for i, a := range t.errorAlarms[f.Name] {
+			alarms[i] = a
+		}
+		awscodedeploy.NewLambdaDeploymentGroup(t.stack, jsii.String(pascal(f.Name)+"Deployment"), &awscodedeploy.LambdaDeploymentGroupProps{
+			Application:      app,
+			Alias:            t.aliases[f.Name],
+			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
+			Alarms:           &alarms,
+			AutoRollback: &awscodedeploy.AutoRollbackConfig{
+				FailedDeployment:  jsii.Bool(true),
+				StoppedDeployment: jsii.Bool(true),
+				DeploymentInAlarm: jsii.Bool(true),
+			},
+		})
+	}
+}
+
+// TerminationProtected reports whether the stack of stage is protected from
+// deletion: prod is.
+func TerminationProtected(stage string) bool { return stage == "prod" }
+
+// StageEnv is the account and region stage deploys to. pins is the "stages"
+// context of cdk.json: stage → {"account": …, "region": …}. A pinned stage deploys
+// only there: when the credentials in use (current, from CDK_DEFAULT_ACCOUNT and
+// CDK_DEFAULT_REGION) point elsewhere it fails, so a prod deploy cannot land in a
+// dev account by mistake. prod must be pinned. An unpinned stage deploys where the
+// credentials point.
+func StageEnv(stage string, pins map[string]any, currentAccount, currentRegion string) (*awscdk.Environment, error) {
+	pin, _ := pins[stage].(map[string]any)
+	account, _ := pin["account"].(string)
+	region, _ := pin["region"].(string)
+	if account == "" || region == "" {
+		if stage == "prod" {
+			return nil, fmt.Errorf("stage prod must be pinned to an account and region in cdk.json's \"stages\" context")
+		}
+		if currentAccount == "" && currentRegion == "" {
+			return nil, nil // environment-agnostic: synth without credentials
+		}
+		return &awscdk.Environment{Account: jsii.String(currentAccount), Region: jsii.String(currentRegion)}, nil
+	}
+	if currentAccount != "" && currentAccount != account || currentRegion != "" && currentRegion != region {
+		return nil, fmt.Errorf("stage %s is pinned to account %s in %s, but the credentials in use are for account %s in %s",
+			stage, account, region, currentAccount, currentRegion)
+	}
+	return &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}, nil
+}
