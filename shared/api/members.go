@@ -437,3 +437,23 @@ func pathMember(r *http.Request, c *call) (store.Member, error) {
 	}
 	return m, nil
 }
+
+func (s *Server) getIdentityRules(w http.ResponseWriter, r *http.Request, c *call) error {
+	rules, err := c.tenant.IdentityRules(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rules)
+}
+
+func (s *Server) putIdentityRules(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in store.IdentityRules
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := c.tenant.PutIdentityRules(r.Context(), in); err != nil {
+		return err
+	}
+	s.settings.Forget(c.tenant.ID())
+	return writeJSON(w, http.StatusOK, in)
+}

@@ -174,7 +174,10 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"addIdentity":  s.addIdentity,
 			"mergeMembers": s.mergeMembers,
 			"exportMember": s.exportMember,
-			"dailyStats":   s.dailyStats,
+			// identity linking rules, privacy: members.go
+			"getIdentityRules": s.getIdentityRules,
+			"putIdentityRules": s.putIdentityRules,
+			"dailyStats":       s.dailyStats,
 		},
 		"openapi": {
 			"getOpenAPI": s.getOpenAPI,

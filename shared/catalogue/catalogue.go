@@ -274,6 +274,9 @@ var functions = []Function{
 			{"POST", "/v1/members/{id}/identities", ScopeWrite, "addIdentity"},
 			{"POST", "/v1/members/{id}/merge", ScopeAdmin, "mergeMembers"},
 			{"GET", "/v1/members/{id}/export", ScopeAdmin, "exportMember"},
+			// Whether unverified shop emails and phones may link members.
+			{"GET", "/v1/identity/rules", ScopeRead, "getIdentityRules"},
+			{"PUT", "/v1/identity/rules", ScopeAdmin, "putIdentityRules"},
 			{"GET", "/v1/stats/daily", ScopeRead, "dailyStats"},
 		},
 		TableActions: readWrite,

@@ -24,6 +24,7 @@ const (
 	TypeGroupMember     = "group_member"
 	TypeIdempotency     = "idempotency"
 	TypeIdentity        = "identity"
+	TypeIdentityRules   = "identity_rules"
 	TypeIntegration     = "integration"
 	TypeLedger          = "ledger"
 	TypeLiveCode        = "live_code"
