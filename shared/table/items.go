@@ -33,6 +33,8 @@ const (
 	TypeLoyalty         = "loyalty"
 	TypeMemberGroup     = "member_group"
 	TypeMemberIdentity  = "member_identity"
+	TypeMemberRef       = "member_ref"
+	TypeErased          = "erased"
 	TypeModerationRules = "moderation_rules"
 	TypeReward          = "reward"
 	TypeRewardLimit     = "reward_limit"

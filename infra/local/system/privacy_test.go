@@ -89,3 +89,46 @@ func TestTenantOptsInToUnverifiedEmails(t *testing.T) {
 		t.Fatalf("no entry records the unverified match: %v", l)
 	}
 }
+
+// TestMergeMovesGroupMemberships: merging moves the merged member's groups to the
+// survivor; in a group both were in, the count drops to one membership.
+func TestMergeMovesGroupMemberships(t *testing.T) {
+	s := newStand(t, "CNY")
+	member := func(name string) string {
+		_, m := s.call("POST", "/v1/members", map[string]any{"name": name})
+		return m["id"].(string)
+	}
+	group := func(chat string) string {
+		code, g := s.call("POST", "/v1/groups", map[string]any{"platform": "telegram", "external_chat_id": chat, "name": "G" + chat})
+		if code != 201 {
+			t.Fatalf("group: %d %v", code, g)
+		}
+		return g["id"].(string)
+	}
+	keep, from := member("A"), member("B")
+	only, both := group("-1001"), group("-1002")
+	for _, p := range [][2]string{{only, from}, {both, from}, {both, keep}} {
+		if code, out := s.call("PUT", "/v1/groups/"+p[0]+"/members/"+p[1], map[string]any{"role": "kol"}); code >= 300 {
+			t.Fatalf("join: %d %v", code, out)
+		}
+	}
+	if code, out := s.call("POST", "/v1/members/"+keep+"/merge", map[string]any{"from": from}); code != 200 {
+		t.Fatalf("merge: %d %v", code, out)
+	}
+	_, gs := s.call("GET", "/v1/members/"+keep+"/groups", nil)
+	if n := len(gs["data"].([]any)); n != 2 {
+		t.Fatalf("survivor is in %d groups, want 2: %v", n, gs)
+	}
+	_, gone := s.call("GET", "/v1/members/"+from+"/groups", nil)
+	if n := len(gone["data"].([]any)); n != 0 {
+		t.Fatalf("merged member still in %d groups", n)
+	}
+	for gid, want := range map[string]float64{only: 1, both: 1} {
+		_, g := s.call("GET", "/v1/groups/"+gid, nil)
+		_, ms := s.call("GET", "/v1/groups/"+gid+"/members", nil)
+		list := ms["data"].([]any)
+		if g["members"] != want || len(list) != 1 || list[0].(map[string]any)["member_id"] != keep {
+			t.Errorf("group %s: count %v, members %v", gid, g["members"], list)
+		}
+	}
+}
