@@ -191,7 +191,15 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 			e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", c.Tenant, "order", rec.OrderExternalID, "err", err)
 			return nil
 		}
-		memberID, err := t.ResolveMember(ctx, contact(ord.Provider, ord.Customer, s.Identity), s.BaseTier())
+		// An erased member's order names the anonymised member, whose amounts
+		// must stay whole; its customer is gone and re-creates no one.
+		memberID := ord.ErasedMember
+		if memberID == "" {
+			memberID, err = t.ResolveMember(ctx, contact(ord.Provider, ord.Customer, s.Identity), s.BaseTier())
+			if erased, ok := store.Erased(err); ok {
+				memberID, err = erased, nil
+			}
+		}
 		if err != nil || memberID == "" {
 			return err
 		}
@@ -200,6 +208,12 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 	case c.New.Customer != nil:
 		rec := *c.New.Customer
 		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer, s.Identity), s.BaseTier())
+		if _, ok := store.Erased(err); ok {
+			// An erased person announced again (a redelivery, a replay): not
+			// re-created, and the announcement is not kept.
+			e.log.InfoContext(ctx, "points: customer of an erased member dropped", "tenant", c.Tenant)
+			return t.DeleteCustomer(ctx, rec.Provider, rec.ExternalID)
+		}
 		return err
 	}
 	return nil
@@ -284,6 +298,13 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 	for attempt := 0; memberID == "" && attempt < 3; attempt++ {
 		who := contact(rec.Provider, rec.Customer, s.Identity)
 		id, ref, err := t.FindMemberBy(ctx, who)
+		if erased, ok := store.Erased(err); ok {
+			// An order of an erased person earns nothing and links no one; it is
+			// kept for the shop's totals without its customer.
+			e.log.InfoContext(ctx, "points: order of an erased member kept without its customer, not earned", "tenant", t.ID(), "order", rec.ExternalID)
+			_, err := t.ScrubOrder(ctx, rec.IntegrationID, rec.ExternalID, erased)
+			return Earned{}, err
+		}
 		if err != nil {
 			return Earned{}, err
 		}

@@ -58,11 +58,15 @@ func (t *Tenant) putMemberRef(ctx context.Context, memberID, kind, id string, ta
 	return translate(err, "member reference")
 }
 
-// memberRefs lists a member's references of kind.
+// memberRefs lists a member's references of kind, all of them for "".
 func (t *Tenant) memberRefs(ctx context.Context, memberID, kind string) ([]memberRef, error) {
 	pk, _ := t.memberKey(memberID)
+	prefix := "REF#"
+	if kind != "" {
+		prefix += kind + "#"
+	}
 	var out []memberRef
-	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "REF#"+kind+"#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &out)
+	err := t.s.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, prefix).Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &out)
 	return out, translate(err, "member references")
 }
 

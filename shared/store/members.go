@@ -358,44 +358,6 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	return next, nil
 }
 
-// EraseMember removes a member's personal data and identities, atomically, and keeps
-// an anonymised record (id, counters, dates) so ledgers and statistics stay whole.
-func (t *Tenant) EraseMember(ctx context.Context, id string) (Member, error) {
-	cur, err := t.Member(ctx, id)
-	if err != nil {
-		return Member{}, err
-	}
-	if cur.Status == StatusErased {
-		return cur, nil
-	}
-	idents, err := t.Identities(ctx, id)
-	if err != nil {
-		return Member{}, err
-	}
-	if len(idents) > 2*MaxIdentitiesPerChange {
-		return Member{}, problem.New(problem.Conflict, "member %s has too many identities to erase at once", id)
-	}
-	now := t.s.Now()
-	anon := Member{
-		ID: cur.ID, Stage: cur.Stage, Tier: cur.Tier, Points: cur.Points, SpendMinor: cur.SpendMinor,
-		OrderCount: cur.OrderCount, Status: StatusErased, MergedInto: cur.MergedInto,
-		JoinedAt: cur.JoinedAt, CreatedAt: cur.CreatedAt, UpdatedAt: now, ErasedAt: &now,
-		Version: cur.Version + 1,
-	}
-	tx := t.s.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.s.table.Put(t.memberItem(anon)).If("version = ?", cur.Version))
-	for _, ident := range idents {
-		ipk, isk := t.identityKey(ident.Provider, ident.ExternalID)
-		mpk, msk := t.identityOnMemberKey(id, ident.Provider, ident.ExternalID)
-		tx.Delete(t.s.table.Delete("PK", ipk).Range("SK", isk).If("member_id = ?", id))
-		tx.Delete(t.s.table.Delete("PK", mpk).Range("SK", msk))
-	}
-	if err := tx.Run(ctx); err != nil {
-		return Member{}, translate(err, "erase")
-	}
-	return anon, nil
-}
-
 // MemberFilter narrows a member list; empty fields match everything.
 type MemberFilter struct {
 	Tag, Tier, Stage, Channel string

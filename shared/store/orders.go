@@ -16,6 +16,10 @@ type OrderRecord struct {
 	IntegrationID string    `dynamo:"integration_id"`
 	DeliveryID    string    `dynamo:"delivery_id"`
 	ReceivedAt    time.Time `dynamo:"received_at"`
+	// ErasedMember is set when the order's customer was erased: the customer is
+	// gone from the record, and refunds take back points from this anonymised
+	// member instead of finding (or re-creating) one.
+	ErasedMember string `dynamo:"erased_member,omitempty"`
 	order.Order
 }
 

@@ -57,9 +57,11 @@ func (t *Tenant) FindMember(ctx context.Context, c Contact) (string, error) {
 	return id, err
 }
 
-// FindMemberBy is FindMember that also says which identity found the member.
+// FindMemberBy is FindMember that also says which identity found the member. When
+// no live identity matches but one of c's was erased, it is an *ErasedError.
 func (t *Tenant) FindMemberBy(ctx context.Context, c Contact) (string, IdentityRef, error) {
-	for _, ref := range c.Refs() {
+	refs := c.Refs()
+	for _, ref := range refs {
 		found, err := t.LookupIdentity(ctx, ref.Provider, ref.ExternalID)
 		if err == nil {
 			return found.MemberID, ref, nil
@@ -67,6 +69,13 @@ func (t *Tenant) FindMemberBy(ctx context.Context, c Contact) (string, IdentityR
 		if !problem.Is(err, problem.NotFound) {
 			return "", IdentityRef{}, err
 		}
+	}
+	erased, err := t.erasedMember(ctx, refs)
+	if err != nil {
+		return "", IdentityRef{}, err
+	}
+	if erased != "" {
+		return "", IdentityRef{}, &ErasedError{MemberID: erased}
 	}
 	return "", IdentityRef{}, nil
 }

@@ -36,6 +36,8 @@ type stand struct {
 	pump   *streampump.Pump
 	key    string
 	tenant string
+	// table is the DynamoDB Local table's name, for tests that scan it.
+	table string
 }
 
 // newStand is the local stand-in for AWS in one test: the gateway, the real
@@ -77,7 +79,7 @@ func newStand(t *testing.T, currency string, opts ...system.Option) *stand {
 		Scopes: []catalogue.Scope{catalogue.ScopeAdmin}, CreatedAt: now, Hash: hash, Currency: currency}); err != nil {
 		t.Fatal(err)
 	}
-	return &stand{t: t, sys: sys, st: st, pump: pump, key: key, tenant: info.ID}
+	return &stand{t: t, sys: sys, st: st, pump: pump, key: key, tenant: info.ID, table: name}
 }
 
 func (s *stand) call(method, path string, body any, headers ...string) (int, map[string]any) {

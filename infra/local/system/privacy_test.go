@@ -1,9 +1,17 @@
 package system_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/infra/local/dynamolocal"
+	"github.com/tribehq/tribe/infra/local/dynamotest"
 )
 
 // victimEmail is the verified email of the customer of the documented Shopify
@@ -130,5 +138,166 @@ func TestMergeMovesGroupMemberships(t *testing.T) {
 		if g["members"] != want || len(list) != 1 || list[0].(map[string]any)["member_id"] != keep {
 			t.Errorf("group %s: count %v, members %v", gid, g["members"], list)
 		}
+	}
+}
+
+// scanFor scans the whole table and returns every item holding one of needles
+// (case-insensitive) in any attribute, binary ones included.
+func (s *stand) scanFor(needles ...string) []string {
+	s.t.Helper()
+	db := dynamo.New(dynamolocal.Config(dynamotest.Endpoint(s.t)))
+	var items []map[string]any
+	if err := db.Table(s.table).Scan().All(context.Background(), &items); err != nil {
+		s.t.Fatal(err)
+	}
+	var hits []string
+	for _, it := range items {
+		var flat strings.Builder
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					flat.WriteString(k + "=")
+					walk(e)
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			case []byte:
+				flat.Write(x)
+			default:
+				fmt.Fprint(&flat, x, " ")
+			}
+		}
+		walk(it)
+		low := strings.ToLower(flat.String())
+		for _, n := range needles {
+			if strings.Contains(low, strings.ToLower(n)) {
+				hits = append(hits, fmt.Sprintf("%v/%v (%v) holds %q", it["PK"], it["SK"], it["type"], n))
+			}
+		}
+	}
+	return hits
+}
+
+// TestErasureLeavesNoCopyAndNothingRecreatesThePerson: a shop customer (a
+// customers/create and a paid order) whose chat self (a message, a moderation
+// violation quoting their email, a group) was merged into them, and an unreadable
+// delivery carrying their email. The export holds all of it; after erasure a scan
+// of the whole table finds their email, phone and name nowhere. A refund of their
+// order then takes back points from the anonymised member and re-creates no one;
+// nor do a redelivered customers/create, a new order or a new chat message of the
+// same person.
+func TestErasureLeavesNoCopyAndNothingRecreatesThePerson(t *testing.T) {
+	s, integ := shopifyShop(t)
+	body, hdr := shopifyDelivery(t, "customers-create.json", "customers/create", shopifySecret, "d-cust-1",
+		"706405506930370084", "115310627314723954", "bob@biller.com", victimEmail, `"Bob"`, `"John"`, `"Biller"`, `"Smith"`)
+	if code, out := s.call("POST", "/v1/webhooks/shopify/"+integ, body, hdr...); code != 200 {
+		t.Fatalf("customer: %d %v", code, out)
+	}
+	s.drain()
+	victim, before := paySampleOrder(t, s, integ)
+
+	// Their chat self: a message, a group, an ad that quotes their email.
+	_, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "chat", "name": "bot"})
+	chatInteg, chatSecret := ig["id"].(string), ig["secret"].(string)
+	_, g := s.call("POST", "/v1/groups", map[string]any{"platform": "telegram", "external_chat_id": "-100123", "name": "Coffee"})
+	gid := g["id"].(string)
+	msg := func(id, text string) {
+		ev := map[string]any{"id": id, "type": "message.posted", "platform": "telegram", "chat_id": "-100123",
+			"user": map[string]any{"id": "42", "name": "John Smith"}, "text": text, "timestamp": time.Now().UTC().Format(time.RFC3339)}
+		if code := s.chatPost(chatInteg, chatSecret, ev); code != 200 {
+			t.Fatalf("chat: %d", code)
+		}
+		s.drain()
+	}
+	msg("m1", "hello")
+	_, cm := s.call("GET", "/v1/members/lookup?provider=telegram&external_id=42", nil)
+	chatSelf := cm["id"].(string)
+	if code, out := s.call("PUT", "/v1/groups/"+gid+"/members/"+chatSelf, map[string]any{}); code >= 300 {
+		t.Fatalf("join: %d %v", code, out)
+	}
+	msg("m2", "加微信 john@example.com 代购优惠")
+	if _, v := s.call("GET", "/v1/groups/"+gid+"/violations", nil); len(v["data"].([]any)) != 1 {
+		t.Fatalf("violations: %v", v)
+	}
+	if code, out := s.call("POST", "/v1/members/"+victim+"/merge", map[string]any{"from": chatSelf}); code != 200 {
+		t.Fatalf("merge: %d %v", code, out)
+	}
+	// An authentic delivery Tribe cannot read, carrying their email.
+	raw, uh := signedShopify(`{"id":555,"email":"john@example.com","currency":"USD","customer":{"id":115310627314723954}}`, "orders/paid", "d-bad-1")
+	if code, out := s.call("POST", "/v1/webhooks/shopify/"+integ, raw, uh...); code != 200 || out["kind"] != "unreadable" {
+		t.Fatalf("unreadable: %d %v", code, out)
+	}
+	needles := []string{victimEmail, "+16135551111", "John Smith"}
+	if hits := s.scanFor(needles...); len(hits) == 0 {
+		t.Fatal("the scan finds nothing before erasure: it proves nothing after")
+	}
+
+	// Export: everything held about them.
+	code, ex := s.call("GET", "/v1/members/"+victim+"/export", nil)
+	if code != 200 {
+		t.Fatalf("export: %d %v", code, ex)
+	}
+	exported, _ := json.Marshal(ex)
+	for _, want := range []string{victimEmail, `"external_id":"115310627314723954"`, `"external_id":"820982911946154508"`, gid, chatSelf, `"type":"earn"`} {
+		if !strings.Contains(string(exported), want) {
+			t.Errorf("export lacks %s: %s", want, exported)
+		}
+	}
+	if n := len(ex["identities"].([]any)); n != 3 { // shopify, email, telegram
+		t.Errorf("export identities: %d, want 3", n)
+	}
+	for _, part := range []string{"ledger", "orders", "groups"} {
+		if len(ex[part].([]any)) == 0 {
+			t.Errorf("export %s is empty", part)
+		}
+	}
+	_, chatEx := s.call("GET", "/v1/members/"+chatSelf+"/export", nil)
+	if len(chatEx["violations"].([]any)) != 1 || len(chatEx["chat_events"].([]any)) != 2 {
+		t.Errorf("the chat self's export: violations %v, chat events %v", chatEx["violations"], chatEx["chat_events"])
+	}
+
+	if code, out := s.call("DELETE", "/v1/members/"+victim, nil); code != 200 || out["status"] != "erased" || out["email"] != "" {
+		t.Fatalf("erase: %d %v", code, out)
+	}
+	if hits := s.scanFor(needles...); len(hits) > 0 {
+		t.Fatalf("after erasure the table still holds the person:\n%s", strings.Join(hits, "\n"))
+	}
+
+	// A refund of their order: points come back off the anonymised member.
+	rb, rh := signedShopify(refundNoCurrency, "refunds/create", "d-refund-after")
+	if code, out := s.call("POST", "/v1/webhooks/shopify/"+integ, rb, rh...); code != 200 || out["kind"] != "refund" {
+		t.Fatalf("refund: %d %v", code, out)
+	}
+	// The customer announced again, a new order, a new chat message.
+	body, hdr = shopifyDelivery(t, "customers-create.json", "customers/create", shopifySecret, "d-cust-2",
+		"706405506930370084", "115310627314723954", "bob@biller.com", victimEmail, `"Bob"`, `"John"`, `"Biller"`, `"Smith"`)
+	s.call("POST", "/v1/webhooks/shopify/"+integ, body, hdr...)
+	shopifyOrder(t, s, integ, "9100", victimEmail, `{"id":115310627314723954,"email":"john@example.com","verified_email":true,"first_name":"John","last_name":"Smith","phone":"+16135551111"}`, "50.00")
+	msg("m3", "I'm back")
+	s.drain()
+	if got := balance(t, s, victim); got != before/2 {
+		t.Errorf("anonymised member's balance after the refund: %v, want %v", got, before/2)
+	}
+	for _, p := range [][2]string{{"shopify", "115310627314723954"}, {"email", victimEmail}, {"telegram", "42"}} {
+		if code, id := lookup(t, s, p[0], p[1]); code != 404 {
+			t.Errorf("%s %s re-created member %s (%d)", p[0], p[1], id, code)
+		}
+	}
+	if _, list := s.call("GET", "/v1/members", nil); len(list["data"].([]any)) != 0 {
+		t.Errorf("members after erasure: %v", list)
+	}
+	if hits := s.scanFor(needles...); len(hits) > 0 {
+		t.Fatalf("after the late deliveries the table holds the person:\n%s", strings.Join(hits, "\n"))
+	}
+	// The dropped delivery cannot be replayed.
+	_, list := s.call("GET", "/v1/integrations/"+integ+"/deliveries?status=erased", nil)
+	if d := list["data"].([]any); len(d) != 1 {
+		t.Fatalf("erased deliveries: %v", list)
+	} else if code, _ := s.call("POST", "/v1/integrations/"+integ+"/deliveries/"+d[0].(map[string]any)["id"].(string)+"/replay", nil); code != 409 {
+		t.Errorf("replay of an erased delivery: %d, want 409", code)
 	}
 }
