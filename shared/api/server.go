@@ -185,6 +185,8 @@ func (s *Server) handlerSets() map[string]map[string]op {
 		"platform": {
 			"createTenant": s.createTenant,
 			"listTenants":  s.listTenants,
+			// audit.go
+			"platformAuditLog": s.listAuditLog,
 		},
 		"points": {
 			"getPoints":    s.getPoints,
@@ -200,6 +202,8 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"createAPIKey": s.createAPIKey,
 			"listAPIKeys":  s.listAPIKeys,
 			"revokeAPIKey": s.revokeAPIKey,
+			// audit.go
+			"listAuditLog": s.listAuditLog,
 		},
 		"webhooks": {
 			"receiveWebhook": s.receiveWebhook,
@@ -272,6 +276,7 @@ func (s *Server) wrap(rt catalogue.Route, h op) http.Handler {
 				problem.Write(sw, r, log, rid, fmt.Errorf("panic: %v", v))
 			}
 			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+			s.audit(r, rt, c, sw) // audit.go
 		}()
 		if err := s.serve(sw, r, rt, h, c); err != nil {
 			problem.Write(sw, r, c.log, rid, err)
@@ -316,10 +321,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 	return h(w, r, c)
 }
 
-// statusWriter remembers the status for the access log.
+// statusWriter remembers the status for the access log, and the start of the
+// body for the audit log's target.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	head   []byte
 }
 
 func (w *statusWriter) WriteHeader(status int) {
@@ -332,6 +339,9 @@ func (w *statusWriter) WriteHeader(status int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if room := auditHead - len(w.head); room > 0 {
+		w.head = append(w.head, b[:min(room, len(b))]...)
 	}
 	return w.ResponseWriter.Write(b)
 }

@@ -220,7 +220,9 @@ var functions = []Function{
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
-		TableActions: []string{GetItem, Query, PutItem, UpdateItem},
+		// BatchGetItem: erased identities' tombstones; DeleteItem: an erased
+		// customer's repeated announcement.
+		TableActions: []string{GetItem, Query, BatchGetItem, PutItem, UpdateItem, DeleteItem},
 	},
 	{
 		Name:        "lifecycle",
@@ -292,6 +294,8 @@ var functions = []Function{
 		Name:        "platform",
 		Description: "Platform administration: creates and lists tenants.",
 		Routes: []Route{
+			// The platform's own audit log: tenant operations.
+			{"GET", "/v1/platform/audit-log", ScopePlatform, "platformAuditLog"},
 			{"POST", "/v1/tenants", ScopePlatform, "createTenant"},
 			{"GET", "/v1/tenants", ScopePlatform, "listTenants"},
 		},
@@ -314,6 +318,8 @@ var functions = []Function{
 		Name:        "tenant",
 		Description: "The calling tenant's settings and API keys.",
 		Routes: []Route{
+			// Every successful write through the API, kept a year.
+			{"GET", "/v1/audit-log", ScopeAdmin, "listAuditLog"},
 			{"GET", "/v1/tenant", ScopeRead, "getTenant"},
 			{"PATCH", "/v1/tenant", ScopeAdmin, "updateTenant"},
 			{"POST", "/v1/api-keys", ScopeAdmin, "createAPIKey"},

@@ -13,6 +13,7 @@ const (
 	// Everything else the store writes.
 	TypeAPIKey          = "api_key"
 	TypeAPIKeyMeta      = "api_key_meta"
+	TypeAudit           = "audit"
 	TypeChannel         = "channel"
 	TypeChannelCode     = "channel_code"
 	TypeChannelDay      = "channel_day"
