@@ -12,6 +12,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/attributes"
 	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/store"
@@ -414,28 +415,68 @@ func (s *Server) mergeMembers(w http.ResponseWriter, r *http.Request, c *call) e
 	return writeJSON(w, http.StatusOK, view(m, c.principal.Currency))
 }
 
+// exportOrder is an order as exported: the shop's order and its refunds.
+type exportOrder struct {
+	Provider      string         `json:"provider"`
+	IntegrationID string         `json:"integration_id"`
+	ReceivedAt    time.Time      `json:"received_at"`
+	Order         order.Order    `json:"order"`
+	Refunds       []order.Refund `json:"refunds"`
+}
+
+// exportChatEvent is a chat event as exported.
+type exportChatEvent struct {
+	IntegrationID string    `json:"integration_id"`
+	Platform      string    `json:"platform"`
+	Kind          string    `json:"kind"`
+	ChatID        string    `json:"chat_id,omitempty"`
+	UserID        string    `json:"user_id,omitempty"`
+	UserName      string    `json:"user_name,omitempty"`
+	Text          string    `json:"text,omitempty"`
+	At            time.Time `json:"at"`
+}
+
 func (s *Server) exportMember(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := memberID(r)
 	if err != nil {
 		return err
 	}
-	m, err := c.tenant.Member(r.Context(), id)
+	d, err := c.tenant.MemberData(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	idents, err := c.tenant.Identities(r.Context(), id)
-	if err != nil {
-		return err
+	orders := make([]exportOrder, len(d.Orders))
+	for i, o := range d.Orders {
+		orders[i] = exportOrder{Provider: o.Provider, IntegrationID: o.IntegrationID, ReceivedAt: o.ReceivedAt, Order: o.Order, Refunds: []order.Refund{}}
+		for _, rf := range o.Refunds {
+			orders[i].Refunds = append(orders[i].Refunds, rf.Refund)
+		}
 	}
-	if idents == nil {
-		idents = []store.Identity{}
+	chats := make([]exportChatEvent, len(d.ChatEvents))
+	for i, e := range d.ChatEvents {
+		chats[i] = exportChatEvent{e.IntegrationID, e.Platform, e.Kind, e.ChatID, e.UserID, e.UserName, e.Text, e.At}
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.json"`)
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"member":      view(m, c.principal.Currency),
-		"identities":  idents,
-		"exported_at": s.store.Now(),
+		"member":         view(d.Member, c.principal.Currency),
+		"identities":     nonNil(d.Identities),
+		"ledger":         nonNil(d.Ledger),
+		"orders":         orders,
+		"groups":         nonNil(d.Groups),
+		"violations":     nonNil(d.Violations),
+		"chat_events":    chats,
+		"tier_history":   nonNil(d.Tiers),
+		"merged_members": nonNil(d.Merged),
+		"exported_at":    s.store.Now(),
 	})
+}
+
+// nonNil makes an absent list an empty JSON array.
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
 }
 
 func (s *Server) dailyStats(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -470,4 +511,24 @@ func pathMember(r *http.Request, c *call) (store.Member, error) {
 		return store.Member{}, err
 	}
 	return m, nil
+}
+
+func (s *Server) getIdentityRules(w http.ResponseWriter, r *http.Request, c *call) error {
+	rules, err := c.tenant.IdentityRules(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rules)
+}
+
+func (s *Server) putIdentityRules(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in store.IdentityRules
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := c.tenant.PutIdentityRules(r.Context(), in); err != nil {
+		return err
+	}
+	s.settings.Forget(c.tenant.ID())
+	return writeJSON(w, http.StatusOK, in)
 }

@@ -196,7 +196,10 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"addIdentity":  s.addIdentity,
 			"mergeMembers": s.mergeMembers,
 			"exportMember": s.exportMember,
-			"dailyStats":   s.dailyStats,
+			// identity linking rules, privacy: members.go
+			"getIdentityRules": s.getIdentityRules,
+			"putIdentityRules": s.putIdentityRules,
+			"dailyStats":       s.dailyStats,
 		},
 		"openapi": {
 			"getOpenAPI": s.getOpenAPI,
@@ -204,6 +207,8 @@ func (s *Server) handlerSets() map[string]map[string]op {
 		"platform": {
 			"createTenant": s.createTenant,
 			"listTenants":  s.listTenants,
+			// audit.go
+			"platformAuditLog": s.listAuditLog,
 		},
 		"points": {
 			"getPoints":    s.getPoints,
@@ -244,6 +249,8 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"createAPIKey": s.createAPIKey,
 			"listAPIKeys":  s.listAPIKeys,
 			"revokeAPIKey": s.revokeAPIKey,
+			// audit.go
+			"listAuditLog": s.listAuditLog,
 		},
 		"webhooks": {
 			"receiveWebhook": s.receiveWebhook,
@@ -325,6 +332,7 @@ func (s *Server) wrap(function string, rt catalogue.Route, h op, lock time.Durat
 			elapsed := time.Since(start)
 			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", elapsed.Milliseconds())
 			s.metrics.Request(requestMetrics(function, rt, c, sw.status, elapsed, &consumed))
+			s.audit(r, rt, c, sw) // audit.go
 		}()
 		if err := s.serve(sw, r, rt, h, c, lock); err != nil {
 			problem.Write(sw, r, c.log, rid, err)
@@ -369,10 +377,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 	return h(w, r, c)
 }
 
-// statusWriter remembers the status for the access log.
+// statusWriter remembers the status for the access log, and the start of the
+// body for the audit log's target.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	head   []byte
 }
 
 func (w *statusWriter) WriteHeader(status int) {
@@ -385,6 +395,9 @@ func (w *statusWriter) WriteHeader(status int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if room := auditHead - len(w.head); room > 0 {
+		w.head = append(w.head, b[:min(room, len(b))]...)
 	}
 	return w.ResponseWriter.Write(b)
 }

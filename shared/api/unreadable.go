@@ -117,9 +117,9 @@ func (s *Server) listIntegrationDeliveries(w http.ResponseWriter, r *http.Reques
 	switch status {
 	case "":
 		status = store.DeliveryUnreadable
-	case store.DeliveryUnreadable, store.DeliveryReplayed:
+	case store.DeliveryUnreadable, store.DeliveryReplayed, store.DeliveryErased:
 	default:
-		return problem.Field("status", "status is %s or %s", store.DeliveryUnreadable, store.DeliveryReplayed)
+		return problem.Field("status", "status is %s, %s or %s", store.DeliveryUnreadable, store.DeliveryReplayed, store.DeliveryErased)
 	}
 	return listPage(w, r, func(ctx context.Context, limit int, cursor string) (store.Page[store.UnreadableDelivery], error) {
 		return c.tenant.UnreadableDeliveries(ctx, ig.ID, status, limit, cursor)
@@ -152,6 +152,9 @@ func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	if d.Status == store.DeliveryReplayed {
 		return writeJSON(w, http.StatusOK, replayView{UnreadableDelivery: d, Duplicate: true})
+	}
+	if d.Status == store.DeliveryErased {
+		return problem.New(problem.Conflict, "delivery %s held the data of an erased member and was dropped", d.ID)
 	}
 	p, ok := webhook.Lookup(d.Provider)
 	if !ok {

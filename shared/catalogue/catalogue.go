@@ -327,7 +327,9 @@ var functions = []Function{
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
-		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem},
+		// BatchGetItem: erased identities' tombstones; DeleteItem: an erased
+		// customer's repeated announcement.
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem},
 	},
 	{
 		Name:        "lifecycle",
@@ -386,6 +388,9 @@ var functions = []Function{
 			{"POST", "/v1/members/{id}/identities", ScopeWrite, "addIdentity"},
 			{"POST", "/v1/members/{id}/merge", ScopeAdmin, "mergeMembers"},
 			{"GET", "/v1/members/{id}/export", ScopeAdmin, "exportMember"},
+			// Whether unverified shop emails and phones may link members.
+			{"GET", "/v1/identity/rules", ScopeRead, "getIdentityRules"},
+			{"PUT", "/v1/identity/rules", ScopeAdmin, "putIdentityRules"},
 			{"GET", "/v1/stats/daily", ScopeRead, "dailyStats"},
 		},
 		TableActions: readWrite,
@@ -402,6 +407,8 @@ var functions = []Function{
 		Name:        "platform",
 		Description: "Platform administration: creates and lists tenants.",
 		Routes: []Route{
+			// The platform's own audit log: tenant operations.
+			{"GET", "/v1/platform/audit-log", ScopePlatform, "platformAuditLog"},
 			{"POST", "/v1/tenants", ScopePlatform, "createTenant"},
 			{"GET", "/v1/tenants", ScopePlatform, "listTenants"},
 		},
@@ -476,6 +483,8 @@ var functions = []Function{
 		Name:        "tenant",
 		Description: "The calling tenant's settings and API keys.",
 		Routes: []Route{
+			// Every successful write through the API, kept a year.
+			{"GET", "/v1/audit-log", ScopeAdmin, "listAuditLog"},
 			{"GET", "/v1/tenant", ScopeRead, "getTenant"},
 			{"PATCH", "/v1/tenant", ScopeAdmin, "updateTenant"},
 			{"POST", "/v1/api-keys", ScopeAdmin, "createAPIKey"},

@@ -130,11 +130,21 @@ func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEvent
 	} else {
 		memberID, err = t.FindMember(ctx, who)
 	}
+	if _, ok := store.Erased(err); ok {
+		// An erased person's event (late, redelivered): it re-creates no one and
+		// keeps nothing of them.
+		log.InfoContext(ctx, "community: event of an erased member dropped")
+		return t.ScrubChatEvent(ctx, e)
+	}
 	if err != nil {
 		return err
 	}
 	if memberID == "" {
 		return nil
+	}
+	// The member's reference to the event, so erasing them scrubs it (1 WCU).
+	if err := t.RefChatEvent(ctx, memberID, e); err != nil {
+		return err
 	}
 	if e.State != "" {
 		if err := c.attribute(ctx, t, s, memberID, e); err != nil {

@@ -32,6 +32,14 @@ type Customer struct {
 	Email      string `json:"email,omitempty" dynamo:"email,omitempty"`
 	Phone      string `json:"phone,omitempty" dynamo:"phone,omitempty"`
 	Name       string `json:"name,omitempty" dynamo:"name,omitempty"`
+	// EmailVerified and PhoneVerified are true only when the platform says it
+	// verified them (Shopify's customer verified_email; Tribe's own format's
+	// email_verified and phone_verified). A member is found by, or given, an
+	// email or phone identity only when it is verified or the tenant's identity
+	// rules accept unverified ones: anyone can type another's email at a guest
+	// checkout.
+	EmailVerified bool `json:"email_verified,omitempty" dynamo:"email_verified,omitempty"`
+	PhoneVerified bool `json:"phone_verified,omitempty" dynamo:"phone_verified,omitempty"`
 }
 
 // Line is one line item.

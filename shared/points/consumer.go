@@ -191,7 +191,15 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 			e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", c.Tenant, "order", rec.OrderExternalID, "err", err)
 			return nil
 		}
-		memberID, err := t.ResolveMember(ctx, contact(ord.Provider, ord.Customer), s.BaseTier())
+		// An erased member's order names the anonymised member, whose amounts
+		// must stay whole; its customer is gone and re-creates no one.
+		memberID := ord.ErasedMember
+		if memberID == "" {
+			memberID, err = t.ResolveMember(ctx, contact(ord.Provider, ord.Customer, s.Identity), s.BaseTier())
+			if erased, ok := store.Erased(err); ok {
+				memberID, err = erased, nil
+			}
+		}
 		if err != nil || memberID == "" {
 			return err
 		}
@@ -199,7 +207,13 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 		return err
 	case c.New.Customer != nil:
 		rec := *c.New.Customer
-		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer), s.BaseTier())
+		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer, s.Identity), s.BaseTier())
+		if _, ok := store.Erased(err); ok {
+			// An erased person announced again (a redelivery, a replay): not
+			// re-created, and the announcement is not kept.
+			e.log.InfoContext(ctx, "points: customer of an erased member dropped", "tenant", c.Tenant)
+			return t.DeleteCustomer(ctx, rec.Provider, rec.ExternalID)
+		}
 		return err
 	}
 	return nil
@@ -277,18 +291,25 @@ func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s settings.S
 // member created in the same transaction as the points.
 func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (Earned, error) {
 	var known *store.Member
-	memberID := ""
+	memberID, matched := "", ""
 	if m, ok := pre.member(t.ID(), store.IdentityRef{Provider: rec.Provider, ExternalID: rec.Customer.ExternalID}); ok && m.Status == store.StatusActive {
 		known, memberID = &m, m.ID
 	}
 	for attempt := 0; memberID == "" && attempt < 3; attempt++ {
-		who := contact(rec.Provider, rec.Customer)
-		id, err := t.FindMember(ctx, who)
+		who := contact(rec.Provider, rec.Customer, s.Identity)
+		id, ref, err := t.FindMemberBy(ctx, who)
+		if erased, ok := store.Erased(err); ok {
+			// An order of an erased person earns nothing and links no one; it is
+			// kept for the shop's totals without its customer.
+			e.log.InfoContext(ctx, "points: order of an erased member kept without its customer, not earned", "tenant", t.ID(), "order", rec.ExternalID)
+			_, err := t.ScrubOrder(ctx, rec.IntegrationID, rec.ExternalID, erased)
+			return Earned{}, err
+		}
 		if err != nil {
 			return Earned{}, err
 		}
 		if id != "" {
-			memberID = id
+			memberID, matched = id, matchedBy(ref, rec.Customer)
 			break
 		}
 		fresh, idents := t.Newcomer(who, s.BaseTier())
@@ -311,7 +332,7 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 	if m, ok := memo[memberID]; ok {
 		known = &m
 	}
-	earned, err := EarnFrom(ctx, t, s, known, memberID, rec)
+	earned, err := EarnFrom(ctx, t, s, known, memberID, rec, matched)
 	if err == nil && earned.Fresh {
 		memo[memberID] = earned.Member
 	}

@@ -98,7 +98,7 @@ func OrderKey(integrationID, orderID string) string { return "order:" + integrat
 // the first-order bonus and the daily cap, spend and order counts, and an upgrade if
 // the member now qualifies. A second call for the same order posts nothing.
 func Earn(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, rec store.OrderRecord) (store.Entry, error) {
-	r, err := EarnFrom(ctx, t, s, nil, memberID, rec)
+	r, err := EarnFrom(ctx, t, s, nil, memberID, rec, "")
 	return r.Entry, err
 }
 
@@ -112,10 +112,12 @@ type Earned struct {
 	First bool
 }
 
-// EarnFrom is Earn starting from a member read earlier in a batch.
-func EarnFrom(ctx context.Context, t *store.Tenant, s settings.Settings, known *store.Member, memberID string, rec store.OrderRecord) (Earned, error) {
+// EarnFrom is Earn starting from a member read earlier in a batch. matchedBy names
+// the contact (email, phone) that found the member when the platform's customer id
+// did not; the entry records it, so such a link is never silent.
+func EarnFrom(ctx context.Context, t *store.Tenant, s settings.Settings, known *store.Member, memberID string, rec store.OrderRecord, matchedBy string) (Earned, error) {
 	first := false
-	e, after, err := t.PostFrom(ctx, known, memberID, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first))
+	e, after, err := t.PostFrom(ctx, known, memberID, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first, matchedBy))
 	if errors.Is(err, store.ErrAlreadyPosted) {
 		return Earned{Entry: e}, nil
 	}
@@ -127,7 +129,7 @@ func EarnFrom(ctx context.Context, t *store.Tenant, s settings.Settings, known *
 // a member meanwhile: look them up again and use EarnFrom.
 func EarnNew(ctx context.Context, t *store.Tenant, s settings.Settings, m store.Member, idents []store.Identity, rec store.OrderRecord) (Earned, error) {
 	first := false
-	e, after, err := t.PostNew(ctx, m, idents, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first))
+	e, after, err := t.PostNew(ctx, m, idents, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first, ""))
 	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
 }
 
@@ -166,7 +168,7 @@ func inTenantCurrency(s settings.Settings, o order.Order) (order.Order, string, 
 // first. Points and spend are in the tenant's currency (see inTenantCurrency); an
 // order that cannot be converted still counts as an order and posts a zero-point
 // entry saying why. Every sum is checked: an overflow fails the posting.
-func earning(s settings.Settings, rec store.OrderRecord, first *bool) func(m *store.Member) (*store.Posting, error) {
+func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy string) func(m *store.Member) (*store.Posting, error) {
 	o := rec.Order
 	return func(m *store.Member) (*store.Posting, error) {
 		*first = m.OrderCount == 0
@@ -225,7 +227,7 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool) func(m *st
 		tierReason := tiers.Upgrade(s.Loyalty.Tiers, m, today, s.Now.UTC())
 		return &store.Posting{
 			Entry: store.Entry{Type: store.EntryEarn, Amount: pts, Source: "order", SourceRef: rec.Provider + ":" + o.ExternalID,
-				Lot: lot, OrderTotalMinor: o.TotalMinor, SpendMinor: spend, Unearned: unearned, Reason: reason},
+				Lot: lot, OrderTotalMinor: o.TotalMinor, SpendMinor: spend, Unearned: unearned, Reason: reason, MatchedBy: matchedBy},
 			TierReason: tierReason,
 		}, nil
 	}
@@ -466,7 +468,22 @@ func ExpireDue(ctx context.Context, t *store.Tenant, s settings.Settings, m stor
 }
 
 // contact is a shop customer as the store resolves members: by the shop's customer
-// id, then email, then phone.
-func contact(provider string, c order.Customer) store.Contact {
-	return store.Contact{Provider: provider, ExternalID: c.ExternalID, Email: c.Email, Phone: c.Phone, Name: c.Name}
+// id, then email, then phone, the last two only when the platform verified them or
+// the tenant's identity rules accept unverified ones.
+func contact(provider string, c order.Customer, r store.IdentityRules) store.Contact {
+	return store.Contact{Provider: provider, ExternalID: c.ExternalID, Email: c.Email, Phone: c.Phone, Name: c.Name,
+		EmailVerified: c.EmailVerified || r.LinkUnverifiedEmail, PhoneVerified: c.PhoneVerified || r.LinkUnverifiedPhone}
+}
+
+// matchedBy is what an entry records of the identity that found its member: ""
+// for the platform's own customer id, else the contact, marked when it was not
+// verified by the platform (the tenant's rules let it link).
+func matchedBy(ref store.IdentityRef, c order.Customer) string {
+	switch {
+	case ref.Provider == store.ProviderEmail && !c.EmailVerified, ref.Provider == store.ProviderPhone && !c.PhoneVerified:
+		return ref.Provider + " (unverified, tenant rule)"
+	case ref.Provider == store.ProviderEmail, ref.Provider == store.ProviderPhone:
+		return ref.Provider
+	}
+	return ""
 }

@@ -19,6 +19,8 @@ type Settings struct {
 	Location *time.Location
 	Currency string
 	Loyalty  store.Loyalty
+	// Identity says whether unverified emails and phones link members.
+	Identity store.IdentityRules
 	// Now is the time the posting is made.
 	Now time.Time
 }
@@ -83,5 +85,9 @@ func read(ctx context.Context, t *store.Tenant) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{Location: loc, Currency: info.Currency, Loyalty: loy}, nil
+	idr, err := t.IdentityRules(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
+	return Settings{Location: loc, Currency: info.Currency, Loyalty: loy, Identity: idr}, nil
 }

@@ -93,12 +93,13 @@ func TestDecodeChangeOfMembers(t *testing.T) {
 	}
 }
 
-// FindMember creates nobody; ResolveMember creates once and finds by email after.
+// FindMember creates nobody; ResolveMember creates once and finds by verified email
+// after; an unverified email finds no one and becomes no identity.
 func TestResolveMember(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, newStore(t))
 	ctx := context.Background()
-	c := store.Contact{Provider: "shopify", ExternalID: "c9", Email: " Li@Example.com ", Name: "Li"}
+	c := store.Contact{Provider: "shopify", ExternalID: "c9", Email: " Li@Example.com ", EmailVerified: true, Name: "Li"}
 	if id, err := tn.FindMember(ctx, c); id != "" || err != nil {
 		t.Fatalf("find before: %q %v", id, err)
 	}
@@ -109,9 +110,19 @@ func TestResolveMember(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("resolve: %q %v", id, err)
 	}
-	again, err := tn.ResolveMember(ctx, store.Contact{Provider: "woocommerce", Email: "li@example.com"}, "")
+	again, err := tn.ResolveMember(ctx, store.Contact{Provider: "woocommerce", Email: "li@example.com", EmailVerified: true}, "")
 	if err != nil || again != id {
 		t.Errorf("by email: %q %v, want %q", again, err, id)
+	}
+	if guest, err := tn.ResolveMember(ctx, store.Contact{Provider: "woocommerce", Email: "li@example.com"}, ""); guest != "" || err != nil {
+		t.Errorf("unverified email: %q %v, want no one", guest, err)
+	}
+	other, err := tn.ResolveMember(ctx, store.Contact{Provider: "woocommerce", ExternalID: "w1", Email: "li@example.com", Phone: "+8613800000000"}, "")
+	if err != nil || other == "" || other == id {
+		t.Errorf("unverified email with a shop id: %q %v, want a member of its own", other, err)
+	}
+	if idents, _ := tn.Identities(ctx, other); len(idents) != 1 {
+		t.Errorf("unverified contacts became identities: %+v", idents)
 	}
 	if guest, err := tn.ResolveMember(ctx, store.Contact{Provider: "shopify", Name: "guest"}, ""); guest != "" || err != nil {
 		t.Errorf("guest: %q %v", guest, err)

@@ -52,6 +52,9 @@ type Entry struct {
 	// Unearned says why an order's earn posted no points when the order itself
 	// would have (UnearnedNoRate); Reason says it in words.
 	Unearned string `dynamo:"unearned,omitempty" json:"unearned,omitempty"`
+	// MatchedBy names the contact (email, phone) that linked an order to the
+	// member when the shop's customer id did not.
+	MatchedBy string `dynamo:"matched_by,omitempty" json:"matched_by,omitempty"`
 }
 
 // UnearnedNoRate: the order is in a currency other than the tenant's and the

@@ -266,7 +266,8 @@ func (t *Tenant) moveIdentityTx(tx *dynamo.WriteTx, id Identity, to string) {
 }
 
 // MergeMembers moves everything of member from into survivor in one transaction:
-// identities, tags, attributes it lacks, points, spend and order counts. from is
+// identities, group memberships, tags, attributes it lacks, points, spend and order
+// counts. from is
 // kept, marked merged into survivor. Both must be active and unchanged since they
 // were read, or it is problem.Conflict.
 func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (Member, error) {
@@ -292,6 +293,15 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	}
 	if len(idents) > MaxIdentitiesPerChange {
 		return Member{}, problem.New(problem.Conflict, "member %s has more than %d identities to move at once", fromID, MaxIdentitiesPerChange)
+	}
+	moves, err := t.groupMoves(ctx, survivorID, fromID)
+	if err != nil {
+		return Member{}, err
+	}
+	// Two members, three writes per identity, up to four per group, two ledger
+	// entries and the reference: a transaction holds at most 100.
+	if n := 2 + 3*len(idents) + moves.writes() + 2 + 1; n > 100 {
+		return Member{}, problem.New(problem.Conflict, "member %s has too many identities and groups to merge at once (%d writes)", fromID, n)
 	}
 	now := t.s.Now()
 	next := survivor
@@ -341,6 +351,13 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	for _, id := range idents {
 		t.moveIdentityTx(tx, id, survivorID)
 	}
+	t.moveGroupsTx(tx, moves, survivorID, fromID)
+	// The survivor remembers whom it absorbed: erasing it erases them (their kept
+	// records still hold the person's profile, chat events and violations).
+	t.putMemberRefTx(tx, survivorID, refMerged, fromID, t.memberKeyPair(fromID), 0)
+	// Referrals: when the referrals feature lands, the referral records of from
+	// (whom it referred, who referred it) move to survivor here, in this same
+	// transaction, and count towards the 100 writes above.
 	if from.Points != 0 {
 		// The balance moves through both ledgers, so each still sums to its balance.
 		key := "merge:" + fromID
@@ -358,44 +375,6 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 		return Member{}, translate(err, "merge")
 	}
 	return next, nil
-}
-
-// EraseMember removes a member's personal data and identities, atomically, and keeps
-// an anonymised record (id, counters, dates) so ledgers and statistics stay whole.
-func (t *Tenant) EraseMember(ctx context.Context, id string) (Member, error) {
-	cur, err := t.Member(ctx, id)
-	if err != nil {
-		return Member{}, err
-	}
-	if cur.Status == StatusErased {
-		return cur, nil
-	}
-	idents, err := t.Identities(ctx, id)
-	if err != nil {
-		return Member{}, err
-	}
-	if len(idents) > 2*MaxIdentitiesPerChange {
-		return Member{}, problem.New(problem.Conflict, "member %s has too many identities to erase at once", id)
-	}
-	now := t.s.Now()
-	anon := Member{
-		ID: cur.ID, Stage: cur.Stage, Tier: cur.Tier, Points: cur.Points, SpendMinor: cur.SpendMinor,
-		OrderCount: cur.OrderCount, Status: StatusErased, MergedInto: cur.MergedInto,
-		JoinedAt: cur.JoinedAt, CreatedAt: cur.CreatedAt, UpdatedAt: now, ErasedAt: &now,
-		Version: cur.Version + 1,
-	}
-	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Put(t.table.Put(t.memberItem(anon)).If("version = ?", cur.Version))
-	for _, ident := range idents {
-		ipk, isk := t.identityKey(ident.Provider, ident.ExternalID)
-		mpk, msk := t.identityOnMemberKey(id, ident.Provider, ident.ExternalID)
-		tx.Delete(t.table.Delete("PK", ipk).Range("SK", isk).If("member_id = ?", id))
-		tx.Delete(t.table.Delete("PK", mpk).Range("SK", msk))
-	}
-	if err := tx.Run(ctx); err != nil {
-		return Member{}, translate(err, "erase")
-	}
-	return anon, nil
 }
 
 // MemberFilter narrows a member list; empty fields match everything.

@@ -82,10 +82,12 @@ func (t *Tenant) RecordViolation(ctx context.Context, v Violation) error {
 		keyed
 		Violation
 	}{keyed{pk, sk, table.TypeViolation, 0}, v}).If("attribute_not_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
-	if dynamo.IsCondCheckFailed(err) {
-		return nil
+	if err != nil && !dynamo.IsCondCheckFailed(err) {
+		return translate(err, "violation")
 	}
-	return translate(err, "violation")
+	// The member's reference to it, for erasure and export; written again on a
+	// redelivery, so a crash between the two writes loses nothing.
+	return t.putMemberRef(ctx, v.MemberID, refViolation, v.GroupID+"#"+sk, keyPair{pk, sk}, 0)
 }
 
 // Violations lists a group's violations, newest first.

@@ -18,6 +18,10 @@ type OrderRecord struct {
 	ReceivedAt    time.Time `dynamo:"received_at"`
 	// ReferralCode is the invite code the delivery carried (referral.FromDelivery).
 	ReferralCode string `dynamo:"referral_code,omitempty"`
+	// ErasedMember is set when the order's customer was erased: the customer is
+	// gone from the record, and refunds take back points from this anonymised
+	// member instead of finding (or re-creating) one.
+	ErasedMember string `dynamo:"erased_member,omitempty"`
 	order.Order
 }
 

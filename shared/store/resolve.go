@@ -17,6 +17,12 @@ type Contact struct {
 	ExternalID string
 	Email      string
 	Phone      string
+	// EmailVerified and PhoneVerified say that Email and Phone may identify the
+	// person: the platform verified them, or the tenant's IdentityRules accept
+	// unverified ones. Unverified, they are kept on a new member's profile and
+	// neither find nor become an identity.
+	EmailVerified bool
+	PhoneVerified bool
 	// Name is a new member's name; it identifies no one.
 	Name string
 }
@@ -28,16 +34,17 @@ const (
 )
 
 // Refs returns c's identities in lookup order: the platform's id, the email
-// (lower-cased), the phone. Empty ones are left out, so a guest has none.
+// (lower-cased), the phone. Empty and unverified ones are left out, so a guest
+// with an unverified email has none.
 func (c Contact) Refs() []IdentityRef {
 	var refs []IdentityRef
 	if c.ExternalID != "" {
 		refs = append(refs, IdentityRef{Provider: c.Provider, ExternalID: c.ExternalID})
 	}
-	if e := strings.ToLower(strings.TrimSpace(c.Email)); e != "" {
+	if e := strings.ToLower(strings.TrimSpace(c.Email)); e != "" && c.EmailVerified {
 		refs = append(refs, IdentityRef{Provider: ProviderEmail, ExternalID: e})
 	}
-	if p := strings.TrimSpace(c.Phone); p != "" {
+	if p := strings.TrimSpace(c.Phone); p != "" && c.PhoneVerified {
 		refs = append(refs, IdentityRef{Provider: ProviderPhone, ExternalID: p})
 	}
 	return refs
@@ -46,16 +53,31 @@ func (c Contact) Refs() []IdentityRef {
 // FindMember returns the id of the member c is, trying c's identities in order, and
 // "" when none is known (a guest has none). It creates nobody.
 func (t *Tenant) FindMember(ctx context.Context, c Contact) (string, error) {
-	for _, ref := range c.Refs() {
+	id, _, err := t.FindMemberBy(ctx, c)
+	return id, err
+}
+
+// FindMemberBy is FindMember that also says which identity found the member. When
+// no live identity matches but one of c's was erased, it is an *ErasedError.
+func (t *Tenant) FindMemberBy(ctx context.Context, c Contact) (string, IdentityRef, error) {
+	refs := c.Refs()
+	for _, ref := range refs {
 		found, err := t.LookupIdentity(ctx, ref.Provider, ref.ExternalID)
 		if err == nil {
-			return found.MemberID, nil
+			return found.MemberID, ref, nil
 		}
 		if !problem.Is(err, problem.NotFound) {
-			return "", err
+			return "", IdentityRef{}, err
 		}
 	}
-	return "", nil
+	erased, err := t.erasedMember(ctx, refs)
+	if err != nil {
+		return "", IdentityRef{}, err
+	}
+	if erased != "" {
+		return "", IdentityRef{}, &ErasedError{MemberID: erased}
+	}
+	return "", IdentityRef{}, nil
 }
 
 // Newcomer returns the member to create for c on first sight, active and new, in

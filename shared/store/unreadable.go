@@ -24,6 +24,9 @@ const (
 	DeliveryUnreadable = "unreadable"
 	// DeliveryReplayed: a replay read and stored it; its body is dropped.
 	DeliveryReplayed = "replayed"
+	// DeliveryErased: its body held the data of a member who was erased and is
+	// dropped; it cannot be replayed.
+	DeliveryErased = "erased"
 )
 
 // UnreadableDelivery is an authentic webhook delivery that could not be read when

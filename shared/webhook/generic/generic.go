@@ -84,10 +84,14 @@ type customer struct {
 	Email string         `json:"email"`
 	Phone string         `json:"phone"`
 	Name  string         `json:"name"`
+	// The shop asserts, under its signature, that it verified these.
+	EmailVerified bool `json:"email_verified"`
+	PhoneVerified bool `json:"phone_verified"`
 }
 
 func (c customer) normal() order.Customer {
-	return order.Customer{ExternalID: c.ID.ID(), Email: c.Email, Phone: c.Phone, Name: c.Name}
+	return order.Customer{ExternalID: c.ID.ID(), Email: c.Email, Phone: c.Phone, Name: c.Name,
+		EmailVerified: c.EmailVerified && c.Email != "", PhoneVerified: c.PhoneVerified && c.Phone != ""}
 }
 
 type line struct {

@@ -107,19 +107,23 @@ type money struct {
 }
 
 type customer struct {
-	ID        webhook.Scalar `json:"id"`
-	Email     string         `json:"email"`
-	Phone     string         `json:"phone"`
-	FirstName string         `json:"first_name"`
-	LastName  string         `json:"last_name"`
+	ID    webhook.Scalar `json:"id"`
+	Email string         `json:"email"`
+	Phone string         `json:"phone"`
+	// VerifiedEmail is Shopify's "the customer has verified their email"; Shopify
+	// verifies no phone number.
+	VerifiedEmail bool   `json:"verified_email"`
+	FirstName     string `json:"first_name"`
+	LastName      string `json:"last_name"`
 }
 
 func (c customer) normal() order.Customer {
 	return order.Customer{
-		ExternalID: c.ID.ID(),
-		Email:      c.Email,
-		Phone:      c.Phone,
-		Name:       strings.TrimSpace(c.FirstName + " " + c.LastName),
+		ExternalID:    c.ID.ID(),
+		Email:         c.Email,
+		Phone:         c.Phone,
+		Name:          strings.TrimSpace(c.FirstName + " " + c.LastName),
+		EmailVerified: c.VerifiedEmail && c.Email != "",
 	}
 }
 
@@ -211,7 +215,8 @@ func parseOrder(body []byte) (*order.Order, error) {
 	if p.Customer != nil {
 		o.Customer = p.Customer.normal()
 	}
-	// Guest checkouts have no customer object but still an email or phone.
+	// Guest checkouts have no customer object but still an email or phone, typed
+	// at checkout and verified by no one.
 	if o.Customer.Email == "" {
 		o.Customer.Email = p.Email
 	}

@@ -74,7 +74,7 @@ func newSuite(tb testing.TB) webhooktest.Suite {
 					PaidAt: est(2021, 12, 31, 19, 0),
 					Customer: order.Customer{
 						ExternalID: "115310627314723954", Email: "john@example.com",
-						Phone: "+16135551111", Name: "John Smith",
+						Phone: "+16135551111", Name: "John Smith", EmailVerified: true,
 					},
 					Lines: []order.Line{
 						{ProductID: "632910392", SKU: "IPOD2008PINK", Title: "IPod Nano - 8GB", Quantity: 1, PriceMinor: 19900, DiscountMinor: 1000},
@@ -112,7 +112,7 @@ func newSuite(tb testing.TB) webhooktest.Suite {
 			Name: "customers/create", Topic: "customers/create", File: "customers-create.json",
 			Want: order.Event{
 				Kind: order.KindCustomerCreated, DeliveryID: deliveryID, Topic: "customers/create",
-				Customer: &order.Customer{ExternalID: "706405506930370084", Email: "bob@biller.com", Name: "Bob Biller"},
+				Customer: &order.Customer{ExternalID: "706405506930370084", Email: "bob@biller.com", Name: "Bob Biller", EmailVerified: true},
 			},
 		},
 		{

@@ -293,9 +293,11 @@ func (p orderPayload) order(cur, paid string) (*order.Order, error) {
 		Currency:   cur,
 		Customer: order.Customer{
 			ExternalID: p.CustomerID.ID(), // 0 for guests
-			Email:      p.Billing.Email,
-			Phone:      p.Billing.Phone,
-			Name:       strings.TrimSpace(p.Billing.FirstName + " " + p.Billing.LastName),
+			// WooCommerce verifies neither: billing.email and billing.phone are
+			// what the buyer typed, so EmailVerified and PhoneVerified stay false.
+			Email: p.Billing.Email,
+			Phone: p.Billing.Phone,
+			Name:  strings.TrimSpace(p.Billing.FirstName + " " + p.Billing.LastName),
 		},
 	}
 	var err error

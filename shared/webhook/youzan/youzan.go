@@ -397,6 +397,9 @@ func (f fullOrderInfo) order() (*order.Order, error) {
 	if o.Customer.ExternalID == "" {
 		o.Customer.ExternalID = b.FansID.ID()
 	}
+	// Youzan documents no verification flag for buyer_phone (it may be a
+	// consignee's number), so it is unverified: only the tenant's identity rules
+	// can make it link a member.
 	o.Customer.Phone = plain(b.BuyerPhone)
 	o.Customer.Name = plain(b.FansNickname)
 	if o.Customer.Name == "" {

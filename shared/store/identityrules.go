@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/tribehq/tribe/shared/table"
+)
+
+// IdentityRules are a tenant's rules for linking shop customers to members by
+// email and phone. By default only a contact the platform verified links (Shopify's
+// verified_email, Tribe's format's email_verified/phone_verified): anyone can type
+// someone else's email or phone at a guest checkout and would otherwise collect
+// that person's points. A tenant whose shops verify contacts in ways the webhooks
+// do not say may opt in; every posting matched that way records it (matched_by).
+type IdentityRules struct {
+	LinkUnverifiedEmail bool `dynamo:"link_unverified_email" json:"link_unverified_email"`
+	LinkUnverifiedPhone bool `dynamo:"link_unverified_phone" json:"link_unverified_phone"`
+}
+
+func (t *Tenant) identityRulesKey() (string, string) { return t.pk("CONFIG"), "IDENTITY" }
+
+type identityRulesItem struct {
+	keyed
+	Rules IdentityRules `dynamo:"rules"`
+}
+
+// IdentityRules returns the tenant's identity rules; the default (verified only)
+// when never set.
+func (t *Tenant) IdentityRules(ctx context.Context) (IdentityRules, error) {
+	pk, sk := t.identityRulesKey()
+	var it identityRulesItem
+	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	if err == dynamo.ErrNotFound {
+		return IdentityRules{}, nil
+	}
+	return it.Rules, translate(err, "identity rules")
+}
+
+// PutIdentityRules replaces the tenant's identity rules.
+func (t *Tenant) PutIdentityRules(ctx context.Context, r IdentityRules) error {
+	pk, sk := t.identityRulesKey()
+	err := t.table.Put(identityRulesItem{keyed{pk, sk, table.TypeIdentityRules, 0}, r}).ConsumedCapacity(wcc(ctx)).Run(ctx)
+	return translate(err, "identity rules")
+}
