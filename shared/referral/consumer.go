@@ -145,7 +145,7 @@ func (e *Engine) clawBack(ctx context.Context, t *store.Tenant, r store.Referral
 	var total int64
 	for _, p := range []struct {
 		member, what string
-		at       *time.Time
+		at           *time.Time
 	}{
 		{r.ReferrerID, "referrer_join", &r.JoinedAt}, {r.InviteeID, "invitee_join", &r.JoinedAt},
 		{r.ReferrerID, "referrer_order", r.DueAt}, {r.InviteeID, "invitee_order", r.DueAt},
