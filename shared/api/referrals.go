@@ -226,37 +226,10 @@ func (s *Server) listReferrals(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	limit, _, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	out := []store.Referral{}
-	keep := func(ref store.Referral) bool {
-		return (status == "" || ref.Status == status) && (referrer == "" || ref.ReferrerID == referrer) &&
-			!ref.JoinedAt.Before(from) && ref.JoinedAt.Before(to)
-	}
-	if referrer != "" {
-		page, err := c.tenant.ReferralsBy(r.Context(), referrer, 100, "")
-		if err != nil {
-			return err
-		}
-		for _, ref := range page.Items {
-			if keep(ref) && len(out) < limit {
-				out = append(out, ref)
-			}
-		}
-	} else {
-		err = c.tenant.ReferralsJoined(r.Context(), from, to, func(ref store.Referral) error {
-			if keep(ref) && len(out) < limit {
-				out = append(out, ref)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return writeJSON(w, http.StatusOK, listOf(store.Page[store.Referral]{Items: out}))
+	f := store.ReferralFilter{Status: status, ReferrerID: referrer, From: from, To: to}
+	return listPage(w, r, func(ctx context.Context, limit int, cursor string) (store.Page[store.Referral], error) {
+		return c.tenant.ListReferrals(ctx, f, limit, cursor)
+	})
 }
 
 func referralID(r *http.Request) (string, error) {

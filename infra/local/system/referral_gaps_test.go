@@ -2,7 +2,10 @@ package system_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,4 +137,144 @@ func TestReferralMergeReChecks(t *testing.T) {
 		}
 	}
 	s.checkLedger(a, b, c, d)
+}
+
+// listAll follows next_cursor through GET /v1/referrals?query with a small page,
+// failing on a repeated referral or an oversized page; it returns the invitee ids.
+func (s *referralStand) listAll(query string, limit int) []string {
+	s.t.Helper()
+	var out []string
+	seen := map[string]bool{}
+	cursor := ""
+	for pages := 0; ; pages++ {
+		path := fmt.Sprintf("/v1/referrals?limit=%d&%s", limit, query)
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		code, body := s.call("GET", path, nil)
+		if code != 200 {
+			s.t.Fatalf("%s: %d %v", path, code, body)
+		}
+		data := body["data"].([]any)
+		if len(data) > limit {
+			s.t.Fatalf("%s: %d items on a page of %d", path, len(data), limit)
+		}
+		for _, d := range data {
+			id := d.(map[string]any)["invitee_id"].(string)
+			if seen[id] {
+				s.t.Fatalf("%s: %s twice", query, id)
+			}
+			seen[id] = true
+			out = append(out, id)
+		}
+		next, _ := body["next_cursor"].(string)
+		if next == "" {
+			return out
+		}
+		if pages > 200 {
+			s.t.Fatalf("%s: pages never end", query)
+		}
+		cursor = next
+	}
+}
+
+// TestListReferralsPaginates: GET /v1/referrals pages with next_cursor through
+// every filter combination (none, status, referrer, referrer and status, a
+// period) and finds every match exactly once, for a referrer with more than 100
+// invitees (some held) over two days; a forged cursor is a 400 naming it.
+func TestListReferralsPaginates(t *testing.T) {
+	s := newReferralStand(t, map[string]any{"referrer_join_points": 1, "daily_limit": 55})
+	a := s.member(map[string]any{"name": "A"})
+	b := s.member(map[string]any{"name": "B"})
+	codeA, codeB := s.invite(a), s.invite(b)
+	var all []string
+	var mu sync.Mutex
+	batch := func(nA, nB int) []string {
+		var ids []string
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8)
+		for i := 0; i < nA+nB; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				code := codeA
+				if i >= nA {
+					code = codeB
+				}
+				id := s.member(map[string]any{"referral_code": code})
+				mu.Lock()
+				ids = append(ids, id)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		s.drainAll()
+		return ids
+	}
+	first := batch(60, 5)
+	s.advance(48 * time.Hour)
+	second := batch(50, 5)
+	all = append(append(all, first...), second...)
+	tn, _ := s.st.Tenant(s.tenant)
+	refs := map[string]store.Referral{}
+	for _, id := range all {
+		r, err := tn.Referral(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs[id] = r
+	}
+	inSecond := map[string]bool{}
+	for _, id := range second {
+		inSecond[id] = true
+	}
+	fromDay := s.st.Now().Add(-24 * time.Hour).UTC().Format("2006-01-02")
+	for _, tc := range []struct {
+		query string
+		want  func(store.Referral) bool
+	}{
+		{"", func(store.Referral) bool { return true }},
+		{"status=held", func(r store.Referral) bool { return r.Status == store.ReferralHeld }},
+		{"status=joined", func(r store.Referral) bool { return r.Status == store.ReferralJoined }},
+		{"referrer=" + a, func(r store.Referral) bool { return r.ReferrerID == a }},
+		{"referrer=" + b, func(r store.Referral) bool { return r.ReferrerID == b }},
+		{"referrer=" + a + "&status=held", func(r store.Referral) bool { return r.ReferrerID == a && r.Status == store.ReferralHeld }},
+		{"from=" + fromDay, func(r store.Referral) bool { return inSecond[r.InviteeID] }},
+		{"referrer=" + a + "&from=" + fromDay, func(r store.Referral) bool { return r.ReferrerID == a && inSecond[r.InviteeID] }},
+		{"status=held&from=" + fromDay, func(store.Referral) bool { return false }},
+	} {
+		want := map[string]bool{}
+		for id, r := range refs {
+			if tc.want(r) {
+				want[id] = true
+			}
+		}
+		for _, limit := range []int{7, 100} {
+			got := s.listAll(tc.query, limit)
+			if len(got) != len(want) {
+				t.Errorf("%q limit %d: %d referrals, want %d", tc.query, limit, len(got), len(want))
+			}
+			for _, id := range got {
+				if !want[id] {
+					t.Errorf("%q: %s should not be listed (%+v)", tc.query, id, refs[id])
+				}
+			}
+		}
+	}
+	held := 0
+	for _, r := range refs {
+		if r.Status == store.ReferralHeld {
+			held++
+		}
+	}
+	if held != 5 || len(s.listAll("referrer="+a, 100)) != 110 {
+		t.Errorf("held %d (want 5), A's invitees %d (want 110)", held, len(s.listAll("referrer="+a, 100)))
+	}
+	for _, bad := range []string{"nonsense", "2024-01-01T00:00:00Z#x", strings.Repeat("9", 300)} {
+		if code, out := s.call("GET", "/v1/referrals?cursor="+url.QueryEscape(bad), nil); code != 400 || out["field"] != "cursor" {
+			t.Errorf("cursor %q: %d %v", bad, code, out)
+		}
+	}
 }
