@@ -278,3 +278,62 @@ func TestListReferralsPaginates(t *testing.T) {
 		}
 	}
 }
+
+// TestReferralMonthlyCap: 20 invitees of one referrer join at once under a
+// monthly cap of 95 points with 10 per join: the referrer earns exactly 95 (nine
+// full rewards and one clamped to 5), never more, while the invitees' welcome
+// points are not capped; the next month the referrer earns again.
+func TestReferralMonthlyCap(t *testing.T) {
+	s := newReferralStand(t, map[string]any{"referrer_join_points": 10, "invitee_join_points": 5, "monthly_cap": 95})
+	a := s.member(map[string]any{"name": "A"})
+	code := s.invite(a)
+	const n = 20
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); ids[i] = s.member(map[string]any{"referral_code": code}) }()
+	}
+	wg.Wait()
+	s.drainAll()
+	sum, byID := s.referralEntries(a)
+	if bal, _ := s.points(a); bal != 95 || sum != 95 {
+		t.Errorf("A earned %d (entries %d), want the cap 95: %v", bal, sum, byID)
+	}
+	clamped := 0
+	for _, v := range byID {
+		if v != 10 {
+			clamped++
+			if v != 5 {
+				t.Errorf("a clamped reward of %d, want 5", v)
+			}
+		}
+	}
+	if len(byID) != 10 || clamped != 1 {
+		t.Errorf("rewards %v: want 9 of 10 and one of 5", byID)
+	}
+	tn, _ := s.st.Tenant(s.tenant)
+	ny, _ := time.LoadLocation("America/New_York") // the stand tenant's zone: months are local
+	month := s.st.Now().In(ny).Format("2006-01")
+	if used, _ := tn.MonthPoints(context.Background(), a, month); used != 95 {
+		t.Errorf("month %s counts %d, want 95", month, used)
+	}
+	for _, id := range ids {
+		if bal, _ := s.points(id); bal != 5 {
+			t.Errorf("invitee %s = %d, want 5 (not capped)", id, bal)
+		}
+	}
+	// Replaying the stream posts nothing more.
+	s.drainAll()
+	if bal, _ := s.points(a); bal != 95 {
+		t.Errorf("A after a replay = %d", bal)
+	}
+	// A new month, a new cap.
+	s.advance(32 * 24 * time.Hour)
+	s.member(map[string]any{"referral_code": code})
+	s.drainAll()
+	if bal, _ := s.points(a); bal != 105 {
+		t.Errorf("A in the next month = %d, want 105", bal)
+	}
+	s.checkLedger(append([]string{a}, ids...)...)
+}
