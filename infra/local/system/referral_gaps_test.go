@@ -337,3 +337,118 @@ func TestReferralMonthlyCap(t *testing.T) {
 	}
 	s.checkLedger(append([]string{a}, ids...)...)
 }
+
+// codeOrder posts a generic order.paid carrying data.referral_code.
+func (s *referralStand) codeOrder(orderID, customer string, total int64, code string) {
+	s.t.Helper()
+	s.shopEvent("evt_"+orderID, "order.paid", fmt.Sprintf(`{"order_id":%q,"currency":"CNY","total_minor":%d,"paid_at":%q,"customer":{"id":%q},"referral_code":%q}`,
+		orderID, total, s.st.Now().Format(time.RFC3339), customer, code))
+}
+
+// TestGenericOrderReferralCode: a generic shop order carrying data.referral_code
+// (lower case, with a dash) attributes its buyer, a customer Tribe did not know,
+// to the code's owner through the gateway and the stream pump; the order
+// qualifies the referral and, after the refund window, the rewards confirm. A
+// later order with another code changes nothing (first touch); an order with a
+// malformed code counts as an order and refers nobody.
+func TestGenericOrderReferralCode(t *testing.T) {
+	s := newReferralStand(t, map[string]any{"referrer_join_points": 10, "invitee_join_points": 5,
+		"referrer_order_points": 100, "invitee_order_points": 50, "refund_window_days": 7})
+	a := s.member(map[string]any{"name": "A"})
+	other := s.member(map[string]any{"name": "O"})
+	code := s.invite(a)
+	s.codeOrder("Z-1", "u-z", 10000, strings.ToLower(code[:4]+"-"+code[4:]))
+	s.codeOrder("Y-1", "u-y", 10000, "not-a-code!")
+	s.drainAll()
+	tn, _ := s.st.Tenant(s.tenant)
+	ctx := context.Background()
+	z, err := tn.FindMember(ctx, store.Contact{Provider: "generic", ExternalID: "u-z"})
+	if err != nil || z == "" {
+		t.Fatalf("buyer u-z: %q %v", z, err)
+	}
+	r, err := tn.Referral(ctx, z)
+	if err != nil || r.ReferrerID != a || r.Via != store.ViaOrder || r.Status != store.ReferralQualified || r.OrderID != "Z-1" || r.Code != code {
+		t.Fatalf("Z's referral: %+v %v", r, err)
+	}
+	if y, _ := tn.FindMember(ctx, store.Contact{Provider: "generic", ExternalID: "u-y"}); y != "" {
+		if _, err := tn.Referral(ctx, y); err == nil {
+			t.Errorf("a malformed code referred u-y")
+		}
+	}
+	s.codeOrder("Z-2", "u-z", 5000, s.invite(other))
+	s.drainAll()
+	if r2, _ := tn.Referral(ctx, z); r2.ReferrerID != a || r2.OrderID != "Z-1" {
+		t.Errorf("first touch lost: %+v", r2)
+	}
+	if _, pend := s.points(a); pend != 110 {
+		t.Errorf("A pending = %d, want 110 (join and order rewards ride with the order)", pend)
+	}
+	s.advance(8 * 24 * time.Hour)
+	s.confirm()
+	if r, _ := tn.Referral(ctx, z); r.Status != store.ReferralConfirmed {
+		t.Fatalf("Z after the window: %+v", r)
+	}
+	if bal, pend := s.points(a); bal != 110 || pend != 0 {
+		t.Errorf("A = %d pending %d, want 110 and 0", bal, pend)
+	}
+	s.checkLedger(a, z)
+}
+
+// TestFullRefundPaysNothing: an order carrying a code, from a buyer whose
+// referrer is an approved distributor, refunded in full inside the window
+// leaves zero commission (pending, available, statement) and no rewards for
+// either side, also after the window has passed; the stats show no cost.
+func TestFullRefundPaysNothing(t *testing.T) {
+	s := newReferralStand(t, map[string]any{"referrer_join_points": 10, "invitee_join_points": 5,
+		"referrer_order_points": 100, "invitee_order_points": 50, "refund_window_days": 7,
+		"commission": map[string]any{"level1_bps": 1000}})
+	a := s.member(map[string]any{"name": "A"})
+	s.call("POST", "/v1/distributors", map[string]any{"member_id": a})
+	if code, out := s.call("POST", "/v1/distributors/"+a+"/approve", nil); code != 200 {
+		t.Fatalf("approve: %d %v", code, out)
+	}
+	s.codeOrder("Z-1", "u-z", 39800, s.invite(a))
+	s.drainAll()
+	s.confirm() // the hourly job runs from the start
+	if _, d := s.call("GET", "/v1/distributors/"+a, nil); d["pending_minor"] != 3980.0 {
+		t.Fatalf("commission before the refund: %v", d)
+	}
+	s.advance(2 * 24 * time.Hour)
+	s.shopEvent("evt_rf1", "order.refunded", `{"refund_id":"RF-1","order_id":"Z-1","currency":"CNY","amount_minor":39800}`)
+	s.shopEvent("evt_rf1", "order.refunded", `{"refund_id":"RF-1","order_id":"Z-1","currency":"CNY","amount_minor":39800}`) // redelivered
+	s.drainAll()
+	tn, _ := s.st.Tenant(s.tenant)
+	ctx := context.Background()
+	z, _ := tn.FindMember(ctx, store.Contact{Provider: "generic", ExternalID: "u-z"})
+	if r, _ := tn.Referral(ctx, z); r.Status != store.ReferralReversed || r.Reason != "refunded_in_window" {
+		t.Fatalf("Z after the full refund: %+v", r)
+	}
+	s.advance(8 * 24 * time.Hour)
+	s.confirm()
+	s.confirm()
+	_, d := s.call("GET", "/v1/distributors/"+a, nil)
+	if d["pending_minor"] != 0.0 || d["available_minor"] != 0.0 {
+		t.Errorf("commission after a full refund: %v", d)
+	}
+	for _, m := range []string{a, z} {
+		if bal, pend := s.points(m); bal != 0 || pend != 0 {
+			t.Errorf("%s: balance %d pending %d, want 0 and 0", m, bal, pend)
+		}
+		if sum, byID := s.referralEntries(m); sum != 0 || len(byID) != 0 {
+			t.Errorf("%s: referral entries %v", m, byID)
+		}
+	}
+	_, pay := s.call("GET", "/v1/payouts?period="+s.st.Now().Add(-10*24*time.Hour).Format("2006-01"), nil)
+	for _, l := range pay["data"].([]any) {
+		l := l.(map[string]any)
+		if l["accrued_minor"].(float64)-l["reversed_minor"].(float64)+l["adjusted_minor"].(float64) != 0 {
+			t.Errorf("statement: %v", l)
+		}
+	}
+	_, st := s.call("GET", "/v1/referrals/stats?from="+s.st.Now().AddDate(0, 0, -30).Format("2006-01-02"), nil)
+	stats := st["stats"].(map[string]any)
+	if stats["commission_cost_minor"] != 0.0 || stats["total"].(map[string]any)["points_cost"] != 0.0 || stats["total"].(map[string]any)["reversed"] != 1.0 {
+		t.Errorf("stats: %v", stats)
+	}
+	s.checkLedger(a, z)
+}

@@ -71,10 +71,16 @@ func (s *referralStand) invite(member string) string {
 // order posts a signed generic order.paid for customer.
 func (s *referralStand) order(orderID, customer string, total int64) {
 	s.t.Helper()
-	body := fmt.Sprintf(`{"id":"evt_%s","type":"order.paid","created_at":%q,"data":{"order_id":%q,"currency":"CNY","total_minor":%d,"paid_at":%q,"customer":{"id":%q}}}`,
-		orderID, s.st.Now().Format(time.RFC3339), orderID, total, s.st.Now().Format(time.RFC3339), customer)
-	if code, out := s.call("POST", "/v1/webhooks/generic/"+s.shop, []byte(body), "Tribe-Signature", generic.Sign(s.shopSecret, s.st.Now(), []byte(body))); code != 200 {
-		s.t.Fatalf("order %s: %d %v", orderID, code, out)
+	s.shopEvent("evt_"+orderID, "order.paid", fmt.Sprintf(`{"order_id":%q,"currency":"CNY","total_minor":%d,"paid_at":%q,"customer":{"id":%q}}`,
+		orderID, total, s.st.Now().Format(time.RFC3339), customer))
+}
+
+// shopEvent posts a signed generic event of type with data.
+func (s *referralStand) shopEvent(id, typ, data string) {
+	s.t.Helper()
+	body := fmt.Sprintf(`{"id":%q,"type":%q,"created_at":%q,"data":%s}`, id, typ, s.st.Now().Format(time.RFC3339), data)
+	if code, out := s.call("POST", "/v1/webhooks/generic/"+s.shop, []byte(body), "Tribe-Signature", generic.Sign(s.shopSecret, s.st.Now(), []byte(body))); code != 200 || out["kind"] == "unreadable" {
+		s.t.Fatalf("%s %s: %d %v", typ, id, code, out)
 	}
 }
 
