@@ -326,7 +326,7 @@ func (s *Server) putReferralProgram(w http.ResponseWriter, r *http.Request, c *c
 }
 
 // programPoints is the referral points a referral costs: join rewards, order
-// rewards pending or paid (milestones are per referrer and left out).
+// rewards pending or paid (milestones are per referrer: Stats.AddMilestones).
 func programPoints(p store.ReferralProgram) func(store.Referral) int64 {
 	return func(r store.Referral) int64 {
 		n := r.PendingReferrer + r.PendingInvitee
@@ -366,6 +366,11 @@ func (s *Server) referralStats(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	st := referral.Tally(refs, group, set.Location, set.Currency, programPoints(prog))
+	paid, err := c.tenant.MilestonesPaid(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	st.AddMilestones(paid, group, set.Location)
 	// Commission cost: accrued net of reversals and adjustments in the period.
 	if err := s.eachDistributor(r, c, func(d store.Distributor) error {
 		es, err := c.tenant.CommissionEntries(r.Context(), d.ID, from, to)

@@ -386,12 +386,49 @@ func (p *Posting) CountMonth(t *Tenant, referrerID, month string, points, limit 
 }
 
 // MarkMilestone makes a posting pay milestone n of a referrer at most once: the
-// posting fails with ErrMilestonePaid when it was paid.
-func (p *Posting) MarkMilestone(t *Tenant, referrerID string, n int64) {
+// posting fails with ErrMilestonePaid when it was paid. The payment is logged by
+// month (MilestonesPaid) in the same transaction.
+func (p *Posting) MarkMilestone(t *Tenant, referrerID string, n, points int64, at time.Time) {
 	spk, _ := t.referrerStatsKey(referrerID)
+	at = at.UTC()
 	p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {
 		tx.Put(t.s.table.Put(keyed{spk, "MILESTONE#" + strconv.FormatInt(n, 10), table.TypeReferrerStats, 0}).If("attribute_not_exists(PK)"))
-	}, onCheck: ErrMilestonePaid})
+	}, onCheck: ErrMilestonePaid}, extraWrite{op: func(tx *dynamo.WriteTx) {
+		tx.Put(t.s.table.Put(milestoneItem{keyed{t.pk("REFMILE", at.Format("2006-01")), at.Format(time.RFC3339Nano) + "#" + referrerID + "#" + strconv.FormatInt(n, 10),
+			table.TypeMilestonePaid, 0}, MilestonePaid{ReferrerID: referrerID, Invitees: n, Points: points, At: at}}))
+	}})
+}
+
+// MilestonePaid is one milestone bonus paid to a referrer.
+type MilestonePaid struct {
+	ReferrerID string    `dynamo:"referrer_id"`
+	Invitees   int64     `dynamo:"invitees"`
+	Points     int64     `dynamo:"points"`
+	At         time.Time `dynamo:"at"`
+}
+
+type milestoneItem struct {
+	keyed
+	MilestonePaid
+}
+
+// MilestonesPaid returns the milestone bonuses paid in [from, to), a query per
+// month of the log.
+func (t *Tenant) MilestonesPaid(ctx context.Context, from, to time.Time) ([]MilestonePaid, error) {
+	var out []MilestonePaid
+	for m := time.Date(from.UTC().Year(), from.UTC().Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
+		var items []milestoneItem
+		err := t.s.table.Get("PK", t.pk("REFMILE", m.Format("2006-01"))).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		if err != nil {
+			return nil, translate(err, "milestones")
+		}
+		for _, it := range items {
+			if !it.At.Before(from) && it.At.Before(to) {
+				out = append(out, it.MilestonePaid)
+			}
+		}
+	}
+	return out, nil
 }
 
 // MonthPoints returns the referral points a referrer earned in month.

@@ -555,6 +555,28 @@ func TestReferralMilestoneOnceUnderConcurrency(t *testing.T) {
 	if st.Confirmed != n {
 		t.Errorf("confirmed = %d, want %d", st.Confirmed, n)
 	}
+	// The points cost includes the milestone bonuses, in the total and in the
+	// referrer's row.
+	from := s.st.Now().AddDate(0, 0, -1).Format("2006-01-02")
+	for _, group := range []string{"referrer", "channel", "day"} {
+		_, out := s.call("GET", "/v1/referrals/stats?group_by="+group+"&from="+from, nil)
+		stats := out["stats"].(map[string]any)
+		total := stats["total"].(map[string]any)
+		if stats["milestone_points"] != 6300.0 || total["points_cost"] != float64(n*(7+3)+6300) {
+			t.Errorf("group_by=%s: milestone_points %v, points_cost %v, want 6300 and %d", group, stats["milestone_points"], total["points_cost"], n*10+6300)
+		}
+		var rows float64
+		for _, r := range stats["rows"].([]any) {
+			rows += r.(map[string]any)["points_cost"].(float64)
+		}
+		want := float64(n*10 + 6300)
+		if group == "channel" {
+			want -= 6300 // a bonus belongs to no channel
+		}
+		if rows != want {
+			t.Errorf("group_by=%s: rows cost %v, want %v", group, rows, want)
+		}
+	}
 	s.checkLedger(append([]string{a}, ids...)...)
 }
 
