@@ -53,7 +53,7 @@ const (
 	TypeReferralProgram = "referral_program"
 	TypeDue             = "due"
 	// TypeMilestonePaid logs a milestone bonus by the month it was paid.
-	TypeMilestonePaid = "milestone_paid"
+	TypeMilestonePaid   = "milestone_paid"
 	TypeDistributor     = "distributor"
 	TypeCommission      = "commission"
 	TypeCommissionEntry = "commission_entry"
