@@ -295,7 +295,7 @@ func (e *Engine) Confirm(ctx context.Context, _ json.RawMessage) (int, error) {
 }
 
 // ConfirmTenant works one tenant's due list; it returns the entries finished.
-func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (int, error) {
+func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (_ int, err error) {
 	s, err := e.settings.Get(ctx, t)
 	if err != nil {
 		return 0, err
@@ -316,6 +316,16 @@ func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (int, error
 		}
 	}
 	done := 0
+	// The cursor moves past every finished bucket; it is written once, when the
+	// run stops (a crash loses only progress: confirming again changes nothing).
+	next := cur
+	defer func() {
+		if next != cur {
+			if serr := t.SetDueCursor(ctx, next); serr != nil && err == nil {
+				err = serr
+			}
+		}
+	}()
 	for b := start; !b.After(now); b = b.Add(time.Hour) {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 5*time.Second {
 			return done, nil // resume next run from b
@@ -348,14 +358,13 @@ func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (int, error
 			}
 			done++
 		}
-		// The current hour is never finished: work may still land in it.
-		if finished && b.Add(time.Hour).Before(now) {
-			if err := t.SetDueCursor(ctx, store.DueBucket(b.Add(time.Hour))); err != nil {
-				return done, err
-			}
-		} else if !finished {
-			// Keep the cursor here: this bucket holds work not yet due.
+		// The current hour is never finished: work may still land in it; a
+		// bucket holding work not yet due keeps the cursor there.
+		if !finished {
 			return done, nil
+		}
+		if b.Add(time.Hour).Before(now) {
+			next = store.DueBucket(b.Add(time.Hour))
 		}
 	}
 	return done, nil
