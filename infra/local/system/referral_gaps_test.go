@@ -3,6 +3,9 @@ package system_test
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/png"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -272,6 +275,11 @@ func TestListReferralsPaginates(t *testing.T) {
 	if held != 5 || len(s.listAll("referrer="+a, 100)) != 110 {
 		t.Errorf("held %d (want 5), A's invitees %d (want 110)", held, len(s.listAll("referrer="+a, 100)))
 	}
+	// 120 invitees of two referrers, none ordered: fission rate 60, K-factor 0.
+	_, out := s.call("GET", "/v1/referrals/stats?group_by=referrer", nil)
+	if st := out["stats"].(map[string]any); st["fission_rate"] != 60.0 || st["k_factor"] != 0.0 || len(st["rows"].([]any)) != 2 {
+		t.Errorf("stats: %v", st)
+	}
 	for _, bad := range []string{"nonsense", "2024-01-01T00:00:00Z#x", strings.Repeat("9", 300)} {
 		if code, out := s.call("GET", "/v1/referrals?cursor="+url.QueryEscape(bad), nil); code != 400 || out["field"] != "cursor" {
 			t.Errorf("cursor %q: %d %v", bad, code, out)
@@ -451,4 +459,68 @@ func TestFullRefundPaysNothing(t *testing.T) {
 		t.Errorf("stats: %v", stats)
 	}
 	s.checkLedger(a, z)
+}
+
+// png GETs path through the gateway with the tenant key and decodes the PNG.
+func (s *referralStand) png(path string, auth bool) (int, image.Image) {
+	s.t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if auth {
+		req.Header.Set("Authorization", "Bearer "+s.key)
+	}
+	w := httptest.NewRecorder()
+	s.sys.Gateway.ServeHTTP(w, req)
+	if w.Code != 200 {
+		return w.Code, nil
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "image/png" {
+		s.t.Fatalf("%s: content type %q", path, ct)
+	}
+	img, err := png.Decode(w.Body)
+	if err != nil {
+		s.t.Fatalf("%s: %v", path, err)
+	}
+	return 200, img
+}
+
+// TestQRPosters: the invite's qr_png_url (public), a live code's and a
+// channel's qr.png (with a key) are decodable 512-pixel PNGs; unknown ids are
+// 404 and the tenant routes need a key.
+func TestQRPosters(t *testing.T) {
+	s := newReferralStand(t, map[string]any{})
+	a := s.member(map[string]any{"name": "A"})
+	_, inv := s.call("GET", "/v1/members/"+a+"/invite", nil)
+	_, g := s.call("POST", "/v1/groups", map[string]any{"platform": "wechat", "name": "G", "join_url": "https://example.com/join/g"})
+	code, lc := s.call("POST", "/v1/live-codes", map[string]any{"name": "Poster", "pool": []map[string]any{{"group_id": g["id"], "scan_threshold": 10}}})
+	if code != 201 {
+		t.Fatalf("live code: %d %v", code, lc)
+	}
+	code, ch := s.call("POST", "/v1/channels", map[string]any{"name": "Poster", "code": "poster1"})
+	if code != 201 {
+		t.Fatalf("channel: %d %v", code, ch)
+	}
+	for _, tc := range []struct {
+		path string
+		auth bool
+	}{
+		{strings.TrimPrefix(inv["qr_png_url"].(string), "http://example.com"), false},
+		{"/v1/live-codes/" + lc["code"].(string) + "/qr.png", true},
+		{"/v1/channels/" + ch["id"].(string) + "/qr.png", true},
+	} {
+		code, img := s.png(tc.path, tc.auth)
+		if code != 200 || img.Bounds().Dx() != 512 || img.Bounds().Dy() != 512 {
+			t.Errorf("%s: %d %v", tc.path, code, img)
+			continue
+		}
+		if tc.auth {
+			if code, _ := s.png(tc.path, false); code != 401 && code != 403 {
+				t.Errorf("%s without a key: %d", tc.path, code)
+			}
+		}
+	}
+	for _, p := range []string{"/v1/live-codes/lc_00000000000000000000000000/qr.png", "/v1/channels/ch_00000000000000000000000000/qr.png"} {
+		if code, _ := s.png(p, true); code != 404 && code != 400 {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
 }

@@ -562,6 +562,10 @@ func TestReferralMilestoneOnceUnderConcurrency(t *testing.T) {
 		_, out := s.call("GET", "/v1/referrals/stats?group_by="+group+"&from="+from, nil)
 		stats := out["stats"].(map[string]any)
 		total := stats["total"].(map[string]any)
+		// One referrer, 50 invitees all qualified and confirmed.
+		if stats["fission_rate"] != float64(n) || stats["k_factor"] != float64(n) || stats["referrers"] != 1.0 {
+			t.Errorf("group_by=%s: fission %v, K %v, referrers %v", group, stats["fission_rate"], stats["k_factor"], stats["referrers"])
+		}
 		if stats["milestone_points"] != 6300.0 || total["points_cost"] != float64(n*(7+3)+6300) {
 			t.Errorf("group_by=%s: milestone_points %v, points_cost %v, want 6300 and %d", group, stats["milestone_points"], total["points_cost"], n*10+6300)
 		}
