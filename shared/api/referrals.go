@@ -218,37 +218,10 @@ func (s *Server) listReferrals(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	limit, _, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	out := []store.Referral{}
-	keep := func(ref store.Referral) bool {
-		return (status == "" || ref.Status == status) && (referrer == "" || ref.ReferrerID == referrer) &&
-			!ref.JoinedAt.Before(from) && ref.JoinedAt.Before(to)
-	}
-	if referrer != "" {
-		page, err := c.tenant.ReferralsBy(r.Context(), referrer, 100, "")
-		if err != nil {
-			return err
-		}
-		for _, ref := range page.Items {
-			if keep(ref) && len(out) < limit {
-				out = append(out, ref)
-			}
-		}
-	} else {
-		err = c.tenant.ReferralsJoined(r.Context(), from, to, func(ref store.Referral) error {
-			if keep(ref) && len(out) < limit {
-				out = append(out, ref)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return writeJSON(w, http.StatusOK, listOf(store.Page[store.Referral]{Items: out}))
+	f := store.ReferralFilter{Status: status, ReferrerID: referrer, From: from, To: to}
+	return listPage(w, r, func(ctx context.Context, limit int, cursor string) (store.Page[store.Referral], error) {
+		return c.tenant.ListReferrals(ctx, f, limit, cursor)
+	})
 }
 
 func referralID(r *http.Request) (string, error) {
@@ -345,7 +318,7 @@ func (s *Server) putReferralProgram(w http.ResponseWriter, r *http.Request, c *c
 }
 
 // programPoints is the referral points a referral costs: join rewards, order
-// rewards pending or paid (milestones are per referrer and left out).
+// rewards pending or paid (milestones are per referrer: Stats.AddMilestones).
 func programPoints(p store.ReferralProgram) func(store.Referral) int64 {
 	return func(r store.Referral) int64 {
 		n := r.PendingReferrer + r.PendingInvitee
@@ -385,6 +358,11 @@ func (s *Server) referralStats(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	st := referral.Tally(refs, group, set.Location, set.Currency, programPoints(prog))
+	paid, err := c.tenant.MilestonesPaid(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	st.AddMilestones(paid, group, set.Location)
 	// Commission cost: accrued net of reversals and adjustments in the period.
 	if err := s.eachDistributor(r, c, func(d store.Distributor) error {
 		es, err := c.tenant.CommissionEntries(r.Context(), d.ID, from, to)

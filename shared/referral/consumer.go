@@ -96,18 +96,38 @@ func (e *Engine) member(ctx context.Context, t *store.Tenant, c store.Change) er
 }
 
 // merged re-checks the referrals between a merged member and its survivor: a
-// referral that, after the merge, has one person on both sides pays nobody more.
+// referral that, after the merge, has one person on both sides pays nobody. One
+// not yet confirmed is reversed (its pending points drop); one whose rewards
+// posted (join rewards, or a confirmed referral's order rewards) has them taken
+// back from the survivor, who now holds both balances, by one reversal entry
+// keyed by the referral, and is reversed too (a confirmed one leaves the
+// referrer's confirmed count). The reversal posts before the move, both keyed,
+// so a retried record finishes the job and takes nothing twice.
 func (e *Engine) merged(ctx context.Context, t *store.Tenant, fromID, survivorID string) error {
-	now := e.store.Now()
 	for _, pair := range [][2]string{{fromID, survivorID}, {survivorID, fromID}} {
 		invitee, referrer := pair[0], pair[1]
-		_, err := t.MoveReferral(ctx, invitee, func(r store.Referral) (*store.ReferralMove, error) {
-			if r.ReferrerID != referrer {
-				return nil, errSkip
-			}
+		r, err := t.Referral(ctx, invitee)
+		if problem.Is(err, problem.NotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if r.ReferrerID != referrer || r.Status == store.ReferralReversed && r.Reason != ReasonMerged {
+			continue
+		}
+		if err := e.clawBack(ctx, t, r, survivorID); err != nil {
+			return err
+		}
+		now := e.store.Now()
+		_, err = t.MoveReferral(ctx, invitee, func(r store.Referral) (*store.ReferralMove, error) {
 			switch r.Status {
 			case store.ReferralHeld, store.ReferralJoined, store.ReferralQualified:
 				return reverseMove(r, ReasonMerged, now), nil
+			case store.ReferralConfirmed:
+				mv := reverseMove(r, ReasonMerged, now)
+				mv.Confirmed = -1
+				return mv, nil
 			}
 			return nil, errSkip
 		})
@@ -116,6 +136,57 @@ func (e *Engine) merged(ctx context.Context, t *store.Tenant, fromID, survivorID
 		}
 	}
 	return nil
+}
+
+// clawBack takes back from survivor every reward a referral posted, by one
+// reversal entry keyed by the referral (clamped at a zero balance unless the
+// tenant allows negative balances; what it could not take is its shortfall).
+func (e *Engine) clawBack(ctx context.Context, t *store.Tenant, r store.Referral, survivorID string) error {
+	var total int64
+	for _, p := range []struct {
+		member, what string
+		at           *time.Time
+	}{
+		{r.ReferrerID, "referrer_join", &r.JoinedAt}, {r.InviteeID, "invitee_join", &r.JoinedAt},
+		{r.ReferrerID, "referrer_order", r.DueAt}, {r.InviteeID, "invitee_order", r.DueAt},
+	} {
+		if p.at == nil {
+			continue
+		}
+		en, err := t.Entry(ctx, p.member, store.EntryKey(*p.at, rewardKey(r.ID, p.what)))
+		if problem.Is(err, problem.NotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		total += en.Amount
+	}
+	if total <= 0 {
+		return nil
+	}
+	s, err := e.settings.Get(ctx, t)
+	if err != nil {
+		return err
+	}
+	_, _, err = t.Post(ctx, survivorID, e.store.Now(), rewardKey(r.ID, "merge_clawback"), func(m *store.Member) (*store.Posting, error) {
+		if m.Status != store.StatusActive {
+			return nil, store.ErrNothingToPost
+		}
+		take, shortfall := total, int64(0)
+		if s.Loyalty.Rules.NegativeBalance != "allow" && take > m.Points {
+			shortfall = take - max(m.Points, 0)
+			take = max(m.Points, 0)
+		}
+		store.ConsumeLots(m.Lots, take)
+		m.Points -= take
+		return &store.Posting{Entry: store.Entry{Type: store.EntryReverse, Amount: -take, Shortfall: shortfall, Source: "referral",
+			SourceRef: r.ID, Reason: "referral reversed: " + ReasonMerged}}, nil
+	})
+	if errors.Is(err, store.ErrAlreadyPosted) || errors.Is(err, store.ErrNothingToPost) {
+		return nil
+	}
+	return err
 }
 
 // chatEvent attributes a chat join or a new WeCom contact whose state is an
@@ -224,7 +295,7 @@ func (e *Engine) Confirm(ctx context.Context, _ json.RawMessage) (int, error) {
 }
 
 // ConfirmTenant works one tenant's due list; it returns the entries finished.
-func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (int, error) {
+func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (_ int, err error) {
 	s, err := e.settings.Get(ctx, t)
 	if err != nil {
 		return 0, err
@@ -245,6 +316,16 @@ func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (int, error
 		}
 	}
 	done := 0
+	// The cursor moves past every finished bucket; it is written once, when the
+	// run stops (a crash loses only progress: confirming again changes nothing).
+	next := cur
+	defer func() {
+		if next != cur {
+			if serr := t.SetDueCursor(ctx, next); serr != nil && err == nil {
+				err = serr
+			}
+		}
+	}()
 	for b := start; !b.After(now); b = b.Add(time.Hour) {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 5*time.Second {
 			return done, nil // resume next run from b
@@ -277,14 +358,13 @@ func (e *Engine) ConfirmTenant(ctx context.Context, t *store.Tenant) (int, error
 			}
 			done++
 		}
-		// The current hour is never finished: work may still land in it.
-		if finished && b.Add(time.Hour).Before(now) {
-			if err := t.SetDueCursor(ctx, store.DueBucket(b.Add(time.Hour))); err != nil {
-				return done, err
-			}
-		} else if !finished {
-			// Keep the cursor here: this bucket holds work not yet due.
+		// The current hour is never finished: work may still land in it; a
+		// bucket holding work not yet due keeps the cursor there.
+		if !finished {
 			return done, nil
+		}
+		if b.Add(time.Hour).Before(now) {
+			next = store.DueBucket(b.Add(time.Hour))
 		}
 	}
 	return done, nil

@@ -11,8 +11,10 @@ import (
 
 // chain returns the distributors an order of buyer pays commission to: level 1
 // is the buyer's referrer, level 2 that referrer's referrer, and nothing deeper.
-// Reversed referrals carry no commission.
-func chain(ctx context.Context, t *store.Tenant, buyerID string, levels int) ([]string, error) {
+// Reversed and held referrals carry no new commission; with settled set (a
+// refund settling commission accrued before) the walk goes through them, since
+// the referral a refund reverses is the one whose order it refunds.
+func chain(ctx context.Context, t *store.Tenant, buyerID string, levels int, settled bool) ([]string, error) {
 	var out []string
 	cur := buyerID
 	for len(out) < levels {
@@ -23,7 +25,7 @@ func chain(ctx context.Context, t *store.Tenant, buyerID string, levels int) ([]
 		if err != nil {
 			return nil, err
 		}
-		if r.Status == store.ReferralReversed || r.Status == store.ReferralHeld {
+		if !settled && (r.Status == store.ReferralReversed || r.Status == store.ReferralHeld) {
 			break
 		}
 		out = append(out, r.ReferrerID)
@@ -54,7 +56,7 @@ func (e *Engine) accrue(ctx context.Context, t *store.Tenant, buyerID string, o 
 	if err != nil || o.Currency != s.Currency {
 		return err
 	}
-	dists, err := chain(ctx, t, buyerID, levelsOf(prog.Commission))
+	dists, err := chain(ctx, t, buyerID, levelsOf(prog.Commission), false)
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func (e *Engine) accrue(ctx context.Context, t *store.Tenant, buyerID string, o 
 // becomes CommissionOn(paid − refunded, rate); the difference comes off pending
 // inside the refund window and off available (a negative adjustment) after it.
 func (e *Engine) reverseCommission(ctx context.Context, t *store.Tenant, buyerID string, o store.OrderRecord, rf store.RefundRecord) error {
-	dists, err := chain(ctx, t, buyerID, 2)
+	dists, err := chain(ctx, t, buyerID, 2, true)
 	if err != nil {
 		return err
 	}

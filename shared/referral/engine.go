@@ -287,7 +287,7 @@ func (e *Engine) grant(ctx context.Context, t *store.Tenant, s settings.Settings
 				p.CountMonth(t, g.member, month, amount, prog.MonthlyCap)
 			}
 			if g.milestone > 0 {
-				p.MarkMilestone(t, g.member, g.milestone)
+				p.MarkMilestone(t, g.member, g.milestone, amount, g.at)
 			}
 			return p, nil
 		})

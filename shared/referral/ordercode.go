@@ -20,9 +20,7 @@ var codeNames = map[string]bool{"ref": true, "referral_code": true, "invite_code
 //     from a checkout field), then the order's customer_note "ref.CODE".
 //   - Youzan: the buyer message (buyer_words / buyer_message) or any custom field
 //     with one of those names, including inside the JSON-encoded msg of pushes.
-//   - Tribe's generic format: not yet; its parser rejects unknown fields, so a
-//     data.referral_code needs a format change in shared/webhook/generic first
-//     (the walker below already reads it).
+//   - Tribe's generic format: data.referral_code of order.paid (FORMAT.md).
 //
 // Any other object member named like that, at any depth, counts too. Codes that
 // do not parse are ignored; codes nobody holds are ignored by the consumer.

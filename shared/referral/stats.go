@@ -1,6 +1,7 @@
 package referral
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -17,7 +18,9 @@ type Row struct {
 	Held      int64  `json:"held"`
 	// GMVMinor is what the qualifying first orders paid (tenant currency only).
 	GMVMinor int64 `json:"gmv_minor"`
-	// PointsCost is the referral points confirmed or pending for these referrals.
+	// PointsCost is the referral points confirmed or pending for these referrals,
+	// and the milestone bonuses paid in the period (in the total; in a row when
+	// grouped by referrer or by the day they were paid).
 	PointsCost int64 `json:"points_cost"`
 	referrers  map[string]bool
 }
@@ -35,6 +38,9 @@ type Stats struct {
 	// invitations sent are not observed, so the conversion-weighted invitee count
 	// stands in for invites × conversion.
 	KFactor float64 `json:"k_factor"`
+	// MilestonePoints is the milestone bonuses paid in the period, part of the
+	// total's points cost.
+	MilestonePoints int64 `json:"milestone_points"`
 	// CommissionCostMinor is commission accrued net of refunds in the period.
 	CommissionCostMinor int64 `json:"commission_cost_minor"`
 }
@@ -102,6 +108,30 @@ func (x *Row) add(r store.Referral, currency string, programPoints func(store.Re
 		if programPoints != nil {
 			x.PointsCost += programPoints(r)
 		}
+	}
+}
+
+// AddMilestones adds the milestone bonuses paid in the period to the points
+// cost: the total's always, the referrer's row or the paying day's row when
+// grouped so (a bonus belongs to no channel).
+func (st *Stats) AddMilestones(paid []store.MilestonePaid, group string, loc *time.Location) {
+	for _, m := range paid {
+		st.MilestonePoints += m.Points
+		st.Total.PointsCost += m.Points
+		key := ""
+		switch group {
+		case "referrer":
+			key = m.ReferrerID
+		case "day", "":
+			key = m.At.In(loc).Format(time.DateOnly)
+		default:
+			continue
+		}
+		i := sort.Search(len(st.Rows), func(i int) bool { return st.Rows[i].Key >= key })
+		if i == len(st.Rows) || st.Rows[i].Key != key {
+			st.Rows = slices.Insert(st.Rows, i, Row{Key: key})
+		}
+		st.Rows[i].PointsCost += m.Points
 	}
 }
 

@@ -386,12 +386,49 @@ func (p *Posting) CountMonth(t *Tenant, referrerID, month string, points, limit 
 }
 
 // MarkMilestone makes a posting pay milestone n of a referrer at most once: the
-// posting fails with ErrMilestonePaid when it was paid.
-func (p *Posting) MarkMilestone(t *Tenant, referrerID string, n int64) {
+// posting fails with ErrMilestonePaid when it was paid. The payment is logged by
+// month (MilestonesPaid) in the same transaction.
+func (p *Posting) MarkMilestone(t *Tenant, referrerID string, n, points int64, at time.Time) {
 	spk, _ := t.referrerStatsKey(referrerID)
+	at = at.UTC()
 	p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {
 		tx.Put(t.table.Put(keyed{spk, "MILESTONE#" + strconv.FormatInt(n, 10), table.TypeReferrerStats, 0}).If("attribute_not_exists(PK)"))
-	}, onCheck: ErrMilestonePaid})
+	}, onCheck: ErrMilestonePaid}, extraWrite{op: func(tx *dynamo.WriteTx) {
+		tx.Put(t.table.Put(milestoneItem{keyed{t.pk("REFMILE", at.Format("2006-01")), at.Format(time.RFC3339Nano) + "#" + referrerID + "#" + strconv.FormatInt(n, 10),
+			table.TypeMilestonePaid, 0}, MilestonePaid{ReferrerID: referrerID, Invitees: n, Points: points, At: at}}))
+	}})
+}
+
+// MilestonePaid is one milestone bonus paid to a referrer.
+type MilestonePaid struct {
+	ReferrerID string    `dynamo:"referrer_id"`
+	Invitees   int64     `dynamo:"invitees"`
+	Points     int64     `dynamo:"points"`
+	At         time.Time `dynamo:"at"`
+}
+
+type milestoneItem struct {
+	keyed
+	MilestonePaid
+}
+
+// MilestonesPaid returns the milestone bonuses paid in [from, to), a query per
+// month of the log.
+func (t *Tenant) MilestonesPaid(ctx context.Context, from, to time.Time) ([]MilestonePaid, error) {
+	var out []MilestonePaid
+	for m := time.Date(from.UTC().Year(), from.UTC().Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
+		var items []milestoneItem
+		err := t.table.Get("PK", t.pk("REFMILE", m.Format("2006-01"))).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+		if err != nil {
+			return nil, translate(err, "milestones")
+		}
+		for _, it := range items {
+			if !it.At.Before(from) && it.At.Before(to) {
+				out = append(out, it.MilestonePaid)
+			}
+		}
+	}
+	return out, nil
 }
 
 // MonthPoints returns the referral points a referrer earned in month.
@@ -409,85 +446,157 @@ func (t *Tenant) MonthPoints(ctx context.Context, referrerID, month string) (int
 
 // ReferralsBy lists the invitees of a referrer, oldest first.
 func (t *Tenant) ReferralsBy(ctx context.Context, referrerID string, limit int, cursor string) (Page[Referral], error) {
+	return t.ListReferrals(ctx, ReferralFilter{ReferrerID: referrerID}, limit, cursor)
+}
+
+// ReferralFilter selects referrals: by status, by referrer, and joined in
+// [From, To) (zero times leave that end open).
+type ReferralFilter struct {
+	Status, ReferrerID string
+	From, To           time.Time
+}
+
+// maxReferralRows bounds the rows one page examines when a filter is sparse: the
+// page may then come back short (even empty) with a cursor to go on from.
+const maxReferralRows = 1000
+
+// ListReferrals lists referrals oldest first, a page at a time: those of one
+// referrer from its own list (REFBY), the tenant's month by month from the
+// listing index; either way the sort keys ("<joined_at>#<invitee>") are read in
+// key order between the period's bounds and after the cursor (the last key the
+// previous page used), then the referrals are batch read and filtered. Never a
+// scan.
+func (t *Tenant) ListReferrals(ctx context.Context, f ReferralFilter, limit int, cursor string) (Page[Referral], error) {
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
-	if len(cursor) > 200 {
-		return Page[Referral]{}, problem.Field("cursor", "cursor is not one this API returned")
+	const secs = "2006-01-02T15:04:05"
+	lo, hi := "0", "~" // every key starts with a year
+	if !f.From.IsZero() {
+		lo = f.From.UTC().Format(secs)
 	}
-	q := t.table.Get("PK", t.pk("REFBY", referrerID)).Limit(limit).ConsumedCapacity(rcc(ctx))
+	if !f.To.IsZero() {
+		hi = f.To.UTC().Format(secs) + "~"
+	}
 	if cursor != "" {
-		q = q.Range("SK", dynamo.Greater, cursor)
-	}
-	var rows []referrerPointer
-	if err := q.All(ctx, &rows); err != nil {
-		return Page[Referral]{}, translate(err, "referrals")
-	}
-	keys := make([]dynamo.Keyed, len(rows))
-	for i, r := range rows {
-		pk, sk := t.referralKey(r.InviteeID)
-		keys[i] = dynamo.Keys{pk, sk}
-	}
-	items, err := batchGet[referralItem](ctx, t, keys, false, "referrals")
-	if err != nil {
-		return Page[Referral]{}, err
-	}
-	byID := map[string]Referral{}
-	for _, it := range items {
-		byID[it.InviteeID] = it.Referral
-	}
-	page := Page[Referral]{Items: []Referral{}}
-	for _, r := range rows {
-		if ref, ok := byID[r.InviteeID]; ok {
-			page.Items = append(page.Items, ref)
+		i := strings.LastIndexByte(cursor, '#')
+		if len(cursor) > 200 || i < 0 || !strings.HasPrefix(cursor[i+1:], "mem_") {
+			return Page[Referral]{}, problem.Field("cursor", "cursor is not one this API returned")
+		}
+		if _, err := time.Parse(time.RFC3339Nano, cursor[:i]); err != nil {
+			return Page[Referral]{}, problem.Field("cursor", "cursor is not one this API returned")
+		}
+		if cursor > lo {
+			lo = cursor
 		}
 	}
-	if len(rows) == limit {
-		page.NextCursor = rows[len(rows)-1].SK
+	page := Page[Referral]{Items: []Referral{}}
+	examined := 0
+	// take reads the rows of one partition from lo on; it reports whether the
+	// page is finished (full, or the examination bound reached).
+	take := func(pk string, index bool) (bool, error) {
+		for lo <= hi {
+			const chunk = 100
+			var q *dynamo.Query
+			if index {
+				q = t.table.Get(table.GSI1PK, pk).Index(table.GSI1).Range(table.GSI1SK, dynamo.Between, lo, hi)
+			} else {
+				q = t.table.Get("PK", pk).Range("SK", dynamo.Between, lo, hi)
+			}
+			var rows []struct {
+				SK    string `dynamo:"SK"`
+				GSISK string `dynamo:"GSI1SK"`
+			}
+			if err := q.Limit(chunk).ConsumedCapacity(rcc(ctx)).All(ctx, &rows); err != nil {
+				return false, translate(err, "referrals")
+			}
+			sks := make([]string, 0, len(rows))
+			keys := make([]dynamo.Keyed, 0, len(rows))
+			for _, r := range rows {
+				sk := r.SK
+				if index {
+					sk = r.GSISK
+				}
+				i := strings.LastIndexByte(sk, '#')
+				if sk == cursor || i < 0 {
+					continue
+				}
+				sks = append(sks, sk)
+				pk, rsk := t.referralKey(sk[i+1:])
+				keys = append(keys, dynamo.Keys{pk, rsk})
+			}
+			items, err := batchGet[referralItem](ctx, t, keys, false, "referrals")
+			if err != nil {
+				return false, err
+			}
+			byID := make(map[string]Referral, len(items))
+			for _, it := range items {
+				byID[it.InviteeID] = it.Referral
+			}
+			for _, sk := range sks {
+				examined++
+				r, ok := byID[sk[strings.LastIndexByte(sk, '#')+1:]]
+				if ok && (f.Status == "" || r.Status == f.Status) && (f.ReferrerID == "" || r.ReferrerID == f.ReferrerID) &&
+					(f.From.IsZero() || !r.JoinedAt.Before(f.From)) && (f.To.IsZero() || r.JoinedAt.Before(f.To)) {
+					page.Items = append(page.Items, r)
+				}
+				if len(page.Items) == limit || examined >= maxReferralRows {
+					page.NextCursor = sk
+					return true, nil
+				}
+			}
+			if len(rows) < chunk {
+				return false, nil
+			}
+			lo = rows[len(rows)-1].SK
+			if index {
+				lo = rows[len(rows)-1].GSISK
+			}
+			cursor = lo
+		}
+		return false, nil
+	}
+	if f.ReferrerID != "" {
+		_, err := take(t.pk("REFBY", f.ReferrerID), false)
+		return page, err
+	}
+	// The tenant's referrals: one listing partition per month joined, from the
+	// month of the lower bound (the cursor's or the period's) to the period's end.
+	if f.From.IsZero() || f.To.IsZero() {
+		return Page[Referral]{}, problem.Field("from", "a tenant-wide list needs a period")
+	}
+	first, err := time.Parse("2006-01", lo[:7])
+	if err != nil {
+		return Page[Referral]{}, problem.Field("cursor", "cursor is not one this API returned")
+	}
+	for m := first; m.Before(f.To); m = m.AddDate(0, 1, 0) {
+		done, err := take(t.referralMonthKey(m.Format("2006-01")), true)
+		if err != nil || done {
+			return page, err
+		}
 	}
 	return page, nil
 }
 
-// ReferralsJoined calls fn with every referral joined in [from, to), month by
-// month, oldest first: a query per month partition of the listing index (which
-// projects only the keys' order), then batch reads of the referrals; never a scan.
+// ReferralsJoined calls fn with every referral joined in [from, to), oldest
+// first, page by page of ListReferrals.
 func (t *Tenant) ReferralsJoined(ctx context.Context, from, to time.Time, fn func(Referral) error) error {
-	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
-		var rows []indexRow
-		err := t.table.Get(table.GSI1PK, t.referralMonthKey(m.Format("2006-01"))).Index(table.GSI1).
-			Range(table.GSI1SK, dynamo.Between, from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano)).
-			ConsumedCapacity(rcc(ctx)).All(ctx, &rows)
-		if err != nil {
-			return translate(err, "referrals")
-		}
-		keys := make([]dynamo.Keyed, 0, len(rows))
-		order := make([]string, 0, len(rows))
-		for _, r := range rows {
-			i := strings.LastIndexByte(r.SK, '#')
-			if i < 0 {
-				continue
-			}
-			pk, sk := t.referralKey(r.SK[i+1:])
-			keys = append(keys, dynamo.Keys{pk, sk})
-			order = append(order, r.SK[i+1:])
-		}
-		items, err := batchGet[referralItem](ctx, t, keys, false, "referrals")
+	cursor := ""
+	for {
+		page, err := t.ListReferrals(ctx, ReferralFilter{From: from, To: to}, 100, cursor)
 		if err != nil {
 			return err
 		}
-		byID := make(map[string]Referral, len(items))
-		for _, it := range items {
-			byID[it.InviteeID] = it.Referral
-		}
-		for _, id := range order {
-			if r, ok := byID[id]; ok {
-				if err := fn(r); err != nil {
-					return err
-				}
+		for _, r := range page.Items {
+			if err := fn(r); err != nil {
+				return err
 			}
 		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		cursor = page.NextCursor
 	}
-	return nil
 }
 
 // DueIn returns the due entries of one hour bucket.

@@ -65,6 +65,8 @@ const (
 	TypeReferralPending = "referral_pending"
 	TypeReferralProgram = "referral_program"
 	TypeDue             = "due"
+	// TypeMilestonePaid logs a milestone bonus by the month it was paid.
+	TypeMilestonePaid   = "milestone_paid"
 	TypeDistributor     = "distributor"
 	TypeCommission      = "commission"
 	TypeCommissionEntry = "commission_entry"

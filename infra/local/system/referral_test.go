@@ -71,10 +71,16 @@ func (s *referralStand) invite(member string) string {
 // order posts a signed generic order.paid for customer.
 func (s *referralStand) order(orderID, customer string, total int64) {
 	s.t.Helper()
-	body := fmt.Sprintf(`{"id":"evt_%s","type":"order.paid","created_at":%q,"data":{"order_id":%q,"currency":"CNY","total_minor":%d,"paid_at":%q,"customer":{"id":%q}}}`,
-		orderID, s.st.Now().Format(time.RFC3339), orderID, total, s.st.Now().Format(time.RFC3339), customer)
-	if code, out := s.call("POST", "/v1/webhooks/generic/"+s.shop, []byte(body), "Tribe-Signature", generic.Sign(s.shopSecret, s.st.Now(), []byte(body))); code != 200 {
-		s.t.Fatalf("order %s: %d %v", orderID, code, out)
+	s.shopEvent("evt_"+orderID, "order.paid", fmt.Sprintf(`{"order_id":%q,"currency":"CNY","total_minor":%d,"paid_at":%q,"customer":{"id":%q}}`,
+		orderID, total, s.st.Now().Format(time.RFC3339), customer))
+}
+
+// shopEvent posts a signed generic event of type with data.
+func (s *referralStand) shopEvent(id, typ, data string) {
+	s.t.Helper()
+	body := fmt.Sprintf(`{"id":%q,"type":%q,"created_at":%q,"data":%s}`, id, typ, s.st.Now().Format(time.RFC3339), data)
+	if code, out := s.call("POST", "/v1/webhooks/generic/"+s.shop, []byte(body), "Tribe-Signature", generic.Sign(s.shopSecret, s.st.Now(), []byte(body))); code != 200 || out["kind"] == "unreadable" {
+		s.t.Fatalf("%s %s: %d %v", typ, id, code, out)
 	}
 }
 
@@ -548,6 +554,32 @@ func TestReferralMilestoneOnceUnderConcurrency(t *testing.T) {
 	st, _ := tn.ReferrerStatsOf(context.Background(), a)
 	if st.Confirmed != n {
 		t.Errorf("confirmed = %d, want %d", st.Confirmed, n)
+	}
+	// The points cost includes the milestone bonuses, in the total and in the
+	// referrer's row.
+	from := s.st.Now().AddDate(0, 0, -1).Format("2006-01-02")
+	for _, group := range []string{"referrer", "channel", "day"} {
+		_, out := s.call("GET", "/v1/referrals/stats?group_by="+group+"&from="+from, nil)
+		stats := out["stats"].(map[string]any)
+		total := stats["total"].(map[string]any)
+		// One referrer, 50 invitees all qualified and confirmed.
+		if stats["fission_rate"] != float64(n) || stats["k_factor"] != float64(n) || stats["referrers"] != 1.0 {
+			t.Errorf("group_by=%s: fission %v, K %v, referrers %v", group, stats["fission_rate"], stats["k_factor"], stats["referrers"])
+		}
+		if stats["milestone_points"] != 6300.0 || total["points_cost"] != float64(n*(7+3)+6300) {
+			t.Errorf("group_by=%s: milestone_points %v, points_cost %v, want 6300 and %d", group, stats["milestone_points"], total["points_cost"], n*10+6300)
+		}
+		var rows float64
+		for _, r := range stats["rows"].([]any) {
+			rows += r.(map[string]any)["points_cost"].(float64)
+		}
+		want := float64(n*10 + 6300)
+		if group == "channel" {
+			want -= 6300 // a bonus belongs to no channel
+		}
+		if rows != want {
+			t.Errorf("group_by=%s: rows cost %v, want %v", group, rows, want)
+		}
 	}
 	s.checkLedger(append([]string{a}, ids...)...)
 }

@@ -115,6 +115,10 @@ type paidData struct {
 	PaidAt        string         `json:"paid_at"`
 	Customer      customer       `json:"customer"`
 	Lines         []line         `json:"lines"`
+	// ReferralCode is an invite code the buyer arrived with (a ref= landing
+	// parameter kept by the shop, a checkout field); referral.FromDelivery reads
+	// it from the raw body, and one that does not parse is ignored.
+	ReferralCode string `json:"referral_code"`
 }
 
 type refundData struct {
