@@ -189,6 +189,7 @@ var functions = []Function{
 		Description: "Stream consumer: sends each group's share of a broadcast (多群转播) through the group's connector, once, and records its outcome.",
 		Stream: &Stream{
 			ItemTypes:  []string{table.TypeBroadcastTask},
+			Events:     []string{EventInsert},
 			BatchSize:  10,
 			MaxRetries: 5,
 		},
@@ -436,9 +437,13 @@ var functions = []Function{
 		Name:        "referral",
 		Description: "Stream consumer: attributes invitees (member create, chat join or contact with an invite state, shop orders carrying a code), qualifies referrals on first paid orders, reverses them on refunds, accrues distributor commission.",
 		Stream: &Stream{
-			ItemTypes:  []string{table.TypeMember, table.TypeOrder, table.TypeRefund, table.TypeChatEvent},
-			BatchSize:  100,
-			MaxRetries: 10,
+			ItemTypes: []string{table.TypeMember, table.TypeOrder, table.TypeRefund, table.TypeChatEvent},
+			// New members, orders, refunds and chat events; a member changed only
+			// when it was merged (the merge re-check).
+			Events:           []string{EventInsert, EventModify},
+			ModifiedStatuses: []string{"merged"},
+			BatchSize:        100,
+			MaxRetries:       10,
 		},
 		TableActions:   readWrite,
 		TimeoutSeconds: 60,
