@@ -48,6 +48,9 @@ func Broadcasts(d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
+	if err := d.CheckSecrets("broadcasts"); err != nil {
+		return wire.Function{}, err
+	}
 	dlv, err := deliverySender(d)
 	if err != nil {
 		return wire.Function{}, err
