@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
@@ -22,13 +23,22 @@ const LiveAlias = "live"
 // version.
 func (t *tribe) addCanaryDeployments() {
 	app := awscodedeploy.NewLambdaApplication(t.stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{})
+	// One service role for every group, not one each (CloudFormation counts them).
+	managed := awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSCodeDeployRoleForLambdaLimited"))
+	role := awsiam.NewRole(t.stack, jsii.String("DeploymentRole"), &awsiam.RoleProps{
+		Description:     jsii.String("Assumed by CodeDeploy to shift Tribe functions' live aliases."),
+		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("codedeploy.amazonaws.com"), nil),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{managed},
+	})
 	for _, f := range catalogue.All() {
 		alarms := make([]awscloudwatch.IAlarm, len(t.errorAlarms[f.Name]))
 		for i, a := range t.errorAlarms[f.Name] {
 			alarms[i] = a
 		}
 		awscodedeploy.NewLambdaDeploymentGroup(t.stack, jsii.String(pascal(f.Name)+"Deployment"), &awscodedeploy.LambdaDeploymentGroupProps{
-			Application:      app,
+			Application: app,
+			// Each group would add the managed policy again.
+			Role:             role.WithoutPolicyUpdates(nil),
 			Alias:            t.aliases[f.Name],
 			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
 			Alarms:           &alarms,

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/auth"
@@ -15,7 +16,8 @@ import (
 
 // Throttles: the stage's default for every route, and tighter ones for the public
 // routes anyone on the internet can call. Webhooks come from shop platforms at
-// their own pace and the live-code resolve from phones scanning a poster; neither
+// their own pace, the live-code resolve from phones scanning a poster and invite
+// links (and their QR codes) from whoever a member shares them with; none
 // may take the capacity tenants' own API calls need.
 var (
 	defaultThrottle = throttle{Rate: 500, Burst: 1000}
@@ -25,6 +27,8 @@ var (
 		"POST /v1/webhooks/wecom/{integration_id}":      {Rate: 50, Burst: 100},
 		"GET /v1/webhooks/wecom/{integration_id}":       {Rate: 5, Burst: 10},
 		"GET /v1/live-codes/{id}/resolve":               {Rate: 100, Burst: 200},
+		"GET /v1/invites/{tenant_id}/{code}":            {Rate: 100, Burst: 200},
+		"GET /v1/invites/{tenant_id}/{code}/qr.png":     {Rate: 50, Burst: 100},
 		"GET /v1/openapi.json":                          {Rate: 10, Burst: 20},
 	}
 )
@@ -93,7 +97,7 @@ func (t *tribe) customDomain() awsapigatewayv2.DomainName {
 
 // configureStage sets the default stage's throttles and JSON access log. HTTP API
 // stages have no X-Ray tracing (REST APIs do); the functions trace instead.
-func (t *tribe) configureStage(api awsapigatewayv2.HttpApi, routes []awsapigatewayv2.HttpRoute) {
+func (t *tribe) configureStage(api awsapigatewayv2.HttpApi, routes []constructs.IConstruct) {
 	logs := awslogs.NewLogGroup(t.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH,
 	})

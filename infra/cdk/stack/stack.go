@@ -13,8 +13,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -155,6 +153,14 @@ type tribe struct {
 	alarmTopic awssns.Topic
 	// errorAlarms are each function's error alarms, which roll its deploys back.
 	errorAlarms map[string][]awscloudwatch.Alarm
+	// roles are the roles whose policies end up inline (inlinePolicies): the
+	// tenant roles and the roles of functions neither TenantScoped nor using
+	// secrets. The others keep a separate policy, which breaks a cycle: a
+	// TenantScoped function's policy names its tenant role, which trusts the
+	// function's role; the secrets key's policy names the roles that use it; and
+	// the scheduler role's policy names the aliases of functions whose
+	// environment names the scheduler role.
+	roles []awsiam.IRole
 }
 
 type scheduler struct {
@@ -208,6 +214,9 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 	t.addAlarms()
 	t.addDashboard()
 	t.addCanaryDeployments()
+	for _, r := range t.roles {
+		inlinePolicies(r)
+	}
 	return t
 }
 
@@ -391,6 +400,9 @@ func (t *tribe) addFunction(f catalogue.Function) {
 		ReservedConcurrentExecutions: reservedConcurrency(f),
 	})
 	t.functions[f.Name] = fn
+	if !f.TenantScoped && f.Secrets == 0 {
+		t.roles = append(t.roles, fn.Role())
+	}
 	t.aliases[f.Name] = awslambda.NewAlias(t.stack, jsii.String(id+"Live"), &awslambda.AliasProps{
 		AliasName: jsii.String(LiveAlias),
 		Version:   fn.CurrentVersion(),
@@ -461,6 +473,7 @@ func (t *tribe) addTenantRole(f catalogue.Function, fn awslambda.Function) {
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
 	role.AddToPolicy(t.tableStatement(f.TableActions, TenantLeadingKeys))
+	t.roles = append(t.roles, role)
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("sts:AssumeRole", "sts:TagSession"),
 		Resources: &[]*string{role.RoleArn()},
@@ -603,6 +616,11 @@ func (t *tribe) asyncDLQ() awssqs.Queue {
 // addAPI creates the HTTP API with every catalogue route. Every route but the public
 // ones goes through the catalogue's Lambda authorizer, whose answers are cached per
 // Authorization header for 30 seconds.
+//
+// Integrations, routes and the authorizer are L1 resources: the L2 Lambda
+// integration adds a Lambda permission per route, which took the stack past
+// CloudFormation's 500 resources. Here each function has one integration and one
+// permission, for any route of this API (apiInvokePermission).
 func (t *tribe) addAPI() {
 	props := &awsapigatewayv2.HttpApiProps{
 		ApiName:     jsii.String(*t.stack.StackName() + "-api"),
@@ -615,48 +633,86 @@ func (t *tribe) addAPI() {
 		props.DisableExecuteApiEndpoint = jsii.Bool(true)
 	}
 	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), props)
-	authorizer := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(
-		jsii.String("Authorizer"),
-		t.aliases[catalogue.Authorizer().Name],
-		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
-			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
-			IdentitySource:  jsii.Strings("$request.header.Authorization"),
-			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(30)),
-		},
-	)
-	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
-	var routes []awsapigatewayv2.HttpRoute
+	t.api = api
+	authorizer := t.addAuthorizer(api)
+	integrations := map[string]awsapigatewayv2.CfnIntegration{}
+	var routes []constructs.IConstruct
 	for _, r := range catalogue.Routes() {
 		integration, ok := integrations[r.Function]
 		if !ok {
-			integration = awsapigatewayv2integrations.NewHttpLambdaIntegration(
-				jsii.String(pascal(r.Function)+"Integration"),
-				t.aliases[r.Function],
-				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
-					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
-				},
-			)
+			alias := t.aliases[r.Function]
+			integration = awsapigatewayv2.NewCfnIntegration(api, jsii.String(pascal(r.Function)+"Integration"), &awsapigatewayv2.CfnIntegrationProps{
+				ApiId:                api.ApiId(),
+				IntegrationType:      jsii.String("AWS_PROXY"),
+				IntegrationUri:       alias.FunctionArn(),
+				PayloadFormatVersion: jsii.String("2.0"),
+			})
+			alias.AddPermission(jsii.String("ApiInvoke"), t.apiInvokePermission("/*/*"))
 			integrations[r.Function] = integration
 		}
-		var auth awsapigatewayv2.IHttpRouteAuthorizer = authorizer
-		if r.Scope == catalogue.ScopePublic {
-			auth = awsapigatewayv2.NewHttpNoneAuthorizer()
+		routeProps := &awsapigatewayv2.CfnRouteProps{
+			ApiId:             api.ApiId(),
+			RouteKey:          jsii.String(r.Pattern()),
+			Target:            jsii.String("integrations/" + *integration.Ref()),
+			AuthorizationType: jsii.String("CUSTOM"),
+			AuthorizerId:      authorizer.Ref(),
 		}
-		added := api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path:        jsii.String(r.Path),
-			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
-			Integration: integration,
-			Authorizer:  auth,
-		})
-		routes = append(routes, *added...)
+		if r.Scope == catalogue.ScopePublic {
+			routeProps.AuthorizationType = jsii.String("NONE")
+			routeProps.AuthorizerId = nil
+		}
+		// The scope and id the L2 route had, so the logical id stays and an
+		// update does not replace a route by one with the same key (a conflict).
+		scope := constructs.NewConstruct(api, jsii.String(r.Method+r.Path))
+		routes = append(routes, awsapigatewayv2.NewCfnRoute(scope, jsii.String("Resource"), routeProps))
 	}
 	t.configureStage(api, routes)
-	t.api = api
 	url := api.Url()
 	if t.props.DomainName != "" {
 		url = jsii.String("https://" + t.props.DomainName + "/")
 	}
 	awscdk.NewCfnOutput(t.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: url})
+}
+
+// addAuthorizer creates the API's Lambda authorizer: the catalogue's authorizer
+// function through its live alias, simple responses, the Authorization header as
+// identity, answers cached 30 seconds, and its own invoke permission scoped to it.
+func (t *tribe) addAuthorizer(api awsapigatewayv2.HttpApi) awsapigatewayv2.CfnAuthorizer {
+	alias := t.aliases[catalogue.Authorizer().Name]
+	uri := t.stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("apigateway"),
+		Account:      jsii.String("lambda"),
+		Resource:     jsii.String("path/2015-03-31/functions"),
+		ResourceName: jsii.String(*alias.FunctionArn() + "/invocations"),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	// The scope and id the L2 authorizer had, so its logical id stays.
+	authorizer := awsapigatewayv2.NewCfnAuthorizer(constructs.NewConstruct(api, jsii.String("Authorizer")), jsii.String("Resource"), &awsapigatewayv2.CfnAuthorizerProps{
+		ApiId:                          api.ApiId(),
+		Name:                           jsii.String("Authorizer"),
+		AuthorizerType:                 jsii.String("REQUEST"),
+		AuthorizerUri:                  uri,
+		AuthorizerPayloadFormatVersion: jsii.String("2.0"),
+		EnableSimpleResponses:          jsii.Bool(true),
+		IdentitySource:                 jsii.Strings("$request.header.Authorization"),
+		AuthorizerResultTtlInSeconds:   jsii.Number(30),
+	})
+	alias.AddPermission(jsii.String("AuthorizerInvoke"), t.apiInvokePermission("/authorizers/"+*authorizer.Ref()))
+	return authorizer
+}
+
+// apiInvokePermission lets API Gateway invoke a function for this API only:
+// suffix follows the API id in the source ARN ("/*/*" for any stage and route).
+func (t *tribe) apiInvokePermission(suffix string) *awslambda.Permission {
+	return &awslambda.Permission{
+		Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
+		SourceArn: t.stack.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("execute-api"),
+			Resource:     t.api.ApiId(),
+			ResourceName: jsii.String(suffix[1:]),
+			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		}),
+	}
 }
 
 // deadLetterQueue creates an encrypted queue that keeps messages for the longest SQS
