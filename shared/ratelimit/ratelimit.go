@@ -160,9 +160,14 @@ type Limiter struct {
 	tenants  map[string]*bucket
 }
 
-// bucket is one tenant's local state in this instance, for one window.
+// bucket is one tenant's local state in this instance.
 type bucket struct {
-	mu        sync.Mutex
+	mu sync.Mutex
+	windowState
+}
+
+// windowState is a bucket's state in one window.
+type windowState struct {
 	policy    Policy
 	window    int64 // window start, epoch seconds
 	tokens    int   // leased and not yet used
@@ -240,7 +245,7 @@ func (b *bucket) roll(pol Policy, start int64) {
 	if b.window == start-pol.Window && b.policy == pol {
 		prev = b.served
 	}
-	*b = bucket{policy: pol, window: start, lease: min(max(prev, 1), maxLease(pol))}
+	b.windowState = windowState{policy: pol, window: start, lease: min(max(prev, 1), maxLease(pol))}
 }
 
 // maxLease is the largest lease: an eighth of the quota.
