@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench build synth diff deploy replay fuzz clean
+.PHONY: dev dev-reset test bench bench-ratelimit build synth diff deploy replay fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -66,3 +66,7 @@ replay:
 
 clean:
 	rm -rf build infra/cdk/cdk.out
+
+## bench-ratelimit: one tenant bursting 10× its rate limit vs another's latency (DynamoDB Local)
+bench-ratelimit:
+	TRIBE_RATELIMIT_BENCH=1 $(GO) test -count=1 -run TestRateLimitIsolation -v -timeout 900s ./shared/api

@@ -155,7 +155,7 @@ func TestTenantsAndKeys(t *testing.T) {
 		{"bad timezone", map[string]any{"name": "x", "timezone": "Mars/Base", "currency": "CNY"}, "invalid_request"},
 		{"bad currency", map[string]any{"name": "x", "timezone": "UTC", "currency": "XXX"}, "invalid_request"},
 		{"no name", map[string]any{"timezone": "UTC", "currency": "USD"}, "invalid_request"},
-		{"unknown field", map[string]any{"name": "x", "timezone": "UTC", "currency": "USD", "plan": "gold"}, "unknown_field"},
+		{"unknown field", map[string]any{"name": "x", "timezone": "UTC", "currency": "USD", "tier": "gold"}, "unknown_field"},
 	} {
 		r := e.do("POST", "/v1/tenants", adminKey, tc.body)
 		if r.status != 400 || r.code(t) != tc.want {

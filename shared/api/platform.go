@@ -7,6 +7,7 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/ratelimit"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -27,6 +28,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *call) e
 		Name     string `json:"name"`
 		Timezone string `json:"timezone"`
 		Currency string `json:"currency"`
+		planChange
 	}
 	if err := decode(r, &in); err != nil {
 		return err
@@ -44,7 +46,10 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *call) e
 	now := s.store.Now()
 	info := store.TenantInfo{
 		ID: ids.New(ids.Tenant), Name: name, Timezone: in.Timezone, Currency: in.Currency,
-		Lifecycle: store.DefaultLifecycle, CreatedAt: now, UpdatedAt: now,
+		Lifecycle: store.DefaultLifecycle, CreatedAt: now, UpdatedAt: now, Plan: ratelimit.DefaultPlan,
+	}
+	if err := in.apply(&info); err != nil { // ratelimit.go
+		return err
 	}
 	key := s.newKey(info.ID, info.Currency, "first admin key", []catalogue.Scope{catalogue.ScopeAdmin})
 	if err := s.store.CreateTenant(r.Context(), info, key.APIKey); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/ratelimit"
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
@@ -55,6 +56,8 @@ type Server struct {
 	metrics *metrics.Writer
 	// publicBase prefixes the URLs handed out for printing (publicurl.go).
 	publicBase string
+	// limits is the per-tenant rate limit of keyed routes (ratelimit.go).
+	limits *ratelimit.Limiter
 }
 
 // call is one request as a handler sees it.
@@ -100,6 +103,9 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil),
 		metrics:      metrics.Default()}
 	s.handlers = s.handlerSets()
+	if s.limits, err = ratelimit.New(st.Now, log); err != nil {
+		return nil, err
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -207,6 +213,8 @@ func (s *Server) handlerSets() map[string]map[string]op {
 		"platform": {
 			"createTenant": s.createTenant,
 			"listTenants":  s.listTenants,
+			// ratelimit.go
+			"updateTenantPlan": s.updateTenantPlan,
 			// audit.go
 			"platformAuditLog": s.listAuditLog,
 		},
@@ -361,6 +369,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 			}
 			c.tenant = t
 			c.log = c.log.With("tenant", p.TenantID)
+			if err := s.rateLimit(w, r, c); err != nil {
+				return err
+			}
 		}
 	}
 	if r.ContentLength > MaxBody {

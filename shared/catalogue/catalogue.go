@@ -406,12 +406,14 @@ var functions = []Function{
 	},
 	{
 		Name:        "platform",
-		Description: "Platform administration: creates and lists tenants.",
+		Description: "Platform administration: creates and lists tenants, sets their plans and rate limits.",
 		Routes: []Route{
 			// The platform's own audit log: tenant operations.
 			{"GET", "/v1/platform/audit-log", ScopePlatform, "platformAuditLog"},
 			{"POST", "/v1/tenants", ScopePlatform, "createTenant"},
 			{"GET", "/v1/tenants", ScopePlatform, "listTenants"},
+			// A tenant's plan and rate limit (shared/ratelimit).
+			{"PATCH", "/v1/tenants/{id}", ScopePlatform, "updateTenantPlan"},
 		},
 		TableActions: readWrite,
 	},

@@ -19,8 +19,12 @@ type TenantInfo struct {
 	Timezone  string    `dynamo:"timezone" json:"timezone"`
 	Currency  string    `dynamo:"currency" json:"currency"`
 	Lifecycle Lifecycle `dynamo:"lifecycle" json:"lifecycle"`
-	CreatedAt time.Time `dynamo:"created_at" json:"created_at"`
-	UpdatedAt time.Time `dynamo:"updated_at" json:"updated_at"`
+	// Plan names the tenant's rate-limit plan (shared/ratelimit), and RateLimit
+	// overrides it; only the platform admin sets them.
+	Plan      string     `dynamo:"plan,omitempty" json:"plan,omitempty"`
+	RateLimit *RateLimit `dynamo:"rate_limit,omitempty" json:"rate_limit,omitempty"`
+	CreatedAt time.Time  `dynamo:"created_at" json:"created_at"`
+	UpdatedAt time.Time  `dynamo:"updated_at" json:"updated_at"`
 }
 
 // Lifecycle holds a tenant's thresholds for member lifecycle stages, in days.

@@ -72,3 +72,7 @@ const (
 	TypeCommissionEntry = "commission_entry"
 	TypePayout          = "payout"
 )
+
+// TypeRateWindow counts a tenant's requests in one rate-limit window
+// (shared/ratelimit); no stream consumer takes it.
+const TypeRateWindow = "rate_window"

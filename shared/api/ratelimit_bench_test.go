@@ -1,0 +1,127 @@
+package api_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestRateLimitIsolation measures what one tenant's burst does to another's
+// latency (make bench-ratelimit; skipped otherwise). Tenant B sends a steady
+// 20 requests/s (GET /v1/members?limit=10: authorizer GetItem, limiter, Query)
+// through the local gateway on DynamoDB Local. In the "burst" arm tenant A, limited
+// to 5 rps (burst 5), sends 50 requests/s, 10× its limit, from 4 workers; in the
+// "unlimited" arm tenant C (rps 10000) does the same with nothing rejected: the
+// control without the limit. Arms are interleaved in rotating order over rounds,
+// and each arm's p50 and p99 of B are reported as the median over its rounds.
+func TestRateLimitIsolation(t *testing.T) {
+	if os.Getenv("TRIBE_RATELIMIT_BENCH") == "" {
+		t.Skip("set TRIBE_RATELIMIT_BENCH=1 (make bench-ratelimit)")
+	}
+	e := newEnv(t)
+	keyOf := func(name string, rl map[string]any) string {
+		body := map[string]any{"name": name, "timezone": "UTC", "currency": "CNY"}
+		if rl != nil {
+			body["rate_limit"] = rl
+		}
+		return e.must(201, e.do("POST", "/v1/tenants", adminKey, body))["api_key"].(map[string]any)["key"].(string)
+	}
+	a := keyOf("A", map[string]any{"rps": 5, "burst": 5})
+	b := keyOf("B", nil)
+	c := keyOf("C", map[string]any{"rps": 10000, "burst": 10000})
+	for i := range 10 {
+		e.member(b, map[string]any{"name": "b" + string(rune('a'+i))})
+		e.member(c, map[string]any{"name": "c" + string(rune('a'+i))})
+		if i < 3 { // within A's quota of 5 a second
+			e.member(a, map[string]any{"name": "a" + string(rune('a'+i))})
+		}
+	}
+	const (
+		roundLen = 4 * time.Second
+		rounds   = 9
+		steady   = 50 * time.Millisecond // B: 20/s
+		burstRPS = 50                    // A or C: 10× A's limit
+		workers  = 4
+	)
+	type result struct{ p50, p99, all []time.Duration }
+	arms := []string{"alone", "burst", "unlimited"}
+	res := map[string]*result{}
+	for _, arm := range arms {
+		res[arm] = &result{}
+	}
+	counts := map[string]map[int]int{}
+	var cmu sync.Mutex
+	for round := range rounds {
+		for i := range arms {
+			arm := arms[(i+round)%len(arms)]
+			ctx, cancel := context.WithTimeout(context.Background(), roundLen)
+			var wg sync.WaitGroup
+			if arm != "alone" {
+				key := map[string]string{"burst": a, "unlimited": c}[arm]
+				for w := range workers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						tick := time.NewTicker(time.Second * workers / burstRPS)
+						defer tick.Stop()
+						time.Sleep(time.Duration(w) * time.Second / burstRPS)
+						for {
+							select {
+							case <-ctx.Done():
+								return
+							case <-tick.C:
+								r := e.do("GET", "/v1/members?limit=10", key, nil)
+								cmu.Lock()
+								if counts[arm] == nil {
+									counts[arm] = map[int]int{}
+								}
+								counts[arm][r.status]++
+								cmu.Unlock()
+							}
+						}
+					}()
+				}
+			}
+			var lat []time.Duration
+			tick := time.NewTicker(steady)
+		loop:
+			for {
+				select {
+				case <-ctx.Done():
+					break loop
+				case <-tick.C:
+					start := time.Now()
+					r := e.do("GET", "/v1/members?limit=10", b, nil)
+					lat = append(lat, time.Since(start))
+					if r.status != 200 {
+						t.Errorf("tenant B: %d %s", r.status, r.body)
+					}
+				}
+			}
+			tick.Stop()
+			cancel()
+			wg.Wait()
+			slices.Sort(lat)
+			res[arm].p50 = append(res[arm].p50, lat[len(lat)/2])
+			res[arm].p99 = append(res[arm].p99, lat[len(lat)*99/100])
+			res[arm].all = append(res[arm].all, lat...)
+			t.Logf("round %d %-9s B: n=%d p50=%v p99=%v", round+1, arm, len(lat), lat[len(lat)/2], lat[len(lat)*99/100])
+		}
+	}
+	median := func(d []time.Duration) time.Duration {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	base := median(res["alone"].p99)
+	for _, arm := range arms {
+		p99 := median(res[arm].p99)
+		all := slices.Clone(res[arm].all)
+		slices.Sort(all)
+		t.Logf("%-9s tenant B median p50=%v median p99=%v (%+.1f%% vs alone); pooled n=%d p99=%v; bursting tenant's statuses %v",
+			arm, median(res[arm].p50), p99, 100*(float64(p99)/float64(base)-1), len(all), all[len(all)*99/100], counts[arm])
+	}
+}
