@@ -69,6 +69,9 @@ type call struct {
 	idemAt  time.Time
 	// secrets are the JSON paths of the response that must not be stored (secret).
 	secrets []string
+	// personalKind and personalID: the response carries a person's data; keep
+	// only a reference to re-read (personal.go).
+	personalKind, personalID string
 }
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error
