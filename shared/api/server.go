@@ -168,6 +168,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			// unreadable.go
 			"listIntegrationDeliveries": s.listIntegrationDeliveries,
 			"replayDelivery":            s.replayDelivery,
+			"resealSecrets":             s.resealSecrets, // integrations.go
 		},
 		"livecodes": {
 			"createLiveCode":  s.createLiveCode,

@@ -313,6 +313,8 @@ var functions = []Function{
 			// 30 days; the list never shows their bodies.
 			{"GET", "/v1/integrations/{id}/deliveries", ScopeRead, "listIntegrationDeliveries"},
 			{"POST", "/v1/integrations/{id}/deliveries/{delivery_id}/replay", ScopeAdmin, "replayDelivery"},
+			// One-off migration: seal the tenant's secrets written before sealing.
+			{"POST", "/v1/secrets/reseal", ScopeAdmin, "resealSecrets"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
