@@ -200,6 +200,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"addIdentity":  s.addIdentity,
 			"mergeMembers": s.mergeMembers,
 			"exportMember": s.exportMember,
+			"eraseContact": s.eraseContact, // privacy.go
 			// identity linking rules, privacy: members.go
 			"getIdentityRules": s.getIdentityRules,
 			"putIdentityRules": s.putIdentityRules,

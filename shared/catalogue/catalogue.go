@@ -391,6 +391,8 @@ var functions = []Function{
 			{"POST", "/v1/members/{id}/identities", ScopeWrite, "addIdentity"},
 			{"POST", "/v1/members/{id}/merge", ScopeAdmin, "mergeMembers"},
 			{"GET", "/v1/members/{id}/export", ScopeAdmin, "exportMember"},
+			// Erasure of a person who is no member: their guest-checkout orders.
+			{"POST", "/v1/privacy/erasure", ScopeAdmin, "eraseContact"},
 			// Whether unverified shop emails and phones may link members.
 			{"GET", "/v1/identity/rules", ScopeRead, "getIdentityRules"},
 			{"PUT", "/v1/identity/rules", ScopeAdmin, "putIdentityRules"},
