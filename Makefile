@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench bench-ratelimit build synth diff deploy replay fuzz clean
+.PHONY: dev dev-reset test bench bench-ratelimit build synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -63,6 +63,12 @@ deploy: diff
 replay:
 	@test -n "$(BUCKET)" || { echo "make replay BUCKET=<the stack output StreamFailureBucketName> [DRY_RUN=1]"; exit 2; }
 	$(GO) run ./infra/replay -bucket $(BUCKET) $(if $(DRY_RUN),-dry-run)
+
+## reseal: one-off migration sealing secrets written before sealing existed, for every
+## tenant (infra/reseal); needs TRIBE_TABLE and the sealing key (TRIBE_SECRETS_KEY_ID
+## or TRIBE_SECRETS_KEY_FILE). Idempotent; resume with CURSOR=<last cursor printed>.
+reseal:
+	$(GO) run ./infra/reseal $(if $(CURSOR),-cursor $(CURSOR))
 
 clean:
 	rm -rf build infra/cdk/cdk.out

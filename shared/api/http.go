@@ -216,6 +216,9 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 		if rec.Location != "" {
 			w.Header().Set("Location", rec.Location)
 		}
+		if rec.Reread != "" {
+			return s.reread(w, r, c, rec) // personal.go
+		}
 		w.Header().Set("Content-Type", rec.ContentType)
 		w.Header().Set("Idempotent-Replayed", "true")
 		if len(rec.SecretOmitted) > 0 {
@@ -240,10 +243,17 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, c *call, key
 		return nil
 	}
 	kept, omitted := withoutSecrets(rw.buf.Bytes(), c.secrets)
-	err = idem.Complete(r.Context(), key, store.IdemRecord{
+	rec, keep := withoutPersonal(c, status, store.IdemRecord{
 		Fingerprint: fp, Status: status, ContentType: rw.Header().Get("Content-Type"),
 		Body: kept, SecretOmitted: omitted, Location: rw.Header().Get("Location"), CreatedAt: c.idemAt,
 	})
+	if !keep {
+		if err := idem.Release(r.Context(), key, fp); err != nil {
+			c.log.ErrorContext(r.Context(), "release idempotency key", "err", err)
+		}
+		return nil
+	}
+	err = idem.Complete(r.Context(), key, rec)
 	if err != nil {
 		// The response is sent; a replay will run again only if the effect's own
 		// conditions allow it. Log loudly.

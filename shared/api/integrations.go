@@ -138,3 +138,15 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c *ca
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// resealSecrets is the one-off migration of the tenant's secrets written before
+// sealing existed (store.ResealSecrets): it runs in this function because this
+// function may seal. Idempotent; a rerun rewrites nothing.
+func (s *Server) resealSecrets(w http.ResponseWriter, r *http.Request, c *call) error {
+	n, err := c.tenant.ResealSecrets(r.Context())
+	if err != nil {
+		return err
+	}
+	c.log.InfoContext(r.Context(), "secrets resealed", "integrations", n.Integrations, "connectors", n.Connectors)
+	return writeJSON(w, http.StatusOK, map[string]int{"integrations": n.Integrations, "connectors": n.Connectors})
+}

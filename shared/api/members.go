@@ -238,6 +238,7 @@ type memberCreate struct {
 }
 
 func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) error {
+	c.personal("member", "") // personal.go
 	var in memberCreate
 	if err := decode(r, &in); err != nil {
 		return err
@@ -279,6 +280,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := c.tenant.CreateMember(r.Context(), m, idents); err != nil {
 		return err
 	}
+	c.personal("member", m.ID)
 	c.log.InfoContext(r.Context(), "member created", "member", m.ID)
 	s.completeProfile(r.Context(), c, m)
 	w.Header().Set("Location", "/v1/members/"+m.ID)
@@ -379,6 +381,7 @@ func (s *Server) addIdentity(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
+	c.personal("identity", id)
 	var in identityIn
 	if err := decode(r, &in); err != nil {
 		return err
@@ -398,6 +401,7 @@ func (s *Server) mergeMembers(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
+	c.personal("member", id)
 	var in struct {
 		From string `json:"from"`
 	}

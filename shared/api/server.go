@@ -72,6 +72,9 @@ type call struct {
 	idemAt  time.Time
 	// secrets are the JSON paths of the response that must not be stored (secret).
 	secrets []string
+	// personalKind and personalID: the response carries a person's data; keep
+	// only a reference to re-read (personal.go).
+	personalKind, personalID string
 }
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -171,6 +174,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			// unreadable.go
 			"listIntegrationDeliveries": s.listIntegrationDeliveries,
 			"replayDelivery":            s.replayDelivery,
+			"resealSecrets":             s.resealSecrets, // integrations.go
 		},
 		"livecodes": {
 			"createLiveCode":  s.createLiveCode,
@@ -202,6 +206,7 @@ func (s *Server) handlerSets() map[string]map[string]op {
 			"addIdentity":  s.addIdentity,
 			"mergeMembers": s.mergeMembers,
 			"exportMember": s.exportMember,
+			"eraseContact": s.eraseContact, // privacy.go
 			// identity linking rules, privacy: members.go
 			"getIdentityRules": s.getIdentityRules,
 			"putIdentityRules": s.putIdentityRules,

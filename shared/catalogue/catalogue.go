@@ -313,6 +313,8 @@ var functions = []Function{
 			// 30 days; the list never shows their bodies.
 			{"GET", "/v1/integrations/{id}/deliveries", ScopeRead, "listIntegrationDeliveries"},
 			{"POST", "/v1/integrations/{id}/deliveries/{delivery_id}/replay", ScopeAdmin, "replayDelivery"},
+			// One-off migration: seal the tenant's secrets written before sealing.
+			{"POST", "/v1/secrets/reseal", ScopeAdmin, "resealSecrets"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
@@ -389,6 +391,8 @@ var functions = []Function{
 			{"POST", "/v1/members/{id}/identities", ScopeWrite, "addIdentity"},
 			{"POST", "/v1/members/{id}/merge", ScopeAdmin, "mergeMembers"},
 			{"GET", "/v1/members/{id}/export", ScopeAdmin, "exportMember"},
+			// Erasure of a person who is no member: their guest-checkout orders.
+			{"POST", "/v1/privacy/erasure", ScopeAdmin, "eraseContact"},
 			// Whether unverified shop emails and phones may link members.
 			{"GET", "/v1/identity/rules", ScopeRead, "getIdentityRules"},
 			{"PUT", "/v1/identity/rules", ScopeAdmin, "putIdentityRules"},

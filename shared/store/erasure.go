@@ -32,8 +32,8 @@ package store
 // erased, so a failure part-way leaves an active member to erase again.
 //
 // Out of reach by design: the table's stream (24 h) and point-in-time backups (35
-// days) keep earlier images until they age out; orders of guest checkouts linked to
-// no member are no one's and are not searched.
+// days) keep earlier images until they age out. Orders of guest checkouts linked to
+// no member are found by the person's email and phone (guestorders.go).
 
 import (
 	"bytes"
@@ -165,6 +165,10 @@ func (t *Tenant) EraseMember(ctx context.Context, id string) (Member, error) {
 		if err := t.deleteCustomer(ctx, ref); err != nil {
 			return Member{}, err
 		}
+	}
+	// Guest orders carrying their email or phone (guestorders.go).
+	if _, err := t.scrubGuestOrders(ctx, who); err != nil {
+		return Member{}, err
 	}
 	if err := t.scrubUnreadables(ctx, who); err != nil {
 		return Member{}, err

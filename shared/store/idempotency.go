@@ -25,6 +25,10 @@ type IdemRecord struct {
 	// SecretOmitted names the JSON paths of secrets the response had and Body
 	// leaves out: a secret is shown once and never stored.
 	SecretOmitted []string `dynamo:"secret_omitted,omitempty"`
+	// Reread ("member:m_…") names the resource a replay re-reads, in place of a
+	// Body that would carry a person's data: an idempotency record is keyed by the
+	// client's key, out of erasure's reach, so it never holds personal data.
+	Reread string `dynamo:"reread,omitempty"`
 	// CreatedAt is when the key was first used; postings keyed by it use it as their
 	// time, so a retry posts the same entry.
 	CreatedAt time.Time `dynamo:"created_at"`

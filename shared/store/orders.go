@@ -77,8 +77,12 @@ func (t *Tenant) customerItem(r CustomerRecord) customerItem {
 }
 
 // RecordOrder stores a paid order once: a redelivery, or a second "paid" event of
-// the same order, writes nothing and returns false.
+// the same order, writes nothing and returns false. A guest order's contact
+// references are written first (guestorders.go).
 func (t *Tenant) RecordOrder(ctx context.Context, r OrderRecord) (bool, error) {
+	if err := t.writeContactRefs(ctx, r); err != nil {
+		return false, err
+	}
 	return t.recordOnce(ctx, t.table.Put(t.orderItem(r)))
 }
 

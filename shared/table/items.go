@@ -25,6 +25,7 @@ const (
 	TypeChannelCode     = "channel_code"
 	TypeChannelDay      = "channel_day"
 	TypeConnector       = "connector"
+	TypeContactRef      = "contact_ref"
 	TypeDayCounters     = "day_counters"
 	TypeDelivery        = "delivery"
 	TypeBroadcast       = "broadcast"
