@@ -2,23 +2,8 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/tribehq/tribe/shared/config"
-	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
+	"github.com/tribehq/tribe/shared/wire/lambdamain"
 )
 
-func main() {
-	deps, err := config.Load(context.Background())
-	if err != nil {
-		panic(err)
-	}
-	fn, err := consumers.Birthdays(wire.Deps{Store: deps.Store, Log: deps.Log})
-	if err != nil {
-		panic(err)
-	}
-	lambda.Start(fn.Handler())
-}
+func main() { lambdamain.Run("birthdays", consumers.Birthdays) }

@@ -81,15 +81,7 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	page, err := c.tenant.Activities(r.Context(), m.ID, limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listPage(w, r, within(m.ID, c.tenant.Activities))
 }
 
 type exclusiveGroup struct {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,19 +14,18 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/guregu/dynamo/v2"
 
-	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/infra/local/system/systemtest"
 	"github.com/tribehq/tribe/shared/api"
 	"github.com/tribehq/tribe/shared/catalogue"
-	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 )
 
 func TestMain(m *testing.M) { dynamotest.Main(m) }
 
-const adminKey = "platform-admin-key-for-tests"
+const adminKey = systemtest.AdminKey
 
 type env struct {
 	t     *testing.T
@@ -39,19 +37,8 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	_, name := dynamotest.Table(t)
-	db := dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t)))
-	st, err := store.New(db, name, store.WithSealer(envelopetest.Sealer(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sys, err := system.New(st, adminKey, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sys.CheckGrants(t) })
-	return &env{t: t, sys: sys, store: st, db: db, table: name}
+	s := systemtest.New(t)
+	return &env{t: t, sys: s.Sys, store: s.Store, db: s.DB, table: s.Table}
 }
 
 type resp struct {

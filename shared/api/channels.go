@@ -36,15 +36,7 @@ func channelID(r *http.Request) (string, error) {
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := channelID(r)
-	if err != nil {
-		return err
-	}
-	ch, err := c.tenant.Channel(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, ch)
+	return byPathID(w, r, channelID, c.tenant.Channel)
 }
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, c *call) error {

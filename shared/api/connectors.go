@@ -105,19 +105,7 @@ func (s *Server) createConnector(w http.ResponseWriter, r *http.Request, c *call
 }
 
 func (s *Server) listConnectors(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	page, err := c.tenant.Connectors(r.Context(), limit, cursor)
-	if err != nil {
-		return err
-	}
-	out := store.Page[connectorView]{Items: make([]connectorView, len(page.Items)), NextCursor: page.NextCursor}
-	for i, con := range page.Items {
-		out.Items[i] = viewConnector(con)
-	}
-	return writeJSON(w, http.StatusOK, listOf(out))
+	return listView(w, r, c.tenant.Connectors, viewConnector)
 }
 
 func (s *Server) getConnector(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -15,14 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/guregu/dynamo/v2"
 
-	"github.com/tribehq/tribe/infra/local/dynamolocal"
-	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/infra/local/system/systemtest"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/delivery"
-	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -120,18 +117,8 @@ type connectorEnv struct {
 func newConnectorEnv(t *testing.T) *connectorEnv {
 	t.Helper()
 	fake := newFakePlatforms(t)
-	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sys, err := system.New(st, adminKey, log, system.WithSender(fake.sender(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sys.CheckGrants(t) })
-	return &connectorEnv{env: &env{t: t, sys: sys, store: st}, fake: fake, log: log}
+	s := systemtest.New(t, system.WithSender(fake.sender(t)))
+	return &connectorEnv{env: &env{t: t, sys: s.Sys, store: s.Store}, fake: fake, log: systemtest.Quiet()}
 }
 
 // connector creates a connector and returns its id.

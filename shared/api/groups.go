@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -116,16 +117,23 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, c *call) er
 
 func groupID(r *http.Request) (string, error) { return pathID(r, "id", store.GroupPrefix, "group") }
 
-func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+// listInGroup answers a list inside the path's group (its members, its
+// violations); the group must exist.
+func listInGroup[T any](w http.ResponseWriter, r *http.Request, t *store.Tenant, read func(ctx context.Context, id string, limit int, cursor string) (store.Page[T], error)) error {
 	id, err := groupID(r)
 	if err != nil {
 		return err
 	}
-	g, err := c.tenant.Group(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, g)
+	return listPage(w, r, func(ctx context.Context, limit int, cursor string) (store.Page[T], error) {
+		if _, err := t.Group(ctx, id); err != nil {
+			return store.Page[T]{}, err
+		}
+		return read(ctx, id, limit, cursor)
+	})
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	return byPathID(w, r, groupID, c.tenant.Group)
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -152,34 +160,13 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) archiveGroup(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := groupID(r)
-	if err != nil {
-		return err
-	}
-	g, err := c.tenant.UpdateGroup(r.Context(), id, func(g *store.Group) error { g.Status = store.GroupArchived; return nil })
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, g)
+	return byPathID(w, r, groupID, func(ctx context.Context, id string) (store.Group, error) {
+		return c.tenant.UpdateGroup(ctx, id, func(g *store.Group) error { g.Status = store.GroupArchived; return nil })
+	})
 }
 
 func (s *Server) listGroupMembers(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := groupID(r)
-	if err != nil {
-		return err
-	}
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	if _, err := c.tenant.Group(r.Context(), id); err != nil {
-		return err
-	}
-	page, err := c.tenant.GroupMembers(r.Context(), id, limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listInGroup(w, r, c.tenant, c.tenant.GroupMembers)
 }
 
 // putGroupMember puts a member in a group with a role: it joins if not there yet
@@ -258,22 +245,7 @@ func (s *Server) memberGroups(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) listViolations(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := groupID(r)
-	if err != nil {
-		return err
-	}
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	if _, err := c.tenant.Group(r.Context(), id); err != nil {
-		return err
-	}
-	page, err := c.tenant.Violations(r.Context(), id, limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listInGroup(w, r, c.tenant, c.tenant.Violations)
 }
 
 func (s *Server) getModerationRules(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -133,9 +133,17 @@ func listOf[T any](p store.Page[T]) list[T] {
 	return out
 }
 
+// pageReader reads one store page with a limit and a cursor.
+type pageReader[T any] func(ctx context.Context, limit int, cursor string) (store.Page[T], error)
+
 // listPage answers a list route from one store page read with the request's limit
 // and cursor.
-func listPage[T any](w http.ResponseWriter, r *http.Request, read func(ctx context.Context, limit int, cursor string) (store.Page[T], error)) error {
+func listPage[T any](w http.ResponseWriter, r *http.Request, read pageReader[T]) error {
+	return listView(w, r, read, func(v T) T { return v })
+}
+
+// listView is listPage answering with what view makes of each item.
+func listView[T, V any](w http.ResponseWriter, r *http.Request, read pageReader[T], view func(T) V) error {
 	limit, cursor, err := pageParams(r)
 	if err != nil {
 		return err
@@ -144,7 +152,44 @@ func listPage[T any](w http.ResponseWriter, r *http.Request, read func(ctx conte
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	out := store.Page[V]{Items: make([]V, len(page.Items)), NextCursor: page.NextCursor}
+	for i, it := range page.Items {
+		out.Items[i] = view(it)
+	}
+	return writeJSON(w, http.StatusOK, listOf(out))
+}
+
+// within binds a list inside a resource (a member's ledger, a group's members) to
+// the resource's id.
+func within[T any](id string, read func(ctx context.Context, id string, limit int, cursor string) (store.Page[T], error)) pageReader[T] {
+	return func(ctx context.Context, limit int, cursor string) (store.Page[T], error) {
+		return read(ctx, id, limit, cursor)
+	}
+}
+
+// idCursor is read refusing a cursor that is not an id with prefix (what these
+// lists hand out) before it reaches the store.
+func idCursor[T any](prefix string, read pageReader[T]) pageReader[T] {
+	return func(ctx context.Context, limit int, cursor string) (store.Page[T], error) {
+		if cursor != "" && !ids.Valid(prefix, cursor) {
+			return store.Page[T]{}, problem.Field("cursor", "cursor is not one this API returned")
+		}
+		return read(ctx, limit, cursor)
+	}
+}
+
+// byPathID answers a read of one resource: its id from the path (parse), then
+// read, then 200 with it.
+func byPathID[T any](w http.ResponseWriter, r *http.Request, parse func(*http.Request) (string, error), read func(context.Context, string) (T, error)) error {
+	id, err := parse(r)
+	if err != nil {
+		return err
+	}
+	v, err := read(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
 }
 
 // pageParams reads limit (1..100, default 20) and cursor.

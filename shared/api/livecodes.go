@@ -88,19 +88,7 @@ func (s *Server) getLiveCode(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) listLiveCodes(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	page, err := c.tenant.LiveCodes(r.Context(), limit, cursor)
-	if err != nil {
-		return err
-	}
-	out := store.Page[liveCodeOut]{NextCursor: page.NextCursor}
-	for _, lc := range page.Items {
-		out.Items = append(out.Items, s.liveCodeView(r, lc))
-	}
-	return writeJSON(w, http.StatusOK, listOf(out))
+	return listView(w, r, c.tenant.LiveCodes, func(lc store.LiveCode) liveCodeOut { return s.liveCodeView(r, lc) })
 }
 
 func (s *Server) updateLiveCode(w http.ResponseWriter, r *http.Request, c *call) error {

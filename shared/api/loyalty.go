@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"slices"
@@ -235,30 +236,11 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request, c *call) e
 func rewardID(r *http.Request) (string, error) { return pathID(r, "id", "rwd", "reward") }
 
 func (s *Server) getReward(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := rewardID(r)
-	if err != nil {
-		return err
-	}
-	rw, err := c.tenant.Reward(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, rw)
+	return byPathID(w, r, rewardID, c.tenant.Reward)
 }
 
 func (s *Server) listRewards(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	if cursor != "" && !ids.Valid("rwd", cursor) {
-		return problem.Field("cursor", "cursor is not one this API returned")
-	}
-	page, err := c.tenant.Rewards(r.Context(), limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listPage(w, r, idCursor("rwd", c.tenant.Rewards))
 }
 
 func (s *Server) updateReward(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -278,13 +260,7 @@ func (s *Server) updateReward(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) archiveReward(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := rewardID(r)
-	if err != nil {
-		return err
-	}
-	rw, err := c.tenant.UpdateReward(r.Context(), id, func(rw *store.Reward) error { rw.Status = "archived"; return nil })
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, rw)
+	return byPathID(w, r, rewardID, func(ctx context.Context, id string) (store.Reward, error) {
+		return c.tenant.UpdateReward(ctx, id, func(rw *store.Reward) error { rw.Status = "archived"; return nil })
+	})
 }

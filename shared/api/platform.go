@@ -61,16 +61,5 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	if cursor != "" && !ids.Valid(ids.Tenant, cursor) {
-		return problem.Field("cursor", "cursor is not one this API returned")
-	}
-	page, err := s.store.ListTenants(r.Context(), limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listPage(w, r, idCursor(ids.Tenant, s.store.ListTenants))
 }

@@ -60,15 +60,7 @@ func (s *Server) listLedger(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	limit, cursor, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	page, err := c.tenant.Ledger(r.Context(), m.ID, limit, cursor)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(page))
+	return listPage(w, r, within(m.ID, c.tenant.Ledger))
 }
 
 func (s *Server) tierHistory(w http.ResponseWriter, r *http.Request, c *call) error {

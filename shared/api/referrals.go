@@ -245,27 +245,15 @@ func (s *Server) getReferral(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) releaseReferral(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := referralID(r)
-	if err != nil {
-		return err
-	}
-	ref, err := s.referral.Release(r.Context(), c.tenant, id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, ref)
+	return byPathID(w, r, referralID, func(ctx context.Context, id string) (store.Referral, error) {
+		return s.referral.Release(ctx, c.tenant, id)
+	})
 }
 
 func (s *Server) rejectReferral(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := referralID(r)
-	if err != nil {
-		return err
-	}
-	ref, err := s.referral.Reject(r.Context(), c.tenant, id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, ref)
+	return byPathID(w, r, referralID, func(ctx context.Context, id string) (store.Referral, error) {
+		return s.referral.Reject(ctx, c.tenant, id)
+	})
 }
 
 func (s *Server) getReferralProgram(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -350,11 +338,8 @@ func (s *Server) referralStats(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	var refs []store.Referral
-	if err := c.tenant.ReferralsJoined(r.Context(), from, to, func(ref store.Referral) error {
-		refs = append(refs, ref)
-		return nil
-	}); err != nil {
+	refs, err := joinedReferrals(r, c, from, to)
+	if err != nil {
 		return err
 	}
 	st := referral.Tally(refs, group, set.Location, set.Currency, programPoints(prog))
@@ -387,14 +372,21 @@ func (s *Server) referralLeaderboard(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	var refs []store.Referral
-	if err := c.tenant.ReferralsJoined(r.Context(), from, to, func(ref store.Referral) error {
-		refs = append(refs, ref)
-		return nil
-	}); err != nil {
+	refs, err := joinedReferrals(r, c, from, to)
+	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "data": referral.Leaderboard(refs, limit)})
+}
+
+// joinedReferrals collects what ReferralsJoined reads for from and to.
+func joinedReferrals(r *http.Request, c *call, from, to time.Time) ([]store.Referral, error) {
+	var refs []store.Referral
+	err := c.tenant.ReferralsJoined(r.Context(), from, to, func(ref store.Referral) error {
+		refs = append(refs, ref)
+		return nil
+	})
+	return refs, err
 }
 
 // Distributors.
@@ -423,15 +415,7 @@ func distributorID(r *http.Request) (string, error) {
 }
 
 func (s *Server) getDistributor(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := distributorID(r)
-	if err != nil {
-		return err
-	}
-	d, err := c.tenant.Distributor(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, d)
+	return byPathID(w, r, distributorID, c.tenant.Distributor)
 }
 
 func (s *Server) listDistributors(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -462,15 +446,9 @@ func (s *Server) updateDistributor(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) approveDistributor(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := distributorID(r)
-	if err != nil {
-		return err
-	}
-	d, err := c.tenant.SetDistributorStatus(r.Context(), id, store.DistributorApproved)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, d)
+	return byPathID(w, r, distributorID, func(ctx context.Context, id string) (store.Distributor, error) {
+		return c.tenant.SetDistributorStatus(ctx, id, store.DistributorApproved)
+	})
 }
 
 func (s *Server) eachDistributor(r *http.Request, c *call, fn func(store.Distributor) error) error {

@@ -11,7 +11,6 @@ package store
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"strings"
 	"time"
 
@@ -150,8 +149,8 @@ func (t *Tenant) RecordActivity(ctx context.Context, a Activity) error {
 func (t *Tenant) ActivityByKey(ctx context.Context, memberID, key string) (Activity, error) {
 	pk, sk := t.activityKey(memberID, key)
 	var it activityItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Activity, translate(err, "activity")
+	err := t.getItem(ctx, pk, sk, true, &it, "activity")
+	return it.Activity, err
 }
 
 // ActivityCount is how often the activity counted towards its cap on day ("" for
@@ -159,11 +158,10 @@ func (t *Tenant) ActivityByKey(ctx context.Context, memberID, key string) (Activ
 func (t *Tenant) ActivityCount(ctx context.Context, memberID, activity, day string) (int64, error) {
 	pk, sk := t.counterKey(memberID, activity, day)
 	var it counterItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if errors.Is(err, dynamo.ErrNotFound) {
-		return 0, nil
+	if found, err := t.findItem(ctx, pk, sk, true, &it, "activity count"); !found {
+		return 0, err
 	}
-	return it.Count, translate(err, "activity count")
+	return it.Count, nil
 }
 
 // Activities lists a member's activities, newest first.
@@ -181,19 +179,10 @@ func (t *Tenant) Activities(ctx context.Context, memberID string, limit int, cur
 	} else {
 		q = q.Range("SK", dynamo.BeginsWith, "A#")
 	}
-	var items []activityItem
-	if err := q.All(ctx, &items); err != nil {
-		return Page[Activity]{}, translate(err, "activities")
-	}
-	page := Page[Activity]{Items: make([]Activity, 0, len(items))}
-	for _, it := range items {
-		page.Items = append(page.Items, it.Activity)
-	}
-	if len(items) == limit {
+	return queryPage(ctx, q, limit, "activities",
+		func(it activityItem) Activity { return it.Activity },
 		// Opaque and safe in a query string as it is.
-		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(items[len(items)-1].SK))
-	}
-	return page, nil
+		func(it activityItem) string { return base64.RawURLEncoding.EncodeToString([]byte(it.SK)) })
 }
 
 // MonthDay is the MM-DD of a birthday given as YYYY-MM-DD or MM-DD; "" when none.
@@ -260,11 +249,7 @@ func (t *Tenant) DropBirthday(ctx context.Context, monthDay, memberID string) er
 // day; MarkBirthdayRun records that it did (kept a week).
 func (t *Tenant) BirthdayRunDone(ctx context.Context, day string) (bool, error) {
 	var it keyed
-	err := t.table.Get("PK", t.pk("BDAYRUN")).Range("SK", dynamo.Equal, day).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if errors.Is(err, dynamo.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, translate(err, "birthday run")
+	return t.findItem(ctx, t.pk("BDAYRUN"), day, false, &it, "birthday run")
 }
 
 // MarkBirthdayRun records that the birthday job finished for day.

@@ -132,9 +132,9 @@ func (t *Tenant) Broadcast(ctx context.Context, id string) (Broadcast, []Broadca
 	var head broadcastItem
 	var tasks []broadcastTaskItem
 	pk := t.broadcastPK(id)
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, "BROADCAST").Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &head)
+	err := t.getItem(ctx, pk, "BROADCAST", true, &head, "broadcast")
 	if err != nil {
-		return Broadcast{}, nil, translate(err, "broadcast")
+		return Broadcast{}, nil, err
 	}
 	err = t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "G#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &tasks)
 	if err != nil {
@@ -159,8 +159,8 @@ func (t *Tenant) BroadcastMessage(ctx context.Context, id string) (Broadcast, er
 		return Broadcast{}, problem.New(problem.NotFound, "broadcast not found")
 	}
 	var head broadcastItem
-	err := t.table.Get("PK", t.broadcastPK(id)).Range("SK", dynamo.Equal, "BROADCAST").ConsumedCapacity(rcc(ctx)).One(ctx, &head)
-	return head.Broadcast, translate(err, "broadcast")
+	err := t.getItem(ctx, t.broadcastPK(id), "BROADCAST", false, &head, "broadcast")
+	return head.Broadcast, err
 }
 
 // MoveBroadcastTask moves a task from status from to status to, with its reason

@@ -127,8 +127,8 @@ func (t *Tenant) Channel(ctx context.Context, id string) (Channel, error) {
 	}
 	pk, sk := t.channelKey(id)
 	var it channelItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Channel, translate(err, "channel")
+	err := t.getItem(ctx, pk, sk, false, &it, "channel")
+	return it.Channel, err
 }
 
 // ChannelByCode returns the channel with a code, problem.NotFound when none has it.
@@ -138,39 +138,17 @@ func (t *Tenant) ChannelByCode(ctx context.Context, code string) (Channel, error
 	}
 	pk, sk := t.channelCodeKey(code)
 	var it channelCodeItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.getItem(ctx, pk, sk, false, &it, "channel")
 	if err != nil {
-		return Channel{}, translate(err, "channel")
+		return Channel{}, err
 	}
 	return t.Channel(ctx, it.ChannelID)
 }
 
 // Channels lists the tenant's channels by id (creation order).
 func (t *Tenant) Channels(ctx context.Context, limit int, cursor string) (Page[Channel], error) {
-	idList, next, err := t.listIndex(ctx, t.pk("CHANNELS"), limit, cursor, "channels")
-	if err != nil {
-		return Page[Channel]{}, err
-	}
-	page := Page[Channel]{Items: make([]Channel, 0, len(idList)), NextCursor: next}
-	keys := make([]dynamo.Keyed, len(idList))
-	for i, id := range idList {
-		pk, sk := t.channelKey(id)
-		keys[i] = dynamo.Keys{pk, sk}
-	}
-	items, err := batchGet[channelItem](ctx, t, keys, false, "channels")
-	if err != nil {
-		return Page[Channel]{}, err
-	}
-	byID := make(map[string]Channel, len(items))
-	for _, it := range items {
-		byID[it.ID] = it.Channel
-	}
-	for _, id := range idList {
-		if c, ok := byID[id]; ok {
-			page.Items = append(page.Items, c)
-		}
-	}
-	return page, nil
+	return indexPage(ctx, t, t.pk("CHANNELS"), limit, cursor, "channels", t.channelKey,
+		func(it channelItem) (string, Channel) { return it.ID, it.Channel })
 }
 
 // RecordChannelEvent adds delta to one of a channel's counters for day

@@ -113,9 +113,9 @@ func (t *Tenant) Connector(ctx context.Context, id string) (Connector, error) {
 	}
 	pk, sk := t.connectorKey(id)
 	var it connectorItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.getItem(ctx, pk, sk, true, &it, "connector")
 	if err != nil {
-		return Connector{}, translate(err, "connector")
+		return Connector{}, err
 	}
 	return t.connectorOf(ctx, it)
 }
@@ -155,26 +155,15 @@ func (t *Tenant) Connectors(ctx context.Context, limit int, cursor string) (Page
 // id and creation time are kept as stored. An unknown connector is
 // problem.NotFound; fn's error is returned as it is.
 func (t *Tenant) UpdateConnector(ctx context.Context, id string, fn func(*Connector) error) (Connector, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := t.Connector(ctx, id)
-		if err != nil {
-			return Connector{}, err
-		}
-		next := cur
-		if err := fn(&next); err != nil {
-			return Connector{}, err
-		}
-		next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
-		item, err := t.connectorItem(ctx, next)
-		if err != nil {
-			return Connector{}, err
-		}
-		err = t.table.Put(item).If("attribute_exists(PK) AND version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
-		if dynamo.IsCondCheckFailed(err) && attempt < 5 {
-			continue
-		}
-		return next, translate(err, "connector")
-	}
+	return update(5, "connector", func() (Connector, error) { return t.Connector(ctx, id) }, fn,
+		func(cur Connector, next *Connector) error {
+			next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
+			item, err := t.connectorItem(ctx, *next)
+			if err != nil {
+				return err
+			}
+			return t.table.Put(item).If("attribute_exists(PK) AND version = ?", cur.Version).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		})
 }
 
 // DeleteConnector removes a connector; groups that name it get nothing sent until

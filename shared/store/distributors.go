@@ -147,8 +147,8 @@ func (t *Tenant) CreateDistributor(ctx context.Context, d Distributor) error {
 func (t *Tenant) Distributor(ctx context.Context, id string) (Distributor, error) {
 	pk, sk := t.distributorKey(id)
 	var it distributorItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Distributor, translate(err, "distributor")
+	err := t.getItem(ctx, pk, sk, true, &it, "distributor")
+	return it.Distributor, err
 }
 
 // SetDistributorStatus changes a distributor's status.
@@ -165,30 +165,8 @@ func (t *Tenant) SetDistributorStatus(ctx context.Context, id, status string) (D
 
 // Distributors lists distributors by id.
 func (t *Tenant) Distributors(ctx context.Context, limit int, cursor string) (Page[Distributor], error) {
-	sks, next, err := t.listIndex(ctx, t.pk("DISTS"), limit, cursor, "distributors")
-	if err != nil {
-		return Page[Distributor]{}, err
-	}
-	keys := make([]dynamo.Keyed, len(sks))
-	for i, id := range sks {
-		pk, sk := t.distributorKey(id)
-		keys[i] = dynamo.Keys{pk, sk}
-	}
-	items, err := batchGet[distributorItem](ctx, t, keys, false, "distributors")
-	if err != nil {
-		return Page[Distributor]{}, err
-	}
-	byID := map[string]Distributor{}
-	for _, it := range items {
-		byID[it.ID] = it.Distributor
-	}
-	page := Page[Distributor]{Items: []Distributor{}, NextCursor: next}
-	for _, id := range sks {
-		if d, ok := byID[id]; ok {
-			page.Items = append(page.Items, d)
-		}
-	}
-	return page, nil
+	return indexPage(ctx, t, t.pk("DISTS"), limit, cursor, "distributors", t.distributorKey,
+		func(it distributorItem) (string, Distributor) { return it.ID, it.Distributor })
 }
 
 func (t *Tenant) entryPut(e CommissionEntry) *dynamo.Put {
@@ -258,9 +236,9 @@ func (t *Tenant) ChangeCommission(ctx context.Context, ref string, fn func(Commi
 	sk := trackerSK(integ, orderID, level)
 	for attempt := 0; ; attempt++ {
 		var cur trackerItem
-		err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
+		err := t.getItem(ctx, pk, sk, true, &cur, "commission")
 		if err != nil {
-			return translate(err, "commission")
+			return err
 		}
 		ch, err := fn(cur.CommissionTracker)
 		if err != nil {

@@ -263,8 +263,8 @@ func (t *Tenant) Group(ctx context.Context, id string) (Group, error) {
 	}
 	pk, sk := t.groupKey(id)
 	var it groupItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Group, translate(err, "group")
+	err := t.getItem(ctx, pk, sk, true, &it, "group")
+	return it.Group, err
 }
 
 // GroupByChat returns the group linked to a platform's chat, problem.NotFound when
@@ -275,9 +275,9 @@ func (t *Tenant) GroupByChat(ctx context.Context, platform, externalChatID strin
 	}
 	pk, sk := t.groupChatKey(platform, externalChatID)
 	var it groupChatItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.getItem(ctx, pk, sk, true, &it, "group")
 	if err != nil {
-		return Group{}, translate(err, "group")
+		return Group{}, err
 	}
 	return t.Group(ctx, it.GroupID)
 }
@@ -288,19 +288,11 @@ func (t *Tenant) GroupByChat(ctx context.Context, platform, externalChatID strin
 // disturb it. Moving the group to another chat moves the chat's lookup item in the
 // same transaction; a chat linked to another group is problem.Conflict.
 func (t *Tenant) UpdateGroup(ctx context.Context, id string, fn func(*Group) error) (Group, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := t.Group(ctx, id)
-		if err != nil {
-			return Group{}, err
-		}
-		next := cur
-		if err := fn(&next); err != nil {
-			return Group{}, err
-		}
+	return update(5, "group", func() (Group, error) { return t.Group(ctx, id) }, fn, func(cur Group, next *Group) error {
 		next.ID, next.Members, next.CreatedAt = cur.ID, cur.Members, cur.CreatedAt
 		next.Version, next.UpdatedAt = cur.Version+1, t.s.Now()
-		if err := validGroup(next); err != nil {
-			return Group{}, err
+		if err := validGroup(*next); err != nil {
+			return err
 		}
 		pk, sk := t.groupKey(id)
 		// Every field but the member count is set, so a join in between is no conflict.
@@ -314,31 +306,24 @@ func (t *Tenant) UpdateGroup(ctx context.Context, id string, fn func(*Group) err
 			If("'version' = ?", cur.Version)
 		moved := next.Platform != cur.Platform || next.ExternalChatID != cur.ExternalChatID
 		if !moved {
-			err = retryConflicts(ctx, func() error { return u.ConsumedCapacity(wcc(ctx)).Run(ctx) })
-		} else {
-			err = t.runTx(ctx, func(tx *dynamo.WriteTx) {
-				tx.Update(u)
-				if cur.ExternalChatID != "" {
-					opk, osk := t.groupChatKey(cur.Platform, cur.ExternalChatID)
-					tx.Delete(t.table.Delete("PK", opk).Range("SK", osk).If("group_id = ?", id))
-				}
-				if next.ExternalChatID != "" {
-					npk, nsk := t.groupChatKey(next.Platform, next.ExternalChatID)
-					tx.Put(t.table.Put(groupChatItem{keyed{npk, nsk, table.TypeGroupChat, 0}, id}).If("attribute_not_exists(PK)"))
-				}
-			})
-			if next.ExternalChatID != "" && condFailedAt(err, txLen(cur.ExternalChatID != "")) {
-				return Group{}, problem.Wrap(problem.Conflict, err, "%s chat %s is already linked to a group", next.Platform, next.ExternalChatID)
+			return retryConflicts(ctx, func() error { return u.ConsumedCapacity(wcc(ctx)).Run(ctx) })
+		}
+		err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
+			tx.Update(u)
+			if cur.ExternalChatID != "" {
+				opk, osk := t.groupChatKey(cur.Platform, cur.ExternalChatID)
+				tx.Delete(t.table.Delete("PK", opk).Range("SK", osk).If("group_id = ?", id))
 			}
+			if next.ExternalChatID != "" {
+				npk, nsk := t.groupChatKey(next.Platform, next.ExternalChatID)
+				tx.Put(t.table.Put(groupChatItem{keyed{npk, nsk, table.TypeGroupChat, 0}, id}).If("attribute_not_exists(PK)"))
+			}
+		})
+		if next.ExternalChatID != "" && condFailedAt(err, txLen(cur.ExternalChatID != "")) {
+			return problem.Wrap(problem.Conflict, err, "%s chat %s is already linked to a group", next.Platform, next.ExternalChatID)
 		}
-		if dynamo.IsCondCheckFailed(err) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return Group{}, translate(err, "group")
-		}
-		return next, nil
-	}
+		return err
+	})
 }
 
 // txLen is the index of the item after the group update and an optional delete.
@@ -351,44 +336,20 @@ func txLen(withDelete bool) int {
 
 // groupsByID reads groups, keyed by id; missing groups are left out.
 func (t *Tenant) groupsByID(ctx context.Context, idList []string, consistent bool) (map[string]Group, error) {
-	keys := make([]dynamo.Keyed, 0, len(idList))
-	seen := map[string]bool{}
+	valid := make([]string, 0, len(idList))
 	for _, id := range idList {
-		if seen[id] || !ValidGroupID(id) {
-			continue
+		if ValidGroupID(id) {
+			valid = append(valid, id)
 		}
-		seen[id] = true
-		pk, sk := t.groupKey(id)
-		keys = append(keys, dynamo.Keys{pk, sk})
 	}
-	items, err := batchGet[groupItem](ctx, t, keys, consistent, "groups")
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]Group, len(items))
-	for _, it := range items {
-		out[it.ID] = it.Group
-	}
-	return out, nil
+	return getByID(ctx, t, valid, consistent, "groups", t.groupKey, groupByID)
 }
+
+func groupByID(it groupItem) (string, Group) { return it.ID, it.Group }
 
 // Groups lists the tenant's groups by id (creation order).
 func (t *Tenant) Groups(ctx context.Context, limit int, cursor string) (Page[Group], error) {
-	idList, next, err := t.listIndex(ctx, t.pk("GROUPS"), limit, cursor, "groups")
-	if err != nil {
-		return Page[Group]{}, err
-	}
-	byID, err := t.groupsByID(ctx, idList, false)
-	if err != nil {
-		return Page[Group]{}, err
-	}
-	page := Page[Group]{Items: make([]Group, 0, len(idList)), NextCursor: next}
-	for _, id := range idList {
-		if g, ok := byID[id]; ok {
-			page.Items = append(page.Items, g)
-		}
-	}
-	return page, nil
+	return indexPage(ctx, t, t.pk("GROUPS"), limit, cursor, "groups", t.groupKey, groupByID)
 }
 
 // Membership is a member's place in a group.
@@ -522,18 +483,9 @@ func (t *Tenant) GroupMembers(ctx context.Context, groupID string, limit int, cu
 	} else {
 		q = q.Range("SK", dynamo.BeginsWith, "M#")
 	}
-	var items []membershipItem
-	if err := q.All(ctx, &items); err != nil {
-		return Page[Membership]{}, translate(err, "group members")
-	}
-	page := Page[Membership]{Items: make([]Membership, len(items))}
-	for i, it := range items {
-		page.Items[i] = it.Membership
-	}
-	if len(items) == limit {
-		page.NextCursor = items[len(items)-1].MemberID
-	}
-	return page, nil
+	return queryPage(ctx, q, limit, "group members",
+		func(it membershipItem) Membership { return it.Membership },
+		func(it membershipItem) string { return it.MemberID })
 }
 
 // MemberGroups lists the groups a member is in.

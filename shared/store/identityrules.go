@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/guregu/dynamo/v2"
-
 	"github.com/tribehq/tribe/shared/table"
 )
 
@@ -31,11 +29,10 @@ type identityRulesItem struct {
 func (t *Tenant) IdentityRules(ctx context.Context) (IdentityRules, error) {
 	pk, sk := t.identityRulesKey()
 	var it identityRulesItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if err == dynamo.ErrNotFound {
-		return IdentityRules{}, nil
+	if found, err := t.findItem(ctx, pk, sk, false, &it, "identity rules"); !found {
+		return IdentityRules{}, err
 	}
-	return it.Rules, translate(err, "identity rules")
+	return it.Rules, nil
 }
 
 // PutIdentityRules replaces the tenant's identity rules.

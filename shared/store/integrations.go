@@ -135,8 +135,8 @@ func (t *Tenant) IntegrationWithSecrets(ctx context.Context, id string) (Integra
 func (t *Tenant) integration(ctx context.Context, id string) (Integration, error) {
 	pk, sk := t.integrationKey(id)
 	var it integrationItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Integration, translate(err, "integration")
+	err := t.getItem(ctx, pk, sk, false, &it, "integration")
+	return it.Integration, err
 }
 
 // Integrations lists the tenant's integrations, without their secrets.

@@ -240,16 +240,16 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 func (t *Tenant) consistentMember(ctx context.Context, id string) (Member, error) {
 	pk, sk := t.memberKey(id)
 	var it memberItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Member, translate(err, "member")
+	err := t.getItem(ctx, pk, sk, true, &it, "member")
+	return it.Member, err
 }
 
 // Entry returns one ledger entry by its sort key.
 func (t *Tenant) Entry(ctx context.Context, memberID, sk string) (Entry, error) {
 	pk, _ := t.memberKey(memberID)
 	var it entryItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Entry, translate(err, "ledger entry")
+	err := t.getItem(ctx, pk, sk, true, &it, "ledger entry")
+	return it.Entry, err
 }
 
 // Ledger lists a member's entries, newest first.
@@ -266,18 +266,9 @@ func (t *Tenant) Ledger(ctx context.Context, memberID string, limit int, cursor 
 	} else {
 		q = q.Range("SK", dynamo.BeginsWith, "L#")
 	}
-	var items []entryItem
-	if err := q.All(ctx, &items); err != nil {
-		return Page[Entry]{}, translate(err, "ledger")
-	}
-	page := Page[Entry]{Items: make([]Entry, 0, len(items))}
-	for _, it := range items {
-		page.Items = append(page.Items, it.Entry)
-	}
-	if len(items) == limit {
-		page.NextCursor = items[len(items)-1].SK
-	}
-	return page, nil
+	return queryPage(ctx, q, limit, "ledger",
+		func(it entryItem) Entry { return it.Entry },
+		func(it entryItem) string { return it.SK })
 }
 
 // AllEntries returns every ledger entry of a member, oldest first: for audits and

@@ -182,11 +182,11 @@ func (t *Tenant) liveCode(ctx context.Context, code string, consistent bool) (Li
 	}
 	pk, sk := t.liveCodeKey(code)
 	var it liveCodeItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(consistent).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
+	err := t.getItem(ctx, pk, sk, consistent, &it, "live code")
 	if it.Pool == nil {
 		it.Pool = []PoolEntry{}
 	}
-	return it.LiveCode, translate(err, "live code")
+	return it.LiveCode, err
 }
 
 // UpdateLiveCode changes a live code with fn under optimistic concurrency, checking
@@ -194,70 +194,40 @@ func (t *Tenant) liveCode(ctx context.Context, code string, consistent bool) (Li
 // are kept; fn may clear NeedsGroup after adding room. An unknown group is
 // problem.NotFound.
 func (t *Tenant) UpdateLiveCode(ctx context.Context, code string, fn func(*LiveCode) error) (LiveCode, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := t.LiveCode(ctx, code)
-		if err != nil {
-			return LiveCode{}, err
-		}
-		next := cur
-		next.Pool = append([]PoolEntry(nil), cur.Pool...)
-		if err := fn(&next); err != nil {
-			return LiveCode{}, err
-		}
-		next.Code, next.CreatedAt, next.Version, next.UpdatedAt = cur.Code, cur.CreatedAt, cur.Version+1, t.s.Now()
-		if !next.NeedsGroup {
-			next.NeedsGroupAt = nil
-		}
-		if err := validLiveCode(next); err != nil {
-			return LiveCode{}, err
-		}
-		// A scan may flip needs_group without a new version: hold on to the value read.
-		err = t.runTx(ctx, func(tx *dynamo.WriteTx) {
-			tx.Put(t.table.Put(t.liveCodeItem(next)).If("'version' = ? AND 'needs_group' = ?", cur.Version, cur.NeedsGroup))
-			t.checkGroupsTx(tx, next.Pool)
-		})
-		if condFailedAt(err, 0) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			if dynamo.IsCondCheckFailed(err) && !condFailedAt(err, 0) {
-				return LiveCode{}, problem.Wrap(problem.NotFound, err, "a group of the pool does not exist")
+	return update(5, "live code", func() (LiveCode, error) { return t.LiveCode(ctx, code) },
+		func(next *LiveCode) error {
+			next.Pool = append([]PoolEntry(nil), next.Pool...)
+			return fn(next)
+		},
+		func(cur LiveCode, next *LiveCode) error {
+			next.Code, next.CreatedAt, next.Version, next.UpdatedAt = cur.Code, cur.CreatedAt, cur.Version+1, t.s.Now()
+			if !next.NeedsGroup {
+				next.NeedsGroupAt = nil
 			}
-			return LiveCode{}, translate(err, "live code")
-		}
-		return next, nil
-	}
+			if err := validLiveCode(*next); err != nil {
+				return err
+			}
+			// A scan may flip needs_group without a new version: hold on to the value read.
+			err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
+				tx.Put(t.table.Put(t.liveCodeItem(*next)).If("'version' = ? AND 'needs_group' = ?", cur.Version, cur.NeedsGroup))
+				t.checkGroupsTx(tx, next.Pool)
+			})
+			if dynamo.IsCondCheckFailed(err) && !condFailedAt(err, 0) {
+				return problem.Wrap(problem.NotFound, err, "a group of the pool does not exist")
+			}
+			return err
+		})
 }
 
 // LiveCodes lists the tenant's live codes by code.
 func (t *Tenant) LiveCodes(ctx context.Context, limit int, cursor string) (Page[LiveCode], error) {
-	codes, next, err := t.listIndex(ctx, t.pk("LIVECODES"), limit, cursor, "live codes")
-	if err != nil {
-		return Page[LiveCode]{}, err
-	}
-	keys := make([]dynamo.Keyed, len(codes))
-	for i, c := range codes {
-		pk, sk := t.liveCodeKey(c)
-		keys[i] = dynamo.Keys{pk, sk}
-	}
-	items, err := batchGet[liveCodeItem](ctx, t, keys, false, "live codes")
-	if err != nil {
-		return Page[LiveCode]{}, err
-	}
-	byCode := make(map[string]LiveCode, len(items))
-	for _, it := range items {
-		if it.Pool == nil {
-			it.Pool = []PoolEntry{}
-		}
-		byCode[it.Code] = it.LiveCode
-	}
-	page := Page[LiveCode]{Items: make([]LiveCode, 0, len(codes)), NextCursor: next}
-	for _, c := range codes {
-		if lc, ok := byCode[c]; ok {
-			page.Items = append(page.Items, lc)
-		}
-	}
-	return page, nil
+	return indexPage(ctx, t, t.pk("LIVECODES"), limit, cursor, "live codes", t.liveCodeKey,
+		func(it liveCodeItem) (string, LiveCode) {
+			if it.Pool == nil {
+				it.Pool = []PoolEntry{}
+			}
+			return it.Code, it.LiveCode
+		})
 }
 
 // ErrNoGroup is returned by ResolveLiveCode when no group of the pool has room.

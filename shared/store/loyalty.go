@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/guregu/dynamo/v2"
 	"github.com/tribehq/tribe/shared/table"
 )
 
@@ -121,12 +120,8 @@ func (t *Tenant) loyaltyKey() (string, string) { return t.pk("CONFIG"), "LOYALTY
 func (t *Tenant) Loyalty(ctx context.Context) (Loyalty, error) {
 	pk, sk := t.loyaltyKey()
 	var it loyaltyItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if err == dynamo.ErrNotFound {
-		return Loyalty{Rules: DefaultPointsRules, Tiers: DefaultTiers}, nil
-	}
-	if err != nil {
-		return Loyalty{}, translate(err, "loyalty settings")
+	if found, err := t.findItem(ctx, pk, sk, false, &it, "loyalty settings"); !found {
+		return Loyalty{Rules: DefaultPointsRules, Tiers: DefaultTiers}, err
 	}
 	if len(it.Tiers) == 0 {
 		it.Tiers = DefaultTiers
@@ -136,28 +131,20 @@ func (t *Tenant) Loyalty(ctx context.Context) (Loyalty, error) {
 
 // UpdateLoyalty changes the rules or the ladder with fn.
 func (t *Tenant) UpdateLoyalty(ctx context.Context, fn func(*Loyalty) error) (Loyalty, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := t.Loyalty(ctx)
-		if err != nil {
-			return Loyalty{}, err
-		}
-		next := cur
-		next.Tiers = append([]Tier(nil), cur.Tiers...)
-		if err := fn(&next); err != nil {
-			return Loyalty{}, err
-		}
-		next.UpdatedAt = t.s.Now()
-		pk, sk := t.loyaltyKey()
-		put := t.table.Put(loyaltyItem{keyed{pk, sk, table.TypeLoyalty, 0}, next}).ConsumedCapacity(wcc(ctx))
-		if cur.UpdatedAt.IsZero() {
-			put = put.If("attribute_not_exists(PK)")
-		} else {
-			put = put.If("updated_at = ?", cur.UpdatedAt)
-		}
-		err = put.Run(ctx)
-		if dynamo.IsCondCheckFailed(err) && attempt < 3 {
-			continue
-		}
-		return next, translate(err, "loyalty settings")
-	}
+	return update(3, "loyalty settings", func() (Loyalty, error) { return t.Loyalty(ctx) },
+		func(next *Loyalty) error {
+			next.Tiers = append([]Tier(nil), next.Tiers...)
+			return fn(next)
+		},
+		func(cur Loyalty, next *Loyalty) error {
+			next.UpdatedAt = t.s.Now()
+			pk, sk := t.loyaltyKey()
+			put := t.table.Put(loyaltyItem{keyed{pk, sk, table.TypeLoyalty, 0}, *next}).ConsumedCapacity(wcc(ctx))
+			if cur.UpdatedAt.IsZero() {
+				put = put.If("attribute_not_exists(PK)")
+			} else {
+				put = put.If("updated_at = ?", cur.UpdatedAt)
+			}
+			return put.Run(ctx)
+		})
 }

@@ -175,40 +175,26 @@ func (t *Tenant) CreateMember(ctx context.Context, m Member, identities []Identi
 func (t *Tenant) Member(ctx context.Context, id string) (Member, error) {
 	pk, sk := t.memberKey(id)
 	var it memberItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Member, translate(err, "member")
+	err := t.getItem(ctx, pk, sk, false, &it, "member")
+	return it.Member, err
 }
 
 // UpdateMember changes a member with fn under optimistic concurrency: a concurrent
 // change makes it read again and re-apply fn, a few times at most.
 func (t *Tenant) UpdateMember(ctx context.Context, id string, fn func(*Member) error) (Member, error) {
-	for attempt := 0; ; attempt++ {
-		pk, sk := t.memberKey(id)
-		var cur memberItem
-		err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &cur)
-		if err != nil {
-			return Member{}, translate(err, "member")
-		}
-		next := cur.Member
-		if err := fn(&next); err != nil {
-			return Member{}, err
-		}
-		next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
-		put := t.table.Put(t.memberItem(next)).If("version = ?", cur.Version)
-		if MonthDay(cur.Birthday) == MonthDay(next.Birthday) {
-			err = put.ConsumedCapacity(wcc(ctx)).Run(ctx)
-		} else {
+	return update(4, "member", func() (Member, error) { return t.consistentMember(ctx, id) }, fn,
+		func(cur Member, next *Member) error {
+			next.ID, next.CreatedAt, next.Version, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Version+1, t.s.Now()
+			put := t.table.Put(t.memberItem(*next)).If("version = ?", cur.Version)
+			if MonthDay(cur.Birthday) == MonthDay(next.Birthday) {
+				return put.ConsumedCapacity(wcc(ctx)).Run(ctx)
+			}
 			// The birthday list changes with the member (activities.go).
-			err = t.runTx(ctx, func(tx *dynamo.WriteTx) {
+			return t.runTx(ctx, func(tx *dynamo.WriteTx) {
 				tx.Put(put)
-				t.birthdayWrites(tx, cur.Member, next)
+				t.birthdayWrites(tx, cur, *next)
 			})
-		}
-		if dynamo.IsCondCheckFailed(err) && attempt < 4 {
-			continue
-		}
-		return next, translate(err, "member")
-	}
+		})
 }
 
 // AddIdentity attaches an identity to an active member.
@@ -235,8 +221,8 @@ func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
 func (t *Tenant) LookupIdentity(ctx context.Context, provider, external string) (Identity, error) {
 	pk, sk := t.identityKey(provider, external)
 	var it identityItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Identity, translate(err, "identity")
+	err := t.getItem(ctx, pk, sk, false, &it, "identity")
+	return it.Identity, err
 }
 
 // Identities lists a member's identities.

@@ -36,8 +36,8 @@ func (t *Tenant) GroupActivity(ctx context.Context, groupID, memberID string) (M
 		keyed
 		MemberActivity
 	}
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.MemberActivity, translate(err, "membership")
+	err := t.getItem(ctx, pk, sk, true, &it, "membership")
+	return it.MemberActivity, err
 }
 
 // SaveActivity writes a member's activity if it is still at expected (0: never
@@ -135,11 +135,10 @@ func (t *Tenant) ModerationRules(ctx context.Context) (moderation.Rules, error) 
 		keyed
 		Rules moderation.Rules `dynamo:"rules"`
 	}
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if err == dynamo.ErrNotFound {
-		return moderation.Default(), nil
+	if found, err := t.findItem(ctx, pk, sk, false, &it, "moderation rules"); !found {
+		return moderation.Default(), err
 	}
-	return it.Rules, translate(err, "moderation rules")
+	return it.Rules, nil
 }
 
 // PutModerationRules replaces the tenant's moderation rules.

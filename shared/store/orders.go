@@ -107,6 +107,6 @@ func (t *Tenant) recordOnce(ctx context.Context, p *dynamo.Put) (bool, error) {
 // Order returns a stored order of an integration.
 func (t *Tenant) Order(ctx context.Context, integrationID, orderID string) (OrderRecord, error) {
 	var it orderItem
-	err := t.table.Get("PK", t.orderKey(integrationID, orderID)).Range("SK", dynamo.Equal, "ORDER").ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.OrderRecord, translate(err, "order")
+	err := t.getItem(ctx, t.orderKey(integrationID, orderID), "ORDER", false, &it, "order")
+	return it.OrderRecord, err
 }

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/table"
 )
@@ -65,14 +62,13 @@ func (t *Tenant) programKey() (string, string) { return t.pk("REFPROGRAM"), "PRO
 func (t *Tenant) ReferralProgram(ctx context.Context) (ReferralProgram, error) {
 	pk, sk := t.programKey()
 	var it programItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if errors.Is(err, dynamo.ErrNotFound) {
-		return DefaultReferralProgram, nil
+	if found, err := t.findItem(ctx, pk, sk, false, &it, "referral program"); !found {
+		return DefaultReferralProgram, err
 	}
 	if it.Milestones == nil {
 		it.Milestones = []Milestone{}
 	}
-	return it.ReferralProgram, translate(err, "referral program")
+	return it.ReferralProgram, nil
 }
 
 // PutReferralProgram replaces the tenant's program.

@@ -175,16 +175,16 @@ var ErrCodeTaken = errors.New("store: invite code taken")
 func (t *Tenant) InviteOf(ctx context.Context, memberID string) (Invite, error) {
 	pk, _ := t.memberKey(memberID)
 	var it inviteItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, "INVITE").ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Invite, translate(err, "invite")
+	err := t.getItem(ctx, pk, "INVITE", false, &it, "invite")
+	return it.Invite, err
 }
 
 // InviteByCode returns the invite of a code; problem.NotFound when none.
 func (t *Tenant) InviteByCode(ctx context.Context, code string) (Invite, error) {
 	pk, sk := t.inviteCodeKey(code)
 	var it inviteItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Invite, translate(err, "invite code")
+	err := t.getItem(ctx, pk, sk, false, &it, "invite code")
+	return it.Invite, err
 }
 
 // CreateInvite gives a member the code, atomically with the code's own item (which
@@ -215,8 +215,8 @@ func (t *Tenant) CreateInvite(ctx context.Context, inv Invite) (Invite, error) {
 func (t *Tenant) Referral(ctx context.Context, inviteeID string) (Referral, error) {
 	pk, sk := t.referralKey(inviteeID)
 	var it referralItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Referral, translate(err, "referral")
+	err := t.getItem(ctx, pk, sk, true, &it, "referral")
+	return it.Referral, err
 }
 
 // ReferralHistory returns a referral's recorded moves, oldest first.
@@ -348,22 +348,20 @@ func (t *Tenant) PendingPoints(ctx context.Context, memberID string) (int64, err
 	var it struct {
 		Points int64 `dynamo:"points"`
 	}
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if errors.Is(err, dynamo.ErrNotFound) {
-		return 0, nil
+	if found, err := t.findItem(ctx, pk, sk, false, &it, "pending points"); !found {
+		return 0, err
 	}
-	return it.Points, translate(err, "pending points")
+	return it.Points, nil
 }
 
 // ReferrerStatsOf returns a referrer's counters (zero when it has none).
 func (t *Tenant) ReferrerStatsOf(ctx context.Context, referrerID string) (ReferrerStats, error) {
 	pk, sk := t.referrerStatsKey(referrerID)
 	var it statsItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if errors.Is(err, dynamo.ErrNotFound) {
-		return ReferrerStats{}, nil
+	if found, err := t.findItem(ctx, pk, sk, true, &it, "referrer stats"); !found {
+		return ReferrerStats{}, err
 	}
-	return it.ReferrerStats, translate(err, "referrer stats")
+	return it.ReferrerStats, nil
 }
 
 // ErrMilestonePaid says a milestone was paid before.
@@ -437,11 +435,10 @@ func (t *Tenant) MonthPoints(ctx context.Context, referrerID, month string) (int
 	var it struct {
 		Points int64 `dynamo:"points"`
 	}
-	err := t.table.Get("PK", spk).Range("SK", dynamo.Equal, "MONTH#"+month).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if errors.Is(err, dynamo.ErrNotFound) {
-		return 0, nil
+	if found, err := t.findItem(ctx, spk, "MONTH#"+month, true, &it, "referrer month"); !found {
+		return 0, err
 	}
-	return it.Points, translate(err, "referrer month")
+	return it.Points, nil
 }
 
 // ReferralsBy lists the invitees of a referrer, oldest first.
@@ -630,11 +627,10 @@ func (t *Tenant) DueCursor(ctx context.Context) (string, error) {
 	var it struct {
 		Bucket string `dynamo:"bucket"`
 	}
-	err := t.table.Get("PK", t.dueKey("CURSOR")).Range("SK", dynamo.Equal, "CURSOR").Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if errors.Is(err, dynamo.ErrNotFound) {
-		return "", nil
+	if found, err := t.findItem(ctx, t.dueKey("CURSOR"), "CURSOR", true, &it, "due cursor"); !found {
+		return "", err
 	}
-	return it.Bucket, translate(err, "due cursor")
+	return it.Bucket, nil
 }
 
 // SetDueCursor records that every bucket before bucket is worked.

@@ -53,29 +53,18 @@ func (t *Tenant) CreateReward(ctx context.Context, r Reward) error {
 func (t *Tenant) Reward(ctx context.Context, id string) (Reward, error) {
 	pk, sk := t.rewardKey(id)
 	var it rewardItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.Reward, translate(err, "reward")
+	err := t.getItem(ctx, pk, sk, true, &it, "reward")
+	return it.Reward, err
 }
 
 // UpdateReward changes a reward with fn; stock and redeemed counts are kept as
 // stored unless fn sets the stock.
 func (t *Tenant) UpdateReward(ctx context.Context, id string, fn func(*Reward) error) (Reward, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := t.Reward(ctx, id)
-		if err != nil {
-			return Reward{}, err
-		}
-		next := cur
-		if err := fn(&next); err != nil {
-			return Reward{}, err
-		}
-		next.ID, next.CreatedAt, next.Redeemed, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Redeemed, t.s.Now()
-		err = t.table.Put(t.rewardItem(next)).If("updated_at = ? AND redeemed = ?", cur.UpdatedAt, cur.Redeemed).ConsumedCapacity(wcc(ctx)).Run(ctx)
-		if dynamo.IsCondCheckFailed(err) && attempt < 5 {
-			continue
-		}
-		return next, translate(err, "reward")
-	}
+	return update(5, "reward", func() (Reward, error) { return t.Reward(ctx, id) }, fn,
+		func(cur Reward, next *Reward) error {
+			next.ID, next.CreatedAt, next.Redeemed, next.UpdatedAt = cur.ID, cur.CreatedAt, cur.Redeemed, t.s.Now()
+			return t.table.Put(t.rewardItem(*next)).If("updated_at = ? AND redeemed = ?", cur.UpdatedAt, cur.Redeemed).ConsumedCapacity(wcc(ctx)).Run(ctx)
+		})
 }
 
 // Rewards lists the tenant's rewards.

@@ -116,18 +116,9 @@ func (s *Store) ListTenants(ctx context.Context, limit int, cursor string) (Page
 	if cursor != "" {
 		q = q.Range("SK", dynamo.Greater, cursor)
 	}
-	var items []registryItem
-	if err := q.All(ctx, &items); err != nil {
-		return Page[TenantInfo]{}, translate(err, "tenants")
-	}
-	page := Page[TenantInfo]{Items: make([]TenantInfo, 0, len(items))}
-	for _, it := range items {
-		page.Items = append(page.Items, it.TenantInfo)
-	}
-	if len(items) == limit {
-		page.NextCursor = items[len(items)-1].ID
-	}
-	return page, nil
+	return queryPage(ctx, q, limit, "tenants",
+		func(it registryItem) TenantInfo { return it.TenantInfo },
+		func(it registryItem) string { return it.ID })
 }
 
 // ForEachTenant calls fn for every tenant, in id order, until fn fails.
@@ -158,34 +149,23 @@ func (s *Store) ForEachTenant(ctx context.Context, fn func(*Tenant, TenantInfo) 
 func (t *Tenant) Info(ctx context.Context) (TenantInfo, error) {
 	pk, sk := t.tenantKey()
 	var it tenantItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.TenantInfo, translate(err, "tenant")
+	err := t.getItem(ctx, pk, sk, false, &it, "tenant")
+	return it.TenantInfo, err
 }
 
 // UpdateInfo changes the tenant's settings with fn, keeping the registry copy in
 // step, atomically.
 func (t *Tenant) UpdateInfo(ctx context.Context, fn func(*TenantInfo) error) (TenantInfo, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := t.Info(ctx)
-		if err != nil {
-			return TenantInfo{}, err
-		}
-		next := cur
-		if err := fn(&next); err != nil {
-			return TenantInfo{}, err
-		}
-		next.ID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.CreatedAt, t.s.Now()
-		pk, sk := t.tenantKey()
-		reg := t.s.platform()
-		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
-		tx.Put(t.table.Put(tenantItem{keyed{pk, sk, table.TypeTenant, 0}, next}).If("updated_at = ?", cur.UpdatedAt))
-		tx.Put(t.table.Put(registryItem{keyed{reg.pk("TENANTS"), next.ID, table.TypeTenantRef, 0}, next}))
-		err = tx.Run(ctx)
-		if dynamo.IsCondCheckFailed(err) && attempt < 3 {
-			continue
-		}
-		return next, translate(err, "tenant")
-	}
+	return update(3, "tenant", func() (TenantInfo, error) { return t.Info(ctx) }, fn,
+		func(cur TenantInfo, next *TenantInfo) error {
+			next.ID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.CreatedAt, t.s.Now()
+			pk, sk := t.tenantKey()
+			reg := t.s.platform()
+			tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+			tx.Put(t.table.Put(tenantItem{keyed{pk, sk, table.TypeTenant, 0}, *next}).If("updated_at = ?", cur.UpdatedAt))
+			tx.Put(t.table.Put(registryItem{keyed{reg.pk("TENANTS"), next.ID, table.TypeTenantRef, 0}, *next}))
+			return tx.Run(ctx)
+		})
 }
 
 // CreateKey stores a new API key.
@@ -215,9 +195,9 @@ func (t *Tenant) ListKeys(ctx context.Context) ([]APIKey, error) {
 func (t *Tenant) RevokeKey(ctx context.Context, id string) (APIKey, error) {
 	mpk, msk := t.keyMetaKey(id)
 	var meta keyMetaItem
-	err := t.table.Get("PK", mpk).Range("SK", dynamo.Equal, msk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &meta)
+	err := t.getItem(ctx, mpk, msk, true, &meta, "api key")
 	if err != nil {
-		return APIKey{}, translate(err, "api key")
+		return APIKey{}, err
 	}
 	if meta.RevokedAt != nil {
 		return meta.APIKey, nil

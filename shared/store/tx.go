@@ -157,3 +157,34 @@ func batchGet[T any](ctx context.Context, t *Tenant, keys []dynamo.Keyed, consis
 	}
 	return out, nil
 }
+
+// update is a read-modify-write under optimistic concurrency. It reads the stored
+// value, lets fn change a copy, and has write store it on the condition that the
+// stored value is still cur (write also restores what fn may not change). When
+// that condition fails, a concurrent change won: it reads and applies fn again,
+// retries times at most. fn's error and a *problem.Error from write are returned
+// as they are, other write errors translated naming what.
+func update[T any](retries int, what string, read func() (T, error), fn func(*T) error, write func(cur T, next *T) error) (T, error) {
+	var zero T
+	for attempt := 0; ; attempt++ {
+		cur, err := read()
+		if err != nil {
+			return zero, err
+		}
+		next := cur
+		if err := fn(&next); err != nil {
+			return zero, err
+		}
+		err = write(cur, &next)
+		var pe *problem.Error
+		switch {
+		case err == nil:
+			return next, nil
+		case errors.As(err, &pe):
+			return zero, err
+		case dynamo.IsCondCheckFailed(err) && attempt < retries:
+			continue
+		}
+		return zero, translate(err, what)
+	}
+}

@@ -91,12 +91,11 @@ func (t *Tenant) Unreadable(ctx context.Context, integrationID, id string) (Unre
 	}
 	pk, sk := t.unreadableKey(integrationID, id)
 	var it unreadableItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.Equal, sk).Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	if err != nil {
-		if problem.Is(translate(err, "delivery"), problem.NotFound) {
+	if err := t.getItem(ctx, pk, sk, true, &it, "delivery"); err != nil {
+		if problem.Is(err, problem.NotFound) {
 			return UnreadableDelivery{}, unreadableNotFound()
 		}
-		return UnreadableDelivery{}, translate(err, "delivery")
+		return UnreadableDelivery{}, err
 	}
 	if !it.ExpiresAt.After(t.s.Now()) {
 		return UnreadableDelivery{}, unreadableNotFound()

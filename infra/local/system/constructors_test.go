@@ -38,8 +38,9 @@ func TestEveryCatalogueFunctionHasAConstructor(t *testing.T) {
 	}
 }
 
-// TestMainsCallTheirConstructor reads each functions/<name>/main.go: it must build
-// its handler with the constructor the local system uses for that function.
+// TestMainsCallTheirConstructor reads each functions/<name>/main.go: it must start
+// the catalogue function <name> (lambdamain.Run) with the constructor the local
+// system uses for that function.
 func TestMainsCallTheirConstructor(t *testing.T) {
 	t.Parallel()
 	for name, build := range system.Constructors() {
@@ -51,9 +52,9 @@ func TestMainsCallTheirConstructor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			call := pkgPath[strings.LastIndex(pkgPath, "/")+1:] + "." + fn + "("
+			call := `lambdamain.Run("` + name + `", ` + pkgPath[strings.LastIndex(pkgPath, "/")+1:] + "." + fn + ")"
 			if !strings.Contains(string(src), `"`+pkgPath+`"`) || !strings.Contains(string(src), call) {
-				t.Errorf("main.go does not call %s from %s", call, pkgPath)
+				t.Errorf("main.go does not call %s with %s from %s", call, fn, pkgPath)
 			}
 		})
 	}

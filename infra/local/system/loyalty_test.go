@@ -16,15 +16,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/streampump"
 	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/infra/local/system/systemtest"
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
-	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tribesig"
@@ -48,16 +47,8 @@ type stand struct {
 // stream pump on DynamoDB Local's stream, and every handler.
 func newStand(t *testing.T, currency string, opts ...system.Option) *stand {
 	t.Helper()
-	db, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := system.New(st, adminKey, quiet(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sys.CheckGrants(t) })
+	base := systemtest.New(t, opts...)
+	db, name, st, sys := base.Client, base.Table, base.Store, base.Sys
 	desc, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: &name})
 	if err != nil {
 		t.Fatal(err)

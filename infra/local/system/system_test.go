@@ -3,7 +3,6 @@ package system_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,15 +11,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/guregu/dynamo/v2"
 
-	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/gateway"
 	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/infra/local/system/systemtest"
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
-	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tribesig"
@@ -29,23 +26,14 @@ import (
 
 func TestMain(m *testing.M) { dynamotest.Main(m) }
 
-const adminKey = "platform-admin-key-for-tests"
+const adminKey = systemtest.AdminKey
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return systemtest.Quiet() }
 
 func setup(t testing.TB) (*system.System, *store.Store) {
 	t.Helper()
-	_, name := dynamotest.Table(t)
-	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := system.New(st, adminKey, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sys.CheckGrants(t) })
-	return sys, st
+	s := systemtest.New(t)
+	return s.Sys, s.Store
 }
 
 // seed makes a tenant with an admin key directly in the store.
