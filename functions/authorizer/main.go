@@ -1,5 +1,6 @@
 // Command authorizer is the API Gateway Lambda authorizer: bearer key → tenant and
-// scopes.
+// scopes. It reads the platform admin key on the first key that is not a tenant
+// key, not at cold start.
 package main
 
 import (
@@ -8,20 +9,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/config/adminkey"
 	"github.com/tribehq/tribe/shared/wire"
 )
 
 func main() {
-	ctx := context.Background()
-	deps, err := config.Load(ctx)
+	deps, err := config.Load(context.Background())
 	if err != nil {
 		panic(err)
 	}
-	adminKey, err := config.AdminKey(ctx, deps.AWS)
-	if err != nil {
-		panic(err)
-	}
-	fn, err := wire.Authorizer(wire.Deps{Store: deps.Store, Log: deps.Log, AdminKey: adminKey})
+	fn, err := wire.Authorizer(wire.Deps{Store: deps.Store, Log: deps.Log, AdminKeyLoader: adminkey.Loader(deps.AWS)})
 	if err != nil {
 		panic(err)
 	}

@@ -7,12 +7,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope/kmsclient"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/routes"
 )
 
 func main() {
-	deps, err := config.Load(context.Background())
+	deps, err := config.Load(context.Background(), config.WithKMS(kmsclient.FromConfig))
 	if err != nil {
 		panic(err)
 	}

@@ -7,13 +7,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope/kmsclient"
 	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 )
 
 func main() {
-	deps, err := config.Load(context.Background())
+	deps, err := config.Load(context.Background(), config.WithKMS(kmsclient.FromConfig))
 	if err != nil {
 		panic(err)
 	}
