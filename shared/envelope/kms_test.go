@@ -7,7 +7,6 @@ import (
 	"maps"
 	"sync"
 	"testing"
-
 )
 
 // errKMSInternal stands for a KMS failure that is not a refusal (throttling,

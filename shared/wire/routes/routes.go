@@ -20,16 +20,22 @@ func Channels(d wire.Deps) (wire.Function, error) { return routes("channels", ap
 func Chat(d wire.Deps) (wire.Function, error) { return routes("chat", api.ChatHandlers, d) }
 
 // Connectors serves the connectors routes (and broadcasts).
-func Connectors(d wire.Deps) (wire.Function, error) { return routes("connectors", api.ConnectorsHandlers, d) }
+func Connectors(d wire.Deps) (wire.Function, error) {
+	return routes("connectors", api.ConnectorsHandlers, d)
+}
 
 // Groups serves the groups routes.
 func Groups(d wire.Deps) (wire.Function, error) { return routes("groups", api.GroupsHandlers, d) }
 
 // Integrations serves the integrations routes.
-func Integrations(d wire.Deps) (wire.Function, error) { return routes("integrations", api.IntegrationsHandlers, d) }
+func Integrations(d wire.Deps) (wire.Function, error) {
+	return routes("integrations", api.IntegrationsHandlers, d)
+}
 
 // LiveCodes serves the live-code routes.
-func LiveCodes(d wire.Deps) (wire.Function, error) { return routes("livecodes", api.LiveCodesHandlers, d) }
+func LiveCodes(d wire.Deps) (wire.Function, error) {
+	return routes("livecodes", api.LiveCodesHandlers, d)
+}
 
 // Loyalty serves the loyalty routes (rules, tiers, rewards).
 func Loyalty(d wire.Deps) (wire.Function, error) { return routes("loyalty", api.LoyaltyHandlers, d) }
@@ -47,7 +53,9 @@ func Platform(d wire.Deps) (wire.Function, error) { return routes("platform", ap
 func Points(d wire.Deps) (wire.Function, error) { return routes("points", api.PointsHandlers, d) }
 
 // Referrals serves invites, referrals, the referral program, distributors and payouts.
-func Referrals(d wire.Deps) (wire.Function, error) { return routes("referrals", api.ReferralsHandlers, d) }
+func Referrals(d wire.Deps) (wire.Function, error) {
+	return routes("referrals", api.ReferralsHandlers, d)
+}
 
 // Tenant serves the tenant routes.
 func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", api.TenantHandlers, d) }
