@@ -67,7 +67,13 @@ type call struct {
 	idemAt  time.Time
 	// secrets are the JSON paths of the response that must not be stored (secret).
 	secrets []string
+	// notes are key, value pairs the handler adds to the request's one log line.
+	notes []any
 }
+
+// note adds key, value pairs to the request's log line (one line per request:
+// handlers note what they did rather than log a line of their own).
+func (c *call) note(args ...any) { c.notes = append(c.notes, args...) }
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error
 
@@ -176,8 +182,15 @@ func (s *Server) wrap(function string, rt catalogue.Route, h op, lock time.Durat
 				problem.Write(sw, r, log, rid, fmt.Errorf("panic: %v", v))
 			}
 			elapsed := time.Since(start)
-			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", elapsed.Milliseconds())
-			s.metrics.Request(requestMetrics(function, rt, c, sw.status, elapsed, &consumed))
+			// One line per request: in Lambda the EMF line is also the request log
+			// line (its properties carry method, path, op and the handler's notes);
+			// where metrics are discarded (locally) the logger writes it.
+			if s.metrics.Discards() {
+				c.log.InfoContext(r.Context(), "request", append([]any{"method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", elapsed.Milliseconds()}, c.notes...)...)
+			}
+			m := requestMetrics(function, rt, c, sw.status, elapsed, &consumed)
+			m.Method, m.Path, m.Op, m.Notes = r.Method, r.URL.Path, rt.Op, c.notes
+			s.metrics.Request(m)
 			s.audit(r, rt, c, sw) // audit.go
 		}()
 		if err := s.serve(sw, r, rt, h, c, lock); err != nil {
