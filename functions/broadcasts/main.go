@@ -2,8 +2,11 @@
 package main
 
 import (
+	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope/kmsclient"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/lambdamain"
 )
 
-func main() { lambdamain.Run("broadcasts", consumers.Broadcasts) }
+// It seals or opens secrets, so it links the KMS client; no other function does.
+func main() { lambdamain.Run("broadcasts", consumers.Broadcasts, config.WithKMS(kmsclient.FromConfig)) }

@@ -2,8 +2,13 @@
 package main
 
 import (
+	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope/kmsclient"
 	"github.com/tribehq/tribe/shared/wire/lambdamain"
 	"github.com/tribehq/tribe/shared/wire/routes"
 )
 
-func main() { lambdamain.Run("integrations", routes.Integrations) }
+// It seals or opens secrets, so it links the KMS client; no other function does.
+func main() {
+	lambdamain.Run("integrations", routes.Integrations, config.WithKMS(kmsclient.FromConfig))
+}

@@ -130,7 +130,7 @@ func (s *Server) storeChatEvents(r *http.Request, c *call, t *store.Tenant, ig s
 		if err != nil {
 			return err
 		}
-		c.log.InfoContext(r.Context(), "chat event", "kind", e.Kind, "fresh", fresh)
+		c.note("kind", e.Kind, "fresh", fresh)
 	}
 	return nil
 }

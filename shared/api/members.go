@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -80,14 +81,17 @@ type memberFields struct {
 
 var emailRe = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 var phoneRe = regexp.MustCompile(`^\+?[0-9][0-9 \-]{4,31}$`)
-var labelRe = regexp.MustCompile(`^[\p{L}\p{N}_\-:. ]{1,64}$`)
+
+// labelRe is compiled on first use: its Unicode classes take milliseconds and
+// megabytes to compile, which every route function would pay at cold start.
+var labelRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}_\-:. ]{1,64}$`) })
 
 func cleanList(field string, in []string, max int) ([]string, error) {
 	seen := map[string]bool{}
 	out := []string{}
 	for _, v := range in {
 		v = normalizeSpace(v)
-		if !labelRe.MatchString(v) {
+		if !labelRe().MatchString(v) {
 			return nil, problem.Field(field, "each of %s is 1-64 letters, digits, spaces or _-:.", field)
 		}
 		if !seen[v] {
@@ -123,7 +127,7 @@ func (f memberFields) apply(m *store.Member) error {
 		text("email", f.Email, 254, emailRe, &m.Email),
 		text("phone", f.Phone, 32, phoneRe, &m.Phone),
 		text("region", f.Region, 100, nil, &m.Region),
-		text("channel", f.Channel, 64, labelRe, &m.Channel),
+		text("channel", f.Channel, 64, labelRe(), &m.Channel),
 	} {
 		if err != nil {
 			return err
@@ -171,7 +175,7 @@ func (f memberFields) apply(m *store.Member) error {
 			m.Attributes = map[string]any{}
 		}
 		for k, v := range f.Attributes {
-			if !labelRe.MatchString(k) {
+			if !labelRe().MatchString(k) {
 				return problem.Field("attributes", "attribute names are 1-64 letters, digits or _-:.")
 			}
 			if v == nil {
@@ -310,7 +314,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *call) er
 	q := r.URL.Query()
 	f := store.MemberFilter{Tag: q.Get("tag"), Tier: q.Get("tier"), Stage: q.Get("stage"), Channel: q.Get("channel")}
 	for name, v := range map[string]string{"tag": f.Tag, "tier": f.Tier, "stage": f.Stage, "channel": f.Channel} {
-		if v != "" && !labelRe.MatchString(v) {
+		if v != "" && !labelRe().MatchString(v) {
 			return problem.Field(name, "%s is 1-64 letters, digits, spaces or _-:.", name)
 		}
 	}

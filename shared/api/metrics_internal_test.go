@@ -62,3 +62,42 @@ func TestRequestMetricsCountHandlerFailuresAsErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOneLinePerRequest: a request writes one line. In Lambda it is the EMF line,
+// carrying the request log's fields and the handler's notes (the logger writes
+// nothing); where metrics are discarded, the logger writes it.
+func TestOneLinePerRequest(t *testing.T) {
+	t.Parallel()
+	rt := catalogue.Route{Method: "POST", Path: "/v1/webhooks/{integration}", Scope: catalogue.ScopePublic, Op: "receiveWebhook"}
+	h := func(w http.ResponseWriter, _ *http.Request, c *call) error {
+		c.note("kind", "order.paid", "delivery", "d_1", "stored", true)
+		return writeJSON(w, 202, map[string]bool{"accepted": true})
+	}
+	serve := func(m *metrics.Writer) (logs, emf string) {
+		var logBuf, emfBuf bytes.Buffer
+		if m == nil {
+			m = metrics.New(&emfBuf)
+		}
+		s := &Server{log: slog.New(slog.NewJSONHandler(&logBuf, nil)), metrics: m}
+		s.wrap("webhooks", rt, h, time.Minute).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/v1/webhooks/int_1", nil))
+		return logBuf.String(), emfBuf.String()
+	}
+	logs, emf := serve(nil)
+	if logs != "" || bytes.Count([]byte(emf), []byte("\n")) != 1 {
+		t.Fatalf("in Lambda: log lines %q and EMF lines %q, want one EMF line only", logs, emf)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(emf), &line); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"method": "POST", "path": "/v1/webhooks/int_1", "op": "receiveWebhook", "status": 202.0, "kind": "order.paid", "stored": true} {
+		if line[k] != want {
+			t.Errorf("%s = %v, want %v", k, line[k], want)
+		}
+	}
+	t.Logf("request line in Lambda: 1 line, %d bytes", len(emf))
+	logs, _ = serve(metrics.Discard)
+	if n := bytes.Count([]byte(logs), []byte("\n")); n != 1 || !bytes.Contains([]byte(logs), []byte(`"kind":"order.paid"`)) {
+		t.Errorf("locally: %d log lines %q, want one carrying the notes", n, logs)
+	}
+}

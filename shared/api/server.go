@@ -1,7 +1,7 @@
 // Package api is Tribe's HTTP API: the conventions every endpoint shares (problem
 // errors, request ids, scopes, body limits, strict JSON, idempotent POSTs, cursor
-// pagination) and the handlers, listed in handlerSets under the catalogue function
-// whose routes they serve and keyed by the routes' op names.
+// pagination) and the handlers, in one handler set per catalogue function
+// (handlersets.go) keyed by the routes' op names.
 //
 // A Lambda serves one catalogue function: Handler(fn) mounts exactly that function's
 // routes. The local gateway mounts every function the same way. Each function's
@@ -44,8 +44,6 @@ type Server struct {
 	settings *settings.Reader
 	// referral is the referral engine (invites, release/reject).
 	referral *referral.Engine
-	// handlers are the handlers by catalogue function name, then op (handlerSets).
-	handlers map[string]map[string]op
 	// integrations caches integrations by id for the webhook routes.
 	integrations *cache.TTL[string, store.Integration]
 	sender       *connector.Sender
@@ -75,7 +73,13 @@ type call struct {
 	// personalKind and personalID: the response carries a person's data; keep
 	// only a reference to re-read (personal.go).
 	personalKind, personalID string
+	// notes are key, value pairs the handler adds to the request's one log line.
+	notes []any
 }
+
+// note adds key, value pairs to the request's log line (one line per request:
+// handlers note what they did rather than log a line of their own).
+func (c *call) note(args ...any) { c.notes = append(c.notes, args...) }
 
 type op func(w http.ResponseWriter, r *http.Request, c *call) error
 
@@ -105,7 +109,6 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	s := &Server{store: st, log: log, settings: set, referral: ref, scans: newLimiter(5, 20),
 		integrations: cache.New[string, store.Integration](integrationTTL, maxIntegrations, nil),
 		metrics:      metrics.Default()}
-	s.handlers = s.handlerSets()
 	if s.limits, err = ratelimit.New(st.Now, log); err != nil {
 		return nil, err
 	}
@@ -125,169 +128,14 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// handlerSets is every handler there is, under the catalogue function whose routes
-// it serves and keyed by the route's op. A new route's handler goes here, in its
-// function's set; its code goes in the file named after the function.
-func (s *Server) handlerSets() map[string]map[string]op {
-	return map[string]map[string]op{
-		"channels": {
-			"createChannel": s.createChannel,
-			"listChannels":  s.listChannels,
-			"getChannel":    s.getChannel,
-			"channelStats":  s.channelStats,
-			"channelQR":     s.channelQR,
-		},
-		"chat": {
-			"verifyWeCom":  s.verifyWeCom,
-			"receiveWeCom": s.receiveWeCom,
-			"receiveChat":  s.receiveChat,
-		},
-		"connectors": {
-			"createConnector": s.createConnector,
-			"listConnectors":  s.listConnectors,
-			"getConnector":    s.getConnector,
-			"updateConnector": s.updateConnector,
-			"deleteConnector": s.deleteConnector,
-			"listDeliveries":  s.listDeliveries,
-			"createBroadcast": s.createBroadcast,
-			"getBroadcast":    s.getBroadcast,
-		},
-		"groups": {
-			"createGroup":        s.createGroup,
-			"listGroups":         s.listGroups,
-			"getGroup":           s.getGroup,
-			"updateGroup":        s.updateGroup,
-			"archiveGroup":       s.archiveGroup,
-			"listGroupMembers":   s.listGroupMembers,
-			"putGroupMember":     s.putGroupMember,
-			"removeGroupMember":  s.removeGroupMember,
-			"listViolations":     s.listViolations,
-			"memberGroups":       s.memberGroups,
-			"getModerationRules": s.getModerationRules,
-			"putModerationRules": s.putModerationRules,
-		},
-		"integrations": {
-			"createIntegration": s.createIntegration,
-			"listIntegrations":  s.listIntegrations,
-			"getIntegration":    s.getIntegration,
-			"deleteIntegration": s.deleteIntegration,
-			// unreadable.go
-			"listIntegrationDeliveries": s.listIntegrationDeliveries,
-			"replayDelivery":            s.replayDelivery,
-			"resealSecrets":             s.resealSecrets, // integrations.go
-		},
-		"livecodes": {
-			"createLiveCode":  s.createLiveCode,
-			"listLiveCodes":   s.listLiveCodes,
-			"getLiveCode":     s.getLiveCode,
-			"updateLiveCode":  s.updateLiveCode,
-			"liveCodeStats":   s.liveCodeStats,
-			"resolveLiveCode": s.resolveLiveCode,
-			"liveCodeQR":      s.liveCodeQR,
-		},
-		"loyalty": {
-			"getPointsRules": s.getPointsRules,
-			"putPointsRules": s.putPointsRules,
-			"getTiers":       s.getTiers,
-			"putTiers":       s.putTiers,
-			"createReward":   s.createReward,
-			"listRewards":    s.listRewards,
-			"getReward":      s.getReward,
-			"updateReward":   s.updateReward,
-			"archiveReward":  s.archiveReward,
-		},
-		"members": {
-			"createMember": s.createMember,
-			"listMembers":  s.listMembers,
-			"lookupMember": s.lookupMember,
-			"getMember":    s.getMember,
-			"updateMember": s.updateMember,
-			"eraseMember":  s.eraseMember,
-			"addIdentity":  s.addIdentity,
-			"mergeMembers": s.mergeMembers,
-			"exportMember": s.exportMember,
-			"eraseContact": s.eraseContact, // privacy.go
-			// identity linking rules, privacy: members.go
-			"getIdentityRules": s.getIdentityRules,
-			"putIdentityRules": s.putIdentityRules,
-			"dailyStats":       s.dailyStats,
-		},
-		"openapi": {
-			"getOpenAPI": s.getOpenAPI,
-		},
-		"platform": {
-			"createTenant": s.createTenant,
-			"listTenants":  s.listTenants,
-			// ratelimit.go
-			"updateTenantPlan": s.updateTenantPlan,
-			// audit.go
-			"platformAuditLog": s.listAuditLog,
-		},
-		"points": {
-			"getPoints":    s.getPoints,
-			"listLedger":   s.listLedger,
-			"adjustPoints": s.adjustPoints,
-			"checkIn":      s.checkIn,
-			"redeem":       s.redeem,
-			"tierHistory":  s.tierHistory,
-			// activities.go
-			"postActivity":   s.postActivity,
-			"listActivities": s.listActivities,
-			"getBenefits":    s.getBenefits,
-		},
-		"referrals": {
-			"getInvite":           s.getInvite,
-			"resolveInvite":       s.resolveInvite,
-			"inviteQR":            s.inviteQR,
-			"memberReferrals":     s.memberReferrals,
-			"listReferrals":       s.listReferrals,
-			"getReferral":         s.getReferral,
-			"releaseReferral":     s.releaseReferral,
-			"rejectReferral":      s.rejectReferral,
-			"getReferralProgram":  s.getReferralProgram,
-			"putReferralProgram":  s.putReferralProgram,
-			"referralStats":       s.referralStats,
-			"referralLeaderboard": s.referralLeaderboard,
-			"createDistributor":   s.createDistributor,
-			"listDistributors":    s.listDistributors,
-			"getDistributor":      s.getDistributor,
-			"updateDistributor":   s.updateDistributor,
-			"approveDistributor":  s.approveDistributor,
-			"listPayouts":         s.listPayouts,
-			"createPayout":        s.createPayout,
-		},
-		"tenant": {
-			"getTenant":    s.getTenant,
-			"updateTenant": s.updateTenant,
-			"createAPIKey": s.createAPIKey,
-			"listAPIKeys":  s.listAPIKeys,
-			"revokeAPIKey": s.revokeAPIKey,
-			// audit.go
-			"listAuditLog": s.listAuditLog,
-		},
-		"webhooks": {
-			"receiveWebhook": s.receiveWebhook,
-		},
-	}
-}
-
-// Ops lists the op names the server implements.
-func (s *Server) Ops() []string {
-	var out []string
-	for _, set := range s.handlers {
-		for name := range set {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// Handler serves the routes of one catalogue function. It fails when a route's op
-// has no handler in that function's set: call it at cold start.
-func (s *Server) Handler(fn catalogue.Function) (http.Handler, error) {
+// Handler serves the routes of one catalogue function with its handler set
+// (handlersets.go). It fails when a route's op has no handler in the set: call it
+// at cold start.
+func (s *Server) Handler(fn catalogue.Function, set HandlerSet) (http.Handler, error) {
+	handlers := set(s)
 	mux := http.NewServeMux()
 	for _, rt := range fn.Routes {
-		h, ok := s.handlers[fn.Name][rt.Op]
+		h, ok := handlers[rt.Op]
 		if !ok {
 			return nil, fmt.Errorf("api: %s: no handler for op %s", fn.Name, rt.Op)
 		}
@@ -343,8 +191,15 @@ func (s *Server) wrap(function string, rt catalogue.Route, h op, lock time.Durat
 				problem.Write(sw, r, log, rid, fmt.Errorf("panic: %v", v))
 			}
 			elapsed := time.Since(start)
-			c.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", elapsed.Milliseconds())
-			s.metrics.Request(requestMetrics(function, rt, c, sw.status, elapsed, &consumed))
+			// One line per request: in Lambda the EMF line is also the request log
+			// line (its properties carry method, path, op and the handler's notes);
+			// where metrics are discarded (locally) the logger writes it.
+			if s.metrics.Discards() {
+				c.log.InfoContext(r.Context(), "request", append([]any{"method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", elapsed.Milliseconds()}, c.notes...)...)
+			}
+			m := requestMetrics(function, rt, c, sw.status, elapsed, &consumed)
+			m.Method, m.Path, m.Op, m.Notes = r.Method, r.URL.Path, rt.Op, c.notes
+			s.metrics.Request(m)
 			s.audit(r, rt, c, sw) // audit.go
 		}()
 		if err := s.serve(sw, r, rt, h, c, lock); err != nil {

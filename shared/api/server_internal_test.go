@@ -8,11 +8,32 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 )
 
+// handlerSets are every handler set, by catalogue function name.
+var handlerSets = map[string]HandlerSet{
+	"channels":     ChannelsHandlers,
+	"chat":         ChatHandlers,
+	"connectors":   ConnectorsHandlers,
+	"groups":       GroupsHandlers,
+	"integrations": IntegrationsHandlers,
+	"livecodes":    LiveCodesHandlers,
+	"loyalty":      LoyaltyHandlers,
+	"members":      MembersHandlers,
+	"openapi":      OpenAPIHandlers,
+	"platform":     PlatformHandlers,
+	"points":       PointsHandlers,
+	"referrals":    ReferralsHandlers,
+	"tenant":       TenantHandlers,
+	"webhooks":     WebhooksHandlers,
+}
+
 // TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler
 // per route op in its own set, and no set holds a handler no route uses.
 func TestHandlerSetsMatchCatalogue(t *testing.T) {
 	t.Parallel()
-	sets := (&Server{}).handlerSets()
+	sets := map[string]map[string]op{}
+	for name, set := range handlerSets {
+		sets[name] = set(&Server{})
+	}
 	withRoutes := map[string]bool{}
 	for _, fn := range catalogue.All() {
 		if len(fn.Routes) == 0 {

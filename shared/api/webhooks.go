@@ -68,7 +68,7 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "webhook", "kind", ev.Kind, "delivery", ev.DeliveryID, "stored", stored)
+	c.note("kind", ev.Kind, "delivery", ev.DeliveryID, "stored", stored)
 	out["kind"] = ev.Kind
 	out["duplicate"] = !stored && ev.Kind != order.KindPing && ev.Kind != order.KindIgnored
 	return writeJSON(w, http.StatusOK, out)

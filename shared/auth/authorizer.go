@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,9 +17,14 @@ import (
 // Authorizer resolves bearer keys: the platform admin key, or a tenant key found in
 // the table by hash.
 type Authorizer struct {
-	keys     KeyFinder
-	adminKey string
-	log      *slog.Logger
+	keys KeyFinder
+	log  *slog.Logger
+
+	// mu guards the admin key: adminKey once loaded (loaded), loadAdmin until.
+	mu        sync.Mutex
+	adminKey  string
+	loaded    bool
+	loadAdmin func(context.Context) (string, error)
 }
 
 // NewAuthorizer returns an authorizer. An empty adminKey disables the platform scope.
@@ -26,7 +32,39 @@ func NewAuthorizer(keys KeyFinder, adminKey string, log *slog.Logger) (*Authoriz
 	if keys == nil || log == nil {
 		return nil, errors.New("auth: authorizer needs a key finder and a logger")
 	}
-	return &Authorizer{keys: keys, adminKey: adminKey, log: log}, nil
+	return &Authorizer{keys: keys, adminKey: adminKey, loaded: true, log: log}, nil
+}
+
+// NewLazyAuthorizer returns an authorizer that calls load for the admin key on the
+// first key that is not a tenant key (and again after a failed load), not at cold
+// start: tenant traffic never waits for it. load returning "" disables the
+// platform scope.
+func NewLazyAuthorizer(keys KeyFinder, load func(context.Context) (string, error), log *slog.Logger) (*Authorizer, error) {
+	if load == nil {
+		return nil, errors.New("auth: lazy authorizer needs an admin key loader")
+	}
+	a, err := NewAuthorizer(keys, "", log)
+	if err != nil {
+		return nil, err
+	}
+	a.loaded, a.loadAdmin = false, load
+	return a, nil
+}
+
+// admin returns the admin key, loading it when load is set and it has not been
+// loaded yet; otherwise it returns what is there.
+func (a *Authorizer) admin(ctx context.Context, load bool) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.loaded || !load {
+		return a.adminKey, nil
+	}
+	k, err := a.loadAdmin(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.adminKey, a.loaded = k, true
+	return k, nil
 }
 
 // Authorize returns the principal of an Authorization header value. It returns
@@ -37,11 +75,15 @@ func (a *Authorizer) Authorize(ctx context.Context, header string) (Principal, e
 	if !ok {
 		return Principal{}, ErrMissing
 	}
-	if a.adminKey != "" && SameKey(key, a.adminKey) {
+	tenantID, isTenant := ParseKey(key)
+	admin, err := a.admin(ctx, !isTenant)
+	if err != nil {
+		return Principal{}, fmt.Errorf("authorize: admin key: %w", err)
+	}
+	if admin != "" && SameKey(key, admin) {
 		return Principal{Platform: true}, nil
 	}
-	tenantID, ok := ParseKey(key)
-	if !ok {
+	if !isTenant {
 		return Principal{}, ErrInvalid
 	}
 	k, err := a.keys.FindKey(ctx, tenantID, Hash(key))

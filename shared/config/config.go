@@ -1,10 +1,12 @@
 // Package config builds what every function needs from its environment, once, at
-// cold start: the logger, the AWS configuration, the store and the platform key.
+// cold start and without network calls: the logger, the AWS configuration and the
+// store. The platform key is the authorizer's alone (config/adminkey).
 //
 //	TRIBE_TABLE                  table name (required)
 //	TRIBE_DYNAMO_ENDPOINT        DynamoDB endpoint override (DynamoDB Local)
-//	TRIBE_ADMIN_KEY              platform admin key (local)
-//	TRIBE_ADMIN_KEY_SECRET_ARN   Secrets Manager secret holding it (AWS)
+//	TRIBE_ADMIN_KEY              platform admin key (local; the authorizer, adminkey)
+//	TRIBE_ADMIN_KEY_SECRET_ARN   Secrets Manager secret holding it (AWS; read on
+//	                             the first platform key, not at cold start)
 //	TRIBE_SECRETS_KEY_ID         KMS key sealing secrets at rest (AWS; only the
 //	                             functions the catalogue marks Secrets get it)
 //	TRIBE_SECRETS_KEY_FILE       local key file sealing secrets at rest (make dev)
@@ -20,10 +22,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/guregu/dynamo/v2"
 
@@ -51,8 +50,24 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// Load reads the environment and builds the dependencies.
-func Load(ctx context.Context) (Deps, error) {
+// Option adjusts Load.
+type Option func(*options)
+
+type options struct {
+	kms func(aws.Config) envelope.KMSClient
+}
+
+// WithKMS gives Load the KMS client to seal secrets at rest with
+// (envelope/kmsclient.FromConfig). Only the functions the catalogue marks Secrets
+// pass it, so no other binary links the KMS client; Load fails when
+// TRIBE_SECRETS_KEY_ID is set without it.
+func WithKMS(client func(aws.Config) envelope.KMSClient) Option {
+	return func(o *options) { o.kms = client }
+}
+
+// Load reads the environment and builds the dependencies. It makes no network
+// calls: clients connect on first use.
+func Load(ctx context.Context, opts ...Option) (Deps, error) {
 	log := Logger()
 	name := os.Getenv("TRIBE_TABLE")
 	if name == "" {
@@ -67,19 +82,19 @@ func Load(ctx context.Context) (Deps, error) {
 		}
 	} else {
 		var err error
-		if cfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
-			return Deps{}, fmt.Errorf("config: aws: %w", err)
+		if cfg, err = lambdaAWS(); err != nil {
+			return Deps{}, err
 		}
 	}
-	var opts []store.Option
-	sealer, err := Sealer(cfg)
+	var storeOpts []store.Option
+	sealer, err := Sealer(cfg, opts...)
 	if err != nil {
 		return Deps{}, err
 	}
 	if sealer != nil {
-		opts = append(opts, store.WithSealer(sealer))
+		storeOpts = append(storeOpts, store.WithSealer(sealer))
 	}
-	st, err := store.New(dynamo.New(cfg), name, opts...)
+	st, err := store.New(dynamo.New(cfg), name, storeOpts...)
 	if err != nil {
 		return Deps{}, err
 	}
@@ -95,33 +110,45 @@ func Load(ctx context.Context) (Deps, error) {
 	return Deps{Log: log, AWS: cfg, Store: st}, nil
 }
 
-// AdminKey returns the platform admin key: TRIBE_ADMIN_KEY, or the secret named by
-// TRIBE_ADMIN_KEY_SECRET_ARN. Empty means no platform access.
-func AdminKey(ctx context.Context, cfg aws.Config) (string, error) {
-	if k := os.Getenv("TRIBE_ADMIN_KEY"); k != "" {
-		return k, nil
+// lambdaAWS is the AWS configuration of a Lambda function: its region and its
+// execution role's credentials, both from the environment Lambda sets. It stands in
+// for the SDK's LoadDefaultConfig, whose credential chain (shared config files, SSO,
+// sign-in, process, container and instance credentials) would add more than a
+// megabyte to every binary and is never used in Lambda: the environment is the
+// first link of that chain, and Lambda's credentials there last as long as the
+// execution environment.
+func lambdaAWS() (aws.Config, error) {
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
 	}
-	arn := os.Getenv("TRIBE_ADMIN_KEY_SECRET_ARN")
-	if arn == "" {
-		return "", nil
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || id == "" || secret == "" {
+		return aws.Config{}, errors.New("config: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them; locally set TRIBE_DYNAMO_ENDPOINT)")
 	}
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
-	if err != nil {
-		return "", fmt.Errorf("config: admin key secret: %w", err)
-	}
-	return aws.ToString(out.SecretString), nil
+	return aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")),
+	}, nil
 }
 
 // Sealer returns the sealer for secrets at rest: over the KMS key
 // TRIBE_SECRETS_KEY_ID, or else the local key file TRIBE_SECRETS_KEY_FILE (created
 // when missing). It is nil when neither is set: such a function's store refuses to
 // write or open a secret, and only functions the catalogue marks Secrets get the
-// key.
-func Sealer(cfg aws.Config) (*envelope.Sealer, error) {
+// key. The KMS key needs WithKMS.
+func Sealer(cfg aws.Config, opts ...Option) (*envelope.Sealer, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var kek envelope.KEK
 	switch id, file := os.Getenv(EnvSecretsKeyID), os.Getenv(EnvSecretsKeyFile); {
 	case id != "":
-		k, err := envelope.NewKMSKey(kms.NewFromConfig(cfg), id)
+		if o.kms == nil {
+			return nil, errors.New("config: " + EnvSecretsKeyID + " is set but this function was built without KMS (its main passes config.WithKMS when the catalogue marks it Secrets)")
+		}
+		k, err := envelope.NewKMSKey(o.kms(cfg), id)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}

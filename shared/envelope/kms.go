@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
-// KMSClient is the part of *kms.Client a KMSKey uses.
+// KMSClient is the part of KMS a KMSKey uses, in this package's terms so that
+// only the functions that seal or open secrets link the KMS client:
+// envelope/kmsclient adapts *kms.Client to it.
 type KMSClient interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, optFns ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
+	// GenerateDataKey returns a fresh AES-256 data key under keyID with the
+	// encryption context, in plaintext and wrapped.
+	GenerateDataKey(ctx context.Context, keyID string, encryptionContext map[string]string) (plain, wrapped []byte, err error)
+	// Decrypt unwraps wrapped under keyID with the encryption context. KMS's
+	// refusal of the ciphertext (invalid ciphertext or context, another key) is
+	// ErrOpen; other failures are returned as they are.
+	Decrypt(ctx context.Context, keyID string, wrapped []byte, encryptionContext map[string]string) ([]byte, error)
 }
 
 // KMSKey is a KEK in AWS KMS: data keys come from GenerateDataKey and are
@@ -44,18 +47,14 @@ func encryptionContext(tenant string) map[string]string {
 
 // NewDataKey asks KMS for a 256-bit data key bound to tenant.
 func (k *KMSKey) NewDataKey(ctx context.Context, tenant string) ([]byte, []byte, error) {
-	out, err := k.client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
-		KeyId:             aws.String(k.keyID),
-		KeySpec:           types.DataKeySpecAes256,
-		EncryptionContext: encryptionContext(tenant),
-	})
+	plain, wrapped, err := k.client.GenerateDataKey(ctx, k.keyID, encryptionContext(tenant))
 	if err != nil {
 		return nil, nil, fmt.Errorf("kms GenerateDataKey: %w", err)
 	}
-	if len(out.Plaintext) != keySize || len(out.CiphertextBlob) == 0 {
+	if len(plain) != keySize || len(wrapped) == 0 {
 		return nil, nil, errors.New("kms GenerateDataKey: unexpected key size")
 	}
-	return out.Plaintext, out.CiphertextBlob, nil
+	return plain, wrapped, nil
 }
 
 // UnwrapDataKey asks KMS to decrypt wrapped under this key with tenant's
@@ -63,21 +62,15 @@ func (k *KMSKey) NewDataKey(ctx context.Context, tenant string) ([]byte, []byte,
 // another key, altered bytes) is ErrOpen; other failures (throttling, network,
 // permissions) are returned wrapped, so callers can retry them.
 func (k *KMSKey) UnwrapDataKey(ctx context.Context, tenant string, wrapped []byte) ([]byte, error) {
-	out, err := k.client.Decrypt(ctx, &kms.DecryptInput{
-		KeyId:             aws.String(k.keyID),
-		CiphertextBlob:    wrapped,
-		EncryptionContext: encryptionContext(tenant),
-	})
-	if err != nil {
-		var invalid *types.InvalidCiphertextException
-		var incorrect *types.IncorrectKeyException
-		if errors.As(err, &invalid) || errors.As(err, &incorrect) {
-			return nil, ErrOpen
-		}
-		return nil, fmt.Errorf("kms Decrypt: %w", err)
-	}
-	if len(out.Plaintext) != keySize {
+	plain, err := k.client.Decrypt(ctx, k.keyID, wrapped, encryptionContext(tenant))
+	if errors.Is(err, ErrOpen) {
 		return nil, ErrOpen
 	}
-	return out.Plaintext, nil
+	if err != nil {
+		return nil, fmt.Errorf("kms Decrypt: %w", err)
+	}
+	if len(plain) != keySize {
+		return nil, ErrOpen
+	}
+	return plain, nil
 }

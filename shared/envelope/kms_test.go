@@ -7,15 +7,15 @@ import (
 	"maps"
 	"sync"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
-// fakeKMS behaves as KMS does for these two calls: a ciphertext blob decrypts only
+// errKMSInternal stands for a KMS failure that is not a refusal (throttling,
+// an outage).
+var errKMSInternal = errors.New("kms: internal error, try again")
+
+// fakeKMS behaves as KMS (behind envelope/kmsclient) does for these two calls: a ciphertext blob decrypts only
 // under the key that made it and with the exact encryption context it was made
-// with; anything else is InvalidCiphertextException.
+// with; anything else is ErrOpen (InvalidCiphertextException, IncorrectKeyException).
 type fakeKMS struct {
 	keyID string
 
@@ -36,29 +36,26 @@ func newFakeKMS(keyID string) *fakeKMS {
 	return &fakeKMS{keyID: keyID, blobs: map[string]fakeBlob{}}
 }
 
-func (f *fakeKMS) GenerateDataKey(_ context.Context, in *kms.GenerateDataKeyInput, _ ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error) {
+func (f *fakeKMS) GenerateDataKey(_ context.Context, keyID string, encryptionContext map[string]string) ([]byte, []byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nGenerate++
 	if err := f.failNext; err != nil {
 		f.failNext = nil
-		return nil, err
+		return nil, nil, err
 	}
-	if aws.ToString(in.KeyId) != f.keyID {
-		return nil, &types.NotFoundException{Message: aws.String("no such key")}
-	}
-	if in.KeySpec != types.DataKeySpecAes256 || in.NumberOfBytes != nil {
-		return nil, errors.New("fake: want KeySpec AES_256")
+	if keyID != f.keyID {
+		return nil, nil, errors.New("fake: no such key")
 	}
 	plain := make([]byte, 32)
 	blob := make([]byte, 64)
 	rand.Read(plain)
 	rand.Read(blob)
-	f.blobs[string(blob)] = fakeBlob{plain: append([]byte(nil), plain...), keyID: f.keyID, ctx: maps.Clone(in.EncryptionContext)}
-	return &kms.GenerateDataKeyOutput{Plaintext: plain, CiphertextBlob: blob, KeyId: in.KeyId}, nil
+	f.blobs[string(blob)] = fakeBlob{plain: append([]byte(nil), plain...), keyID: f.keyID, ctx: maps.Clone(encryptionContext)}
+	return plain, blob, nil
 }
 
-func (f *fakeKMS) Decrypt(_ context.Context, in *kms.DecryptInput, _ ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+func (f *fakeKMS) Decrypt(_ context.Context, keyID string, wrapped []byte, encryptionContext map[string]string) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nDecrypt++
@@ -66,14 +63,11 @@ func (f *fakeKMS) Decrypt(_ context.Context, in *kms.DecryptInput, _ ...func(*km
 		f.failNext = nil
 		return nil, err
 	}
-	b, ok := f.blobs[string(in.CiphertextBlob)]
-	if !ok || !maps.Equal(b.ctx, in.EncryptionContext) {
-		return nil, &types.InvalidCiphertextException{Message: aws.String("invalid ciphertext")}
+	b, ok := f.blobs[string(wrapped)]
+	if !ok || !maps.Equal(b.ctx, encryptionContext) || keyID != b.keyID {
+		return nil, ErrOpen
 	}
-	if aws.ToString(in.KeyId) != b.keyID {
-		return nil, &types.IncorrectKeyException{Message: aws.String("incorrect key")}
-	}
-	return &kms.DecryptOutput{Plaintext: append([]byte(nil), b.plain...), KeyId: in.KeyId}, nil
+	return append([]byte(nil), b.plain...), nil
 }
 
 func (f *fakeKMS) generates() int { f.mu.Lock(); defer f.mu.Unlock(); return f.nGenerate }
@@ -121,19 +115,19 @@ func TestKMSServiceErrorsAreNotErrOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	throttled := &types.KMSInternalException{Message: aws.String("try again")}
+	throttled := errKMSInternal
 
 	fake.mu.Lock()
 	fake.failNext = throttled
 	fake.mu.Unlock()
-	if _, err := s.Open(ctx, "ten_a", sealed); errors.Is(err, ErrOpen) || !errors.As(err, new(*types.KMSInternalException)) {
+	if _, err := s.Open(ctx, "ten_a", sealed); errors.Is(err, ErrOpen) || !errors.Is(err, errKMSInternal) {
 		t.Errorf("Open during a KMS outage = %v; want the KMS error, not ErrOpen", err)
 	}
 
 	fake.mu.Lock()
 	fake.failNext = throttled
 	fake.mu.Unlock()
-	if _, err := s.Seal(ctx, "ten_a", "x"); !errors.As(err, new(*types.KMSInternalException)) {
+	if _, err := s.Seal(ctx, "ten_a", "x"); !errors.Is(err, errKMSInternal) {
 		t.Errorf("Seal during a KMS outage = %v; want the KMS error", err)
 	}
 }

@@ -53,6 +53,11 @@ type Request struct {
 	RequestID string
 	// RCU and WCU are the capacity the request consumed, at AWS rates.
 	RCU, WCU float64
+	// Method, Path and Op, and the handler's Notes (key, value pairs), make the
+	// line the request's log line too: EMF allows properties beside the metrics,
+	// so one line per request carries both.
+	Method, Path, Op string
+	Notes            []any
 }
 
 // Batch is one stream batch as a consumer's log records it.
@@ -81,6 +86,10 @@ func New(out io.Writer) *Writer {
 // Discard writes nothing (tests that do not look at metrics).
 var Discard = New(io.Discard)
 
+// Discards reports whether w is Discard: then no request line reaches the logs
+// through it, and the caller logs the request itself.
+func (w *Writer) Discards() bool { return w == Discard }
+
 // StatusClass is "2xx", "4xx", "5xx"… for an HTTP status; 0 counts as 5xx (no
 // response written means the handler died).
 func StatusClass(status int) string {
@@ -96,7 +105,16 @@ func (w *Writer) Request(r Request) {
 	if StatusClass(r.Status) == "5xx" {
 		errs = 1
 	}
-	w.write(map[string]any{
+	fields := map[string]any{}
+	for i := 0; i+1 < len(r.Notes); i += 2 {
+		if k, ok := r.Notes[i].(string); ok {
+			fields[k] = r.Notes[i+1]
+		}
+	}
+	if r.Method != "" {
+		fields["method"], fields["path"], fields["op"] = r.Method, r.Path, r.Op
+	}
+	for k, v := range map[string]any{
 		DimFunction:    r.Function,
 		DimRoute:       r.Route,
 		DimStatusClass: StatusClass(r.Status),
@@ -108,7 +126,10 @@ func (w *Writer) Request(r Request) {
 		"request_id":   r.RequestID,
 		"rcu":          r.RCU,
 		"wcu":          r.WCU,
-	}, [][]string{{DimFunction}, {DimFunction, DimRoute, DimStatusClass}}, []metric{
+	} {
+		fields[k] = v
+	}
+	w.write(fields, [][]string{{DimFunction}, {DimFunction, DimRoute, DimStatusClass}}, []metric{
 		{Requests, "Count"}, {Errors, "Count"}, {Latency, "Milliseconds"},
 	})
 }

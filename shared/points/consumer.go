@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tribehq/tribe/shared/batch"
+	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
@@ -20,7 +22,18 @@ type Engine struct {
 	store    *store.Store
 	settings Settings
 	log      *slog.Logger
+	// channels caches a member channel's channel id by tenant and code, "" for
+	// a code that is no channel's (a platform name, mostly): without it every
+	// order paid one more read for its member's channel.
+	channels *cache.TTL[string, string]
 }
+
+// Channel lookups are kept this long: a channel created or retired meanwhile is
+// attributed orders at most this late (or this long after).
+const (
+	channelTTL  = 5 * time.Minute
+	maxChannels = 10_000
+)
 
 // Settings gives a tenant's settings (settings.Reader, cached).
 type Settings interface {
@@ -32,7 +45,7 @@ func New(st *store.Store, set Settings, log *slog.Logger) (*Engine, error) {
 	if st == nil || set == nil || log == nil {
 		return nil, errors.New("points: need a store, tenant settings and a logger")
 	}
-	return &Engine{store: st, settings: set, log: log}, nil
+	return &Engine{store: st, settings: set, log: log, channels: cache.New[string, string](channelTTL, maxChannels, nil)}, nil
 }
 
 // parallelism bounds how many partitions of a batch are worked on at once.
@@ -269,19 +282,25 @@ func (e *Engine) Downgrade(ctx context.Context, _ json.RawMessage) (int, error) 
 // first orders and GMV. A crash between the posting and this write loses the count
 // (the retried posting is not fresh): the funnel is at most once, the ledger exact.
 func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s settings.Settings, earned Earned, rec store.OrderRecord) error {
-	ch, err := t.ChannelByCode(ctx, earned.Member.Channel)
-	if err != nil {
-		return nil // the member's channel is a platform name or a retired code
+	chID, err := e.channels.Fetch(t.ID()+"|"+earned.Member.Channel, func() (string, error) {
+		ch, err := t.ChannelByCode(ctx, earned.Member.Channel)
+		if problem.Is(err, problem.NotFound) {
+			return "", nil // the member's channel is a platform name or a retired code
+		}
+		return ch.ID, err
+	})
+	if err != nil || chID == "" {
+		return nil
 	}
 	day := s.Day(rec.PaidAt)
 	if earned.First {
-		if err := t.RecordChannelEvent(ctx, ch.ID, day, store.ChannelFirstOrders, 1); err != nil {
+		if err := t.RecordChannelEvent(ctx, chID, day, store.ChannelFirstOrders, 1); err != nil {
 			return err
 		}
 	}
 	// GMV is the order's spend in the tenant's currency (converted, or none).
 	if spend := earned.Entry.SpendMinor; spend > 0 {
-		return t.RecordChannelEvent(ctx, ch.ID, day, store.ChannelGMVMinor, spend)
+		return t.RecordChannelEvent(ctx, chID, day, store.ChannelGMVMinor, spend)
 	}
 	return nil
 }

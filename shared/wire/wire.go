@@ -35,6 +35,10 @@ type Deps struct {
 	// AdminKey is the platform admin key the authorizer accepts; empty means no
 	// platform access. Only the authorizer reads it.
 	AdminKey string
+	// AdminKeyLoader, when set, is where the authorizer gets the admin key instead:
+	// called on the first key that is not a tenant key (config/adminkey), so the
+	// authorizer makes no network call at cold start.
+	AdminKeyLoader func(context.Context) (string, error)
 	// Sender posts to chat platforms; nil means one built on Guard. Tests point
 	// it at fake platforms.
 	Sender *connector.Sender
@@ -122,7 +126,13 @@ func Authorizer(d Deps) (Function, error) {
 	if err := d.Check(); err != nil {
 		return Function{}, err
 	}
-	a, err := auth.NewAuthorizer(d.Store, d.AdminKey, d.Log)
+	var a *auth.Authorizer
+	var err error
+	if d.AdminKeyLoader != nil {
+		a, err = auth.NewLazyAuthorizer(d.Store, d.AdminKeyLoader, d.Log)
+	} else {
+		a, err = auth.NewAuthorizer(d.Store, d.AdminKey, d.Log)
+	}
 	if err != nil {
 		return Function{}, err
 	}

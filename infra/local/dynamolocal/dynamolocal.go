@@ -140,8 +140,8 @@ func Config(endpoint string) aws.Config {
 		BaseEndpoint: aws.String(endpoint),
 		// DynamoDB Local is on loopback: retries only hide bugs in tests.
 		RetryMaxAttempts: 3,
-		// Transactions report the capacity AWS bills, not Local's.
-		APIOptions: []func(*middleware.Stack) error{txCapacity},
+		// Transactions report the capacity AWS bills, not Local's; Calls counts round trips.
+		APIOptions: []func(*middleware.Stack) error{txCapacity, countCalls},
 	}
 }
 

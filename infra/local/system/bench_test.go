@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/auth"
@@ -310,9 +311,11 @@ func BenchmarkOrderThroughput(b *testing.B) {
 	ctx := store.WithCapacity(context.Background(), &c)
 	b.ReportAllocs()
 	b.ResetTimer()
+	before := dynamolocal.Calls.Snapshot()
 	start := time.Now()
 	sh.burst(ctx, b, b.N, func(i int) string { return fmt.Sprintf("u-%d", i%20) })
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
+	reportCalls(b, dynamolocal.Calls.Since(before))
 	report(b, &c)
 }
 
@@ -530,4 +533,14 @@ func memberInsert(tb testing.TB, t *store.Tenant, m store.Member) events.DynamoD
 		tb.Fatal(err)
 	}
 	return events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{r}}
+}
+
+// reportCalls reports the DynamoDB round trips per op, in all and by operation.
+func reportCalls(b *testing.B, calls map[string]int) {
+	total := 0
+	for op, n := range calls {
+		total += n
+		b.ReportMetric(float64(n)/float64(b.N), op+"/op")
+	}
+	b.ReportMetric(float64(total)/float64(b.N), "calls/op")
 }

@@ -7,34 +7,32 @@ import (
 	"github.com/tribehq/tribe/shared/wire"
 )
 
-// TestBuildGivesTheAdminKeyOnlyToTheAuthorizer builds with a constructor that
-// records its Deps: the authorizer sees TRIBE_ADMIN_KEY, a route function does not.
-func TestBuildGivesTheAdminKeyOnlyToTheAuthorizer(t *testing.T) {
+// TestBuildGivesNoAdminKey builds with a constructor that records its Deps: a
+// function built here never sees the platform admin key, and the authorizer, which
+// loads it lazily in its own main.go, is refused.
+func TestBuildGivesNoAdminKey(t *testing.T) {
 	t.Setenv("TRIBE_TABLE", "unused")
 	t.Setenv("TRIBE_DYNAMO_ENDPOINT", "http://127.0.0.1:1")
 	t.Setenv("TRIBE_ADMIN_KEY", "tribe_admin_test")
-	for _, c := range []struct {
-		name, want string
-	}{
-		{"authorizer", "tribe_admin_test"},
-		{"groups", ""},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var got wire.Deps
-			_, err := Build(context.Background(), c.name, func(d wire.Deps) (wire.Function, error) {
-				got = d
-				return wire.Function{}, nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Store == nil || got.Log == nil {
-				t.Error("built without a store or a logger")
-			}
-			if got.AdminKey != c.want {
-				t.Errorf("admin key %q, want %q", got.AdminKey, c.want)
-			}
-		})
+	var got wire.Deps
+	if _, err := Build(context.Background(), "groups", func(d wire.Deps) (wire.Function, error) {
+		got = d
+		return wire.Function{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Store == nil || got.Log == nil {
+		t.Error("built without a store or a logger")
+	}
+	if got.AdminKey != "" || got.AdminKeyLoader != nil {
+		t.Errorf("groups got the admin key (%q, loader %v)", got.AdminKey, got.AdminKeyLoader != nil)
+	}
+	called := false
+	if _, err := Build(context.Background(), "authorizer", func(wire.Deps) (wire.Function, error) {
+		called = true
+		return wire.Function{}, nil
+	}); err == nil || called {
+		t.Errorf("authorizer: err = %v, constructor called %v; want a refusal before building", err, called)
 	}
 }
 

@@ -14,50 +14,60 @@ import (
 )
 
 // Channels serves the channels routes.
-func Channels(d wire.Deps) (wire.Function, error) { return routes("channels", d) }
+func Channels(d wire.Deps) (wire.Function, error) { return routes("channels", api.ChannelsHandlers, d) }
 
 // Chat serves the chat platforms' callbacks.
-func Chat(d wire.Deps) (wire.Function, error) { return routes("chat", d) }
+func Chat(d wire.Deps) (wire.Function, error) { return routes("chat", api.ChatHandlers, d) }
 
 // Connectors serves the connectors routes (and broadcasts).
-func Connectors(d wire.Deps) (wire.Function, error) { return routes("connectors", d) }
+func Connectors(d wire.Deps) (wire.Function, error) {
+	return routes("connectors", api.ConnectorsHandlers, d)
+}
 
 // Groups serves the groups routes.
-func Groups(d wire.Deps) (wire.Function, error) { return routes("groups", d) }
+func Groups(d wire.Deps) (wire.Function, error) { return routes("groups", api.GroupsHandlers, d) }
 
 // Integrations serves the integrations routes.
-func Integrations(d wire.Deps) (wire.Function, error) { return routes("integrations", d) }
+func Integrations(d wire.Deps) (wire.Function, error) {
+	return routes("integrations", api.IntegrationsHandlers, d)
+}
 
 // LiveCodes serves the live-code routes.
-func LiveCodes(d wire.Deps) (wire.Function, error) { return routes("livecodes", d) }
+func LiveCodes(d wire.Deps) (wire.Function, error) {
+	return routes("livecodes", api.LiveCodesHandlers, d)
+}
 
 // Loyalty serves the loyalty routes (rules, tiers, rewards).
-func Loyalty(d wire.Deps) (wire.Function, error) { return routes("loyalty", d) }
+func Loyalty(d wire.Deps) (wire.Function, error) { return routes("loyalty", api.LoyaltyHandlers, d) }
 
 // Members serves the members routes.
-func Members(d wire.Deps) (wire.Function, error) { return routes("members", d) }
+func Members(d wire.Deps) (wire.Function, error) { return routes("members", api.MembersHandlers, d) }
 
 // OpenAPI serves the API description.
-func OpenAPI(d wire.Deps) (wire.Function, error) { return routes("openapi", d) }
+func OpenAPI(d wire.Deps) (wire.Function, error) { return routes("openapi", api.OpenAPIHandlers, d) }
 
 // Platform serves the platform admin routes.
-func Platform(d wire.Deps) (wire.Function, error) { return routes("platform", d) }
+func Platform(d wire.Deps) (wire.Function, error) { return routes("platform", api.PlatformHandlers, d) }
 
 // Points serves the points routes (balance, ledger, adjust, check-in, redeem).
-func Points(d wire.Deps) (wire.Function, error) { return routes("points", d) }
+func Points(d wire.Deps) (wire.Function, error) { return routes("points", api.PointsHandlers, d) }
 
 // Referrals serves invites, referrals, the referral program, distributors and payouts.
-func Referrals(d wire.Deps) (wire.Function, error) { return routes("referrals", d) }
+func Referrals(d wire.Deps) (wire.Function, error) {
+	return routes("referrals", api.ReferralsHandlers, d)
+}
 
 // Tenant serves the tenant routes.
-func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", d) }
+func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", api.TenantHandlers, d) }
 
 // Webhooks serves the shop platforms' webhooks.
-func Webhooks(d wire.Deps) (wire.Function, error) { return routes("webhooks", d) }
+func Webhooks(d wire.Deps) (wire.Function, error) { return routes("webhooks", api.WebhooksHandlers, d) }
 
-// routes is the API server mounting exactly the routes of catalogue function name,
-// behind the API Gateway adapter. It fails when a route has no handler.
-func routes(name string, d wire.Deps) (wire.Function, error) {
+// routes is the API server mounting exactly the routes of catalogue function name
+// with its handler set, behind the API Gateway adapter. It fails when a route has
+// no handler. Each constructor names only its own set, so a function's binary
+// links only its own handlers.
+func routes(name string, set api.HandlerSet, d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
@@ -76,7 +86,7 @@ func routes(name string, d wire.Deps) (wire.Function, error) {
 	if !ok {
 		return wire.Function{}, errors.New("wire: no catalogue function " + name)
 	}
-	h, err := srv.Handler(fn)
+	h, err := srv.Handler(fn, set)
 	if err != nil {
 		return wire.Function{}, err
 	}
