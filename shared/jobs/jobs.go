@@ -284,8 +284,11 @@ func (r *Runner) Work(ctx context.Context, t *store.Tenant, seen store.JobTask, 
 	if err != nil {
 		return r.release(ctx, t, task, err)
 	}
+	// Every invocation takes at least one step, so a task always moves on; it hands
+	// on when less than the reserve (at most a quarter of its time) is left.
+	reserve := min(r.Reserve, remaining/4)
 	for steps := 0; ; steps++ {
-		if (r.MaxSteps > 0 && steps >= r.MaxSteps) || remaining-time.Since(start) < r.Reserve {
+		if steps > 0 && ((r.MaxSteps > 0 && steps >= r.MaxSteps) || remaining-time.Since(start) < reserve) {
 			return t.ContinueJobTask(ctx, task)
 		}
 		p, err := k.Step(ctx, t, task.Shard, state, task.Cursor)
