@@ -198,27 +198,57 @@ func (r *Runner) RunNow(ctx context.Context, job string) (Totals, error) {
 		return Totals{}, err
 	}
 	k := r.kinds[job]
-	var tot Totals
+	var (
+		tot  Totals
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	work := make(chan planned)
+	for range workParallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pl := range work {
+				if err := r.workOut(ctx, pl, job, p.Run, k, &tot, &mu); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	for _, pl := range tasks {
-		for {
-			cur, err := pl.t.JobTaskOf(ctx, job, p.Run, pl.shard)
-			if err != nil {
-				return tot, err
-			}
-			if cur.Status != store.JobPending && cur.Status != store.JobContinued {
-				tot.Tasks++
-				tot.Seen, tot.Changed, tot.Failed = tot.Seen+cur.Seen, tot.Changed+cur.Changed, tot.Failed+cur.Failed
-				break
-			}
-			if cur.Status == store.JobContinued {
-				tot.Continued++
-			}
-			if err := r.Work(ctx, pl.t, cur, k); err != nil {
-				return tot, err
-			}
+		work <- pl
+	}
+	close(work)
+	wg.Wait()
+	return tot, errors.Join(errs...)
+}
+
+// workOut works one task until it is finished, adding its counts to tot.
+func (r *Runner) workOut(ctx context.Context, pl planned, job, run string, k Kind, tot *Totals, mu *sync.Mutex) error {
+	for {
+		cur, err := pl.t.JobTaskOf(ctx, job, run, pl.shard)
+		if err != nil {
+			return err
+		}
+		if cur.Status != store.JobPending && cur.Status != store.JobContinued {
+			mu.Lock()
+			tot.Tasks++
+			tot.Seen, tot.Changed, tot.Failed = tot.Seen+cur.Seen, tot.Changed+cur.Changed, tot.Failed+cur.Failed
+			mu.Unlock()
+			return nil
+		}
+		if cur.Status == store.JobContinued {
+			mu.Lock()
+			tot.Continued++
+			mu.Unlock()
+		}
+		if err := r.Work(ctx, pl.t, cur, k); err != nil {
+			return err
 		}
 	}
-	return tot, nil
 }
 
 // workParallel bounds the tasks of one batch worked at once.

@@ -359,3 +359,20 @@ func (t *Tenant) putAll(ctx context.Context, items []any) error {
 	}
 	return nil
 }
+
+// ImportMembers writes members that have no identities yet with BatchWriteItem,
+// 25 at a time, each listed in its shard and under its earliest lot's day: a bulk
+// load (fixtures, migrations) that bypasses the per-member transaction. Existing
+// members of the same ids are overwritten.
+func (t *Tenant) ImportMembers(ctx context.Context, members []Member) error {
+	items := make([]any, 0, 2*len(members))
+	for _, m := range members {
+		m.NextExpiry = nextExpiry(m.Lots)
+		items = append(items, t.memberItem(m))
+		if day := listedExpiry(m); day != "" {
+			pk, sk := t.expiringKey(day, m.ID)
+			items = append(items, expiringItem{keyed{pk, sk, table.TypeExpiring, 0}, m.ID})
+		}
+	}
+	return t.putAll(ctx, items)
+}
