@@ -140,7 +140,8 @@ func TestARunIsPlannedOnceAndRunsDoNotOverlap(t *testing.T) {
 // TRIBE_JOBS_BENCH_MEMBERS members (100,000 by default) on DynamoDB Local: the
 // fixture is loaded with BatchWriteItem; each job runs through the job runner
 // (plan, claim, pages, checkpoints, finish), 8 shard tasks 4 at a time. Reported:
-// members per second and RCU/WCU per member.
+// members per second and RCU/WCU per member. TRIBE_JOBS_BENCH_LIFECYCLE_ONLY=1
+// measures lifecycle alone.
 func BenchmarkJobs100k(b *testing.B) {
 	n := 100_000
 	if v, err := strconv.Atoi(os.Getenv("TRIBE_JOBS_BENCH_MEMBERS")); err == nil && v > 0 {
@@ -211,6 +212,9 @@ func BenchmarkJobs100k(b *testing.B) {
 		load(members(0))
 		if tot := run("lifecycle", consumers.JobLifecycle); tot.Changed != int64(n) {
 			b.Fatalf("lifecycle moved %d of %d", tot.Changed, n)
+		}
+		if os.Getenv("TRIBE_JOBS_BENCH_LIFECYCLE_ONLY") != "" {
+			continue
 		}
 		// The first expiry run of a tenant lists its members by day once.
 		run("expiry-first", consumers.JobExpiry)
