@@ -63,6 +63,8 @@ type Runner struct {
 	// Reserve is the time left before the invocation's deadline at which a task is
 	// handed on.
 	Reserve time.Duration
+	// Parallel is how many tasks RunNow works at once (workParallel when zero).
+	Parallel int
 }
 
 // New returns a runner for kinds, by job name.
@@ -205,7 +207,11 @@ func (r *Runner) RunNow(ctx context.Context, job string) (Totals, error) {
 		wg   sync.WaitGroup
 	)
 	work := make(chan planned)
-	for range workParallel {
+	parallel := r.Parallel
+	if parallel <= 0 {
+		parallel = workParallel
+	}
+	for range parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
