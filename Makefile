@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench bench-ratelimit build synth diff deploy replay reseal fuzz clean
+.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit build synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -26,6 +26,10 @@ test:
 ## bench: benchmarks against DynamoDB Local with consumed capacity per operation
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./shared/... ./infra/local/...
+
+## bench-jobs: lifecycle and expiry over a 100,000-member tenant on DynamoDB Local
+bench-jobs:
+	$(GO) test -run '^$$' -bench Jobs100k -benchtime 1x -timeout 60m ./shared/jobs
 
 ## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64)
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))

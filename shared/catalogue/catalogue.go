@@ -59,6 +59,9 @@ type Stream struct {
 	// MaxRetries is how often a failing record is retried before it is sent to the
 	// dead-letter destination.
 	MaxRetries int
+	// Parallelization is how many batches of one stream shard run at once (records
+	// of one partition key stay in order); zero means one.
+	Parallelization int
 }
 
 // Schedule declares that a function runs on a schedule, as an EventBridge Scheduler
@@ -130,6 +133,9 @@ type Function struct {
 	// MemoryMB and TimeoutSeconds size the Lambda; zero means the defaults.
 	MemoryMB       int
 	TimeoutSeconds int
+	// ReservedConcurrency caps the function's concurrent executions; zero means
+	// none (public routes get the front door's cap).
+	ReservedConcurrency int
 }
 
 // DefaultMemoryMB is a function's memory when the catalogue gives none.
@@ -162,6 +168,9 @@ func (f Function) Timeout() time.Duration {
 
 var (
 	readWrite = []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem}
+	// jobPlanner: a scheduled job lists the tenants and writes each run's tasks;
+	// the jobworker does the work.
+	jobPlanner = []string{Query, DescribeTable, PutItem}
 )
 
 // functions is the catalogue. Keep it sorted by name.
@@ -181,8 +190,8 @@ var functions = []Function{
 			Expression: "cron(10 * * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, PutItem, UpdateItem, DeleteItem},
-		TimeoutSeconds: 900,
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "broadcasts",
@@ -278,8 +287,8 @@ var functions = []Function{
 			Expression: "cron(5 * * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem},
-		TimeoutSeconds: 900,
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "groups",
@@ -321,6 +330,26 @@ var functions = []Function{
 		Secrets:      Encrypt,
 	},
 	{
+		Name:        "jobworker",
+		Description: "Stream consumer: works the scheduled jobs' tasks (one per tenant and member shard) a page at a time, checkpointed, handing a task on when its time runs short.",
+		Stream: &Stream{
+			ItemTypes:        []string{table.TypeJobTask},
+			Events:           []string{EventInsert, EventModify},
+			ModifiedStatuses: []string{"continued"},
+			BatchSize:        4,
+			MaxRetries:       5,
+			// Tasks are independent items: several batches of a shard at once.
+			Parallelization: 4,
+		},
+		// Every job's work: members and their ledger, tiers, birthdays, referrals
+		// and commission, the expiry lists (built in batches), the task locks.
+		TableActions:   append(append([]string{}, readWrite...), BatchWriteItem),
+		TimeoutSeconds: 900,
+		// At most this many tasks at once, whatever the stream shards: jobs never
+		// take the table's capacity from the API.
+		ReservedConcurrency: 8,
+	},
+	{
 		Name:        "ledger",
 		Description: "Stream consumer: posts points for paid orders, reverses them for refunds, creates members for new customers, upgrades tiers.",
 		Stream: &Stream{
@@ -341,8 +370,8 @@ var functions = []Function{
 			Expression: "cron(15 3 * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, UpdateItem},
-		TimeoutSeconds: 900,
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "livecodes",
@@ -461,8 +490,8 @@ var functions = []Function{
 			Expression: "cron(10 * * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   readWrite,
-		TimeoutSeconds: 900,
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "referrals",
@@ -511,8 +540,8 @@ var functions = []Function{
 			Expression: "cron(20 3 * * ? *)",
 			Timezone:   "UTC",
 		},
-		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem},
-		TimeoutSeconds: 900,
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "webhooks",

@@ -4,12 +4,12 @@ package lifecycle
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
 	_ "time/tzdata"
 
+	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -67,34 +67,40 @@ func New(st *store.Store, log *slog.Logger) (*Job, error) {
 	return &Job{store: st, log: log}, nil
 }
 
-// Handle is the scheduled target. It evaluates every member of every tenant; a
-// member changed concurrently is left for the next run.
-func (j *Job) Handle(ctx context.Context, _ json.RawMessage) (Result, error) {
+// PageSize is how many members a step reads.
+const PageSize = 200
+
+// Step evaluates one page of a member shard from cursor (the last member id done):
+// the job worker's step. A member changed concurrently is left for the next run; a
+// member that cannot be moved is counted as failed and the page goes on.
+func (j *Job) Step(ctx context.Context, t *store.Tenant, shard int, _ store.JobState, cursor string) (jobs.Progress, error) {
+	info, err := t.Info(ctx)
+	if err != nil {
+		return jobs.Progress{}, err
+	}
+	l := info.Lifecycle
+	if l.SilentAfterDays == 0 {
+		l = store.DefaultLifecycle
+	}
+	members, next, err := t.MemberShardPage(ctx, shard, cursor, PageSize, store.ShardFilter{})
+	if err != nil {
+		return jobs.Progress{}, err
+	}
 	now := j.store.Now()
-	res := Result{Moved: map[string]int{}}
-	err := j.store.ForEachTenant(ctx, func(t *store.Tenant, info store.TenantInfo) error {
-		res.Tenants++
-		l := info.Lifecycle
-		if l.SilentAfterDays == 0 {
-			l = store.DefaultLifecycle
+	p := jobs.Progress{Cursor: next, Done: next == "", Seen: int64(len(members))}
+	for _, m := range members {
+		to := Stage(m, l, now)
+		if to == m.Stage {
+			continue
 		}
-		return t.ForEachMember(ctx, func(m store.Member) error {
-			res.Members++
-			next := Stage(m, l, now)
-			if next == m.Stage {
-				return nil
-			}
-			err := t.SetStage(ctx, m, next)
-			if problem.Is(err, problem.Conflict) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			res.Moved[m.Stage+"->"+next]++
-			return nil
-		})
-	})
-	j.log.InfoContext(ctx, "lifecycle run", "tenants", res.Tenants, "members", res.Members, "moved", res.Moved)
-	return res, err
+		switch err := t.SetStage(ctx, m, to); {
+		case err == nil:
+			p.Changed++
+		case problem.Is(err, problem.Conflict):
+		default:
+			p.Failed++
+			j.log.WarnContext(ctx, "lifecycle: member not moved", "tenant", t.ID(), "member", m.ID, "err", err)
+		}
+	}
+	return p, nil
 }

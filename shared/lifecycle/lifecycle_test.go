@@ -14,6 +14,7 @@ import (
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -80,11 +81,15 @@ func TestRunMovesMembers(t *testing.T) {
 		want[m.ID] = c.stage
 	}
 	j, _ := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	res, err := j.Handle(ctx, nil)
+	r, err := jobs.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), map[string]jobs.Kind{"lifecycle": {Shards: store.MemberShards, Step: j.Step}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Members != 4 || res.Moved["new->silent"] != 1 || res.Moved["new->churned"] != 1 || res.Moved["new->active"] != 1 {
+	res, err := r.RunNow(ctx, "lifecycle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Tasks != store.MemberShards || res.Seen != 4 || res.Changed != 3 || res.Failed != 0 {
 		t.Errorf("result = %+v", res)
 	}
 	for id, stage := range want {

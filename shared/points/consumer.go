@@ -2,7 +2,6 @@ package points
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
-	"github.com/tribehq/tribe/shared/tiers"
 )
 
 // Engine posts points from the stream and runs the daily jobs.
@@ -230,52 +228,6 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 		return err
 	}
 	return nil
-}
-
-// Expire is the daily job: every tenant's lots due by its local today expire.
-func (e *Engine) Expire(ctx context.Context, _ json.RawMessage) (int64, error) {
-	var total int64
-	err := e.store.ForEachTenant(ctx, func(t *store.Tenant, _ store.TenantInfo) error {
-		s, err := e.settings.Get(ctx, t)
-		if err != nil {
-			return err
-		}
-		today := s.Day(s.Now)
-		return t.MembersDue(ctx, today, false, "", func(m store.Member) error {
-			n, err := ExpireDue(ctx, t, s, m, today)
-			total += n
-			return err
-		})
-	})
-	e.log.InfoContext(ctx, "points: expiry run", "expired", total)
-	return total, err
-}
-
-// Downgrade is the daily tier evaluation: members whose retention period has passed
-// and who no longer qualify fall to the tier they qualify for.
-func (e *Engine) Downgrade(ctx context.Context, _ json.RawMessage) (int, error) {
-	moved := 0
-	err := e.store.ForEachTenant(ctx, func(t *store.Tenant, _ store.TenantInfo) error {
-		s, err := e.settings.Get(ctx, t)
-		if err != nil || len(s.Loyalty.Tiers) == 0 {
-			return err
-		}
-		today := s.Day(s.Now)
-		return t.MembersDue(ctx, today, true, s.Loyalty.Tiers[0].Name, func(m store.Member) error {
-			to, reason, ok := tiers.Downgrade(s.Loyalty.Tiers, m, today, s.Now)
-			if !ok {
-				return nil
-			}
-			if err := t.SetTier(ctx, m, to, reason); err != nil {
-				e.log.WarnContext(ctx, "points: downgrade skipped", "member", m.ID, "err", err)
-				return nil
-			}
-			moved++
-			return nil
-		})
-	})
-	e.log.InfoContext(ctx, "points: tier evaluation", "downgraded", moved)
-	return moved, err
 }
 
 // channelOrder adds a fresh order to its member's channel funnel (引流 → 成交):

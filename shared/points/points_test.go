@@ -18,6 +18,7 @@ import (
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
+	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/order"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
@@ -125,6 +126,15 @@ func newFixture(tb testing.TB, rules func(*store.Loyalty)) *fixture {
 		tb.Fatal(err)
 	}
 	return f
+}
+
+// run runs a job of one step over the fixture's tenant through the job runner.
+func (f *fixture) run(ctx context.Context, job string, step jobs.Step) (jobs.Totals, error) {
+	r, err := jobs.New(f.st, slog.New(slog.NewTextHandler(io.Discard, nil)), map[string]jobs.Kind{job: {Shards: store.MemberShards, Step: step}})
+	if err != nil {
+		return jobs.Totals{}, err
+	}
+	return r.RunNow(ctx, job)
 }
 
 func (f *fixture) setNow(t time.Time) {
@@ -392,7 +402,7 @@ func TestExpiryTakesOldestLotsFirst(t *testing.T) {
 	// 41 days on, the remaining lot expires; only it, once.
 	f.setNow(start.AddDate(0, 0, 41))
 	for i := 0; i < 2; i++ {
-		if _, err := f.eng.Expire(ctx, nil); err != nil {
+		if _, err := f.run(ctx, "expiry", f.eng.ExpiryStep); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -447,11 +457,11 @@ func TestDowngradeAfterRetention(t *testing.T) {
 		t.Fatalf("tier %s", m.Tier)
 	}
 	f.setNow(f.now.AddDate(0, 6, 0)) // still within retention and window
-	if n, _ := f.eng.Downgrade(ctx, nil); n != 0 {
+	if n, _ := f.run(ctx, "tiers", f.eng.DowngradeStep); n.Changed != 0 {
 		t.Errorf("downgraded %d within retention", n)
 	}
 	f.setNow(f.now.AddDate(1, 0, 0)) // past retention; the order left the window
-	if n, err := f.eng.Downgrade(ctx, nil); err != nil || n != 1 {
+	if n, err := f.run(ctx, "tiers", f.eng.DowngradeStep); err != nil || n.Changed != 1 {
 		t.Errorf("downgraded %d, %v", n, err)
 	}
 	m, _ := f.t.Member(ctx, id)

@@ -2,7 +2,6 @@ package referral
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/batch"
 	"github.com/tribehq/tribe/shared/chat"
+	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -279,19 +279,14 @@ func (e *Engine) refund(ctx context.Context, t *store.Tenant, rf store.RefundRec
 // lookBack is how far back a tenant's first confirmation run starts.
 const lookBack = 48 * time.Hour
 
-// Confirm is the hourly job: for every tenant it works the due list hour bucket by
-// hour bucket, from the first bucket not yet finished up to now, confirming
-// referrals and releasing commission whose refund window closed. It records each
-// finished bucket, so a run cut short by its deadline resumes where it stopped.
-func (e *Engine) Confirm(ctx context.Context, _ json.RawMessage) (int, error) {
-	done := 0
-	err := e.store.ForEachTenant(ctx, func(t *store.Tenant, _ store.TenantInfo) error {
-		n, err := e.ConfirmTenant(ctx, t)
-		done += n
-		return err
-	})
-	e.log.InfoContext(ctx, "referral: confirmation run", "done", done)
-	return done, err
+// ConfirmStep is the hourly confirmation job for one tenant (the job worker's
+// step): it works the due list hour bucket by hour bucket, from the first bucket
+// not yet finished up to now, confirming referrals and releasing commission whose
+// refund window closed. It records each finished bucket, so a run cut short by its
+// deadline resumes where it stopped.
+func (e *Engine) ConfirmStep(ctx context.Context, t *store.Tenant, _ int, _ store.JobState, _ string) (jobs.Progress, error) {
+	n, err := e.ConfirmTenant(ctx, t)
+	return jobs.Progress{Done: err == nil, Changed: int64(n)}, err
 }
 
 // ConfirmTenant works one tenant's due list; it returns the entries finished.

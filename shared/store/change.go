@@ -46,6 +46,8 @@ type Image struct {
 	ChatEvent *ChatEventRecord
 	// BroadcastTask is one group's share of a broadcast.
 	BroadcastTask *BroadcastTask
+	// JobTask is one tenant's (and shard's) share of a job run.
+	JobTask *JobTask
 }
 
 // ErrNotTenantItem is DecodeChange's error for a record whose key names no tenant.
@@ -101,6 +103,8 @@ func decodeImage(typ string, img map[string]events.DynamoDBAttributeValue) (Imag
 		err = decodeAs(img, &im.ChatEvent)
 	case table.TypeBroadcastTask:
 		err = decodeAs(img, &im.BroadcastTask)
+	case table.TypeJobTask:
+		err = decodeAs(img, &im.JobTask)
 	}
 	return im, err
 }
@@ -137,6 +141,8 @@ func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoD
 		it = t.memberItem(r)
 	case BroadcastTask:
 		it = broadcastTaskItem{keyed{t.broadcastPK(r.BroadcastID), "G#" + r.GroupID, table.TypeBroadcastTask, 0}, r}
+	case JobTask:
+		it = jobTaskItem{keyed{t.jobPK(r.Job, r.Shard), "RUN#" + r.Run, table.TypeJobTask, 0}, r}
 	default:
 		return events.DynamoDBEventRecord{}, fmt.Errorf("store: no stream record for %T", rec)
 	}

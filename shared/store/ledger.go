@@ -150,6 +150,9 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 		tx.Put(t.table.Put(t.memberItem(next)).If("version = ?", cur.Version))
 		tx.Put(t.table.Put(entryItem{keyed{pk, sk, table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
+		// Extra writes' cancellation reasons follow the member, the entry, the
+		// expiry list moves and the tier line.
+		base := 2 + t.expiryWrites(tx, cur, next)
 		// A tier change is recorded when the posting gives a reason; a member's
 		// first placement in the base tier is its start, not a change.
 		tierChanged := next.Tier != cur.Tier && p.TierReason != ""
@@ -174,9 +177,8 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 			}
 			return prev, cur, ErrAlreadyPosted
 		}
-		base := 2
 		if tierChanged {
-			base = 3
+			base++
 		}
 		for i, x := range p.extra {
 			if condFailedAt(err, base+i) && x.onCheck != nil {
@@ -217,6 +219,7 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	tx.Put(t.table.Put(t.memberItem(next)).If("attribute_not_exists(PK)"))
 	tx.Put(t.table.Put(entryItem{keyed{pk, EntryKey(effectiveAt, id), table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
+	t.expiryWrites(tx, Member{}, next)
 	for _, ident := range identities {
 		t.putIdentityTx(tx, ident)
 	}

@@ -286,7 +286,8 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	}
 	// Two members, three writes per identity, up to four per group, two ledger
 	// entries and the reference: a transaction holds at most 100.
-	if n := 2 + 3*len(idents) + moves.writes() + 2 + 1; n > 100 {
+	// Expiry lists: up to three moves.
+	if n := 2 + 3*len(idents) + moves.writes() + 2 + 1 + 3; n > 100 {
 		return Member{}, problem.New(problem.Conflict, "member %s has too many identities and groups to merge at once (%d writes)", fromID, n)
 	}
 	now := t.s.Now()
@@ -334,6 +335,8 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	tx.Put(t.table.Put(t.memberItem(next)).If("version = ?", survivor.Version))
 	tx.Put(t.table.Put(t.memberItem(gone)).If("version = ?", from.Version))
+	t.expiryWrites(tx, survivor, next)
+	t.expiryWrites(tx, from, gone)
 	for _, id := range idents {
 		t.moveIdentityTx(tx, id, survivorID)
 	}

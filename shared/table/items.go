@@ -11,6 +11,8 @@ const (
 	TypeChatEvent = "chat_event"
 	// TypeBroadcastTask is one group's share of a broadcast.
 	TypeBroadcastTask = "broadcast_task"
+	// TypeJobTask is one tenant's (and member shard's) share of a scheduled job run.
+	TypeJobTask = "job_task"
 
 	// Everything else the store writes.
 	TypeActivity        = "activity"
@@ -54,6 +56,10 @@ const (
 	TypeTenantRef       = "tenant_ref"
 	TypeTierChange      = "tier_change"
 	TypeViolation       = "violation"
+	// TypeJobState is a tenant shard's lock for a job and the job's own state.
+	TypeJobState = "job_state"
+	// TypeExpiring lists a member under the day its earliest points lot expires.
+	TypeExpiring = "expiring"
 )
 
 // Referral items (issue 9).

@@ -43,6 +43,9 @@ const publicConcurrency = 50
 // reservedConcurrency is the reserved concurrency of f: publicConcurrency for a
 // function with a public route, none (the account's pool) otherwise.
 func reservedConcurrency(f catalogue.Function) *float64 {
+	if f.ReservedConcurrency > 0 {
+		return jsii.Number(float64(f.ReservedConcurrency))
+	}
 	if slices.ContainsFunc(f.Routes, func(r catalogue.Route) bool { return r.Scope == catalogue.ScopePublic }) {
 		return jsii.Number(publicConcurrency)
 	}

@@ -79,7 +79,9 @@ func TestPublicFunctionsAreCappedAndEveryFunctionTraced(t *testing.T) {
 				t.Errorf("tracing %v, want Active", got)
 			}
 			var want any
-			if reservedConcurrency(f) != nil {
+			if f.ReservedConcurrency > 0 {
+				want = float64(f.ReservedConcurrency)
+			} else if reservedConcurrency(f) != nil {
 				want = float64(publicConcurrency)
 			}
 			if got := p["ReservedConcurrentExecutions"]; got != want {

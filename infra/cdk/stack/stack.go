@@ -519,8 +519,13 @@ func (t *tribe) addStreamTrigger(f catalogue.Function) {
 	for _, p := range f.Stream.Patterns() {
 		filters = append(filters, awslambda.FilterCriteria_Filter(&p))
 	}
+	var parallel *float64
+	if f.Stream.Parallelization > 1 {
+		parallel = jsii.Number(float64(f.Stream.Parallelization))
+	}
 	fn.AddEventSourceMapping(jsii.String("TableStream"), &awslambda.EventSourceMappingOptions{
 		EventSourceArn:          t.table.TableStreamArn(),
+		ParallelizationFactor:   parallel,
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:               jsii.Number(float64(f.Stream.BatchSize)),
 		ReportBatchItemFailures: jsii.Bool(true),

@@ -110,7 +110,7 @@ func (s *stand) drain() {
 	if err := s.pump.Drain(ctx); err != nil {
 		s.t.Fatal(err)
 	}
-	for _, c := range []string{"ledger", "counters"} {
+	for _, c := range []string{"ledger", "counters", "jobworker"} {
 		if dl := s.pump.DeadLetters(c); len(dl) > 0 {
 			s.t.Fatalf("%s dead letters: %+v", c, dl)
 		}

@@ -60,6 +60,7 @@ func Constructors() map[string]wire.Constructor {
 		"expiry":          consumers.Expiry,
 		"groups":          routes.Groups,
 		"integrations":    routes.Integrations,
+		"jobworker":       consumers.JobWorker,
 		"ledger":          consumers.Ledger,
 		"lifecycle":       consumers.Lifecycle,
 		"livecodes":       routes.LiveCodes,

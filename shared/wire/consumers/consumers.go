@@ -11,10 +11,12 @@ import (
 	"github.com/tribehq/tribe/shared/community"
 	"github.com/tribehq/tribe/shared/counters"
 	"github.com/tribehq/tribe/shared/delivery"
+	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/lifecycle"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
+	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/wire"
 )
 
@@ -87,43 +89,73 @@ func Ledger(d wire.Deps) (wire.Function, error) {
 	return wire.Function{Stream: e.Handle}, nil
 }
 
-// Expiry is the hourly job that expires due points lots.
-func Expiry(d wire.Deps) (wire.Function, error) {
-	e, err := engine(d)
+// Expiry is the hourly job that expires due points lots: it plans one task per
+// tenant and member shard for the jobworker.
+func Expiry(d wire.Deps) (wire.Function, error) { return planner(d, JobExpiry) }
+
+// Tiers is the daily tier downgrade evaluation (planned; the jobworker works it).
+func Tiers(d wire.Deps) (wire.Function, error) { return planner(d, JobTiers) }
+
+// Birthdays is the hourly job paying tiers' birthday points (planned; the
+// jobworker works it).
+func Birthdays(d wire.Deps) (wire.Function, error) { return planner(d, JobBirthdays) }
+
+// Lifecycle is the daily lifecycle-stage evaluation (planned; the jobworker works
+// it).
+func Lifecycle(d wire.Deps) (wire.Function, error) { return planner(d, JobLifecycle) }
+
+// ReferralConfirm is the hourly job that confirms referrals whose refund window
+// has passed (planned; the jobworker works it).
+func ReferralConfirm(d wire.Deps) (wire.Function, error) { return planner(d, JobReferralConfirm) }
+
+// JobWorker is the stream consumer that works the jobs' tasks.
+func JobWorker(d wire.Deps) (wire.Function, error) {
+	r, err := Jobs(d)
 	if err != nil {
 		return wire.Function{}, err
 	}
-	return wire.Function{Target: target(e.Expire)}, nil
+	return wire.Function{Stream: r.Handle}, nil
 }
 
-// Tiers is the daily tier downgrade evaluation.
-func Tiers(d wire.Deps) (wire.Function, error) {
+// The scheduled jobs, by their catalogue function's name.
+const (
+	JobExpiry          = "expiry"
+	JobTiers           = "tiers"
+	JobBirthdays       = "birthdays"
+	JobLifecycle       = "lifecycle"
+	JobReferralConfirm = "referralconfirm"
+)
+
+// Jobs is the runner that knows every scheduled job: its tasks per tenant and its
+// step.
+func Jobs(d wire.Deps) (*jobs.Runner, error) {
 	e, err := engine(d)
 	if err != nil {
-		return wire.Function{}, err
+		return nil, err
 	}
-	return wire.Function{Target: target(e.Downgrade)}, nil
+	re, err := referralEngine(d)
+	if err != nil {
+		return nil, err
+	}
+	lc, err := lifecycle.New(d.Store, d.Log)
+	if err != nil {
+		return nil, err
+	}
+	return jobs.New(d.Store, d.Log, map[string]jobs.Kind{
+		JobExpiry:          {Shards: store.MemberShards, Step: e.ExpiryStep},
+		JobTiers:           {Shards: store.MemberShards, Step: e.DowngradeStep},
+		JobLifecycle:       {Shards: store.MemberShards, Step: lc.Step},
+		JobBirthdays:       {Shards: 1, Step: e.BirthdayStep},
+		JobReferralConfirm: {Shards: 1, Step: re.ConfirmStep},
+	})
 }
 
-// Birthdays is the hourly job paying tiers' birthday points.
-func Birthdays(d wire.Deps) (wire.Function, error) {
-	e, err := engine(d)
+func planner(d wire.Deps, job string) (wire.Function, error) {
+	r, err := Jobs(d)
 	if err != nil {
 		return wire.Function{}, err
 	}
-	return wire.Function{Target: target(e.Birthdays)}, nil
-}
-
-// Lifecycle is the daily lifecycle-stage evaluation.
-func Lifecycle(d wire.Deps) (wire.Function, error) {
-	if err := d.Check(); err != nil {
-		return wire.Function{}, err
-	}
-	j, err := lifecycle.New(d.Store, d.Log)
-	if err != nil {
-		return wire.Function{}, err
-	}
-	return wire.Function{Target: target(j.Handle)}, nil
+	return wire.Function{Target: target(r.Planner(job))}, nil
 }
 
 // deliverySender sends through the tenants' connectors and logs each delivery.
@@ -161,16 +193,6 @@ func Referral(d wire.Deps) (wire.Function, error) {
 		return wire.Function{}, err
 	}
 	return wire.Function{Stream: e.Handle}, nil
-}
-
-// ReferralConfirm is the hourly job that confirms referrals whose refund window
-// has passed.
-func ReferralConfirm(d wire.Deps) (wire.Function, error) {
-	e, err := referralEngine(d)
-	if err != nil {
-		return wire.Function{}, err
-	}
-	return wire.Function{Target: target(e.Confirm)}, nil
 }
 
 // referralEngine is the referral engine with its own settings cache.
