@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -83,7 +84,7 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		memo := map[string]store.Member{}
 		return func(i int) error {
 			r := ev.Records[i]
-			err := e.record(ctx, changes[i], pre, memo)
+			_, err := e.record(ctx, changes[i], pre, memo)
 			if err != nil {
 				e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
 			}
@@ -156,55 +157,36 @@ func (e *Engine) prefetch(ctx context.Context, changes []store.Change) *prefetch
 	return p
 }
 
-// record applies one change. memo holds the members this goroutine posted to, as
-// written, so a customer's next order in the batch starts from the current version.
-func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, memo map[string]store.Member) error {
+// record applies one change and, for an order or a refund, takes it off the
+// unposted list once its posting is done (or found done, or has nothing to post),
+// so the reconciler sees only what failed. posted is true when it wrote a ledger
+// entry now. memo holds the members this goroutine posted to, as written, so a
+// customer's next order in the batch starts from the current version.
+func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, memo map[string]store.Member) (posted bool, err error) {
 	if c.Event != store.Insert || c.Tenant == "" {
-		return nil
+		return false, nil
 	}
 	t, err := e.store.Tenant(c.Tenant)
 	if err != nil {
-		return nil
+		return false, nil
 	}
 	s, err := e.settings.Get(ctx, t)
 	if err != nil {
-		return err
+		return false, err
 	}
 	switch {
 	case c.New.Order != nil:
 		rec := *c.New.Order
-		earned, err := e.earn(ctx, t, s, pre, memo, rec)
-		if err != nil || earned.MemberID == "" {
-			return err
+		if posted, err = e.order(ctx, t, s, pre, memo, rec); err != nil {
+			return false, err
 		}
-		memberID := earned.MemberID
-		e.log.InfoContext(ctx, "points: earned", "tenant", c.Tenant, "member", memberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
-		if earned.Fresh && earned.Member.Channel != "" {
-			return e.channelOrder(ctx, t, s, earned, rec)
-		}
-		return nil
+		return posted, t.MarkOrderPosted(ctx, rec)
 	case c.New.Refund != nil:
 		rec := *c.New.Refund
-		ord, err := t.Order(ctx, rec.IntegrationID, rec.OrderExternalID)
-		if err != nil {
-			// A refund of an order Tribe never saw paid: nothing to take back.
-			e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", c.Tenant, "order", rec.OrderExternalID, "err", err)
-			return nil
+		if posted, err = e.refund(ctx, t, s, rec); err != nil {
+			return false, err
 		}
-		// An erased member's order names the anonymised member, whose amounts
-		// must stay whole; its customer is gone and re-creates no one.
-		memberID := ord.ErasedMember
-		if memberID == "" {
-			memberID, err = t.ResolveMember(ctx, contact(ord.Provider, ord.Customer, s.Identity), s.BaseTier())
-			if erased, ok := store.Erased(err); ok {
-				memberID, err = erased, nil
-			}
-		}
-		if err != nil || memberID == "" {
-			return err
-		}
-		_, err = Reverse(ctx, t, s, memberID, ord, rec)
-		return err
+		return posted, t.MarkRefundPosted(ctx, rec)
 	case c.New.Customer != nil:
 		rec := *c.New.Customer
 		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer, s.Identity), s.BaseTier())
@@ -212,11 +194,57 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 			// An erased person announced again (a redelivery, a replay): not
 			// re-created, and the announcement is not kept.
 			e.log.InfoContext(ctx, "points: customer of an erased member dropped", "tenant", c.Tenant)
-			return t.DeleteCustomer(ctx, rec.Provider, rec.ExternalID)
+			return false, t.DeleteCustomer(ctx, rec.Provider, rec.ExternalID)
 		}
-		return err
+		return false, err
 	}
-	return nil
+	return false, nil
+}
+
+// order posts a paid order's points (and its channel funnel counts).
+func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (bool, error) {
+	earned, err := e.earn(ctx, t, s, pre, memo, rec)
+	if err != nil || earned.MemberID == "" {
+		return false, err
+	}
+	e.log.InfoContext(ctx, "points: earned", "tenant", t.ID(), "member", earned.MemberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
+	if earned.Fresh && earned.Member.Channel != "" {
+		return true, e.channelOrder(ctx, t, s, earned, rec)
+	}
+	return earned.Fresh, nil
+}
+
+// refund takes back what a refund's order earned.
+func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Settings, rec store.RefundRecord) (bool, error) {
+	ord, waiting, err := t.OrderAwaitingPosting(ctx, rec.IntegrationID, rec.OrderExternalID)
+	if problem.Is(err, problem.NotFound) {
+		// A refund of an order Tribe never saw paid: nothing to take back.
+		e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", t.ID(), "order", rec.OrderExternalID)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if waiting {
+		// The order's own posting failed (or is in flight elsewhere): reversing now
+		// would find nothing to take back and lose the refund. It stays listed, and
+		// the stream retries it or the reconciler re-drives it after the order.
+		return false, fmt.Errorf("refund %s: order %s is not posted yet", rec.ExternalID, rec.OrderExternalID)
+	}
+	// An erased member's order names the anonymised member, whose amounts
+	// must stay whole; its customer is gone and re-creates no one.
+	memberID := ord.ErasedMember
+	if memberID == "" {
+		memberID, err = t.ResolveMember(ctx, contact(ord.Provider, ord.Customer, s.Identity), s.BaseTier())
+		if erased, ok := store.Erased(err); ok {
+			memberID, err = erased, nil
+		}
+	}
+	if err != nil || memberID == "" {
+		return false, err
+	}
+	_, fresh, err := reverse(ctx, t, s, memberID, ord, rec)
+	return fresh, err
 }
 
 // Expire is the daily job: every tenant's lots due by its local today expire.
