@@ -85,6 +85,9 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		return func(i int) error {
 			r := ev.Records[i]
 			_, err := e.record(ctx, changes[i], pre, memo)
+			if errors.Is(err, errOrderUnseen) {
+				err = nil // listed: the reconciler takes it up once the order is in
+			}
 			if err != nil {
 				e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
 			}
@@ -112,12 +115,21 @@ func (p *prefetched) member(tenantID string, ref store.IdentityRef) (store.Membe
 // error it gives up and each record reads for itself.
 func (e *Engine) prefetch(ctx context.Context, changes []store.Change) *prefetched {
 	refs := map[string][]store.IdentityRef{}
+	seenRef := map[string]map[store.IdentityRef]bool{}
 	for _, c := range changes {
 		o := c.New.Order
 		if c.Event != store.Insert || o == nil || o.Customer.ExternalID == "" {
 			continue
 		}
-		refs[c.Tenant] = append(refs[c.Tenant], store.IdentityRef{Provider: o.Provider, ExternalID: o.Customer.ExternalID})
+		// A batch read refuses a key twice: one customer's orders share it.
+		ref := store.IdentityRef{Provider: o.Provider, ExternalID: o.Customer.ExternalID}
+		if seenRef[c.Tenant] == nil {
+			seenRef[c.Tenant] = map[store.IdentityRef]bool{}
+		}
+		if !seenRef[c.Tenant][ref] {
+			seenRef[c.Tenant][ref] = true
+			refs[c.Tenant] = append(refs[c.Tenant], ref)
+		}
 	}
 	if len(refs) == 0 {
 		return nil
@@ -201,6 +213,9 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 	return false, nil
 }
 
+// errOrderUnseen: a refund's order is not stored (yet).
+var errOrderUnseen = errors.New("the refunded order is not stored")
+
 // order posts a paid order's points (and its channel funnel counts).
 func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (bool, error) {
 	earned, err := e.earn(ctx, t, s, pre, memo, rec)
@@ -218,18 +233,27 @@ func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings
 func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Settings, rec store.RefundRecord) (bool, error) {
 	ord, waiting, err := t.OrderAwaitingPosting(ctx, rec.IntegrationID, rec.OrderExternalID)
 	if problem.Is(err, problem.NotFound) {
-		// A refund of an order Tribe never saw paid: nothing to take back.
+		// A refund of an order Tribe has not seen paid (yet: a shop's deliveries
+		// may overtake each other): nothing to take back now. It stays listed, so
+		// the reconciler tries again once the order is in, for as long as it looks
+		// back.
 		e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", t.ID(), "order", rec.OrderExternalID)
-		return false, nil
+		return false, errOrderUnseen
 	}
 	if err != nil {
 		return false, err
 	}
 	if waiting {
-		// The order's own posting failed (or is in flight elsewhere): reversing now
-		// would find nothing to take back and lose the refund. It stays listed, and
-		// the stream retries it or the reconciler re-drives it after the order.
-		return false, fmt.Errorf("refund %s: order %s is not posted yet", rec.ExternalID, rec.OrderExternalID)
+		// The refund overtook its order (the shop's deliveries crossed, or the
+		// order's record failed): reversing now would find nothing to take back.
+		// Post the order first, as its own record would; that record, when it
+		// comes, posts nothing.
+		if _, err := e.order(ctx, t, s, nil, map[string]store.Member{}, ord); err != nil {
+			return false, fmt.Errorf("refund %s: posting its order %s first: %w", rec.ExternalID, rec.OrderExternalID, err)
+		}
+		if err := t.MarkOrderPosted(ctx, ord); err != nil {
+			return false, err
+		}
 	}
 	// An erased member's order names the anonymised member, whose amounts
 	// must stay whole; its customer is gone and re-creates no one.

@@ -3,6 +3,7 @@ package points
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"time"
 
@@ -29,6 +30,8 @@ type Reconciled struct {
 	// AlreadyDone counts listed ones that turned out posted (or with nothing to
 	// post): taken off the list.
 	AlreadyDone int `json:"already_done"`
+	// Waiting counts refunds whose order has not arrived; they stay listed.
+	Waiting int `json:"waiting"`
 	// Failed counts re-drives that failed again; they stay listed for the next run.
 	Failed int `json:"failed"`
 	// FailedTenants counts tenants the run could not work through.
@@ -55,7 +58,7 @@ func (e *Engine) Reconcile(ctx context.Context, _ json.RawMessage) (Reconciled, 
 		return nil
 	})
 	e.log.InfoContext(ctx, "points: reconcile run", "tenants", out.Tenants, "found", out.Found, "posted", out.Posted,
-		"reversed", out.Reversed, "already_done", out.AlreadyDone, "failed", out.Failed, "failed_tenants", out.FailedTenants)
+		"reversed", out.Reversed, "already_done", out.AlreadyDone, "waiting", out.Waiting, "failed", out.Failed, "failed_tenants", out.FailedTenants)
 	return out, err
 }
 
@@ -119,6 +122,9 @@ func (e *Engine) redrive(ctx context.Context, t *store.Tenant, u store.Unposted,
 	}
 	posted, err := e.record(ctx, c, nil, map[string]store.Member{})
 	switch {
+	case errors.Is(err, errOrderUnseen):
+		out.Waiting++
+		return false
 	case err != nil:
 		out.Failed++
 		e.log.ErrorContext(ctx, "points: reconcile failed again", "tenant", t.ID(), "kind", kind, "ref", ref, "err", err)
