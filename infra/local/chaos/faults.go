@@ -132,4 +132,3 @@ func (m *meter) option(s *middleware.Stack) error {
 			return out, md, err
 		}), middleware.After)
 }
-
