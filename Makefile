@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit build synth diff deploy replay reseal fuzz clean
+.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -30,6 +30,16 @@ bench:
 ## bench-jobs: lifecycle and expiry over a 100,000-member tenant on DynamoDB Local
 bench-jobs:
 	$(GO) test -run '^$$' -bench Jobs100k -benchtime 1x -timeout 60m ./shared/jobs
+
+## chaos: 10,000 order and refund events over 20 tenants, each delivered 1-9 times in
+## random order, under DynamoDB faults, killed batches and pump restarts; the last line
+## is chaos: events=… deliveries=… faults=… lost=… duplicated=… (exit 1 if any lost or doubled)
+chaos:
+	$(GO) run ./infra/local/chaos/cmd/chaos $(if $(EVENTS),-events $(EVENTS))
+
+## chaos-hot: the same with every event to one tenant; reports WCU per partition key at 2,000 orders/s
+chaos-hot:
+	$(GO) run ./infra/local/chaos/cmd/chaos -hot -events $(or $(EVENTS),3000)
 
 ## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64)
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))

@@ -469,6 +469,18 @@ var functions = []Function{
 		TenantScoped: true,
 	},
 	{
+		Name:        "reconcile",
+		Description: "Every 15 minutes: re-drives orders and refunds still without their ledger posting 15 minutes after they arrived (a record the stream gave up on) through the ledger's own posting, from the sparse unposted list, and reports what it fixed.",
+		Schedule: &Schedule{
+			Expression: "rate(15 minutes)",
+			Timezone:   "UTC",
+		},
+		// The ledger's actions: it posts as the ledger does, and reads the
+		// unposted list (Query on the listing index) and its cursor.
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem},
+		TimeoutSeconds: 900,
+	},
+	{
 		Name:        "referral",
 		Description: "Stream consumer: attributes invitees (member create, chat join or contact with an invite state, shop orders carrying a code), qualifies referrals on first paid orders, reverses them on refunds, accrues distributor commission.",
 		Stream: &Stream{

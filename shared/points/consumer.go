@@ -3,6 +3,7 @@ package points
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -94,7 +95,10 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		memo := map[string]store.Member{}
 		return func(i int) error {
 			r := ev.Records[i]
-			err := e.record(ctx, changes[i], pre, memo)
+			_, err := e.record(ctx, changes[i], pre, memo)
+			if errors.Is(err, errOrderUnseen) {
+				err = nil // listed: the reconciler takes it up once the order is in
+			}
 			if err != nil {
 				e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
 			}
@@ -122,12 +126,21 @@ func (p *prefetched) member(tenantID string, ref store.IdentityRef) (store.Membe
 // error it gives up and each record reads for itself.
 func (e *Engine) prefetch(ctx context.Context, changes []store.Change) *prefetched {
 	refs := map[string][]store.IdentityRef{}
+	seenRef := map[string]map[store.IdentityRef]bool{}
 	for _, c := range changes {
 		o := c.New.Order
 		if c.Event != store.Insert || o == nil || o.Customer.ExternalID == "" {
 			continue
 		}
-		refs[c.Tenant] = append(refs[c.Tenant], store.IdentityRef{Provider: o.Provider, ExternalID: o.Customer.ExternalID})
+		// A batch read refuses a key twice: one customer's orders share it.
+		ref := store.IdentityRef{Provider: o.Provider, ExternalID: o.Customer.ExternalID}
+		if seenRef[c.Tenant] == nil {
+			seenRef[c.Tenant] = map[store.IdentityRef]bool{}
+		}
+		if !seenRef[c.Tenant][ref] {
+			seenRef[c.Tenant][ref] = true
+			refs[c.Tenant] = append(refs[c.Tenant], ref)
+		}
 	}
 	if len(refs) == 0 {
 		return nil
@@ -167,55 +180,36 @@ func (e *Engine) prefetch(ctx context.Context, changes []store.Change) *prefetch
 	return p
 }
 
-// record applies one change. memo holds the members this goroutine posted to, as
-// written, so a customer's next order in the batch starts from the current version.
-func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, memo map[string]store.Member) error {
+// record applies one change and, for an order or a refund, takes it off the
+// unposted list once its posting is done (or found done, or has nothing to post),
+// so the reconciler sees only what failed. posted is true when it wrote a ledger
+// entry now. memo holds the members this goroutine posted to, as written, so a
+// customer's next order in the batch starts from the current version.
+func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, memo map[string]store.Member) (posted bool, err error) {
 	if c.Event != store.Insert || c.Tenant == "" {
-		return nil
+		return false, nil
 	}
 	t, err := e.store.Tenant(c.Tenant)
 	if err != nil {
-		return nil
+		return false, nil
 	}
 	s, err := e.settings.Get(ctx, t)
 	if err != nil {
-		return err
+		return false, err
 	}
 	switch {
 	case c.New.Order != nil:
 		rec := *c.New.Order
-		earned, err := e.earn(ctx, t, s, pre, memo, rec)
-		if err != nil || earned.MemberID == "" {
-			return err
+		if posted, err = e.order(ctx, t, s, pre, memo, rec); err != nil {
+			return false, err
 		}
-		memberID := earned.MemberID
-		e.log.InfoContext(ctx, "points: earned", "tenant", c.Tenant, "member", memberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
-		if earned.Fresh && earned.Member.Channel != "" {
-			return e.channelOrder(ctx, t, s, earned, rec)
-		}
-		return nil
+		return posted, t.MarkOrderPosted(ctx, rec)
 	case c.New.Refund != nil:
 		rec := *c.New.Refund
-		ord, err := t.Order(ctx, rec.IntegrationID, rec.OrderExternalID)
-		if err != nil {
-			// A refund of an order Tribe never saw paid: nothing to take back.
-			e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", c.Tenant, "order", rec.OrderExternalID, "err", err)
-			return nil
+		if posted, err = e.refund(ctx, t, s, rec); err != nil {
+			return false, err
 		}
-		// An erased member's order names the anonymised member, whose amounts
-		// must stay whole; its customer is gone and re-creates no one.
-		memberID := ord.ErasedMember
-		if memberID == "" {
-			memberID, err = t.ResolveMember(ctx, contact(ord.Provider, ord.Customer, s.Identity), s.BaseTier())
-			if erased, ok := store.Erased(err); ok {
-				memberID, err = erased, nil
-			}
-		}
-		if err != nil || memberID == "" {
-			return err
-		}
-		_, err = Reverse(ctx, t, s, memberID, ord, rec)
-		return err
+		return posted, t.MarkRefundPosted(ctx, rec)
 	case c.New.Customer != nil:
 		rec := *c.New.Customer
 		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer, s.Identity), s.BaseTier())
@@ -223,11 +217,69 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 			// An erased person announced again (a redelivery, a replay): not
 			// re-created, and the announcement is not kept.
 			e.log.InfoContext(ctx, "points: customer of an erased member dropped", "tenant", c.Tenant)
-			return t.DeleteCustomer(ctx, rec.Provider, rec.ExternalID)
+			return false, t.DeleteCustomer(ctx, rec.Provider, rec.ExternalID)
 		}
-		return err
+		return false, err
 	}
-	return nil
+	return false, nil
+}
+
+// errOrderUnseen: a refund's order is not stored (yet).
+var errOrderUnseen = errors.New("the refunded order is not stored")
+
+// order posts a paid order's points (and its channel funnel counts).
+func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (bool, error) {
+	earned, err := e.earn(ctx, t, s, pre, memo, rec)
+	if err != nil || earned.MemberID == "" {
+		return false, err
+	}
+	e.log.InfoContext(ctx, "points: earned", "tenant", t.ID(), "member", earned.MemberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
+	if earned.Fresh && earned.Member.Channel != "" {
+		return true, e.channelOrder(ctx, t, s, earned, rec)
+	}
+	return earned.Fresh, nil
+}
+
+// refund takes back what a refund's order earned.
+func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Settings, rec store.RefundRecord) (bool, error) {
+	ord, waiting, err := t.OrderAwaitingPosting(ctx, rec.IntegrationID, rec.OrderExternalID)
+	if problem.Is(err, problem.NotFound) {
+		// A refund of an order Tribe has not seen paid (yet: a shop's deliveries
+		// may overtake each other): nothing to take back now. It stays listed, so
+		// the reconciler tries again once the order is in, for as long as it looks
+		// back.
+		e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", t.ID(), "order", rec.OrderExternalID)
+		return false, errOrderUnseen
+	}
+	if err != nil {
+		return false, err
+	}
+	if waiting {
+		// The refund overtook its order (the shop's deliveries crossed, or the
+		// order's record failed): reversing now would find nothing to take back.
+		// Post the order first, as its own record would; that record, when it
+		// comes, posts nothing.
+		if _, err := e.order(ctx, t, s, nil, map[string]store.Member{}, ord); err != nil {
+			return false, fmt.Errorf("refund %s: posting its order %s first: %w", rec.ExternalID, rec.OrderExternalID, err)
+		}
+		if err := t.MarkOrderPosted(ctx, ord); err != nil {
+			return false, err
+		}
+	}
+	// An erased member's order names the anonymised member, whose amounts
+	// must stay whole; its customer is gone and re-creates no one.
+	memberID := ord.ErasedMember
+	if memberID == "" {
+		memberID, err = t.ResolveMember(ctx, contact(ord.Provider, ord.Customer, s.Identity), s.BaseTier())
+		if erased, ok := store.Erased(err); ok {
+			memberID, err = erased, nil
+		}
+	}
+	if err != nil || memberID == "" {
+		return false, err
+	}
+	_, fresh, err := reverse(ctx, t, s, memberID, ord, rec)
+	return fresh, err
 }
 
 // channelOrder adds a fresh order to its member's channel funnel (引流 → 成交):

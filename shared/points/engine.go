@@ -249,6 +249,12 @@ func (c *checkedSums) add(a, b int64) int64 {
 // earned). Points already spent follow the tenant's policy: allow a negative balance,
 // or clamp at zero and record the shortfall.
 func Reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, ord store.OrderRecord, ref store.RefundRecord) (store.Entry, error) {
+	e, _, err := reverse(ctx, t, s, memberID, ord, ref)
+	return e, err
+}
+
+// reverse is Reverse, also saying whether it posted an entry now.
+func reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, ord store.OrderRecord, ref store.RefundRecord) (store.Entry, bool, error) {
 	earnSK := store.EntryKey(ord.PaidAt, OrderKey(ord.IntegrationID, ord.ExternalID))
 	key := "refund:" + ref.IntegrationID + ":" + ref.OrderExternalID + ":" + ref.ExternalID
 	at := ref.CreatedAt
@@ -305,9 +311,9 @@ func Reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID
 		return p, nil
 	})
 	if errors.Is(err, store.ErrAlreadyPosted) || errors.Is(err, store.ErrNothingToPost) {
-		return e, nil
+		return e, false, nil
 	}
-	return e, err
+	return e, err == nil, err
 }
 
 // refundedSpend is the spend, in the tenant's currency, a refund takes back: the

@@ -45,11 +45,13 @@ type CustomerRecord struct {
 
 type orderItem struct {
 	keyed
+	unpostedIndex
 	OrderRecord
 }
 
 type refundItem struct {
 	keyed
+	unpostedIndex
 	RefundRecord
 }
 
@@ -65,11 +67,13 @@ func (t *Tenant) orderKey(integrationID, orderID string) string {
 }
 
 func (t *Tenant) orderItem(r OrderRecord) orderItem {
-	return orderItem{keyed{t.orderKey(r.IntegrationID, r.ExternalID), "ORDER", table.TypeOrder, 0}, r}
+	pk := t.orderKey(r.IntegrationID, r.ExternalID)
+	return orderItem{keyed{pk, "ORDER", table.TypeOrder, 0}, t.unposted(pk, "ORDER", r.ReceivedAt), r}
 }
 
 func (t *Tenant) refundItem(r RefundRecord) refundItem {
-	return refundItem{keyed{t.orderKey(r.IntegrationID, r.OrderExternalID), "REFUND#" + r.ExternalID, table.TypeRefund, 0}, r}
+	pk, sk := t.orderKey(r.IntegrationID, r.OrderExternalID), "REFUND#"+r.ExternalID
+	return refundItem{keyed{pk, sk, table.TypeRefund, 0}, t.unposted(pk, sk, r.ReceivedAt), r}
 }
 
 func (t *Tenant) customerItem(r CustomerRecord) customerItem {

@@ -68,6 +68,7 @@ func Constructors() map[string]wire.Constructor {
 		"members":         routes.Members,
 		"openapi":         routes.OpenAPI,
 		"platform":        routes.Platform,
+		"reconcile":       consumers.Reconcile,
 		"referral":        consumers.Referral,
 		"referralconfirm": consumers.ReferralConfirm,
 		"referrals":       routes.Referrals,

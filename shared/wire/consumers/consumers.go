@@ -89,6 +89,16 @@ func Ledger(d wire.Deps) (wire.Function, error) {
 	return wire.Function{Stream: e.Handle}, nil
 }
 
+// Reconcile is the 15-minute job re-driving orders and refunds whose ledger
+// posting was lost.
+func Reconcile(d wire.Deps) (wire.Function, error) {
+	e, err := engine(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(e.Reconcile)}, nil
+}
+
 // Expiry is the hourly job that expires due points lots: it plans one task per
 // tenant and member shard for the jobworker.
 func Expiry(d wire.Deps) (wire.Function, error) { return planner(d, JobExpiry) }
