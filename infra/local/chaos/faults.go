@@ -84,9 +84,11 @@ func keyOf(k map[string]types.AttributeValue) string {
 	return "?"
 }
 
-func (m *meter) put(item map[string]types.AttributeValue, factor int64) {
+// put counts a put; its index entry only when it was written (ok): a put refused
+// by its condition is billed on the table, never on the index.
+func (m *meter) put(item map[string]types.AttributeValue, factor int64, ok bool) {
 	m.add(keyOf(item), factor*int64(dynamolocal.WriteUnits(item)))
-	if v, ok := item[table.GSI1PK].(*types.AttributeValueMemberS); ok {
+	if v, isS := item[table.GSI1PK].(*types.AttributeValueMemberS); isS && ok {
 		m.add("GSI1 "+v.Value, 1)
 	}
 }
@@ -100,7 +102,7 @@ func (m *meter) option(s *middleware.Stack) error {
 			defer m.mu.Unlock()
 			switch p := in.Parameters.(type) {
 			case *dynamodb.PutItemInput:
-				m.put(p.Item, 1)
+				m.put(p.Item, 1, err == nil)
 			case *dynamodb.UpdateItemInput:
 				m.add(keyOf(p.Key), 1)
 			case *dynamodb.DeleteItemInput:
@@ -109,7 +111,7 @@ func (m *meter) option(s *middleware.Stack) error {
 				for _, reqs := range p.RequestItems {
 					for _, r := range reqs {
 						if r.PutRequest != nil {
-							m.put(r.PutRequest.Item, 1)
+							m.put(r.PutRequest.Item, 1, err == nil)
 						} else if r.DeleteRequest != nil {
 							m.add(keyOf(r.DeleteRequest.Key), 1)
 						}
@@ -119,7 +121,7 @@ func (m *meter) option(s *middleware.Stack) error {
 				for _, w := range p.TransactItems {
 					switch {
 					case w.Put != nil:
-						m.put(w.Put.Item, 2)
+						m.put(w.Put.Item, 2, err == nil)
 					case w.Update != nil:
 						m.add(keyOf(w.Update.Key), 2)
 					case w.Delete != nil:
