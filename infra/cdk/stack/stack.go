@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -26,14 +25,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/config"
-	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/table"
@@ -618,108 +615,6 @@ func (t *tribe) asyncDLQ() awssqs.Queue {
 	return t.async
 }
 
-// addAPI creates the HTTP API with every catalogue route. Every route but the public
-// ones goes through the catalogue's Lambda authorizer, whose answers are cached per
-// Authorization header for 30 seconds.
-//
-// Integrations, routes and the authorizer are L1 resources: the L2 Lambda
-// integration adds a Lambda permission per route, which took the stack past
-// CloudFormation's 500 resources. Here each function has one integration and one
-// permission, for any route of this API (apiInvokePermission).
-func (t *tribe) addAPI() {
-	props := &awsapigatewayv2.HttpApiProps{
-		ApiName:     jsii.String(*t.stack.StackName() + "-api"),
-		Description: jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
-	}
-	// With a custom domain, the execute-api host is closed: nothing printed or
-	// pasted anywhere may depend on it.
-	if dn := t.customDomain(); dn != nil {
-		props.DefaultDomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: dn}
-		props.DisableExecuteApiEndpoint = jsii.Bool(true)
-	}
-	api := awsapigatewayv2.NewHttpApi(t.stack, jsii.String("Api"), props)
-	t.api = api
-	authorizer := t.addAuthorizer(api)
-	integrations := map[string]awsapigatewayv2.CfnIntegration{}
-	var routes []constructs.IConstruct
-	for _, r := range catalogue.Routes() {
-		integration, ok := integrations[r.Function]
-		if !ok {
-			alias := t.aliases[r.Function]
-			integration = awsapigatewayv2.NewCfnIntegration(api, jsii.String(pascal(r.Function)+"Integration"), &awsapigatewayv2.CfnIntegrationProps{
-				ApiId:                api.ApiId(),
-				IntegrationType:      jsii.String("AWS_PROXY"),
-				IntegrationUri:       alias.FunctionArn(),
-				PayloadFormatVersion: jsii.String("2.0"),
-			})
-			alias.AddPermission(jsii.String("ApiInvoke"), t.apiInvokePermission("/*/*"))
-			integrations[r.Function] = integration
-		}
-		routeProps := &awsapigatewayv2.CfnRouteProps{
-			ApiId:             api.ApiId(),
-			RouteKey:          jsii.String(r.Pattern()),
-			Target:            jsii.String("integrations/" + *integration.Ref()),
-			AuthorizationType: jsii.String("CUSTOM"),
-			AuthorizerId:      authorizer.Ref(),
-		}
-		if r.Scope == catalogue.ScopePublic {
-			routeProps.AuthorizationType = jsii.String("NONE")
-			routeProps.AuthorizerId = nil
-		}
-		// The scope and id the L2 route had, so the logical id stays and an
-		// update does not replace a route by one with the same key (a conflict).
-		scope := constructs.NewConstruct(api, jsii.String(r.Method+r.Path))
-		routes = append(routes, awsapigatewayv2.NewCfnRoute(scope, jsii.String("Resource"), routeProps))
-	}
-	t.configureStage(api, routes)
-	url := api.Url()
-	if t.props.DomainName != "" {
-		url = jsii.String("https://" + t.props.DomainName + "/")
-	}
-	awscdk.NewCfnOutput(t.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: url})
-}
-
-// addAuthorizer creates the API's Lambda authorizer: the catalogue's authorizer
-// function through its live alias, simple responses, the Authorization header as
-// identity, answers cached 30 seconds, and its own invoke permission scoped to it.
-func (t *tribe) addAuthorizer(api awsapigatewayv2.HttpApi) awsapigatewayv2.CfnAuthorizer {
-	alias := t.aliases[catalogue.Authorizer().Name]
-	uri := t.stack.FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("apigateway"),
-		Account:      jsii.String("lambda"),
-		Resource:     jsii.String("path/2015-03-31/functions"),
-		ResourceName: jsii.String(*alias.FunctionArn() + "/invocations"),
-		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-	})
-	// The scope and id the L2 authorizer had, so its logical id stays.
-	authorizer := awsapigatewayv2.NewCfnAuthorizer(constructs.NewConstruct(api, jsii.String("Authorizer")), jsii.String("Resource"), &awsapigatewayv2.CfnAuthorizerProps{
-		ApiId:                          api.ApiId(),
-		Name:                           jsii.String("Authorizer"),
-		AuthorizerType:                 jsii.String("REQUEST"),
-		AuthorizerUri:                  uri,
-		AuthorizerPayloadFormatVersion: jsii.String("2.0"),
-		EnableSimpleResponses:          jsii.Bool(true),
-		IdentitySource:                 jsii.Strings("$request.header.Authorization"),
-		AuthorizerResultTtlInSeconds:   jsii.Number(30),
-	})
-	alias.AddPermission(jsii.String("AuthorizerInvoke"), t.apiInvokePermission("/authorizers/"+*authorizer.Ref()))
-	return authorizer
-}
-
-// apiInvokePermission lets API Gateway invoke a function for this API only:
-// suffix follows the API id in the source ARN ("/*/*" for any stage and route).
-func (t *tribe) apiInvokePermission(suffix string) *awslambda.Permission {
-	return &awslambda.Permission{
-		Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
-		SourceArn: t.stack.FormatArn(&awscdk.ArnComponents{
-			Service:      jsii.String("execute-api"),
-			Resource:     t.api.ApiId(),
-			ResourceName: jsii.String(suffix[1:]),
-			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-		}),
-	}
-}
-
 // deadLetterQueue creates an encrypted queue that keeps messages for the longest SQS
 // allows, so a failure can be inspected and replayed within two weeks.
 func (t *tribe) deadLetterQueue(id string) awssqs.Queue {
@@ -730,123 +625,6 @@ func (t *tribe) deadLetterQueue(id string) awssqs.Queue {
 	})
 	t.queues = append(t.queues, q)
 	return q
-}
-
-// addAlarms alarms, through the alarm topic, on everything that means a tenant is
-// losing something: function errors and throttles, API 5xx answers (the request
-// log's Errors, which count the 500s handlers answer, and API Gateway's own 5xx),
-// API p99 latency, consumers' failed records and iterator age, async events
-// Lambda dropped, DynamoDB throttles and system errors, schedules whose target
-// failed or whose invocation was dropped, and any message in a dead-letter queue.
-func (t *tribe) addAlarms() {
-	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	sum := &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}
-	for _, f := range catalogue.All() {
-		id := pascal(f.Name)
-		fn := t.functions[f.Name]
-		t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
-			t.alarm(id+"ErrorsAlarm", fn.MetricErrors(sum), 0, f.Name+" returned errors."))
-		t.alarm(id+"ThrottlesAlarm", fn.MetricThrottles(sum), 0, f.Name+" was throttled.")
-		switch {
-		case len(f.Routes) > 0:
-			t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
-				t.alarm(id+"ServerErrorsAlarm", tribeMetric(metrics.Errors, f.Name, sum), 0, f.Name+" answered 5xx (errors or panics turned into 500s)."))
-		case f.Stream != nil:
-			t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
-				t.alarm(id+"RecordFailuresAlarm", tribeMetric(metrics.RecordFailures, f.Name, sum), 0, f.Name+" reported failed stream records (retried, then written to the failure bucket)."))
-			age := lambdaMetric("IteratorAge", fn, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")})
-			t.alarm(id+"IteratorAgeAlarm", age, 60000, f.Name+" is more than a minute behind the table stream.")
-		case f.Schedule != nil:
-			t.alarm(id+"AsyncEventsDroppedAlarm", lambdaMetric("AsyncEventsDropped", fn, sum), 0, f.Name+": Lambda dropped asynchronous events.")
-		}
-	}
-	t.alarm("ApiServerErrorsAlarm", t.api.MetricServerError(sum), 0, "The API answered 5xx.")
-	p99 := t.api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p99")})
-	t.alarmFor("ApiLatencyP99Alarm", p99, apiLatencyP99Ms, 5, "API p99 latency above 2 s for 5 minutes.")
-	ops := &awsdynamodb.OperationsMetricOptions{Period: minute, Operations: &tableOperations}
-	t.alarm("TableThrottlesAlarm", t.table.MetricThrottledRequestsForOperations(ops), 0, "DynamoDB throttled requests to the table.")
-	t.alarm("TableSystemErrorsAlarm", t.table.MetricSystemErrorsForOperations(&awsdynamodb.SystemErrorsForOperationsMetricOptions{Period: minute, Operations: &tableOperations}), 0, "DynamoDB answered requests to the table with system errors.")
-	for _, m := range []struct{ id, name, what string }{
-		{"ScheduleTargetErrorsAlarm", "TargetErrorCount", "A schedule's target returned an error."},
-		{"ScheduleDroppedAlarm", "InvocationDroppedCount", "EventBridge Scheduler dropped an invocation after its retries."},
-	} {
-		t.alarm(m.id, schedulerMetric(t, m.name, sum), 0, m.what)
-	}
-	for _, q := range t.queues {
-		id := *q.Node().Id()
-		visible := q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period: minute, Statistic: jsii.String("Maximum"),
-		})
-		t.alarm(id+"Alarm", visible, 0, id+" holds failed events.")
-	}
-}
-
-// tableOperations are the DynamoDB operations Tribe calls, whose throttles and
-// system errors are alarmed on (an alarm's math expression takes at most ten).
-var tableOperations = []awsdynamodb.Operation{
-	awsdynamodb.Operation_GET_ITEM, awsdynamodb.Operation_PUT_ITEM, awsdynamodb.Operation_UPDATE_ITEM,
-	awsdynamodb.Operation_DELETE_ITEM, awsdynamodb.Operation_QUERY, awsdynamodb.Operation_BATCH_GET_ITEM,
-	awsdynamodb.Operation_BATCH_WRITE_ITEM, awsdynamodb.Operation_TRANSACT_WRITE_ITEMS, awsdynamodb.Operation_TRANSACT_GET_ITEMS,
-}
-
-// apiLatencyP99Ms is the API's p99 latency alarm threshold.
-const apiLatencyP99Ms = 2000
-
-// tribeMetric is one of the metrics the functions write as EMF (shared/metrics),
-// for one function.
-func tribeMetric(name, function string, opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
-	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String(metrics.Namespace),
-		MetricName:    jsii.String(name),
-		DimensionsMap: &map[string]*string{metrics.DimFunction: jsii.String(function)},
-		Period:        opts.Period,
-		Statistic:     opts.Statistic,
-	})
-}
-
-func lambdaMetric(name string, fn awslambda.Function, opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
-	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String("AWS/Lambda"),
-		MetricName:    jsii.String(name),
-		DimensionsMap: &map[string]*string{"FunctionName": fn.FunctionName()},
-		Period:        opts.Period,
-		Statistic:     opts.Statistic,
-	})
-}
-
-// alarm fires when metric exceeds threshold in one period.
-func (t *tribe) alarm(id string, metric awscloudwatch.IMetric, threshold float64, description string) awscloudwatch.Alarm {
-	return t.alarmFor(id, metric, threshold, 1, description)
-}
-
-// alarmFor fires when metric exceeds threshold in periods consecutive periods, and
-// notifies the alarm topic when it does and when it recovers.
-func (t *tribe) alarmFor(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
-	a := awscloudwatch.NewAlarm(t.stack, jsii.String(id), &awscloudwatch.AlarmProps{
-		Metric:             metric,
-		AlarmDescription:   jsii.String(description),
-		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  jsii.Number(float64(periods)),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	action := awscloudwatchactions.NewSnsAction(t.alarmTopic)
-	a.AddAlarmAction(action)
-	a.AddOkAction(action)
-	return a
-}
-
-// addAlarmTopic creates the topic every alarm notifies, subscribing AlarmEmail
-// when the stack is given one.
-func (t *tribe) addAlarmTopic() {
-	t.alarmTopic = awssns.NewTopic(t.stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String("Tribe alarms (" + t.props.Stage + ")"),
-		EnforceSSL:  jsii.Bool(true),
-	})
-	if t.props.AlarmEmail != "" {
-		t.alarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(t.props.AlarmEmail), nil))
-	}
-	awscdk.NewCfnOutput(t.stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: t.alarmTopic.TopicArn()})
 }
 
 // jsonString is v as JSON text.
