@@ -69,14 +69,14 @@ type Member struct {
 	TierSince *time.Time `dynamo:"tier_since,omitempty" json:"tier_since"`
 	// Lots are the points balance by expiry bucket: a local date, or "never". The
 	// balance equals their sum unless a refund took it below zero.
-	Lots map[string]int64 `dynamo:"lots,omitempty" json:"-"`
+	Lots PointLots `dynamo:"lots,omitempty" json:"-"`
 	// NextExpiry is the earliest bucket holding points, for the expiry job.
 	NextExpiry string `dynamo:"next_expiry,omitempty" json:"-"`
 	// Window holds per local month (YYYY-MM, see WindowKey) what tier
 	// qualification counts, pruned to the longest window of the ladder: at most 38
 	// entries whatever the member's history. Day keys (YYYY-MM-DD) written by a
 	// posting are folded into their month when it commits.
-	Window map[string]DayTotals `dynamo:"window,omitempty" json:"-"`
+	Window TierWindow `dynamo:"window,omitempty" json:"-"`
 	// CapDay and CapDayPoints are the local day of the latest capped order and
 	// the order points earned on it, for the daily order cap (set only under a
 	// cap).
