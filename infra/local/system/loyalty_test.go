@@ -105,7 +105,7 @@ func (s *stand) call(method, path string, body any, headers ...string) (int, map
 
 func (s *stand) drain() {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // a guard against a hang; a loaded machine drains slowly
 	defer cancel()
 	if err := s.pump.Drain(ctx); err != nil {
 		s.t.Fatal(err)
