@@ -179,7 +179,9 @@ func idemLock(fn catalogue.Function) time.Duration { return fn.Timeout() + 5*tim
 func (s *Server) wrap(function string, rt catalogue.Route, h op, lock time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var consumed store.Capacity
-		r = r.WithContext(store.WithCapacity(r.Context(), &consumed))
+		caller := r.Context()
+		r = r.WithContext(store.WithCapacity(caller, &consumed))
+		defer store.AddCapacity(caller, &consumed)
 		rid := requestID(r)
 		w.Header().Set("X-Request-Id", rid)
 		log := s.log.With("request_id", rid, "op", rt.Op)

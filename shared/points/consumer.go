@@ -200,16 +200,10 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 	switch {
 	case c.New.Order != nil:
 		rec := *c.New.Order
-		if posted, err = e.order(ctx, t, s, pre, memo, rec); err != nil {
-			return false, err
-		}
-		return posted, t.MarkOrderPosted(ctx, rec)
+		return e.order(ctx, t, s, pre, memo, rec)
 	case c.New.Refund != nil:
 		rec := *c.New.Refund
-		if posted, err = e.refund(ctx, t, s, rec); err != nil {
-			return false, err
-		}
-		return posted, t.MarkRefundPosted(ctx, rec)
+		return e.refund(ctx, t, s, rec)
 	case c.New.Customer != nil:
 		rec := *c.New.Customer
 		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer, s.Identity), s.BaseTier())
@@ -222,6 +216,29 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 		return false, err
 	}
 	return false, nil
+}
+
+// orderPosted reports, by reads only, whether a stored order's earn is in the
+// ledger: the member its customer resolves to (none is created) and the entry's
+// key, which the order fixes. An order of an erased member counts as posted; an
+// order that finds no member is not (posting it again creates the member or,
+// for an order without a customer, does nothing).
+func (e *Engine) orderPosted(ctx context.Context, t *store.Tenant, s settings.Settings, ord store.OrderRecord) (bool, error) {
+	if ord.ErasedMember != "" {
+		return true, nil
+	}
+	id, err := t.FindMember(ctx, contact(ord.Provider, ord.Customer, s.Identity))
+	if _, ok := store.Erased(err); ok {
+		return true, nil
+	}
+	if err != nil || id == "" {
+		return false, err
+	}
+	_, err = t.Entry(ctx, id, store.EntryKey(ord.PaidAt, OrderKey(ord.IntegrationID, ord.ExternalID)))
+	if problem.Is(err, problem.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // errOrderUnseen: a refund's order is not stored (yet).
@@ -242,7 +259,7 @@ func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings
 
 // refund takes back what a refund's order earned.
 func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Settings, rec store.RefundRecord) (bool, error) {
-	ord, waiting, err := t.OrderAwaitingPosting(ctx, rec.IntegrationID, rec.OrderExternalID)
+	ord, err := t.Order(ctx, rec.IntegrationID, rec.OrderExternalID)
 	if problem.Is(err, problem.NotFound) {
 		// A refund of an order Tribe has not seen paid (yet: a shop's deliveries
 		// may overtake each other): nothing to take back now. It stays listed, so
@@ -254,16 +271,17 @@ func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Setting
 	if err != nil {
 		return false, err
 	}
-	if waiting {
+	posted, err := e.orderPosted(ctx, t, s, ord)
+	if err != nil {
+		return false, err
+	}
+	if !posted {
 		// The refund overtook its order (the shop's deliveries crossed, or the
 		// order's record failed): reversing now would find nothing to take back.
 		// Post the order first, as its own record would; that record, when it
 		// comes, posts nothing.
 		if _, err := e.order(ctx, t, s, nil, map[string]store.Member{}, ord); err != nil {
 			return false, fmt.Errorf("refund %s: posting its order %s first: %w", rec.ExternalID, rec.OrderExternalID, err)
-		}
-		if err := t.MarkOrderPosted(ctx, ord); err != nil {
-			return false, err
 		}
 	}
 	// An erased member's order names the anonymised member, whose amounts

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -21,30 +22,38 @@ const reconcileLookback = 48 * time.Hour
 // Reconciled is what a reconciler run found and did.
 type Reconciled struct {
 	Tenants int `json:"tenants"`
-	// Found counts orders and refunds listed as unposted past ReconcileAfter.
+	// Checked counts orders and refunds received since the tenant's cursor and
+	// at least ReconcileAfter ago.
+	Checked int `json:"checked"`
+	// Found counts those whose posting was missing (orders) or that were re-driven
+	// (refunds, which the stream rarely carries and re-driving costs little).
 	Found int `json:"found"`
 	// Posted and Reversed count the orders and refunds whose entry the run wrote:
 	// postings the stream had lost.
 	Posted   int `json:"posted"`
 	Reversed int `json:"reversed"`
-	// AlreadyDone counts listed ones that turned out posted (or with nothing to
-	// post): taken off the list.
+	// AlreadyDone counts re-driven ones that turned out posted (or with nothing
+	// to post).
 	AlreadyDone int `json:"already_done"`
-	// Waiting counts refunds whose order has not arrived; they stay listed.
+	// Waiting counts refunds whose order has not arrived; the cursor stays before
+	// them.
 	Waiting int `json:"waiting"`
-	// Failed counts re-drives that failed again; they stay listed for the next run.
+	// Failed counts re-drives that failed again; the cursor stays before them.
 	Failed int `json:"failed"`
 	// FailedTenants counts tenants the run could not work through.
 	FailedTenants int `json:"failed_tenants"`
 }
 
-// Reconcile is the scheduled reconciler: for every tenant it re-drives the orders
-// and refunds still waiting for their ledger posting ReconcileAfter after they were
-// received (a poison record the stream gave up on, a lost batch) through the same
-// posting as the stream consumer, whose source keys make a repeat post nothing. It
-// reads only the unposted list (a sparse index, hour buckets from the tenant's
-// cursor on), never the table. One tenant's failure is logged and counted and does
-// not stop the others; the run fails only when it could not list the tenants.
+// Reconcile is the scheduled reconciler: for every tenant it checks the orders and
+// refunds received since its cursor and at least ReconcileAfter ago, and re-drives
+// those without their ledger posting (a poison record the stream gave up on, a lost
+// batch) through the same posting as the stream consumer, whose source keys make a
+// repeat post nothing. It reads the received list (an index of hour buckets) from
+// the tenant's cursor on, never the table, and checks an order by reads only: its
+// member and its earn entry's key. The posting path writes nothing for it, so a
+// lost posting costs the reconciler's reads instead of every order an extra write.
+// One tenant's failure is logged and counted and does not stop the others; the run
+// fails only when it could not list the tenants.
 func (e *Engine) Reconcile(ctx context.Context, _ json.RawMessage) (Reconciled, error) {
 	var out Reconciled
 	now := e.store.Now()
@@ -57,47 +66,48 @@ func (e *Engine) Reconcile(ctx context.Context, _ json.RawMessage) (Reconciled, 
 		}
 		return nil
 	})
-	e.log.InfoContext(ctx, "points: reconcile run", "tenants", out.Tenants, "found", out.Found, "posted", out.Posted,
+	e.log.InfoContext(ctx, "points: reconcile run", "tenants", out.Tenants, "checked", out.Checked, "found", out.Found, "posted", out.Posted,
 		"reversed", out.Reversed, "already_done", out.AlreadyDone, "waiting", out.Waiting, "failed", out.Failed, "failed_tenants", out.FailedTenants)
 	return out, err
 }
 
+// reconcileTenant checks what the tenant received after its cursor and up to
+// cutoff, oldest first, and moves the cursor to just before the first one it
+// could not settle (a refund still waiting for its order, a re-drive that failed),
+// or to cutoff when it settled everything.
 func (e *Engine) reconcileTenant(ctx context.Context, t *store.Tenant, cutoff time.Time, out *Reconciled) error {
 	from, err := t.UnpostedCursor(ctx)
 	if err != nil {
 		return err
 	}
-	first := cutoff.Add(-reconcileLookback).Truncate(time.Hour)
-	start, err := time.Parse("2006-01-02T15", from)
-	if err != nil || start.Before(first) {
-		start = first
+	first := cutoff.Add(-reconcileLookback)
+	if from.Before(first) {
+		from = first
 	}
-	last := cutoff.Truncate(time.Hour)
-	clean := from // the cursor moves past buckets that end before cutoff and are empty
-	advancing := true
-	for b := start; !b.After(last); b = b.Add(time.Hour) {
-		bucket := store.UnpostedBucket(b)
-		list, err := t.UnpostedIn(ctx, bucket, cutoff)
+	if !from.Before(cutoff) {
+		return nil
+	}
+	s, err := e.settings.Get(ctx, t)
+	if err != nil {
+		return err
+	}
+	next := cutoff
+	for b := from.Truncate(time.Hour); !b.After(cutoff); b = b.Add(time.Hour) {
+		list, err := t.UnpostedIn(ctx, store.UnpostedBucket(b), from, cutoff)
 		if err != nil {
 			return err
 		}
-		// Orders before refunds, each in the order received: a refund reverses
-		// what its order's posting wrote.
 		sort.SliceStable(list, func(i, j int) bool { return receivedAt(list[i]).Before(receivedAt(list[j])) })
-		left := 0
 		for _, u := range list {
-			if !e.redrive(ctx, t, u, out) {
-				left++
+			if !e.settle(ctx, t, s, u, out) {
+				if at := receivedAt(u).Add(-time.Nanosecond); at.Before(next) {
+					next = at
+				}
 			}
 		}
-		if advancing && left == 0 && !b.Add(time.Hour).After(cutoff) {
-			clean = store.UnpostedBucket(b.Add(time.Hour))
-		} else {
-			advancing = false
-		}
 	}
-	if clean != from {
-		return t.SetUnpostedCursor(ctx, clean)
+	if next.After(from) {
+		return t.SetUnpostedCursor(ctx, next)
 	}
 	return nil
 }
@@ -109,6 +119,23 @@ func receivedAt(u store.Unposted) time.Time {
 	return u.Refund.ReceivedAt
 }
 
+// settle checks one received order (re-driving it when its posting is missing) or
+// re-drives one refund, and reports whether it is settled.
+func (e *Engine) settle(ctx context.Context, t *store.Tenant, s settings.Settings, u store.Unposted, out *Reconciled) bool {
+	out.Checked++
+	if u.Order != nil {
+		posted, err := e.orderPosted(ctx, t, s, *u.Order)
+		if err != nil {
+			out.Failed++
+			e.log.ErrorContext(ctx, "points: reconcile check failed", "tenant", t.ID(), "ref", u.Order.ExternalID, "err", err)
+			return false
+		}
+		if posted {
+			return true
+		}
+	}
+	return e.redrive(ctx, t, u, out)
+}
 // redrive posts one listed order or refund as the stream consumer would have; it
 // reports whether it is now off the list.
 func (e *Engine) redrive(ctx context.Context, t *store.Tenant, u store.Unposted, out *Reconciled) bool {

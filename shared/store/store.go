@@ -154,6 +154,44 @@ func WithCapacity(ctx context.Context, c *Capacity) context.Context {
 	return context.WithValue(ctx, capKey{}, c)
 }
 
+// AddCapacity adds c to the capacity ctx collects, if any: a request that measures
+// itself (the API's per-request metrics) still counts toward a caller measuring
+// around it (a benchmark sending the request).
+func AddCapacity(ctx context.Context, c *Capacity) {
+	p := capOf(ctx)
+	if p == nil || p == c {
+		return
+	}
+	addConsumed(&p.Read, &c.Read)
+	addConsumed(&p.Write, &c.Write)
+	addConsumed(&p.TxRead, &c.TxRead)
+	addConsumed(&p.TxWrite, &c.TxWrite)
+}
+
+func addConsumed(dst, src *dynamo.ConsumedCapacity) {
+	dst.Total += src.Total
+	dst.Read += src.Read
+	dst.Write += src.Write
+	dst.Table += src.Table
+	dst.TableRead += src.TableRead
+	dst.TableWrite += src.TableWrite
+	dst.Requests += src.Requests
+	if dst.TableName == "" {
+		dst.TableName = src.TableName
+	}
+	for _, m := range []struct{ dst, src *map[string]float64 }{
+		{&dst.GSI, &src.GSI}, {&dst.GSIRead, &src.GSIRead}, {&dst.GSIWrite, &src.GSIWrite},
+		{&dst.LSI, &src.LSI}, {&dst.LSIRead, &src.LSIRead}, {&dst.LSIWrite, &src.LSIWrite},
+	} {
+		for k, v := range *m.src {
+			if *m.dst == nil {
+				*m.dst = map[string]float64{}
+			}
+			(*m.dst)[k] += v
+		}
+	}
+}
+
 func capOf(ctx context.Context) *Capacity {
 	c, _ := ctx.Value(capKey{}).(*Capacity)
 	return c

@@ -12,18 +12,20 @@ import (
 	"github.com/tribehq/tribe/shared/table"
 )
 
-// An order or refund waits for its ledger posting on the listing index (GSI1): the
-// item is written with GSI1PK = T#<tenant>#UNPOSTED#<hour received>#<shard> and
-// GSI1SK = its receipt time, and the ledger removes both once it has posted it, so
-// the index holds only what is still unposted (sparse) and the reconciler reads
-// nothing else. Cost per order: the index write with the order (1 WCU, the index
-// item is keys and type only) and, after posting, one UpdateItem on the order
-// (ceil(item size / 1 KB) WCU, 1 for a usual order) plus the index delete (1 WCU):
-// about 3 WCU, no read, no transaction.
+// Every order and refund is listed by the hour it was received on the listing index
+// (GSI1): the item is written with GSI1PK = T#<tenant>#UNPOSTED#<hour received>#<shard>
+// and GSI1SK = its receipt time, and stays listed. The reconciler reads the list from
+// its cursor on, checks each order's ledger entry by reads (its member and the
+// entry's key) and re-drives what is missing. Cost per order: the index write with
+// the order (1 WCU, the index item is keys and type only), nothing on the posting
+// path, and about 1.5 RCU once when the reconciler checks it (the order, its
+// member's identity, its entry). An earlier design took each order off the list
+// after posting: an UpdateItem and an index delete, 2 WCU an order, where reads
+// cost a fifth of writes.
 //
 // UnpostedShards spreads one hour's orders over partition keys: at 2,000 orders
-// a second a tenant writes 4,000 index WCU a second (insert and removal), 500 per
-// shard, under the 1,000 WCU/s a partition key takes.
+// a second a tenant writes 2,000 index WCU a second, 250 per shard, under the 1,000
+// WCU/s a partition key takes.
 const UnpostedShards = 8
 
 // unpostedIndex is the pair of index attributes an unposted order or refund carries.
@@ -58,11 +60,11 @@ type Unposted struct {
 	Refund *RefundRecord
 }
 
-// UnpostedIn returns the orders and refunds of one hour bucket received at or
-// before cutoff that are still listed as unposted. The index is eventually
-// consistent: an item posted a moment ago may still be listed (re-driving it posts
-// nothing).
-func (t *Tenant) UnpostedIn(ctx context.Context, bucket string, cutoff time.Time) ([]Unposted, error) {
+// UnpostedIn returns the orders and refunds of one hour bucket received after
+// after and at or before cutoff. The index is eventually consistent: an item
+// written a moment before cutoff may be missing, which ReconcileAfter's margin
+// covers.
+func (t *Tenant) UnpostedIn(ctx context.Context, bucket string, after, cutoff time.Time) ([]Unposted, error) {
 	var out []Unposted
 	for shard := range UnpostedShards {
 		var rows []struct {
@@ -70,7 +72,7 @@ func (t *Tenant) UnpostedIn(ctx context.Context, bucket string, cutoff time.Time
 			SK string `dynamo:"SK"`
 		}
 		err := t.table.Get(table.GSI1PK, t.unpostedPK(bucket, shard)).Index(table.GSI1).
-			Range(table.GSI1SK, dynamo.LessOrEqual, cutoff.UTC().Format(unpostedTime)+"#\xff").
+			Range(table.GSI1SK, dynamo.Between, after.UTC().Format(unpostedTime)+"#\xff", cutoff.UTC().Format(unpostedTime)+"#\xff").
 			ConsumedCapacity(rcc(ctx)).All(ctx, &rows)
 		if err != nil {
 			return nil, translate(err, "unposted list")
@@ -107,52 +109,32 @@ func (t *Tenant) unpostedItem(ctx context.Context, pk, sk string) (Unposted, boo
 	return u, err == nil, translate(err, "unposted item")
 }
 
-// MarkOrderPosted takes an order off the unposted list: its ledger posting is done
-// (or there is nothing to post). A missing order is no error.
-func (t *Tenant) MarkOrderPosted(ctx context.Context, r OrderRecord) error {
-	return t.markPosted(ctx, t.orderKey(r.IntegrationID, r.ExternalID), "ORDER")
-}
-
-// MarkRefundPosted takes a refund off the unposted list.
-func (t *Tenant) MarkRefundPosted(ctx context.Context, r RefundRecord) error {
-	return t.markPosted(ctx, t.orderKey(r.IntegrationID, r.OrderExternalID), "REFUND#"+r.ExternalID)
-}
-
-func (t *Tenant) markPosted(ctx context.Context, pk, sk string) error {
-	err := t.table.Update("PK", pk).Range("SK", sk).Remove(table.GSI1PK, table.GSI1SK).
-		If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
-	if dynamo.IsCondCheckFailed(err) {
-		return nil
-	}
-	return translate(err, "unposted list")
-}
-
 type unpostedCursorItem struct {
 	keyed
 	Bucket string `dynamo:"bucket"`
 }
 
-// UnpostedCursor returns the first hour bucket the reconciler has not yet found
-// empty ("" at first).
-func (t *Tenant) UnpostedCursor(ctx context.Context) (string, error) {
+// UnpostedCursor returns the time up to which the reconciler has settled
+// everything the tenant received (zero at first). A cursor of the earlier design,
+// an hour bucket, reads as that hour's start.
+func (t *Tenant) UnpostedCursor(ctx context.Context) (time.Time, error) {
 	var it unpostedCursorItem
 	err := t.table.Get("PK", t.pk("UNPOSTED", "CURSOR")).Range("SK", dynamo.Equal, "CURSOR").Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) {
-		return "", nil
+		return time.Time{}, nil
 	}
-	return it.Bucket, translate(err, "unposted cursor")
+	if err != nil {
+		return time.Time{}, translate(err, "unposted cursor")
+	}
+	if at, err := time.Parse(unpostedTime, it.Bucket); err == nil {
+		return at, nil
+	}
+	at, _ := time.Parse("2006-01-02T15", it.Bucket)
+	return at, nil
 }
 
-// SetUnpostedCursor records that every bucket before bucket is empty.
-func (t *Tenant) SetUnpostedCursor(ctx context.Context, bucket string) error {
-	err := t.table.Put(unpostedCursorItem{keyed{t.pk("UNPOSTED", "CURSOR"), "CURSOR", table.TypeDue, 0}, bucket}).ConsumedCapacity(wcc(ctx)).Run(ctx)
+// SetUnpostedCursor records that everything received up to at is settled.
+func (t *Tenant) SetUnpostedCursor(ctx context.Context, at time.Time) error {
+	err := t.table.Put(unpostedCursorItem{keyed{t.pk("UNPOSTED", "CURSOR"), "CURSOR", table.TypeDue, 0}, at.UTC().Format(unpostedTime)}).ConsumedCapacity(wcc(ctx)).Run(ctx)
 	return translate(err, "unposted cursor")
-}
-
-// OrderAwaitingPosting returns a stored order and whether it is still on the
-// unposted list (its ledger posting has not been done yet).
-func (t *Tenant) OrderAwaitingPosting(ctx context.Context, integrationID, orderID string) (OrderRecord, bool, error) {
-	var it orderItem
-	err := t.table.Get("PK", t.orderKey(integrationID, orderID)).Range("SK", dynamo.Equal, "ORDER").Consistent(true).ConsumedCapacity(rcc(ctx)).One(ctx, &it)
-	return it.OrderRecord, it.unpostedIndex.PK != "", translate(err, "order")
 }
