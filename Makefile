@@ -41,8 +41,13 @@ chaos:
 chaos-hot:
 	$(GO) run ./infra/local/chaos/cmd/chaos -hot -events $(or $(EVENTS),3000)
 
-## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64)
+## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64), and
+## the console (when console/ exists) built and copied to build/console
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+	@if [ -d console ]; then \
+		cd console && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build && cd .. && \
+		rm -rf build/console && cp -R console/dist build/console && echo "build/console: $$(du -sh build/console | cut -f1)"; \
+	fi
 
 build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)
@@ -60,7 +65,8 @@ synth: build $(CDK_STAMP)
 	cd infra/cdk && $(CDK) synth $(CDK_CONTEXT) --quiet
 
 CDK_CONTEXT = -c stage=$(STAGE) -c assets=$(CURDIR)/build $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) \
-	$(if $(DOMAIN),-c domain=$(DOMAIN)) $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN))
+	$(if $(DOMAIN),-c domain=$(DOMAIN)) $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN)) \
+	$(if $(CONSOLE_DOMAIN),-c consoleDomain=$(CONSOLE_DOMAIN)) $(if $(CONSOLE_CERTIFICATE_ARN),-c consoleCertificateArn=$(CONSOLE_CERTIFICATE_ARN))
 
 ## diff: what a deploy would change in the stage's stack (run before make deploy)
 diff: build $(CDK_STAMP)

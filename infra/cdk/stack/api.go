@@ -15,7 +15,8 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 )
 
-// addAPI creates the HTTP API with every catalogue route. Every route but the public
+// addAPI creates the HTTP API with every catalogue route, callable from browsers
+// on the console's origin only (apiCors). Every route but the public
 // ones goes through the catalogue's Lambda authorizer, whose answers are cached per
 // Authorization header for 30 seconds.
 //
@@ -24,10 +25,11 @@ import (
 // CloudFormation's 500 resources. Here each function has one integration and one
 // permission, for any route of this API (apiInvokePermission), both in its group
 // (nested.go); the routes and the authorizer stay in the root.
-func (t *tribe) addAPI() {
+func (t *tribe) addAPI(consoleOrigin *string) {
 	props := &awsapigatewayv2.HttpApiProps{
-		ApiName:     jsii.String(*t.stack.StackName() + "-api"),
-		Description: jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
+		ApiName:       jsii.String(*t.stack.StackName() + "-api"),
+		Description:   jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
+		CorsPreflight: apiCors(consoleOrigin),
 	}
 	// With a custom domain, the execute-api host is closed: nothing printed or
 	// pasted anywhere may depend on it.

@@ -117,6 +117,12 @@ type TribeStackProps struct {
 	// one the stack requests a certificate validated by DNS.
 	DomainName     string
 	CertificateArn string
+	// ConsoleDomain, when set, is the console's domain ("console.tribe.example"):
+	// the only origin the API's CORS allows (else the console distribution's
+	// domain). With ConsoleCertificateArn (an ACM certificate in us-east-1) the
+	// distribution serves it.
+	ConsoleDomain         string
+	ConsoleCertificateArn string
 }
 
 // NewTribeStack builds the whole of Tribe in one stack. It panics when props lack a
@@ -214,7 +220,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 			t.addSchedule(f)
 		}
 	}
-	t.addAPI()
+	t.addAPI(t.addConsole())
 	t.addAlarmTopic()
 	t.addAlarms()
 	t.addDashboard()

@@ -81,7 +81,7 @@ func TestStreamFunctionsHaveFilteredMappingsWithFailureBucket(t *testing.T) {
 	}
 
 	// AND the consumers' roles may write to the failure bucket
-	bucketID := s.idOf(t, "AWS::S3::Bucket")
+	bucketID := s.idOf(t, "AWS::S3::Bucket", "StreamFailures")
 	for _, f := range consumers {
 		roleID, _ := dig(s.doc.Resources[s.functionIDs[f.Name]].Properties, "Role", "Fn::GetAtt", 0).(string)
 		can := false
