@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build synth diff deploy replay reseal fuzz clean
+.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -55,6 +55,16 @@ build/%/bootstrap: FORCE
 	@ls -l $@ | awk '{print $$5, $$9}'
 
 FORCE:
+
+## sizes: build every function and fail if a binary is over 10 MiB (issue 14); the
+## cheap guard in make test is TestNoFunctionLinksAHeavyPackage (shared/wire/lambdamain)
+SIZE_LIMIT := 10485760
+sizes: build
+	@over=0; for f in $(FUNCTIONS); do \
+		n=$$(wc -c < build/$$f/bootstrap); \
+		awk -v f=$$f -v n=$$n -v max=$(SIZE_LIMIT) 'BEGIN { printf "%-20s %9d bytes %6.2f MiB%s\n", f, n, n / 1048576, (n > max ? "  OVER 10 MiB" : "") }'; \
+		[ $$n -le $(SIZE_LIMIT) ] || over=1; \
+	done; exit $$over
 
 $(CDK_STAMP):
 	npm install --no-audit --no-fund --silent --save-exact --prefix $(CACHE)/npm aws-cdk@$(CDK_VERSION)
