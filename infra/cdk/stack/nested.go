@@ -74,6 +74,21 @@ func (t *tribe) roleScope(f catalogue.Function) constructs.Construct {
 	return t.group(f.Name)
 }
 
+// allowSchedulerInvoke lets the scheduler role invoke the live alias of the
+// catalogue function name (its catalogue schedule, or schedules a function
+// creates at run time targeting it) and returns the policy that does, for
+// schedules to wait on. Never grant it with the alias's GrantInvoke: that puts the
+// statement in the root's scheduler role policy, naming the group's alias while
+// the group waits for that policy (a cycle).
+func (t *tribe) allowSchedulerInvoke(name string) awsiam.Policy {
+	p := t.schedulerInvokePolicy(name)
+	p.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: &[]*string{t.aliases[name].FunctionArn()},
+	}))
+	return p
+}
+
 // schedulerInvokePolicy is the policy of name's group on the scheduler role allowing it to
 // invoke the group's scheduled functions, created on first use. It lives in the
 // group: in the root it would name the group's aliases while the group's

@@ -590,11 +590,7 @@ const (
 func (t *tribe) addSchedule(f catalogue.Function) {
 	fn := t.aliases[f.Name]
 	scope := t.group(f.Name)
-	invoke := t.schedulerInvokePolicy(f.Name)
-	invoke.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: &[]*string{fn.FunctionArn()},
-	}))
+	invoke := t.allowSchedulerInvoke(f.Name)
 	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
 		RetryAttempts: jsii.Number(asyncRetries),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(asyncMaxAgeSecond)),
