@@ -125,7 +125,8 @@ type TribeStackProps struct {
 	ConsoleCertificateArn string
 }
 
-// NewTribeStack builds the whole of Tribe in one stack. It panics when props lack a
+// NewTribeStack builds the whole of Tribe: one stack with the functions in nested
+// stacks (nested.go). It panics when props lack a
 // stage or an asset directory, or when a function's bootstrap binary is missing:
 // synthesis cannot go on without them.
 func NewTribeStack(scope constructs.Construct, id string, props *TribeStackProps) awscdk.Stack {
@@ -198,7 +199,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 		aliases:     map[string]awslambda.Alias{},
 		logGroups:   map[string]awslogs.LogGroup{},
 		errorAlarms: map[string][]awscloudwatch.Alarm{},
-
+		// (one per function group, made on first use)
 		schedulerInvoke: map[int]awsiam.Policy{},
 	}
 	awscdk.Tags_Of(t.stack).Add(jsii.String("tribe:stage"), jsii.String(props.Stage), nil)
