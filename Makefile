@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build synth diff deploy replay reseal fuzz clean
+.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -41,8 +41,13 @@ chaos:
 chaos-hot:
 	$(GO) run ./infra/local/chaos/cmd/chaos -hot -events $(or $(EVENTS),3000)
 
-## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64)
+## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64), and
+## the console (when console/ exists) built and copied to build/console
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+	@if [ -d console ]; then \
+		cd console && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build && cd .. && \
+		rm -rf build/console && cp -R console/dist build/console && echo "build/console: $$(du -sh build/console | cut -f1)"; \
+	fi
 
 build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)
@@ -50,6 +55,16 @@ build/%/bootstrap: FORCE
 	@ls -l $@ | awk '{print $$5, $$9}'
 
 FORCE:
+
+## sizes: build every function and fail if a binary is over 10 MiB (issue 14); the
+## cheap guard in make test is TestNoFunctionLinksAHeavyPackage (shared/wire/lambdamain)
+SIZE_LIMIT := 10485760
+sizes: build
+	@over=0; for f in $(FUNCTIONS); do \
+		n=$$(wc -c < build/$$f/bootstrap); \
+		awk -v f=$$f -v n=$$n -v max=$(SIZE_LIMIT) 'BEGIN { printf "%-20s %9d bytes %6.2f MiB%s\n", f, n, n / 1048576, (n > max ? "  OVER 10 MiB" : "") }'; \
+		[ $$n -le $(SIZE_LIMIT) ] || over=1; \
+	done; exit $$over
 
 $(CDK_STAMP):
 	npm install --no-audit --no-fund --silent --save-exact --prefix $(CACHE)/npm aws-cdk@$(CDK_VERSION)
@@ -60,7 +75,8 @@ synth: build $(CDK_STAMP)
 	cd infra/cdk && $(CDK) synth $(CDK_CONTEXT) --quiet
 
 CDK_CONTEXT = -c stage=$(STAGE) -c assets=$(CURDIR)/build $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) \
-	$(if $(DOMAIN),-c domain=$(DOMAIN)) $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN))
+	$(if $(DOMAIN),-c domain=$(DOMAIN)) $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN)) \
+	$(if $(CONSOLE_DOMAIN),-c consoleDomain=$(CONSOLE_DOMAIN)) $(if $(CONSOLE_CERTIFICATE_ARN),-c consoleCertificateArn=$(CONSOLE_CERTIFICATE_ARN))
 
 ## diff: what a deploy would change in the stage's stack (run before make deploy)
 diff: build $(CDK_STAMP)
@@ -87,6 +103,7 @@ reseal:
 clean:
 	rm -rf build infra/cdk/cdk.out
 
-## bench-ratelimit: one tenant bursting 10× its rate limit vs another's latency (DynamoDB Local)
+## bench-ratelimit: one tenant bursting 10× its rate limit vs another's latency, and the CPU a
+## rejected request costs (DynamoDB Local)
 bench-ratelimit:
-	TRIBE_RATELIMIT_BENCH=1 $(GO) test -count=1 -run TestRateLimitIsolation -v -timeout 900s ./shared/api
+	TRIBE_RATELIMIT_BENCH=1 $(GO) test -count=1 -run 'TestRateLimit(Isolation|RejectionCost)' -v -timeout 900s ./shared/api

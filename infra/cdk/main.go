@@ -4,7 +4,8 @@
 // another account or region is refused:
 //
 //	cdk synth -c stage=prod -c assets=../../build -c alarmEmail=ops@example.com \
-//	    -c domain=api.tribe.example -c certificateArn=arn:aws:acm:…
+//	    -c domain=api.tribe.example -c certificateArn=arn:aws:acm:… \
+//	    -c consoleDomain=console.tribe.example -c consoleCertificateArn=arn:aws:acm:us-east-1:…
 package main
 
 import (
@@ -35,6 +36,9 @@ func main() {
 		AlarmEmail:     contextString(app, "alarmEmail", ""),
 		DomainName:     contextString(app, "domain", ""),
 		CertificateArn: contextString(app, "certificateArn", ""),
+
+		ConsoleDomain:         contextString(app, "consoleDomain", ""),
+		ConsoleCertificateArn: contextString(app, "consoleCertificateArn", ""),
 	})
 	app.Synth(nil)
 }

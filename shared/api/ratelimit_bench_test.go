@@ -22,16 +22,9 @@ func TestRateLimitIsolation(t *testing.T) {
 		t.Skip("set TRIBE_RATELIMIT_BENCH=1 (make bench-ratelimit)")
 	}
 	e := newEnv(t)
-	keyOf := func(name string, rl map[string]any) string {
-		body := map[string]any{"name": name, "timezone": "UTC", "currency": "CNY"}
-		if rl != nil {
-			body["rate_limit"] = rl
-		}
-		return e.must(201, e.do("POST", "/v1/tenants", adminKey, body))["api_key"].(map[string]any)["key"].(string)
-	}
-	a := keyOf("A", map[string]any{"rps": 5, "burst": 5})
-	b := keyOf("B", nil)
-	c := keyOf("C", map[string]any{"rps": 10000, "burst": 10000})
+	a := e.tenantKey("A", map[string]any{"rps": 5, "burst": 5})
+	b := e.tenantKey("B", nil)
+	c := e.tenantKey("C", map[string]any{"rps": 10000, "burst": 10000})
 	for i := range 10 {
 		e.member(b, map[string]any{"name": "b" + string(rune('a'+i))})
 		e.member(c, map[string]any{"name": "c" + string(rune('a'+i))})
@@ -124,4 +117,14 @@ func TestRateLimitIsolation(t *testing.T) {
 		t.Logf("%-9s tenant B median p50=%v median p99=%v (%+.1f%% vs alone); pooled n=%d p99=%v; bursting tenant's statuses %v",
 			arm, median(res[arm].p50), p99, 100*(float64(p99)/float64(base)-1), len(all), all[len(all)*99/100], counts[arm])
 	}
+}
+
+// tenantKey creates a tenant with rate limit rl (nil: its plan's) and returns its
+// API key.
+func (e *env) tenantKey(name string, rl map[string]any) string {
+	body := map[string]any{"name": name, "timezone": "UTC", "currency": "CNY"}
+	if rl != nil {
+		body["rate_limit"] = rl
+	}
+	return e.must(201, e.do("POST", "/v1/tenants", adminKey, body))["api_key"].(map[string]any)["key"].(string)
 }

@@ -23,7 +23,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/shared/envelope"
@@ -101,7 +100,7 @@ func Load(ctx context.Context, opts ...Option) (Deps, error) {
 	// A tenant-facing function reaches each tenant's data as the tenant role,
 	// assumed per tenant with the tenant as session tag (shared/tenantcreds).
 	if role := os.Getenv("TRIBE_TENANT_ROLE_ARN"); role != "" {
-		clients, err := tenantcreds.New(st.BaseClient().Options(), sts.NewFromConfig(cfg), role, os.Getenv("TRIBE_FUNCTION"))
+		clients, err := tenantcreds.New(st.BaseClient().Options(), tenantcreds.NewSTS(cfg, ""), role, os.Getenv("TRIBE_FUNCTION"))
 		if err != nil {
 			return Deps{}, fmt.Errorf("config: %w", err)
 		}

@@ -12,14 +12,14 @@
 package tenantcreds
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/tribehq/tribe/shared/cache"
 )
@@ -40,8 +40,19 @@ const (
 	maxTenants = 1000
 )
 
-// Assumer is the STS call this package makes; *sts.Client implements it.
-type Assumer = stscreds.AssumeRoleAPIClient
+// Assumer is the STS call this package makes; STS (sts.go) implements it.
+type Assumer interface {
+	AssumeRole(ctx context.Context, in AssumeRoleInput) (aws.Credentials, error)
+}
+
+// AssumeRoleInput is an AssumeRole request: the role, the session's name,
+// duration and tags.
+type AssumeRoleInput struct {
+	RoleARN     string
+	SessionName string
+	Duration    time.Duration
+	Tags        map[string]string
+}
 
 // Clients implements store.TenantClients with a role assumed per tenant.
 type Clients struct {
@@ -75,11 +86,19 @@ func (c *Clients) ClientFor(tenantID string) (*dynamodb.Client, error) {
 // Provider is the credentials provider of tenantID: AssumeRole on the tenant role
 // with the session tagged tenant=<tenantID>, named after the function and tenant so
 // CloudTrail shows who acted for whom.
-func (c *Clients) Provider(tenantID string) *stscreds.AssumeRoleProvider {
-	return stscreds.NewAssumeRoleProvider(c.sts, c.roleARN, func(o *stscreds.AssumeRoleOptions) {
-		o.RoleSessionName = SessionName(c.function, tenantID)
-		o.Duration = SessionDuration
-		o.Tags = []types.Tag{{Key: aws.String(TagKey), Value: aws.String(tenantID)}}
+func (c *Clients) Provider(tenantID string) aws.CredentialsProvider {
+	in := AssumeRoleInput{
+		RoleARN:     c.roleARN,
+		SessionName: SessionName(c.function, tenantID),
+		Duration:    SessionDuration,
+		Tags:        map[string]string{TagKey: tenantID},
+	}
+	return aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		creds, err := c.sts.AssumeRole(ctx, in)
+		if err != nil {
+			return aws.Credentials{}, fmt.Errorf("tenantcreds: assume %s for %s: %w", c.roleARN, tenantID, err)
+		}
+		return creds, nil
 	})
 }
 

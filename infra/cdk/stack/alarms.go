@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/tribehq/tribe/shared/catalogue"
@@ -28,22 +29,23 @@ func (t *tribe) addAlarms() {
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
 	sum := &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}
 	for _, f := range catalogue.All() {
-		id := pascal(f.Name)
+		// In the function's group, beside the deployment group they roll back.
+		id, in := pascal(f.Name), t.group(f.Name)
 		fn := t.functions[f.Name]
 		t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
-			t.alarm(id+"ErrorsAlarm", fn.MetricErrors(sum), 0, f.Name+" returned errors."))
-		t.alarm(id+"ThrottlesAlarm", fn.MetricThrottles(sum), 0, f.Name+" was throttled.")
+			t.alarmIn(in, id+"ErrorsAlarm", fn.MetricErrors(sum), 0, 1, f.Name+" returned errors."))
+		t.alarmIn(in, id+"ThrottlesAlarm", fn.MetricThrottles(sum), 0, 1, f.Name+" was throttled.")
 		switch {
 		case len(f.Routes) > 0:
 			t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
-				t.alarm(id+"ServerErrorsAlarm", tribeMetric(metrics.Errors, f.Name, sum), 0, f.Name+" answered 5xx (errors or panics turned into 500s)."))
+				t.alarmIn(in, id+"ServerErrorsAlarm", tribeMetric(metrics.Errors, f.Name, sum), 0, 1, f.Name+" answered 5xx (errors or panics turned into 500s)."))
 		case f.Stream != nil:
 			t.errorAlarms[f.Name] = append(t.errorAlarms[f.Name],
-				t.alarm(id+"RecordFailuresAlarm", tribeMetric(metrics.RecordFailures, f.Name, sum), 0, f.Name+" reported failed stream records (retried, then written to the failure bucket)."))
+				t.alarmIn(in, id+"RecordFailuresAlarm", tribeMetric(metrics.RecordFailures, f.Name, sum), 0, 1, f.Name+" reported failed stream records (retried, then written to the failure bucket)."))
 			age := lambdaMetric("IteratorAge", fn, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")})
-			t.alarm(id+"IteratorAgeAlarm", age, 60000, f.Name+" is more than a minute behind the table stream.")
+			t.alarmIn(in, id+"IteratorAgeAlarm", age, 60000, 1, f.Name+" is more than a minute behind the table stream.")
 		case f.Schedule != nil:
-			t.alarm(id+"AsyncEventsDroppedAlarm", lambdaMetric("AsyncEventsDropped", fn, sum), 0, f.Name+": Lambda dropped asynchronous events.")
+			t.alarmIn(in, id+"AsyncEventsDroppedAlarm", lambdaMetric("AsyncEventsDropped", fn, sum), 0, 1, f.Name+": Lambda dropped asynchronous events.")
 		}
 	}
 	t.alarm("ApiServerErrorsAlarm", t.api.MetricServerError(sum), 0, "The API answered 5xx.")
@@ -108,7 +110,12 @@ func (t *tribe) alarm(id string, metric awscloudwatch.IMetric, threshold float64
 // alarmFor fires when metric exceeds threshold in periods consecutive periods, and
 // notifies the alarm topic when it does and when it recovers.
 func (t *tribe) alarmFor(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
-	a := awscloudwatch.NewAlarm(t.stack, jsii.String(id), &awscloudwatch.AlarmProps{
+	return t.alarmIn(t.stack, id, metric, threshold, periods, description)
+}
+
+// alarmIn is alarmFor with the alarm in scope.
+func (t *tribe) alarmIn(scope constructs.Construct, id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
 		Metric:             metric,
 		AlarmDescription:   jsii.String(description),
 		Threshold:          jsii.Number(threshold),

@@ -15,18 +15,21 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 )
 
-// addAPI creates the HTTP API with every catalogue route. Every route but the public
+// addAPI creates the HTTP API with every catalogue route, callable from browsers
+// on the console's origin only (apiCors). Every route but the public
 // ones goes through the catalogue's Lambda authorizer, whose answers are cached per
 // Authorization header for 30 seconds.
 //
 // Integrations, routes and the authorizer are L1 resources: the L2 Lambda
 // integration adds a Lambda permission per route, which took the stack past
 // CloudFormation's 500 resources. Here each function has one integration and one
-// permission, for any route of this API (apiInvokePermission).
-func (t *tribe) addAPI() {
+// permission, for any route of this API (apiInvokePermission), both in its group
+// (nested.go); the routes and the authorizer stay in the root.
+func (t *tribe) addAPI(consoleOrigin *string) {
 	props := &awsapigatewayv2.HttpApiProps{
-		ApiName:     jsii.String(*t.stack.StackName() + "-api"),
-		Description: jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
+		ApiName:       jsii.String(*t.stack.StackName() + "-api"),
+		Description:   jsii.String("Tribe HTTP API (" + t.props.Stage + ")."),
+		CorsPreflight: apiCors(consoleOrigin),
 	}
 	// With a custom domain, the execute-api host is closed: nothing printed or
 	// pasted anywhere may depend on it.
@@ -43,13 +46,14 @@ func (t *tribe) addAPI() {
 		integration, ok := integrations[r.Function]
 		if !ok {
 			alias := t.aliases[r.Function]
-			integration = awsapigatewayv2.NewCfnIntegration(api, jsii.String(pascal(r.Function)+"Integration"), &awsapigatewayv2.CfnIntegrationProps{
+			// In the function's group: no two integrations conflict, unlike routes.
+			integration = awsapigatewayv2.NewCfnIntegration(t.group(r.Function), jsii.String(pascal(r.Function)+"Integration"), &awsapigatewayv2.CfnIntegrationProps{
 				ApiId:                api.ApiId(),
 				IntegrationType:      jsii.String("AWS_PROXY"),
 				IntegrationUri:       alias.FunctionArn(),
 				PayloadFormatVersion: jsii.String("2.0"),
 			})
-			alias.AddPermission(jsii.String("ApiInvoke"), t.apiInvokePermission("/*/*"))
+			alias.AddPermission(jsii.String("ApiInvoke"), t.apiInvokePermission(alias, "/*/*"))
 			integrations[r.Function] = integration
 		}
 		routeProps := &awsapigatewayv2.CfnRouteProps{
@@ -99,16 +103,25 @@ func (t *tribe) addAuthorizer(api awsapigatewayv2.HttpApi) awsapigatewayv2.CfnAu
 		IdentitySource:                 jsii.Strings("$request.header.Authorization"),
 		AuthorizerResultTtlInSeconds:   jsii.Number(30),
 	})
-	alias.AddPermission(jsii.String("AuthorizerInvoke"), t.apiInvokePermission("/authorizers/"+*authorizer.Ref()))
+	// In the root, beside the authorizer it names: in the authorizer's group it
+	// would wait for the authorizer, which waits for the group's alias.
+	perm := t.apiInvokePermission(t.stack, "/authorizers/"+*authorizer.Ref())
+	awslambda.NewCfnPermission(api, jsii.String("AuthorizerInvoke"), &awslambda.CfnPermissionProps{
+		Action:       jsii.String("lambda:InvokeFunction"),
+		FunctionName: alias.FunctionArn(),
+		Principal:    jsii.String("apigateway.amazonaws.com"),
+		SourceArn:    perm.SourceArn,
+	})
 	return authorizer
 }
 
 // apiInvokePermission lets API Gateway invoke a function for this API only:
-// suffix follows the API id in the source ARN ("/*/*" for any stage and route).
-func (t *tribe) apiInvokePermission(suffix string) *awslambda.Permission {
+// suffix follows the API id in the source ARN ("/*/*" for any stage and route);
+// in is where the permission is (its stack formats the ARN).
+func (t *tribe) apiInvokePermission(in constructs.IConstruct, suffix string) *awslambda.Permission {
 	return &awslambda.Permission{
 		Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
-		SourceArn: t.stack.FormatArn(&awscdk.ArnComponents{
+		SourceArn: awscdk.Stack_Of(in).FormatArn(&awscdk.ArnComponents{
 			Service:      jsii.String("execute-api"),
 			Resource:     t.api.ApiId(),
 			ResourceName: jsii.String(suffix[1:]),

@@ -35,7 +35,7 @@ func (t *tribe) addCanaryDeployments() {
 		for i, a := range t.errorAlarms[f.Name] {
 			alarms[i] = a
 		}
-		awscodedeploy.NewLambdaDeploymentGroup(t.stack, jsii.String(pascal(f.Name)+"Deployment"), &awscodedeploy.LambdaDeploymentGroupProps{
+		awscodedeploy.NewLambdaDeploymentGroup(t.group(f.Name), jsii.String(pascal(f.Name)+"Deployment"), &awscodedeploy.LambdaDeploymentGroupProps{
 			Application: app,
 			// Each group would add the managed policy again.
 			Role:             role.WithoutPolicyUpdates(nil),

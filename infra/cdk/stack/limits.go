@@ -5,12 +5,14 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// CloudFormation takes at most 500 resources in a stack. Tribe stays in one
-// stack by spending resources only where they carry something of their own: one
-// API Gateway invoke permission per function rather than per route (addAPI), one
-// CodeDeploy service role (addCanaryDeployments), and roles carrying their
-// policies inline rather than in a separate AWS::IAM::Policy each (inlinePolicies).
-// TestStackStaysWellUnderTheResourceLimit says when to split into nested stacks.
+// CloudFormation takes at most 500 resources in a stack. Tribe spreads its
+// functions over nested stacks (nested.go) and spends resources only where they
+// carry something of their own: one API Gateway invoke permission and one
+// integration per function rather than per route (addAPI), one CodeDeploy service
+// role (addCanaryDeployments), and roles carrying their policies inline rather
+// than in a separate AWS::IAM::Policy each (inlinePolicies).
+// TestEveryStackStaysWellUnderTheResourceLimit and
+// TestResourceLimitHoldsAt45Functions say when to add function groups.
 
 // inlinePolicies moves the statements CDK gathers in role's default policy (its
 // own grants and those of constructs bound to it) into the role as an inline

@@ -117,9 +117,16 @@ type TribeStackProps struct {
 	// one the stack requests a certificate validated by DNS.
 	DomainName     string
 	CertificateArn string
+	// ConsoleDomain, when set, is the console's domain ("console.tribe.example"):
+	// the only origin the API's CORS allows (else the console distribution's
+	// domain). With ConsoleCertificateArn (an ACM certificate in us-east-1) the
+	// distribution serves it.
+	ConsoleDomain         string
+	ConsoleCertificateArn string
 }
 
-// NewTribeStack builds the whole of Tribe in one stack. It panics when props lack a
+// NewTribeStack builds the whole of Tribe: one stack with the functions in nested
+// stacks (nested.go). It panics when props lack a
 // stage or an asset directory, or when a function's bootstrap binary is missing:
 // synthesis cannot go on without them.
 func NewTribeStack(scope constructs.Construct, id string, props *TribeStackProps) awscdk.Stack {
@@ -139,6 +146,11 @@ type tribe struct {
 	adminKey  awssecretsmanager.Secret
 	// secretsKey seals secrets at rest; nil when no function has Secrets.
 	secretsKey awskms.Key
+	// groups are the nested stacks the functions are spread over (nested.go).
+	groups []awscdk.NestedStack
+	// schedulerInvoke is, per group, the policy letting the scheduler role invoke
+	// the group's scheduled functions.
+	schedulerInvoke map[int]awsiam.Policy
 	// queues are every dead-letter queue, each alarmed on.
 	queues []awssqs.Queue
 	api    awsapigatewayv2.HttpApi
@@ -187,6 +199,8 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 		aliases:     map[string]awslambda.Alias{},
 		logGroups:   map[string]awslogs.LogGroup{},
 		errorAlarms: map[string][]awscloudwatch.Alarm{},
+		// (one per function group, made on first use)
+		schedulerInvoke: map[int]awsiam.Policy{},
 	}
 	awscdk.Tags_Of(t.stack).Add(jsii.String("tribe:stage"), jsii.String(props.Stage), nil)
 
@@ -195,6 +209,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 	t.addStreamFailureBucket()
 	t.addAdminKey()
 	t.addSecretsKey()
+	t.addGroups()
 	for _, f := range catalogue.All() {
 		t.addFunction(f)
 	}
@@ -206,7 +221,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 			t.addSchedule(f)
 		}
 	}
-	t.addAPI()
+	t.addAPI(t.addConsole())
 	t.addAlarmTopic()
 	t.addAlarms()
 	t.addDashboard()
@@ -376,12 +391,20 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if len(f.Routes) > 0 && t.props.DomainName != "" {
 		env[EnvPublicBaseURL] = jsii.String("https://" + t.props.DomainName)
 	}
-	logs := awslogs.NewLogGroup(t.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+	scope, roleScope := t.group(f.Name), t.roleScope(f)
+	role := awsiam.NewRole(roleScope, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaBasicExecutionRole")),
+		},
+	})
+	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH,
 	})
 	t.logGroups[f.Name] = logs
-	fn := awslambda.NewFunction(t.stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
+	fn := awslambda.NewFunction(scope, jsii.String(id+"Function"), &awslambda.FunctionProps{
 		Description:   jsii.String(f.Description),
+		Role:          role,
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
@@ -400,7 +423,7 @@ func (t *tribe) addFunction(f catalogue.Function) {
 	if !f.TenantScoped && f.Secrets == 0 {
 		t.roles = append(t.roles, fn.Role())
 	}
-	t.aliases[f.Name] = awslambda.NewAlias(t.stack, jsii.String(id+"Live"), &awslambda.AliasProps{
+	t.aliases[f.Name] = awslambda.NewAlias(scope, jsii.String(id+"Live"), &awslambda.AliasProps{
 		AliasName: jsii.String(LiveAlias),
 		Version:   fn.CurrentVersion(),
 	})
@@ -413,7 +436,7 @@ func (t *tribe) addFunction(f catalogue.Function) {
 		// Its own role reaches only the platform's idempotency records of
 		// unauthenticated requests; tenants' data only as the tenant role.
 		fn.AddToRolePolicy(t.tableStatement(f.TableActions, store.PlatformIdempotencyPrefix()+"*"))
-		t.addTenantRole(f, fn)
+		t.addTenantRole(roleScope, f, fn)
 	case len(f.TableActions) > 0:
 		fn.AddToRolePolicy(t.tableStatement(f.TableActions, ""))
 	}
@@ -430,7 +453,7 @@ func (t *tribe) addFunction(f catalogue.Function) {
 		}))
 	}
 	if f.PlatformSecret {
-		t.adminKey.GrantRead(fn, nil)
+		t.adminKey.GrantRead(role, nil)
 	}
 	if f.Secrets != 0 {
 		t.grantSecrets(f, fn)
@@ -463,8 +486,8 @@ func (t *tribe) tableStatement(actions []string, leadingKeys string) awsiam.Poli
 // addTenantRole gives a TenantScoped function its tenant role: the function's table
 // actions where every partition key starts with the session's tenant tag, assumable
 // only by the function's role, with the session tagged (shared/tenantcreds).
-func (t *tribe) addTenantRole(f catalogue.Function, fn awslambda.Function) {
-	role := awsiam.NewRole(t.stack, jsii.String(pascal(f.Name)+"TenantRole"), &awsiam.RoleProps{
+func (t *tribe) addTenantRole(scope constructs.Construct, f catalogue.Function, fn awslambda.Function) {
+	role := awsiam.NewRole(scope, jsii.String(pascal(f.Name)+"TenantRole"), &awsiam.RoleProps{
 		Description:        jsii.String(f.Name + ": one tenant's items, assumed per tenant with the tenant as session tag"),
 		AssumedBy:          awsiam.NewSessionTagsPrincipal(fn.Role()),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
@@ -487,7 +510,7 @@ func (t *tribe) addTenantRole(f catalogue.Function, fn awslambda.Function) {
 // will create, move and cancel campaign schedules on behalf of a tenant); nothing
 // else may touch schedules.
 func (t *tribe) grantScheduling(fn awslambda.Function) {
-	schedules := t.stack.FormatArn(&awscdk.ArnComponents{
+	schedules := awscdk.Stack_Of(fn).FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("scheduler"),
 		Resource:     jsii.String("schedule"),
 		ResourceName: jsii.String(*t.scheduler.group.Ref() + "/*"),
@@ -567,14 +590,15 @@ const (
 // sends what still fails to the async dead-letter queue.
 func (t *tribe) addSchedule(f catalogue.Function) {
 	fn := t.aliases[f.Name]
-	fn.GrantInvoke(t.scheduler.role)
+	scope := t.group(f.Name)
+	invoke := t.allowSchedulerInvoke(f.Name)
 	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
 		RetryAttempts: jsii.Number(asyncRetries),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(asyncMaxAgeSecond)),
 		OnFailure:     awslambdadestinations.NewSqsDestination(t.asyncDLQ()),
 	})
 	def := catalogueSchedule(f.Name)
-	schedule := awsscheduler.NewCfnSchedule(t.stack, jsii.String(pascal(f.Name)+"Schedule"), &awsscheduler.CfnScheduleProps{
+	schedule := awsscheduler.NewCfnSchedule(scope, jsii.String(pascal(f.Name)+"Schedule"), &awsscheduler.CfnScheduleProps{
 		Description:                jsii.String("Runs " + f.Name + ": " + f.Description),
 		GroupName:                  t.scheduler.group.Ref(),
 		ScheduleExpression:         jsii.String(def.Expression),
@@ -591,8 +615,9 @@ func (t *tribe) addSchedule(f catalogue.Function) {
 			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: t.scheduler.dlq.QueueArn()},
 		},
 	})
-	// The role's policy must allow the invocation before the first run.
-	schedule.Node().AddDependency(t.scheduler.role)
+	// The role's policies must allow the invocation (and the dead-letter queue)
+	// before the first run.
+	schedule.Node().AddDependency(invoke, t.scheduler.role)
 }
 
 // catalogueSchedule is the schedule of the catalogue function name, as

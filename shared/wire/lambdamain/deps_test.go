@@ -1,0 +1,54 @@
+package lambdamain
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// heavyPackages are packages no function may link, each of which put binaries
+// over 10 MiB or would (issue 14; `make sizes` builds them all and checks), with
+// what to use instead.
+var heavyPackages = map[string]string{
+	"github.com/aws/aws-sdk-go-v2/service/sts":                 "tenantcreds.NewSTS (shared/awscall)",
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds":        "tenantcreds.NewSTS (shared/awscall)",
+	"github.com/aws/aws-sdk-go-v2/service/kms":                 "envelope/kmsclient (shared/awscall)",
+	"github.com/aws/aws-sdk-go-v2/config":                      "config.Load, which reads Lambda's environment",
+	"github.com/aws/aws-sdk-go-v2/service/sso":                 "config.Load, which reads Lambda's environment",
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc":             "config.Load, which reads Lambda's environment",
+	"github.com/aws/aws-sdk-go-v2/service/signin":              "config.Load, which reads Lambda's environment",
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds":            "config.Load, which reads Lambda's environment",
+	"github.com/aws/aws-sdk-go-v2/service/s3":                  "a signed call through shared/awscall",
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams":     "store.DecodeChange on the Lambda event (only its types)",
+	"github.com/aws/aws-sdk-go-v2/service/lambda":              "a signed call through shared/awscall",
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch":          "EMF lines on stdout (shared/metrics)",
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs":      "EMF lines on stdout (shared/metrics)",
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression": "guregu/dynamo's expressions",
+}
+
+// TestNoFunctionLinksAHeavyPackage reads every function's import graph as `make
+// build` compiles it (linux/arm64, -tags lambda.norpc): none reaches a package of
+// heavyPackages. Building the binaries to measure them takes minutes (`make
+// sizes`); the graph takes a second.
+func TestNoFunctionLinksAHeavyPackage(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "github.com/tribehq/tribe/functions/...")
+	cmd.Env = append(cmd.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	functions := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		functions++
+		for _, dep := range fields[1:] {
+			if instead, ok := heavyPackages[dep]; ok {
+				t.Errorf("%s links %s: use %s", fields[0], dep, instead)
+			}
+		}
+	}
+	if functions < 20 {
+		t.Fatalf("read %d functions' graphs", functions)
+	}
+}
