@@ -501,3 +501,73 @@ func TestWebhookDeliveryRefusesPrivateAddressesAndRedirects(t *testing.T) {
 		t.Errorf("the redirect target received %d requests", n)
 	}
 }
+
+// TestLoyaltyEventsReachEndpoints: through the shop webhook, the ledger, the
+// referral consumer and the hourly confirmation, an endpoint subscribed to every
+// event gets points.posted for each posting, tier.changed for the upgrade,
+// redemption.created and referral.confirmed — each once, each with its own id.
+func TestLoyaltyEventsReachEndpoints(t *testing.T) {
+	s := newReferralStand(t, program, system.WithGuard(netguard.New(netguard.AllowLoopback(), netguard.AllowHTTP())))
+	r := newReceiver(t)
+	_, secret := s.endpoint(r.URL, "*")
+	ladder := map[string]any{"tiers": []map[string]any{
+		{"name": "C", "metric": "spend", "threshold": 0, "window_days": 365, "retention_days": 0, "benefits": map[string]any{"multiplier_percent": 100}},
+		{"name": "B", "metric": "spend", "threshold": 5000, "window_days": 365, "retention_days": 180, "benefits": map[string]any{"multiplier_percent": 100}},
+	}}
+	if code, out := s.call("PUT", "/v1/tiers", ladder); code != 200 {
+		t.Fatalf("tiers: %d %v", code, out)
+	}
+	a := s.member(map[string]any{"name": "A"})
+	b := s.member(map[string]any{"name": "B", "referral_code": s.invite(a), "identities": []map[string]string{{"provider": "generic", "external_id": "u-b"}}})
+	s.drainAll() // B's referral is attributed before B's first order arrives
+	s.order("B-1", "u-b", 10000)
+	s.drainAll()
+	_, rw := s.call("POST", "/v1/rewards", map[string]any{"name": "Latte", "kind": "coupon", "points_cost": 10, "stock": 5})
+	if code, out := s.call("POST", "/v1/members/"+b+"/redemptions", map[string]any{"reward_id": rw["id"]}, "Idempotency-Key", "r-1"); code != 201 {
+		t.Fatalf("redeem: %d %v", code, out)
+	}
+	s.advance(8 * 24 * time.Hour)
+	s.confirm()
+	s.drainHooks()
+
+	byType := map[string][]map[string]any{}
+	seen := map[string]bool{}
+	for _, req := range r.requests() {
+		ts, _ := strconv.ParseInt(req.ts, 10, 64)
+		if !verify(secret, req, time.Unix(ts, 0)) {
+			t.Errorf("signature of %s does not verify", req.body)
+		}
+		if seen[req.id] {
+			t.Errorf("webhook-id %s twice", req.id)
+		}
+		seen[req.id] = true
+		typ, data := payloadOf(t, req.body)
+		byType[typ] = append(byType[typ], data)
+	}
+	if got := byType["referral.confirmed"]; len(got) != 1 || got[0]["referral_id"] != store.ReferralID(b) || got[0]["referrer_id"] != a || got[0]["invitee_id"] != b {
+		t.Errorf("referral.confirmed: %v", got)
+	}
+	if got := byType["tier.changed"]; len(got) != 1 || got[0]["member_id"] != b || got[0]["to"] != "B" {
+		t.Errorf("tier.changed: %v", got)
+	}
+	if got := byType["redemption.created"]; len(got) != 1 || got[0]["member_id"] != b || got[0]["reward_id"] != rw["id"] || got[0]["points"] != float64(10) {
+		t.Errorf("redemption.created: %v", got)
+	}
+	// B's order, B's join reward, A's join reward, the redemption, and the
+	// confirmed referral's order rewards for A and B.
+	tn, _ := s.st.Tenant(s.tenant)
+	var entries int
+	for _, m := range []string{a, b} {
+		page, err := tn.Ledger(context.Background(), m, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries += len(page.Items)
+	}
+	if got := byType["points.posted"]; len(got) != entries || entries < 4 {
+		t.Errorf("points.posted: %d events for %d ledger entries", len(got), entries)
+	}
+	if got := byType["member.created"]; len(got) != 2 {
+		t.Errorf("member.created: %d", len(got))
+	}
+}
