@@ -1,7 +1,6 @@
 package system_test
 
 import (
-	"github.com/tribehq/tribe/infra/local/system"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/store"
 
 	"github.com/tribehq/tribe/shared/webhook/generic"
