@@ -571,3 +571,49 @@ func TestLoyaltyEventsReachEndpoints(t *testing.T) {
 		t.Errorf("member.created: %d", len(got))
 	}
 }
+
+// TestConnectorSendRefusesNamesResolvingToLoopback: connectors are built on the
+// same Guard from the wiring (no test sender here): a generic connector whose
+// public-looking host resolves to 127.0.0.1 passes the check at creation, and at
+// send time (a broadcast through the stream) is refused before any connection.
+func TestConnectorSendRefusesNamesResolvingToLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	s := newStand(t, "CNY", system.WithGuard(netguard.New(netguard.WithResolver(nameResolver{netip.MustParseAddr("127.0.0.1")}))))
+	url := "https://hooks.example.com:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/tribe"
+	code, con := s.call("POST", "/v1/connectors", map[string]any{"name": "own bot", "kind": "generic", "url": url, "secret": "s3cret-s3cret"})
+	if code != 201 {
+		t.Fatalf("connector: %d %v", code, con)
+	}
+	_, g := s.call("POST", "/v1/groups", map[string]any{"platform": "wecom", "name": "G", "connector_id": con["id"]})
+	code, bc := s.call("POST", "/v1/broadcasts", map[string]any{"group_ids": []any{g["id"]}, "text": "hi"})
+	if code != 202 {
+		t.Fatalf("broadcast: %d %v", code, bc)
+	}
+	s.drain()
+	_, got := s.call("GET", "/v1/broadcasts/"+bc["id"].(string), nil)
+	if got["failed"] != float64(1) || got["delivered"] != float64(0) {
+		t.Errorf("broadcast: %v", got)
+	}
+	_, dl := s.call("GET", "/v1/deliveries", nil)
+	if list := dl["data"].([]any); len(list) != 1 || !strings.Contains(list[0].(map[string]any)["error"].(string), "not a public address") {
+		t.Errorf("delivery log: %v", dl)
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("the listener on 127.0.0.1 accepted %d connections", n)
+	}
+}
