@@ -302,7 +302,7 @@ var functions = []Function{
 	},
 	{
 		Name:        "eventsout",
-		Description: "Stream consumer: the committed change is the event. Maps member, ledger, tier-change and referral changes to events, writes one delivery per subscribed endpoint (only if new), and makes each new delivery's first attempt (and redeliveries) with Standard Webhooks signatures.",
+		Description: "Stream consumer: the committed change is the event. Maps changes to webhook events, writes one delivery per subscribed endpoint (only if new), makes each delivery's first attempt and redeliveries (Standard Webhooks signatures).",
 		Stream: &Stream{
 			ItemTypes: []string{table.TypeMember, table.TypeLedger, table.TypeTierChange, table.TypeReferral, table.TypeWebhookDelivery},
 			Events:    []string{EventInsert, EventModify},
