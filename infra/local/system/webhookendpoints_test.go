@@ -617,3 +617,56 @@ func TestConnectorSendRefusesNamesResolvingToLoopback(t *testing.T) {
 		t.Errorf("the listener on 127.0.0.1 accepted %d connections", n)
 	}
 }
+
+// TestWebhookCostPerDelivery measures what events out writes and reads: the
+// fan-out of one event to three endpoints, and one delivery attempted
+// successfully or failed with its retry scheduled, at AWS capacity rates.
+func TestWebhookCostPerDelivery(t *testing.T) {
+	s, _ := newHooksStand(t)
+	ok, bad := newReceiver(t), newReceiver(t)
+	bad.status.Store(503)
+	for _, u := range []string{ok.URL, ok.URL, bad.URL} {
+		s.endpoint(u, "*")
+	}
+	ctx := context.Background()
+	tn, _ := s.st.Tenant(s.tenant)
+	m := store.Member{ID: "mem_01kq0000000000000000000001", Status: store.StatusActive, Stage: store.StageNew, Version: 1,
+		CreatedAt: s.st.Now(), UpdatedAt: s.st.Now(), JoinedAt: s.st.Now()}
+	rec, err := tn.InsertRecord("cost-1", "1", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fan store.Capacity
+	if res, err := s.sys.Streams["eventsout"](store.WithCapacity(ctx, &fan), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); err != nil || len(res.BatchItemFailures) > 0 {
+		t.Fatal(res, err)
+	}
+	dlv, err := webhookout.NewDeliverer(s.st, netguard.New(netguard.AllowLoopback(), netguard.AllowHTTP()), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, _ := tn.WebhookEndpoints(ctx)
+	measure := func(ep string) store.Capacity {
+		var c store.Capacity
+		list, err := tn.EventDeliveries(ctx, ep, 1, "")
+		if err != nil || len(list.Items) != 1 {
+			t.Fatal(list, err)
+		}
+		if made, err := dlv.Attempt(store.WithCapacity(ctx, &c), tn, list.Items[0]); !made || err != nil {
+			t.Fatal(made, err)
+		}
+		return c
+	}
+	var good, failed store.Capacity
+	for _, ep := range eps {
+		if ep.URL == bad.URL {
+			failed = measure(ep.ID)
+		} else {
+			good = measure(ep.ID)
+		}
+	}
+	t.Logf("fan-out of one event to 3 endpoints: %.1f WCU, %.1f RCU (endpoint list read once, then cached)", fan.WCU(), fan.RCU())
+	t.Logf("one delivery, 2xx: %.1f WCU, %.1f RCU; failed with its retry scheduled: %.1f WCU, %.1f RCU", good.WCU(), good.RCU(), failed.WCU(), failed.RCU())
+	if fan.WCU() > 3 || good.WCU() > 6 || failed.WCU() > 10 {
+		t.Errorf("costs grew: fan-out %.1f, delivered %.1f, failed %.1f WCU", fan.WCU(), good.WCU(), failed.WCU())
+	}
+}
