@@ -196,7 +196,7 @@ func (t *Tenant) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 // none is recorded: concurrent senders keep the earliest).
 func (t *Tenant) MarkWebhookEndpointFailing(ctx context.Context, id string, at time.Time) error {
 	pk, sk := t.webhookEndpointKey(id)
-	err := t.table.Update("PK", pk).Range("SK", sk).Set("failing_since", at).
+	err := t.table.Update("PK", pk).Range("SK", sk).Set("failing_since", at).Add("version", 1).
 		If("attribute_exists(PK) AND attribute_not_exists(failing_since)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
 		return nil
@@ -207,7 +207,7 @@ func (t *Tenant) MarkWebhookEndpointFailing(ctx context.Context, id string, at t
 // MarkWebhookEndpointHealthy clears the failure record after a success.
 func (t *Tenant) MarkWebhookEndpointHealthy(ctx context.Context, id string) error {
 	pk, sk := t.webhookEndpointKey(id)
-	err := t.table.Update("PK", pk).Range("SK", sk).Remove("failing_since").
+	err := t.table.Update("PK", pk).Range("SK", sk).Remove("failing_since").Add("version", 1).
 		If("attribute_exists(failing_since)").ConsumedCapacity(wcc(ctx)).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
 		return nil

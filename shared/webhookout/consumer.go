@@ -168,15 +168,24 @@ func (d *Deliverer) Sweep(ctx context.Context, _ json.RawMessage) (SweepResult, 
 	if !ok {
 		cur = through.Add(-firstSweepLookback)
 	}
+	stop := start.Add(sweepBudget)
+	if dl, ok := ctx.Deadline(); ok && dl.Add(-20*time.Second).Before(stop) {
+		stop = dl.Add(-20 * time.Second)
+	}
 	for m := cur.Add(time.Minute); !m.After(through); m = m.Add(time.Minute) {
-		if time.Since(start) > sweepBudget {
+		if time.Now().After(stop) {
 			break
 		}
-		due, attempted, err := d.sweepMinute(ctx, m)
+		due, attempted, done, err := d.sweepMinute(ctx, m, stop)
 		res.Due += due
 		res.Attempted += attempted
 		if err != nil {
 			return res, err
+		}
+		if !done {
+			// Out of time inside this minute: the next run takes it up again
+			// (what was attempted is at a newer version and is skipped).
+			break
 		}
 		if err := d.st.SetDeliverySweepCursor(ctx, m); err != nil {
 			return res, err
@@ -186,22 +195,30 @@ func (d *Deliverer) Sweep(ctx context.Context, _ json.RawMessage) (SweepResult, 
 	return res, nil
 }
 
-func (d *Deliverer) sweepMinute(ctx context.Context, m time.Time) (int, int, error) {
+// sweepMinute attempts the due entries of minute m, starting none after stop; it
+// reports whether it went through them all.
+func (d *Deliverer) sweepMinute(ctx context.Context, m, stop time.Time) (int, int, bool, error) {
 	var (
 		mu        sync.Mutex
 		firstErr  error
 		due       int
 		attempted int
+		done      = true
 		wg        sync.WaitGroup
 		sem       = make(chan struct{}, sweepConcurrency)
 	)
 	for shard := range store.DueShards {
 		entries, err := d.st.DueDeliveries(ctx, m, shard)
 		if err != nil {
-			return due, attempted, err
+			wg.Wait()
+			return due, attempted, false, err
 		}
 		due += len(entries)
 		for _, e := range entries {
+			if time.Now().After(stop) {
+				done = false
+				break
+			}
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
@@ -217,9 +234,12 @@ func (d *Deliverer) sweepMinute(ctx context.Context, m time.Time) (int, int, err
 				}
 			}()
 		}
+		if !done {
+			break
+		}
 	}
 	wg.Wait()
-	return due, attempted, firstErr
+	return due, attempted, done, firstErr
 }
 
 func (d *Deliverer) sweepOne(ctx context.Context, e store.DueDelivery) (bool, error) {

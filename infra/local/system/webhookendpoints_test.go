@@ -670,3 +670,42 @@ func TestWebhookCostPerDelivery(t *testing.T) {
 		t.Errorf("costs grew: fan-out %.1f, delivered %.1f, failed %.1f WCU", fan.WCU(), good.WCU(), failed.WCU())
 	}
 }
+
+// TestOverlappingSweepsSendEachRetryOnce: four sweeps at once over the same due
+// list (a run still going when the next starts) make each due retry once.
+func TestOverlappingSweepsSendEachRetryOnce(t *testing.T) {
+	s, clk := newHooksStand(t)
+	r := newReceiver(t)
+	r.status.Store(500)
+	ep, _ := s.endpoint(r.URL, "member.created")
+	for i := range 5 {
+		if code, _ := s.call("POST", "/v1/members", map[string]any{"name": "M" + strconv.Itoa(i)}); code != 201 {
+			t.Fatal(code)
+		}
+	}
+	s.drainHooks()
+	if n := len(r.requests()); n != 5 {
+		t.Fatalf("first attempts: %d", n)
+	}
+	clk.Add(2 * time.Minute)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.sys.Invoke(context.Background(), "eventdelivery", json.RawMessage(`{}`)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	s.drainHooks()
+	if n := len(r.requests()); n != 10 {
+		t.Errorf("after overlapping sweeps the receiver has %d requests, want 10 (5 first attempts, 5 retries)", n)
+	}
+	for _, d := range s.deliveries(ep) {
+		if d["attempts"] != float64(2) {
+			t.Errorf("delivery %v", d)
+		}
+	}
+}
