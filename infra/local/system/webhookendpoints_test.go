@@ -429,8 +429,35 @@ func TestWebhookEndpointURLsArePublicHTTPS(t *testing.T) {
 			t.Errorf("%v: %d %v", evs, code, out)
 		}
 	}
-	if code, out := s.call("POST", "/v1/webhook-endpoints", map[string]any{"url": "https://hooks.example.com/x", "events": []string{"*"}}); code != 201 {
-		t.Errorf("a public https URL: %d %v", code, out)
+	code, out := s.call("POST", "/v1/webhook-endpoints", map[string]any{"url": "https://hooks.example.com/x", "events": []string{"*"}})
+	if code != 201 {
+		t.Fatalf("a public https URL: %d %v", code, out)
+	}
+	ep := out["id"].(string)
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"events": []string{}}, "events"},
+		{map[string]any{"url": "https://192.168.1.1/x"}, "url"},
+		{map[string]any{"secret": "mine"}, "secret"},
+		{map[string]any{"description": strings.Repeat("x", 501)}, "description"},
+	} {
+		if code, out := s.call("PATCH", "/v1/webhook-endpoints/"+ep, tc.body); code != 400 || out["field"] != tc.field {
+			t.Errorf("PATCH %v: %d %v, want 400 naming %s", tc.body, code, out, tc.field)
+		}
+	}
+	if code, out := s.call("PATCH", "/v1/webhook-endpoints/"+ep, map[string]any{"enabled": false}); code != 200 || out["status"] != "disabled" || out["disabled_reason"] != "disabled by the tenant" {
+		t.Errorf("disable: %d %v", code, out)
+	}
+	if code, _ := s.call("GET", "/v1/webhook-endpoints/whe_nope", nil); code != 404 {
+		t.Errorf("unknown endpoint: %d", code)
+	}
+	if code, _ := s.call("DELETE", "/v1/webhook-endpoints/"+ep, nil); code != 204 {
+		t.Errorf("delete: %d", code)
+	}
+	if code, out := s.call("GET", "/v1/webhook-endpoints", nil); code != 200 || len(out["data"].([]any)) != 0 {
+		t.Errorf("list after delete: %d %v", code, out)
 	}
 }
 
@@ -707,5 +734,24 @@ func TestOverlappingSweepsSendEachRetryOnce(t *testing.T) {
 		if d["attempts"] != float64(2) {
 			t.Errorf("delivery %v", d)
 		}
+	}
+	// The log pages newest first, each delivery once.
+	seen, cursor := map[string]bool{}, ""
+	for page := 0; ; page++ {
+		_, out := s.call("GET", "/v1/webhook-endpoints/"+ep+"/deliveries?limit=2&cursor="+cursor, nil)
+		for _, d := range out["data"].([]any) {
+			seen[d.(map[string]any)["id"].(string)] = true
+		}
+		next, _ := out["next_cursor"].(string)
+		if next == "" || page > 5 {
+			break
+		}
+		cursor = next
+	}
+	if len(seen) != 5 {
+		t.Errorf("paging saw %d deliveries, want 5", len(seen))
+	}
+	if code, out := s.call("GET", "/v1/webhook-endpoints/"+ep+"/deliveries?cursor=nope", nil); code != 400 || out["field"] != "cursor" {
+		t.Errorf("bad cursor: %d %v", code, out)
 	}
 }
