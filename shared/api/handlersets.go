@@ -202,3 +202,18 @@ func WebhooksHandlers(s *Server) map[string]op {
 		"receiveWebhook": s.receiveWebhook,
 	}
 }
+
+// WebhookEndpointsHandlers are the webhookendpoints function's handlers
+// (webhookendpoints.go).
+func WebhookEndpointsHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"createWebhookEndpoint": s.createWebhookEndpoint,
+		"listWebhookEndpoints":  s.listWebhookEndpoints,
+		"getWebhookEndpoint":    s.getWebhookEndpoint,
+		"updateWebhookEndpoint": s.updateWebhookEndpoint,
+		"deleteWebhookEndpoint": s.deleteWebhookEndpoint,
+		"rotateWebhookSecret":   s.rotateWebhookSecret,
+		"listWebhookDeliveries": s.listWebhookDeliveries,
+		"redeliverWebhook":      s.redeliverWebhook,
+	}
+}

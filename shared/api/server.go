@@ -27,6 +27,7 @@ import (
 	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/metrics"
+	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/ratelimit"
 	"github.com/tribehq/tribe/shared/referral"
@@ -56,6 +57,8 @@ type Server struct {
 	publicBase string
 	// limits is the per-tenant rate limit of keyed routes (ratelimit.go).
 	limits *ratelimit.Limiter
+	// guard checks outbound URLs (webhookendpoints.go).
+	guard netguard.Guard
 }
 
 // call is one request as a handler sees it.

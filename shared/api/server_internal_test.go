@@ -10,20 +10,21 @@ import (
 
 // handlerSets are every handler set, by catalogue function name.
 var handlerSets = map[string]HandlerSet{
-	"channels":     ChannelsHandlers,
-	"chat":         ChatHandlers,
-	"connectors":   ConnectorsHandlers,
-	"groups":       GroupsHandlers,
-	"integrations": IntegrationsHandlers,
-	"livecodes":    LiveCodesHandlers,
-	"loyalty":      LoyaltyHandlers,
-	"members":      MembersHandlers,
-	"openapi":      OpenAPIHandlers,
-	"platform":     PlatformHandlers,
-	"points":       PointsHandlers,
-	"referrals":    ReferralsHandlers,
-	"tenant":       TenantHandlers,
-	"webhooks":     WebhooksHandlers,
+	"channels":         ChannelsHandlers,
+	"chat":             ChatHandlers,
+	"connectors":       ConnectorsHandlers,
+	"groups":           GroupsHandlers,
+	"integrations":     IntegrationsHandlers,
+	"livecodes":        LiveCodesHandlers,
+	"loyalty":          LoyaltyHandlers,
+	"members":          MembersHandlers,
+	"openapi":          OpenAPIHandlers,
+	"platform":         PlatformHandlers,
+	"points":           PointsHandlers,
+	"referrals":        ReferralsHandlers,
+	"tenant":           TenantHandlers,
+	"webhooks":         WebhooksHandlers,
+	"webhookendpoints": WebhookEndpointsHandlers,
 }
 
 // TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler

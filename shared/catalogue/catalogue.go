@@ -171,6 +171,10 @@ var (
 	// jobPlanner: a scheduled job lists the tenants and writes each run's tasks;
 	// the jobworker does the work.
 	jobPlanner = []string{Query, DescribeTable, PutItem}
+	// eventsOutActions: events out reads endpoints and deliveries, writes
+	// deliveries (puts conditioned on their version) and due entries, and
+	// updates an endpoint's failure record.
+	eventsOutActions = []string{GetItem, Query, DescribeTable, PutItem, UpdateItem}
 )
 
 // functions is the catalogue. Keep it sorted by name.
@@ -279,6 +283,41 @@ var functions = []Function{
 		},
 		// GetItem: the tenant's settings (time zone) decide the day counted.
 		TableActions: []string{GetItem, PutItem, UpdateItem},
+	},
+	{
+		Name:        "eventdelivery",
+		Description: "Every minute: makes the webhook retries that are due (exponential backoff over about 24 hours) from the minute-bucketed due list, disables endpoints failing for days.",
+		Schedule: &Schedule{
+			Expression: "rate(1 minute)",
+			Timezone:   "UTC",
+		},
+		// Reads the due list, the deliveries and endpoints; claims and records
+		// attempts (a put with the next due entry, in a transaction).
+		TableActions: eventsOutActions,
+		Secrets:      Decrypt,
+		// 40 s of work at most, then the cursor; each attempt at most 5 s.
+		TimeoutSeconds: 60,
+		// One sweep at a time is enough; an overlap is harmless (claims).
+		ReservedConcurrency: 2,
+	},
+	{
+		Name:        "eventsout",
+		Description: "Stream consumer: the committed change is the event. Maps changes to webhook events, writes one delivery per subscribed endpoint (only if new), makes each delivery's first attempt and redeliveries (Standard Webhooks signatures).",
+		Stream: &Stream{
+			ItemTypes: []string{table.TypeMember, table.TypeLedger, table.TypeTierChange, table.TypeReferral, table.TypeWebhookDelivery},
+			Events:    []string{EventInsert, EventModify},
+			// Changed members (any status but a change of nothing meaningful is
+			// dropped by the mapper), confirmed referrals, deliveries the tenant
+			// asked to redeliver. Ledger entries and tier changes have no status:
+			// only their inserts arrive.
+			ModifiedStatuses: []string{"active", "merged", "erased", "confirmed", "redeliver"},
+			BatchSize:        50,
+			MaxRetries:       10,
+		},
+		TableActions: eventsOutActions,
+		Secrets:      Decrypt,
+		// A batch's attempts run 8 at a time, 5 s each at most.
+		TimeoutSeconds: 60,
 	},
 	{
 		Name:        "expiry",
@@ -554,6 +593,23 @@ var functions = []Function{
 		},
 		TableActions:   jobPlanner,
 		TimeoutSeconds: 300,
+	},
+	{
+		Name:        "webhookendpoints",
+		Description: "Tenant webhook endpoints (events out): URLs, subscribed event types, signing secrets shown once and rotated with an overlap, the delivery log and redelivery.",
+		Routes: []Route{
+			{"POST", "/v1/webhook-endpoints", ScopeAdmin, "createWebhookEndpoint"},
+			{"GET", "/v1/webhook-endpoints", ScopeRead, "listWebhookEndpoints"},
+			{"GET", "/v1/webhook-endpoints/{id}", ScopeRead, "getWebhookEndpoint"},
+			{"PATCH", "/v1/webhook-endpoints/{id}", ScopeAdmin, "updateWebhookEndpoint"},
+			{"DELETE", "/v1/webhook-endpoints/{id}", ScopeAdmin, "deleteWebhookEndpoint"},
+			{"POST", "/v1/webhook-endpoints/{id}/rotate-secret", ScopeAdmin, "rotateWebhookSecret"},
+			{"GET", "/v1/webhook-endpoints/{id}/deliveries", ScopeRead, "listWebhookDeliveries"},
+			{"POST", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver", ScopeAdmin, "redeliverWebhook"},
+		},
+		TableActions: readWrite,
+		TenantScoped: true,
+		Secrets:      Encrypt | Decrypt,
 	},
 	{
 		Name:        "webhooks",

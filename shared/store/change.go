@@ -48,6 +48,12 @@ type Image struct {
 	BroadcastTask *BroadcastTask
 	// JobTask is one tenant's (and shard's) share of a job run.
 	JobTask *JobTask
+	// Entry, TierChange and Referral are what events out maps (webhookevents.go);
+	// WebhookDelivery is one event for one endpoint, which eventsout sends.
+	Entry           *Entry
+	TierChange      *TierChange
+	Referral        *Referral
+	WebhookDelivery *EventDelivery
 }
 
 // ErrNotTenantItem is DecodeChange's error for a record whose key names no tenant.
@@ -105,6 +111,14 @@ func decodeImage(typ string, img map[string]events.DynamoDBAttributeValue) (Imag
 		err = decodeAs(img, &im.BroadcastTask)
 	case table.TypeJobTask:
 		err = decodeAs(img, &im.JobTask)
+	case table.TypeLedger:
+		err = decodeAs(img, &im.Entry)
+	case table.TypeTierChange:
+		err = decodeAs(img, &im.TierChange)
+	case table.TypeReferral:
+		err = decodeAs(img, &im.Referral)
+	case table.TypeWebhookDelivery:
+		err = decodeAs(img, &im.WebhookDelivery)
 	}
 	return im, err
 }

@@ -83,3 +83,13 @@ const (
 // TypeRateWindow counts a tenant's requests in one rate-limit window
 // (shared/ratelimit); no stream consumer takes it.
 const TypeRateWindow = "rate_window"
+
+// Events out (issue 10): tenants' webhook endpoints, one delivery item per event
+// and endpoint (the eventsout consumer sends it), the due list of retries the
+// eventdelivery sweep reads, and the sweep's cursor.
+const (
+	TypeWebhookEndpoint = "webhook_endpoint"
+	TypeWebhookDelivery = "webhook_delivery"
+	TypeWebhookDue      = "webhook_due"
+	TypeWebhookSweep    = "webhook_sweep"
+)

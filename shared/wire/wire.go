@@ -26,6 +26,7 @@ import (
 	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/webhookout"
 )
 
 // Deps are what every function is built from.
@@ -46,6 +47,9 @@ type Deps struct {
 	// (connectors today; tenant webhook endpoints and chat platform APIs later)
 	// checks URLs and dials through it. The zero Guard is production's.
 	Guard netguard.Guard
+	// WebhookOptions adjust the webhook deliverer of eventsout and eventdelivery
+	// (tests make the backoff's jitter exact).
+	WebhookOptions []webhookout.Option
 }
 
 // Check fails unless d has a store and a logger, which every function needs.

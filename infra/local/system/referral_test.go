@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tribehq/tribe/infra/local/system"
 	"github.com/tribehq/tribe/shared/store"
 
 	"github.com/tribehq/tribe/shared/webhook/generic"
@@ -25,8 +26,8 @@ type referralStand struct {
 	mu                                 sync.Mutex
 }
 
-func newReferralStand(t *testing.T, program map[string]any) *referralStand {
-	s := &referralStand{stand: newStand(t, "CNY"), now: time.Now().UTC()}
+func newReferralStand(t *testing.T, program map[string]any, opts ...system.Option) *referralStand {
+	s := &referralStand{stand: newStand(t, "CNY", opts...), now: time.Now().UTC()}
 	s.st.SetClock(func() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now })
 	code, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "generic", "name": "shop"})
 	if code != 201 {

@@ -19,9 +19,11 @@ import (
 	"github.com/tribehq/tribe/infra/local/gateway"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tableguard"
 	"github.com/tribehq/tribe/shared/tenantcreds"
+	"github.com/tribehq/tribe/shared/webhookout"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
@@ -49,33 +51,36 @@ type System struct {
 // checks) and its main.go.
 func Constructors() map[string]wire.Constructor {
 	return map[string]wire.Constructor{
-		"authorizer":      wire.Authorizer,
-		"birthdays":       consumers.Birthdays,
-		"broadcasts":      consumers.Broadcasts,
-		"channels":        routes.Channels,
-		"chat":            routes.Chat,
-		"community":       consumers.Community,
-		"connectors":      routes.Connectors,
-		"counters":        consumers.Counters,
-		"expiry":          consumers.Expiry,
-		"groups":          routes.Groups,
-		"integrations":    routes.Integrations,
-		"jobworker":       consumers.JobWorker,
-		"ledger":          consumers.Ledger,
-		"lifecycle":       consumers.Lifecycle,
-		"livecodes":       routes.LiveCodes,
-		"loyalty":         routes.Loyalty,
-		"members":         routes.Members,
-		"openapi":         routes.OpenAPI,
-		"platform":        routes.Platform,
-		"reconcile":       consumers.Reconcile,
-		"referral":        consumers.Referral,
-		"referralconfirm": consumers.ReferralConfirm,
-		"referrals":       routes.Referrals,
-		"points":          routes.Points,
-		"tenant":          routes.Tenant,
-		"tiers":           consumers.Tiers,
-		"webhooks":        routes.Webhooks,
+		"authorizer":       wire.Authorizer,
+		"birthdays":        consumers.Birthdays,
+		"broadcasts":       consumers.Broadcasts,
+		"channels":         routes.Channels,
+		"chat":             routes.Chat,
+		"community":        consumers.Community,
+		"connectors":       routes.Connectors,
+		"counters":         consumers.Counters,
+		"expiry":           consumers.Expiry,
+		"groups":           routes.Groups,
+		"integrations":     routes.Integrations,
+		"jobworker":        consumers.JobWorker,
+		"ledger":           consumers.Ledger,
+		"lifecycle":        consumers.Lifecycle,
+		"livecodes":        routes.LiveCodes,
+		"loyalty":          routes.Loyalty,
+		"members":          routes.Members,
+		"openapi":          routes.OpenAPI,
+		"platform":         routes.Platform,
+		"reconcile":        consumers.Reconcile,
+		"referral":         consumers.Referral,
+		"referralconfirm":  consumers.ReferralConfirm,
+		"referrals":        routes.Referrals,
+		"points":           routes.Points,
+		"tenant":           routes.Tenant,
+		"tiers":            consumers.Tiers,
+		"webhooks":         routes.Webhooks,
+		"webhookendpoints": routes.WebhookEndpoints,
+		"eventsout":        consumers.EventsOut,
+		"eventdelivery":    consumers.EventDelivery,
 	}
 }
 
@@ -85,6 +90,15 @@ type Option func(*wire.Deps)
 // WithSender sets how messages go out through connectors (tests point it at fake
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(d *wire.Deps) { d.Sender = snd } }
+
+// WithGuard sets the outbound policy (tests allow their loopback receivers, or
+// make names resolve where they like).
+func WithGuard(g netguard.Guard) Option { return func(d *wire.Deps) { d.Guard = g } }
+
+// WithWebhookOptions adjusts the webhook deliverer (tests make jitter exact).
+func WithWebhookOptions(opts ...webhookout.Option) Option {
+	return func(d *wire.Deps) { d.WebhookOptions = append(d.WebhookOptions, opts...) }
+}
 
 // New builds every catalogue function with its wire constructor, and checks that
 // each is the handler its trigger calls for. Each function gets its own store on

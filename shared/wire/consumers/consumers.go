@@ -17,6 +17,7 @@ import (
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/webhookout"
 	"github.com/tribehq/tribe/shared/wire"
 )
 
@@ -215,4 +216,38 @@ func referralEngine(d wire.Deps) (*referral.Engine, error) {
 		return nil, err
 	}
 	return referral.New(d.Store, set, d.Log)
+}
+
+// EventsOut is the stream consumer that turns committed changes into the
+// tenants' webhook events, fans them out to their endpoints and sends them.
+func EventsOut(d wire.Deps) (wire.Function, error) {
+	dlv, err := eventDeliverer(d, "eventsout")
+	if err != nil {
+		return wire.Function{}, err
+	}
+	c, err := webhookout.NewConsumer(d.Store, webhookout.Default(), dlv, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Stream: c.Handle}, nil
+}
+
+// EventDelivery is the every-minute sweep making the webhook retries that are due.
+func EventDelivery(d wire.Deps) (wire.Function, error) {
+	dlv, err := eventDeliverer(d, "eventdelivery")
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(dlv.Sweep)}, nil
+}
+
+// eventDeliverer sends webhooks through d.Guard.
+func eventDeliverer(d wire.Deps, name string) (*webhookout.Deliverer, error) {
+	if err := d.Check(); err != nil {
+		return nil, err
+	}
+	if err := d.CheckSecrets(name); err != nil {
+		return nil, err
+	}
+	return webhookout.NewDeliverer(d.Store, d.Guard, d.Log, d.WebhookOptions...)
 }

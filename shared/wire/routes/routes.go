@@ -60,6 +60,11 @@ func Referrals(d wire.Deps) (wire.Function, error) {
 // Tenant serves the tenant routes.
 func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", api.TenantHandlers, d) }
 
+// WebhookEndpoints serves the tenant's webhook endpoints (events out).
+func WebhookEndpoints(d wire.Deps) (wire.Function, error) {
+	return routes("webhookendpoints", api.WebhookEndpointsHandlers, d)
+}
+
 // Webhooks serves the shop platforms' webhooks.
 func Webhooks(d wire.Deps) (wire.Function, error) { return routes("webhooks", api.WebhooksHandlers, d) }
 
@@ -78,7 +83,7 @@ func routes(name string, set api.HandlerSet, d wire.Deps) (wire.Function, error)
 	if err != nil {
 		return wire.Function{}, err
 	}
-	srv, err := api.New(d.Store, d.Log, api.WithSender(snd), api.WithPublicBaseURL(config.PublicBaseURL()))
+	srv, err := api.New(d.Store, d.Log, api.WithSender(snd), api.WithGuard(d.Guard), api.WithPublicBaseURL(config.PublicBaseURL()))
 	if err != nil {
 		return wire.Function{}, err
 	}
