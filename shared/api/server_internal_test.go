@@ -10,9 +10,11 @@ import (
 
 // handlerSets are every handler set, by catalogue function name.
 var handlerSets = map[string]HandlerSet{
+	"campaignplay": CampaignPlayHandlers,
 	"channels":     ChannelsHandlers,
 	"chat":         ChatHandlers,
 	"connectors":   ConnectorsHandlers,
+	"coupons":      CouponsHandlers,
 	"groups":       GroupsHandlers,
 	"integrations": IntegrationsHandlers,
 	"livecodes":    LiveCodesHandlers,
