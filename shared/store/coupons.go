@@ -8,7 +8,8 @@ package store
 //     T#t#CPOOL#<pool>#S#<k> / C#<code>; an available code is also in the
 //     listing index under T#t#CPOOL#<pool>#AV#<k> (GSI1SK = the code), and
 //     issuing removes it from there (a sparse index of what is left);
-//   - each shard's counts: T#t#CPOOL#<pool>#S#<k> / STATS (total, issued);
+//   - each shard's counts, in couponCounters items summed on read:
+//     T#t#CPOOL#<pool>#S#<k> / STATS#<c> (total, issued);
 //   - each issue's ref: T#t#CPOOL#<pool>#REF#<sha256(ref)> / REF (the code).
 //
 // An issue picks a shard at random, reads a few available codes from the index
@@ -35,8 +36,15 @@ import (
 	"github.com/tribehq/tribe/shared/table"
 )
 
-// couponShards is how many partitions a pool's codes are spread over.
-const couponShards = 16
+// couponShards is how many partitions a pool's codes are spread over, and
+// couponCounters how many count items each shard keeps (an issue adds to one
+// at random), so concurrent issues rarely write the same count item.
+const (
+	couponShards   = 16
+	couponCounters = 4
+)
+
+func couponCounterSK() string { return "STATS#" + strconv.Itoa(rand.IntN(couponCounters)) }
 
 // Coupon upload bounds.
 const (
@@ -139,9 +147,11 @@ func (t *Tenant) CouponPools(ctx context.Context, limit int, cursor string) (Pag
 
 // CouponStats sums a pool's shard counts (one batch read).
 func (t *Tenant) CouponStats(ctx context.Context, pool string) (CouponStats, error) {
-	keys := make([]dynamo.Keyed, couponShards)
-	for k := range keys {
-		keys[k] = dynamo.Keys{t.couponShardPK(pool, k), "STATS"}
+	keys := make([]dynamo.Keyed, 0, couponShards*couponCounters)
+	for k := 0; k < couponShards; k++ {
+		for c := 0; c < couponCounters; c++ {
+			keys = append(keys, dynamo.Keys{t.couponShardPK(pool, k), "STATS#" + strconv.Itoa(c)})
+		}
 	}
 	items, err := batchGet[couponShardItem](ctx, t, keys, false, "coupon pool stats")
 	if err != nil {
@@ -225,7 +235,7 @@ func (t *Tenant) addCodeChunk(ctx context.Context, pool string, shard int, codes
 				tx.Put(t.table.Put(couponCodeItem{keyed{pk, "C#" + c, table.TypeCouponCode, 0},
 					t.couponAvailablePK(pool, shard), c, c, pool, now}).If("attribute_not_exists(PK)"))
 			}
-			tx.Update(t.table.Update("PK", pk).Range("SK", "STATS").Set(table.Type, table.TypeCouponShard).Add("total", len(codes)))
+			tx.Update(t.table.Update("PK", pk).Range("SK", couponCounterSK()).Set(table.Type, table.TypeCouponShard).Add("total", len(codes)))
 		})
 		if err == nil {
 			return len(codes), nil
@@ -283,14 +293,18 @@ func (t *Tenant) issueCoupon(ctx context.Context, poolID, memberID, ref string, 
 	// Shards in a random order; each read until it has nothing left.
 	order := rand.Perm(couponShards)
 	for _, shard := range order {
+		// Forward through the shard's list: a candidate lost to another issue (or
+		// still listed by an index that lags) is passed, so this ends.
+		after := ""
 		for {
-			cands, err := t.availableCodes(ctx, poolID, shard)
+			cands, last, err := t.availableCodes(ctx, poolID, shard, after)
 			if err != nil {
 				return IssuedCoupon{}, err
 			}
 			if len(cands) == 0 {
 				break
 			}
+			after = last
 			for _, code := range cands {
 				c, won, err := t.claimCode(ctx, poolID, shard, code, memberID, ref, extra)
 				if err != nil || won {
@@ -312,21 +326,29 @@ func (t *Tenant) couponByRef(ctx context.Context, pool, ref string) (IssuedCoupo
 	return it.IssuedCoupon, ok, err
 }
 
-// availableCodes reads up to 8 codes of the shard's available list, shuffled.
-func (t *Tenant) availableCodes(ctx context.Context, pool string, shard int) ([]string, error) {
+// availableCodes reads up to 8 codes of the shard's available list after code
+// after, shuffled (so concurrent issues spread over them), and the last one read.
+func (t *Tenant) availableCodes(ctx context.Context, pool string, shard int, after string) ([]string, string, error) {
 	var rows []struct {
 		SK string `dynamo:"GSI1SK"`
 	}
-	err := t.table.Get(table.GSI1PK, t.couponAvailablePK(pool, shard)).Index(table.GSI1).Limit(8).ConsumedCapacity(rcc(ctx)).All(ctx, &rows)
-	if err != nil {
-		return nil, translate(err, "coupon codes")
+	q := t.table.Get(table.GSI1PK, t.couponAvailablePK(pool, shard)).Index(table.GSI1).Limit(8).ConsumedCapacity(rcc(ctx))
+	if after != "" {
+		q = q.Range(table.GSI1SK, dynamo.Greater, after)
+	}
+	if err := q.All(ctx, &rows); err != nil {
+		return nil, "", translate(err, "coupon codes")
+	}
+	if len(rows) == 0 {
+		return nil, "", nil
 	}
 	out := make([]string, len(rows))
 	for i, r := range rows {
 		out[i] = r.SK
 	}
+	last := out[len(out)-1]
 	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out, nil
+	return out, last, nil
 }
 
 // claimCode tries to issue code: won false when another issue took it first.
@@ -343,7 +365,7 @@ func (t *Tenant) claimCode(ctx context.Context, pool string, shard int, code, me
 			Set("member", memberID).Set("ref", ref).Set("issued_at", c.IssuedAt).Remove(table.GSI1PK, table.GSI1SK).
 			If("attribute_exists(PK) AND attribute_not_exists(issued_at)"))
 		tx.Put(t.table.Put(couponRefItem{keyed{rpk, rsk, table.TypeCouponRef, 0}, c}).If("attribute_not_exists(PK)"))
-		tx.Update(t.table.Update("PK", pk).Range("SK", "STATS").Add("issued", 1))
+		tx.Update(t.table.Update("PK", pk).Range("SK", couponCounterSK()).Set(table.Type, table.TypeCouponShard).Add("issued", 1))
 		for _, x := range extra {
 			x.op(tx)
 		}
