@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/tribehq/tribe/infra/local/system/systemtest"
+	"github.com/tribehq/tribe/shared/auth"
+	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
@@ -502,5 +504,50 @@ func TestPlayValidation(t *testing.T) {
 	}
 	if code, got := s.call("POST", "/v1/campaigns/"+lot+"/claims", map[string]any{"member_id": ids.New(ids.Member)}); code != 404 {
 		t.Errorf("claim in a lottery: %d %v", code, got)
+	}
+}
+
+// TestPlayAcrossTenantsIsNotFound: another tenant's key finds none of a tenant's
+// pools, lotteries or sales, and changes nothing.
+func TestPlayAcrossTenantsIsNotFound(t *testing.T) {
+	s := newStand(t, "CNY")
+	pool := s.pool(codes("A", 2)...)
+	lot := sampleLottery(t, s.st, s.tenant)
+	sale := putCampaign(t, s.st, s.tenant, store.KindFlashSale, `{"stock":5,"coupon_pool":"`+pool+`"}`)
+	now := time.Now().UTC()
+	info := store.TenantInfo{ID: ids.New(ids.Tenant), Name: "Other", Timezone: "UTC", Currency: "CNY",
+		Lifecycle: store.DefaultLifecycle, CreatedAt: now, UpdatedAt: now}
+	key, hash := auth.NewKey(info.ID)
+	if err := s.st.CreateTenant(context.Background(), info, store.APIKey{ID: ids.New(ids.APIKey), Name: "b",
+		Scopes: []catalogue.Scope{catalogue.ScopeAdmin}, CreatedAt: now, Hash: hash, Currency: "CNY"}); err != nil {
+		t.Fatal(err)
+	}
+	bKey := []string{"Authorization", "Bearer " + key}
+	tnB, _ := s.st.Tenant(info.ID)
+	mB := ids.New(ids.Member)
+	if err := tnB.CreateMember(context.Background(), store.Member{ID: mB, Status: store.StatusActive, Stage: store.StageNew, JoinedAt: now, Version: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/v1/coupon-pools/" + pool, nil},
+		{"POST", "/v1/coupon-pools/" + pool + "/codes", []string{"MINE-1"}},
+		{"GET", "/v1/campaigns/" + lot + "/draw", nil},
+		{"POST", "/v1/campaigns/" + lot + "/draw", nil},
+		{"GET", "/v1/campaigns/" + lot + "/entries", nil},
+		{"POST", "/v1/campaigns/" + lot + "/entries", map[string]any{"member_id": mB}},
+		{"POST", "/v1/campaigns/" + sale + "/claims", map[string]any{"member_id": mB}},
+	} {
+		if code, got := s.call(tc.method, tc.path, tc.body, bKey...); code != 404 {
+			t.Errorf("%s %s with another tenant's key: %d %v", tc.method, tc.path, code, got)
+		}
+	}
+	if _, p := s.call("GET", "/v1/coupon-pools/"+pool, nil); p["stats"].(map[string]any)["total"] != float64(2) {
+		t.Errorf("A's pool changed: %v", p)
+	}
+	if _, d := s.call("GET", "/v1/campaigns/"+lot+"/draw", nil); d["status"] != "committed" {
+		t.Errorf("A's lottery changed: %v", d)
 	}
 }
