@@ -20,6 +20,17 @@ func ChannelsHandlers(s *Server) map[string]op {
 	}
 }
 
+// CampaignPlayHandlers are the campaignplay function's handlers.
+func CampaignPlayHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"enterLottery":       s.enterLottery,
+		"listLotteryEntries": s.listLotteryEntries,
+		"drawLottery":        s.drawLottery,
+		"getDraw":            s.getDraw,
+		"claimFlashSale":     s.claimFlashSale,
+	}
+}
+
 // ChatHandlers are the chat function's handlers.
 func ChatHandlers(s *Server) map[string]op {
 	return map[string]op{
@@ -40,6 +51,16 @@ func ConnectorsHandlers(s *Server) map[string]op {
 		"listDeliveries":  s.listDeliveries,
 		"createBroadcast": s.createBroadcast,
 		"getBroadcast":    s.getBroadcast,
+	}
+}
+
+// CouponsHandlers are the coupons function's handlers.
+func CouponsHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"createCouponPool":  s.createCouponPool,
+		"listCouponPools":   s.listCouponPools,
+		"getCouponPool":     s.getCouponPool,
+		"uploadCouponCodes": s.uploadCouponCodes,
 	}
 }
 

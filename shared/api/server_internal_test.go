@@ -25,6 +25,8 @@ var handlerSets = map[string]HandlerSet{
 	"tenant":           TenantHandlers,
 	"webhooks":         WebhooksHandlers,
 	"webhookendpoints": WebhookEndpointsHandlers,
+	"campaignplay":     CampaignPlayHandlers,
+	"coupons":          CouponsHandlers,
 }
 
 // TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler

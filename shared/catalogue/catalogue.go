@@ -214,6 +214,22 @@ var functions = []Function{
 		TimeoutSeconds: 120,
 	},
 	{
+		Name:        "campaignplay",
+		Description: "Lotteries (抽奖) and flash sales (一元秒杀) in campaigns: entries, the committed draw anyone can recompute, claims of limited stock.",
+		Routes: []Route{
+			{"POST", "/v1/campaigns/{id}/entries", ScopeWrite, "enterLottery"},
+			{"GET", "/v1/campaigns/{id}/entries", ScopeRead, "listLotteryEntries"},
+			{"POST", "/v1/campaigns/{id}/draw", ScopeAdmin, "drawLottery"},
+			{"GET", "/v1/campaigns/{id}/draw", ScopeRead, "getDraw"},
+			{"POST", "/v1/campaigns/{id}/claims", ScopeWrite, "claimFlashSale"},
+		},
+		TableActions: readWrite,
+		TenantScoped: true,
+		// The draw opens the lottery's sealed seed.
+		Secrets:        Decrypt,
+		TimeoutSeconds: 29,
+	},
+	{
 		Name:        "channels",
 		Description: "Channel codes (渠道码): one code per acquisition channel, first-touch attribution and the channel funnel.",
 		Routes: []Route{
@@ -268,6 +284,20 @@ var functions = []Function{
 		TableActions: readWrite,
 		TenantScoped: true,
 		Secrets:      Encrypt | Decrypt,
+	},
+	{
+		Name:        "coupons",
+		Description: "Coupon pools: codes a tenant uploads for campaigns to issue, each once.",
+		Routes: []Route{
+			{"POST", "/v1/coupon-pools", ScopeAdmin, "createCouponPool"},
+			{"GET", "/v1/coupon-pools", ScopeRead, "listCouponPools"},
+			{"GET", "/v1/coupon-pools/{id}", ScopeRead, "getCouponPool"},
+			{"POST", "/v1/coupon-pools/{id}/codes", ScopeAdmin, "uploadCouponCodes"},
+		},
+		TableActions: readWrite,
+		TenantScoped: true,
+		// An upload of 10,000 codes writes 102 transactions.
+		TimeoutSeconds: 29,
 	},
 	{
 		Name:        "counters",

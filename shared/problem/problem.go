@@ -38,6 +38,8 @@ const (
 	BadSignature       Code = "invalid_signature"
 	NoGroupAvailable   Code = "no_group_available"
 	RateLimited        Code = "rate_limited"
+	SoldOut            Code = "sold_out"
+	PoolExhausted      Code = "pool_exhausted"
 	Internal           Code = "internal"
 )
 
@@ -63,6 +65,8 @@ var status = map[Code]int{
 	BadSignature:       http.StatusUnauthorized,
 	NoGroupAvailable:   http.StatusConflict,
 	RateLimited:        http.StatusTooManyRequests,
+	SoldOut:            http.StatusConflict,
+	PoolExhausted:      http.StatusConflict,
 	Internal:           http.StatusInternalServerError,
 }
 

@@ -42,7 +42,7 @@ func (t *Tenant) runTx(ctx context.Context, build func(*dynamo.WriteTx)) error {
 func retryConflicts(ctx context.Context, write func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := write()
-		if !isTxConflict(err) {
+		if !isTxConflict(err) && !isInternal(err) {
 			return err
 		}
 		if attempt == txAttempts-1 {
@@ -55,6 +55,15 @@ func retryConflicts(ctx context.Context, write func() error) error {
 		case <-time.After(backoff/2 + rand.N(backoff/2+1)):
 		}
 	}
+}
+
+// isInternal reports a 500 from DynamoDB that the SDK's own retries gave up on
+// (DynamoDB Local answers one when a transaction waits too long for an item's
+// lock under load). Each transaction's conditions make a repeat harmless, also
+// of one that did commit.
+func isInternal(err error) bool {
+	var ise *types.InternalServerError
+	return errors.As(err, &ise)
 }
 
 // isTxConflict reports whether err is a transaction cancelled only for conflicts

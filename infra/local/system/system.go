@@ -81,6 +81,8 @@ func Constructors() map[string]wire.Constructor {
 		"webhookendpoints": routes.WebhookEndpoints,
 		"eventsout":        consumers.EventsOut,
 		"eventdelivery":    consumers.EventDelivery,
+		"campaignplay":     routes.CampaignPlay,
+		"coupons":          routes.Coupons,
 	}
 }
 

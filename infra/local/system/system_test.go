@@ -83,6 +83,7 @@ func TestEveryFunctionRunsItsSampleEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars["MEMBER"] = member.ID
+	vars["CAMPAIGN"] = sampleLottery(t, st, tenantID) // campaignplay_test.go
 	// A generic-shop integration and a signed order.paid delivery for the webhook sample.
 	integ := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "generic", Secret: "whsec_sample_secret_0123456789", CreatedAt: time.Now().UTC()}
 	if err := tn.CreateIntegration(ctx, integ); err != nil {

@@ -13,6 +13,14 @@ import (
 	"github.com/tribehq/tribe/shared/wire"
 )
 
+// CampaignPlay serves lottery entries and draws and flash sale claims.
+func CampaignPlay(d wire.Deps) (wire.Function, error) {
+	return routes("campaignplay", api.CampaignPlayHandlers, d)
+}
+
+// Coupons serves the coupon pools.
+func Coupons(d wire.Deps) (wire.Function, error) { return routes("coupons", api.CouponsHandlers, d) }
+
 // Channels serves the channels routes.
 func Channels(d wire.Deps) (wire.Function, error) { return routes("channels", api.ChannelsHandlers, d) }
 

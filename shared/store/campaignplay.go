@@ -1,0 +1,91 @@
+package store
+
+// The campaign as lotteries and flash sales read it. The campaign item belongs
+// to the campaigns core (its writes, its API); this is a read-only accessor of
+// the attributes the contract between the two names, kept here so that the play
+// routes need nothing else of it. At the merge it can read the core's type.
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/tribehq/tribe/shared/problem"
+)
+
+// Campaign kinds and statuses the play routes act on.
+const (
+	KindLottery      = "lottery"
+	KindFlashSale    = "flash_sale"
+	CampaignRunning  = "running"
+	CampaignComplete = "completed"
+)
+
+// campaignType is the campaign item's type (table.TypeCampaign, the campaigns
+// core's constant).
+const campaignType = "campaign"
+
+// PlayCampaign is what the play routes read of a campaign.
+type PlayCampaign struct {
+	ID       string    `dynamo:"id"`
+	Name     string    `dynamo:"name"`
+	Kind     string    `dynamo:"kind"`
+	Status   string    `dynamo:"status"`
+	StartsAt time.Time `dynamo:"starts_at"`
+	EndsAt   time.Time `dynamo:"ends_at"`
+	// Settings is the kind's settings, the JSON object the campaigns API took.
+	Settings string `dynamo:"settings"`
+	Version  int64  `dynamo:"version"`
+}
+
+// RawSettings is Settings as JSON.
+func (c PlayCampaign) RawSettings() json.RawMessage { return json.RawMessage(c.Settings) }
+
+// Open reports whether the campaign takes part now: running, and now inside
+// [starts_at, ends_at).
+func (c PlayCampaign) Open(now time.Time) bool {
+	return c.Status == CampaignRunning && !now.Before(c.StartsAt) && now.Before(c.EndsAt)
+}
+
+type playCampaignItem struct {
+	keyed
+	PlayCampaign
+}
+
+func (t *Tenant) campaignKey(id string) (string, string) { return t.pk("CAMPAIGN", id), "CAMPAIGN" }
+
+// PlayCampaign reads a campaign; problem.NotFound when there is none.
+func (t *Tenant) PlayCampaign(ctx context.Context, id string) (PlayCampaign, error) {
+	if !ValidCampaignID(id) {
+		return PlayCampaign{}, problem.New(problem.NotFound, "campaign not found")
+	}
+	pk, sk := t.campaignKey(id)
+	var it playCampaignItem
+	err := t.getItem(ctx, pk, sk, true, &it, "campaign")
+	return it.PlayCampaign, err
+}
+
+// ValidCampaignID accepts what can be a campaign id (1..64 of [a-z0-9_-]), so
+// that path input never reaches a key malformed.
+func ValidCampaignID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// SeedCampaign writes a campaign item in the contract's shape. Tests use it
+// (the campaigns core owns creating campaigns); it overwrites.
+func (t *Tenant) SeedCampaign(ctx context.Context, c PlayCampaign) error {
+	if !ValidCampaignID(c.ID) {
+		return problem.New(problem.Invalid, "campaign id")
+	}
+	pk, sk := t.campaignKey(c.ID)
+	c.StartsAt, c.EndsAt = c.StartsAt.UTC(), c.EndsAt.UTC()
+	return translate(t.table.Put(playCampaignItem{keyed{pk, sk, campaignType, 0}, c}).ConsumedCapacity(wcc(ctx)).Run(ctx), "campaign")
+}
