@@ -83,6 +83,12 @@ func TestEveryFunctionRunsItsSampleEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars["MEMBER"] = member.ID
+	// A live code (empty pool: its landing page shows the fallback) for the landing sample.
+	lc, err := tn.CreateLiveCode(ctx, store.LiveCode{Name: "sample poster"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars["LIVE_CODE"] = lc.Code
 	// A generic-shop integration and a signed order.paid delivery for the webhook sample.
 	integ := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "generic", Secret: "whsec_sample_secret_0123456789", CreatedAt: time.Now().UTC()}
 	if err := tn.CreateIntegration(ctx, integ); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/lifecycle"
 	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/qrexpiry"
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
@@ -215,4 +216,24 @@ func referralEngine(d wire.Deps) (*referral.Engine, error) {
 		return nil, err
 	}
 	return referral.New(d.Store, set, d.Log)
+}
+
+// QRExpiry is the daily job reminding operators of group QR images about to
+// expire, through the live codes' connectors.
+func QRExpiry(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	if err := d.CheckSecrets("qrexpiry"); err != nil {
+		return wire.Function{}, err
+	}
+	dlv, err := deliverySender(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	j, err := qrexpiry.New(d.Store, dlv, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(j.Run)}, nil
 }
