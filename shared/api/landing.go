@@ -140,6 +140,10 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request, c *call) error 
 	c.log = c.log.With("tenant", t.ID(), "live_code", code)
 	ctx := r.Context()
 	st, err := s.settings.Get(ctx, t)
+	if problem.Is(err, problem.NotFound) {
+		// A well-formed code of no tenant.
+		return messagePage(w, http.StatusNotFound, txt, "not-found", txt.NotFoundTitle, txt.NotFoundBody)
+	}
 	if err != nil {
 		return err
 	}
