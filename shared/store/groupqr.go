@@ -19,6 +19,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/guregu/dynamo/v2"
@@ -26,6 +27,9 @@ import (
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/table"
 )
+
+// qrAttempts bounds how often an upload that lost a race reads and tries again.
+const qrAttempts = 10
 
 // MaxGroupQRBytes bounds an uploaded group QR image.
 const MaxGroupQRBytes = 200 << 10
@@ -83,7 +87,15 @@ func (t *Tenant) PutGroupQR(ctx context.Context, groupID string, q GroupQR) (Gro
 	if len(q.Image) == 0 || len(q.Image) > MaxGroupQRBytes {
 		return GroupQR{}, problem.Field("image", "the image is 1 byte to %d bytes", MaxGroupQRBytes)
 	}
-	for range 5 {
+	for attempt := range qrAttempts {
+		if attempt > 0 {
+			// Uploads racing for one group take turns: a short random pause.
+			select {
+			case <-ctx.Done():
+				return GroupQR{}, ctx.Err()
+			case <-time.After(time.Duration(rand.IntN(20*attempt)+1) * time.Millisecond):
+			}
+		}
 		cur, err := t.Group(ctx, groupID)
 		if err != nil {
 			return GroupQR{}, err
