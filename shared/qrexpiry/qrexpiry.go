@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -122,6 +123,9 @@ func (j *Job) tenant(ctx context.Context, t *store.Tenant, info store.TenantInfo
 	}
 	for _, e := range due {
 		g, err := t.Group(ctx, e.GroupID)
+		if problem.Is(err, problem.NotFound) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
