@@ -15,6 +15,7 @@ var handlerSets = map[string]HandlerSet{
 	"connectors":   ConnectorsHandlers,
 	"groups":       GroupsHandlers,
 	"integrations": IntegrationsHandlers,
+	"landing":      LandingHandlers,
 	"livecodes":    LiveCodesHandlers,
 	"loyalty":      LoyaltyHandlers,
 	"members":      MembersHandlers,
