@@ -79,6 +79,22 @@ func GroupsHandlers(s *Server) map[string]op {
 		"memberGroups":       s.memberGroups,
 		"getModerationRules": s.getModerationRules,
 		"putModerationRules": s.putModerationRules,
+		// groupqr.go
+		"putGroupQR": s.putGroupQR,
+		"getGroupQR": s.getGroupQR,
+		// membersonly.go
+		"eligibleGroups":       s.eligibleGroups,
+		"listRemovals":         s.listRemovals,
+		"getCommunitySettings": s.getCommunitySettings,
+		"putCommunitySettings": s.putCommunitySettings,
+	}
+}
+
+// LandingHandlers are the landing function's handlers (landing.go).
+func LandingHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"landingPage": s.landing,
+		"landingQR":   s.landingQR,
 	}
 }
 

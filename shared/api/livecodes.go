@@ -57,14 +57,16 @@ func (s *Server) createLiveCode(w http.ResponseWriter, r *http.Request, c *call)
 	return writeJSON(w, http.StatusCreated, s.liveCodeView(r, lc))
 }
 
-// liveCodeOut adds the public URL to print as the QR code.
+// liveCodeOut adds the public URLs: the landing page to print as the QR code
+// (landing.go), and the JSON resolution for apps.
 type liveCodeOut struct {
 	store.LiveCode
 	ResolveURL string `json:"resolve_url"`
+	LandingURL string `json:"landing_url"`
 }
 
 func (s *Server) liveCodeView(r *http.Request, lc store.LiveCode) liveCodeOut {
-	return liveCodeOut{LiveCode: lc, ResolveURL: s.publicURL(r, "/v1/live-codes/"+lc.Code+"/resolve")}
+	return liveCodeOut{LiveCode: lc, ResolveURL: s.publicURL(r, "/v1/live-codes/"+lc.Code+"/resolve"), LandingURL: s.landingURL(r, lc.Code)}
 }
 
 func (s *Server) ownLiveCode(r *http.Request, c *call) (string, error) {
@@ -120,7 +122,15 @@ func (s *Server) liveCodeStats(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, st)
+	// The landing page's views per day (scans.go).
+	scans, err := c.tenant.ScanDays(r.Context(), code, from, to)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		store.LiveCodeStats
+		Scans []store.ScanDay `json:"scans"`
+	}{st, scans})
 }
 
 // resolveLiveCode is the public scan: the first group of the pool with a slot

@@ -124,7 +124,7 @@ func (s *Server) liveCodeQR(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	return writePNG(w, s.liveCodeView(r, lc).ResolveURL)
+	return writePNG(w, s.liveCodeView(r, lc).LandingURL)
 }
 
 func (s *Server) channelQR(w http.ResponseWriter, r *http.Request, c *call) error {

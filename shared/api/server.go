@@ -239,10 +239,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt catalogue.Rout
 			}
 		}
 	}
-	if r.ContentLength > MaxBody {
-		return problem.New(problem.TooLarge, "request body is larger than %d bytes", MaxBody)
+	limit := int64(MaxBody)
+	if n, ok := bodyLimits[rt.Op]; ok {
+		limit = n
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	if r.ContentLength > limit {
+		return problem.New(problem.TooLarge, "request body is larger than %d bytes", limit)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	// Idempotency keys belong to a caller: public routes (webhooks, which carry
 	// their platforms' own delivery ids) have none to keep them under.
 	if r.Method == http.MethodPost && rt.Scope != catalogue.ScopePublic {

@@ -27,6 +27,7 @@ var handlerSets = map[string]HandlerSet{
 	"webhookendpoints": WebhookEndpointsHandlers,
 	"campaignplay":     CampaignPlayHandlers,
 	"coupons":          CouponsHandlers,
+	"landing":          LandingHandlers,
 }
 
 // TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler

@@ -375,6 +375,14 @@ var functions = []Function{
 			{"GET", "/v1/members/{id}/groups", ScopeRead, "memberGroups"},
 			{"GET", "/v1/moderation/rules", ScopeRead, "getModerationRules"},
 			{"PUT", "/v1/moderation/rules", ScopeAdmin, "putModerationRules"},
+			// groupqr.go: a group's own join QR image and its expiry.
+			{"PUT", "/v1/groups/{id}/qr", ScopeAdmin, "putGroupQR"},
+			{"GET", "/v1/groups/{id}/qr", ScopeRead, "getGroupQR"},
+			// membersonly.go: member-only groups (品专群) and community settings.
+			{"GET", "/v1/members/{id}/eligible-groups", ScopeRead, "eligibleGroups"},
+			{"GET", "/v1/removals", ScopeRead, "listRemovals"},
+			{"GET", "/v1/community/settings", ScopeRead, "getCommunitySettings"},
+			{"PUT", "/v1/community/settings", ScopeAdmin, "putCommunitySettings"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
@@ -431,6 +439,20 @@ var functions = []Function{
 		// BatchGetItem: erased identities' tombstones; DeleteItem: an erased
 		// customer's repeated announcement.
 		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem},
+	},
+	{
+		Name:        "landing",
+		Description: "Public landing pages of live codes (活码落地页): the resolved group's name and join QR image, or a fallback when no group has room; counts a scan per view.",
+		Routes: []Route{
+			{"GET", "/l/{code}", ScopePublic, "landingPage"},
+			{"GET", "/l/{code}/groups/{group_id}/qr", ScopePublic, "landingQR"},
+		},
+		// Resolution (live code, pool groups, holds, counters), the scan counters,
+		// the channel by code, the group's image, and the delivery log of a notice.
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem},
+		TenantScoped: true,
+		// It tells the operator through a connector when no group can be offered.
+		Secrets: Decrypt,
 	},
 	{
 		Name:        "lifecycle",
@@ -536,6 +558,19 @@ var functions = []Function{
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
+	},
+	{
+		Name:        "qrexpiry",
+		Description: "Daily: reminds through each live code's notify connector, once per image, a day before a pool group's uploaded QR image expires (from the per-day expiry lists).",
+		Schedule: &Schedule{
+			Expression: "cron(0 1 * * ? *)",
+			Timezone:   "UTC",
+		},
+		// The expiry lists, groups, live codes, the reminder markers (put, and
+		// deleted again when a send failed), the delivery log.
+		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, DeleteItem},
+		Secrets:        Decrypt,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "reconcile",
@@ -714,7 +749,8 @@ func Routes() []Bound {
 }
 
 // Validate reports the first inconsistency in the catalogue: duplicate names, routes
-// or ops, a function with more than one trigger, a route outside /v1, a missing scope.
+// or ops, a function with more than one trigger, a route outside /v1 (public
+// landing pages may sit under /l/, their short printed URL), a missing scope.
 func Validate() error {
 	names := map[string]bool{}
 	patterns := map[string]string{}
@@ -758,7 +794,7 @@ func Validate() error {
 			return fmt.Errorf("catalogue: %s must have exactly one trigger, has %d", f.Name, triggers)
 		}
 		for _, r := range f.Routes {
-			if !strings.HasPrefix(r.Path, "/v1/") {
+			if !strings.HasPrefix(r.Path, "/v1/") && !(r.Scope == ScopePublic && strings.HasPrefix(r.Path, "/l/")) {
 				return fmt.Errorf("catalogue: %s: route %s outside /v1", f.Name, r.Pattern())
 			}
 			switch r.Scope {

@@ -68,8 +68,9 @@ func New(st *store.Store, set Settings, send Sender, log *slog.Logger) (*Consume
 // errSeen stops a moderation round for a chat event already applied.
 var errSeen = errors.New("community: event already applied")
 
-// CheckInKeyword is the message that checks a member in (签到).
-const CheckInKeyword = "签到"
+// CheckInKeyword is the message that checks a member in (签到) when the tenant
+// names no keywords of its own (store.CommunitySettings).
+const CheckInKeyword = store.DefaultCheckInKeyword
 
 // Handle processes a batch. Every event is its own partition, so they run
 // concurrently (bounded); on a failure the earliest failed record and all later ones
@@ -162,8 +163,10 @@ func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEvent
 		if err != nil {
 			return err
 		}
-		_, err = t.LeaveGroup(ctx, g.ID, memberID)
-		return err
+		if _, err = t.LeaveGroup(ctx, g.ID, memberID); err != nil || g.MinTier == "" {
+			return err
+		}
+		return t.ClearRemoval(ctx, g.ID, memberID) // mintier.go
 	case chat.Message:
 		return c.message(ctx, t, s, memberID, e, log)
 	}
@@ -226,6 +229,9 @@ func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s settings.Setti
 	if err := c.earn(ctx, t, s, memberID, points.GroupJoined, g.ID, e.At); err != nil {
 		return err
 	}
+	if err := c.checkMinTier(ctx, t, s, g, memberID, e, fresh, log); err != nil { // mintier.go
+		return err
+	}
 	if !fresh {
 		return nil
 	}
@@ -266,7 +272,7 @@ func (c *Consumer) tenantRules(ctx context.Context, t *store.Tenant) (moderation
 // read and one conditional write of the member's activity; the first message of a
 // local day marks the member active; "签到" checks in.
 func (c *Consumer) message(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
-	if strings.TrimSpace(e.Text) == CheckInKeyword {
+	if s.Community.IsCheckIn(e.Text) {
 		if _, err := points.CheckIn(ctx, t, s, memberID, e.At); err != nil && !problem.Is(err, problem.AlreadyCheckedIn) {
 			return err
 		}

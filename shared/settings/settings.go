@@ -21,6 +21,8 @@ type Settings struct {
 	Loyalty  store.Loyalty
 	// Identity says whether unverified emails and phones link members.
 	Identity store.IdentityRules
+	// Community holds the check-in keywords and the min-tier enforcement.
+	Community store.CommunitySettings
 	// Now is the time the posting is made.
 	Now time.Time
 }
@@ -89,5 +91,9 @@ func read(ctx context.Context, t *store.Tenant) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{Location: loc, Currency: info.Currency, Loyalty: loy, Identity: idr}, nil
+	com, err := t.CommunitySettings(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
+	return Settings{Location: loc, Currency: info.Currency, Loyalty: loy, Identity: idr, Community: com}, nil
 }

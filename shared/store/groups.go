@@ -125,6 +125,11 @@ type Group struct {
 	Version   int64     `dynamo:"version" json:"version"`
 	CreatedAt time.Time `dynamo:"created_at" json:"created_at"`
 	UpdatedAt time.Time `dynamo:"updated_at" json:"updated_at"`
+
+	// QRVersion and QRExpiresAt describe the group's uploaded join QR image
+	// (groupqr.go); only PutGroupQR writes them.
+	QRVersion   int64      `dynamo:"qr_version,omitempty" json:"qr_version,omitempty"`
+	QRExpiresAt *time.Time `dynamo:"qr_expires_at,omitempty" json:"qr_expires_at,omitempty"`
 }
 
 // HasRoom reports whether the group takes new members: it is not archived and

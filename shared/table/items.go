@@ -93,3 +93,19 @@ const (
 	TypeWebhookDue      = "webhook_due"
 	TypeWebhookSweep    = "webhook_sweep"
 )
+
+// Landing pages, group QR images and member-only groups (issue 11, land).
+const (
+	// TypeScanDay counts a live code's or channel's scans on one day.
+	TypeScanDay = "scan_day"
+	// TypeGroupQR is a group's uploaded join QR image (the bytes and their expiry).
+	TypeGroupQR = "group_qr"
+	// TypeGroupQRExpiry lists a group's QR image under the UTC day it expires.
+	TypeGroupQRExpiry = "group_qr_expiry"
+	// TypeQRReminder marks an expiry reminder sent (once per image and connector).
+	TypeQRReminder = "qr_reminder"
+	// TypeCommunitySettings holds a tenant's check-in keywords and min_tier enforcement.
+	TypeCommunitySettings = "community_settings"
+	// TypeRemoval marks a member below a group's min_tier for removal.
+	TypeRemoval = "removal"
+)

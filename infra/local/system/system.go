@@ -83,6 +83,8 @@ func Constructors() map[string]wire.Constructor {
 		"eventdelivery":    consumers.EventDelivery,
 		"campaignplay":     routes.CampaignPlay,
 		"coupons":          routes.Coupons,
+		"landing":          routes.Landing,
+		"qrexpiry":         consumers.QRExpiry,
 	}
 }
 

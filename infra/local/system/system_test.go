@@ -84,6 +84,12 @@ func TestEveryFunctionRunsItsSampleEvent(t *testing.T) {
 	}
 	vars["MEMBER"] = member.ID
 	vars["CAMPAIGN"] = sampleLottery(t, st, tenantID) // campaignplay_test.go
+	// A live code (empty pool: its landing page shows the fallback) for the landing sample.
+	lc, err := tn.CreateLiveCode(ctx, store.LiveCode{Name: "sample poster"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars["LIVE_CODE"] = lc.Code
 	// A generic-shop integration and a signed order.paid delivery for the webhook sample.
 	integ := store.Integration{ID: store.NewIntegrationID(tenantID), Provider: "generic", Secret: "whsec_sample_secret_0123456789", CreatedAt: time.Now().UTC()}
 	if err := tn.CreateIntegration(ctx, integ); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/lifecycle"
 	"github.com/tribehq/tribe/shared/points"
+	"github.com/tribehq/tribe/shared/qrexpiry"
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
@@ -250,4 +251,24 @@ func eventDeliverer(d wire.Deps, name string) (*webhookout.Deliverer, error) {
 		return nil, err
 	}
 	return webhookout.NewDeliverer(d.Store, d.Guard, d.Log, d.WebhookOptions...)
+}
+
+// QRExpiry is the daily job reminding operators of group QR images about to
+// expire, through the live codes' connectors.
+func QRExpiry(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	if err := d.CheckSecrets("qrexpiry"); err != nil {
+		return wire.Function{}, err
+	}
+	dlv, err := deliverySender(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	j, err := qrexpiry.New(d.Store, dlv, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(j.Run)}, nil
 }

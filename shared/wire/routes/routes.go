@@ -40,6 +40,9 @@ func Integrations(d wire.Deps) (wire.Function, error) {
 	return routes("integrations", api.IntegrationsHandlers, d)
 }
 
+// Landing serves the live codes' public landing pages.
+func Landing(d wire.Deps) (wire.Function, error) { return routes("landing", api.LandingHandlers, d) }
+
 // LiveCodes serves the live-code routes.
 func LiveCodes(d wire.Deps) (wire.Function, error) {
 	return routes("livecodes", api.LiveCodesHandlers, d)

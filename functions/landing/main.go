@@ -1,0 +1,12 @@
+// Command landing is the landing Lambda: the live codes' public landing pages behind API Gateway.
+package main
+
+import (
+	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope/kmsclient"
+	"github.com/tribehq/tribe/shared/wire/lambdamain"
+	"github.com/tribehq/tribe/shared/wire/routes"
+)
+
+// It opens connector secrets to tell the operator, so it links the KMS client.
+func main() { lambdamain.Run("landing", routes.Landing, config.WithKMS(kmsclient.FromConfig)) }
