@@ -202,3 +202,16 @@ func WebhooksHandlers(s *Server) map[string]op {
 		"receiveWebhook": s.receiveWebhook,
 	}
 }
+
+// StaffHandlers are the staff function's handlers (staff.go).
+func StaffHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"createStaff":  s.createStaff,
+		"listStaff":    s.listStaff,
+		"getMe":        s.getMe,
+		"updateStaff":  s.updateStaff,
+		"deleteStaff":  s.deleteStaff,
+		"staffLogin":   s.staffLogin,
+		"staffRefresh": s.staffRefresh,
+	}
+}

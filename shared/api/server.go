@@ -56,6 +56,8 @@ type Server struct {
 	publicBase string
 	// limits is the per-tenant rate limit of keyed routes (ratelimit.go).
 	limits *ratelimit.Limiter
+	// staff is the staff user pool and login limiter (staff.go).
+	staff staffDeps
 }
 
 // call is one request as a handler sees it.

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/tribehq/tribe/infra/local/gateway"
+	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/store"
@@ -73,6 +74,7 @@ func Constructors() map[string]wire.Constructor {
 		"referralconfirm": consumers.ReferralConfirm,
 		"referrals":       routes.Referrals,
 		"points":          routes.Points,
+		"staff":           routes.Staff,
 		"tenant":          routes.Tenant,
 		"tiers":           consumers.Tiers,
 		"webhooks":        routes.Webhooks,
@@ -85,6 +87,12 @@ type Option func(*wire.Deps)
 // WithSender sets how messages go out through connectors (tests point it at fake
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(d *wire.Deps) { d.Sender = snd } }
+
+// WithStaffPool sets the staff user pool (cognito-local) the authorizer and the
+// staff function use.
+func WithStaffPool(p auth.StaffPool, endpoint string) Option {
+	return func(d *wire.Deps) { d.StaffPool, d.CognitoEndpoint = p, endpoint }
+}
 
 // New builds every catalogue function with its wire constructor, and checks that
 // each is the handler its trigger calls for. Each function gets its own store on
