@@ -18,6 +18,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/tribehq/tribe/shared/auth"
 )
 
@@ -78,8 +80,7 @@ func (p *Pool) CreateUser(ctx context.Context, tenantID, staffID, email, role, p
 	username := auth.StaffUsername(tenantID, staffID)
 	_, err := p.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &p.poolID, Username: &username,
 		MessageAction: types.MessageActionTypeSuppress, UserAttributes: attrs(tenantID, role, email)})
-	var exists *types.UsernameExistsException
-	if errors.As(err, &exists) {
+	if code(err) == "UsernameExistsException" {
 		err = p.SetRole(ctx, tenantID, staffID, email, role)
 	}
 	if err != nil {
@@ -115,8 +116,7 @@ func (p *Pool) SetRole(ctx context.Context, tenantID, staffID, email, role strin
 func (p *Pool) DeleteUser(ctx context.Context, tenantID, staffID string) error {
 	username := auth.StaffUsername(tenantID, staffID)
 	_, err := p.c.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: &p.poolID, Username: &username})
-	var gone *types.UserNotFoundException
-	if err != nil && !errors.As(err, &gone) {
+	if err != nil && code(err) != "UserNotFoundException" {
 		return fmt.Errorf("staffpool: delete user: %w", err)
 	}
 	return nil
@@ -137,11 +137,13 @@ func (p *Pool) Refresh(ctx context.Context, refreshToken string) (auth.StaffToke
 }
 
 func tokens(out *cip.InitiateAuthOutput, err error) (auth.StaffTokens, error) {
-	var notAuth *types.NotAuthorizedException
-	var noUser *types.UserNotFoundException
-	switch {
-	case errors.As(err, &notAuth), errors.As(err, &noUser):
+	switch code(err) {
+	// cognito-local answers a wrong password with InvalidPasswordException where
+	// Cognito answers NotAuthorizedException.
+	case "NotAuthorizedException", "UserNotFoundException", "InvalidPasswordException":
 		return auth.StaffTokens{}, auth.ErrCredentials
+	}
+	switch {
 	case err != nil:
 		return auth.StaffTokens{}, fmt.Errorf("staffpool: login: %w", err)
 	case out.AuthenticationResult == nil:
@@ -152,4 +154,14 @@ func tokens(out *cip.InitiateAuthOutput, err error) (auth.StaffTokens, error) {
 	r := out.AuthenticationResult
 	return auth.StaffTokens{IDToken: aws.ToString(r.IdToken), AccessToken: aws.ToString(r.AccessToken),
 		RefreshToken: aws.ToString(r.RefreshToken), ExpiresIn: r.ExpiresIn}, nil
+}
+
+// code is the Cognito error code of err ("" for none). By code, not by the SDK's
+// typed errors: cognito-local's answers deserialise only as generic API errors.
+func code(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
 }
