@@ -82,6 +82,16 @@ export async function getOr(path, fallback) {
   }
 }
 
+// hasRoute reports whether the API serves method path, from its OpenAPI
+// document (read once): features still being built (campaigns) are found out
+// without a request that fails.
+let routes = null
+export async function hasRoute(method, path) {
+  routes = routes || get('/v1/openapi.json').then((d) => d.paths || {}, () => ({}))
+  const p = (await routes)[path]
+  return !!(p && p[method.toLowerCase()])
+}
+
 // all reads every page of a list (up to max items).
 export async function all(path, max = 500) {
   const out = []

@@ -32,7 +32,7 @@ export function lineOption(days, named, { area = false, bar = false } = {}) {
     xAxis: { type: 'category', data: days.map((d) => d.slice(5)), boundaryGap: bar },
     yAxis: { type: 'value', minInterval: 1 },
     series: named.map(([name, data]) => ({
-      name, data, type: bar ? 'bar' : 'line', smooth: true, showSymbol: false,
+      name, data, type: bar ? 'bar' : 'line', showSymbol: false,
       ...(area ? { areaStyle: { opacity: 0.12 } } : {}),
     })),
   }

@@ -25,27 +25,49 @@ export function lastDays(n) {
 // last n days; ok is false when the route is not there.
 export async function daily(scope = 'tenant', n = 30) {
   const days = lastDays(n)
+  const counts = {}
+  let ok = true
   try {
     const res = await get(statsPath('daily', scope, days[0], days[days.length - 1]))
-    const counts = {}
-    for (const row of res.data || []) counts[row.day] = row.counts || {}
-    return { days, counts, ok: true }
+    for (const row of res.data || []) counts[row.day] = { ...(row.counts || {}) }
   } catch (e) {
-    if (e.status === 404 || e.status === 400) return { days, counts: {}, ok: false }
-    throw e
+    if (e.status !== 404 && e.status !== 400) throw e
+    ok = false
   }
+  if (scope === 'tenant') await addChannelDays(days, counts)
+  return { days, counts, ok }
+}
+
+// addChannelDays adds the channels' own day counters (GET /v1/channels/{id}/stats)
+// under channel_* names: the tenant's scans, joins through a channel, first
+// orders and GMV until the tenant counters carry their own.
+async function addChannelDays(days, counts) {
+  try {
+    const chans = (await get('/v1/channels?limit=100')).data || []
+    const rows = await Promise.all(chans.map((c) => get(`/v1/channels/${c.id}/stats?from=${days[0]}&to=${days[days.length - 1]}`).then((r) => r.data || [], () => [])))
+    for (const list of rows) {
+      for (const r of list) {
+        const c = (counts[r.day] = counts[r.day] || {})
+        for (const [k, name] of [['scans', 'channel_scans'], ['joined_group', 'channel_group_joins'], ['first_orders', 'channel_first_orders'], ['gmv_minor', 'channel_gmv_minor']]) {
+          c[name] = (c[name] || 0) + (r[k] || 0)
+        }
+      }
+    }
+  } catch { /* no channels route: nothing to add */ }
 }
 
 // Counters the console shows, each with the names it may go by (the first
 // present wins), so a renamed or added counter needs a line here only.
 export const COUNTERS = {
   new_members: ['new_members', 'members_created'],
-  group_joins: ['group_joins'],
+  group_joins: ['group_joins', 'channel_group_joins'],
+  scans: ['scans', 'channel_scans'],
+  first_orders: ['first_orders', 'channel_first_orders'],
   active_members: ['active_members'],
   messages: ['messages'],
   check_ins: ['check_ins'],
   orders: ['orders'],
-  gmv: ['gmv_minor', 'gmv'],
+  gmv: ['gmv_minor', 'gmv', 'channel_gmv_minor'],
   violations: ['violations'],
   churned: ['churned'],
 }

@@ -44,11 +44,20 @@ export function Table({ cols, rows, onRow, id }) {
 
 export function fmt(v) {
   if (v === null || v === undefined || v === '') return '—'
-  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return v.slice(0, 16).replace('T', ' ')
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return localTime(v)
   if (Array.isArray(v)) return v.join(', ') || '—'
   if (typeof v === 'object') return JSON.stringify(v)
   return String(v)
 }
+
+const pad = (n) => String(n).padStart(2, '0')
+// localTime is an RFC 3339 time in the browser's zone, to the minute.
+export function localTime(v) {
+  const d = new Date(v)
+  if (isNaN(d)) return v
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+export const localDay = (v) => (v ? localTime(v).slice(0, 10) : '')
 
 export const money = (minor, currency = 'CNY') =>
   minor === undefined || minor === null ? '—' : (minor / 100).toLocaleString(undefined, { style: 'currency', currency })

@@ -1,16 +1,18 @@
 import { html } from 'htm/preact'
 import { t } from '../i18n.js'
-import { get, getOr } from '../api.js'
+import { get, getOr, hasRoute } from '../api.js'
 import { Card, Load, useLoad, Table, Empty, money, Badge } from '../ui.js'
 
 // Campaigns: GET /v1/campaigns (and each one's results) once that API exists; a
 // 404 is the empty state.
 export function Campaigns() {
   const st = useLoad(async () => {
+    if (!(await hasRoute('GET', '/v1/campaigns'))) return null
     const list = await getOr('/v1/campaigns?limit=100', null)
     if (!list) return null
     const rows = list.data || []
-    const results = await Promise.all(rows.map((c) => getOr(`/v1/campaigns/${c.id}/results`, null)))
+    const withResults = await hasRoute('GET', '/v1/campaigns/{id}/results')
+    const results = await Promise.all(rows.map((c) => (withResults ? getOr(`/v1/campaigns/${c.id}/results`, null) : null)))
     rows.forEach((c, i) => { c.results = results[i] })
     return rows
   })

@@ -2,7 +2,7 @@ import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { t } from '../i18n.js'
 import { all, get, getOr, post } from '../api.js'
-import { Card, Load, useLoad, Table, FillBar, Form, Badge, idem } from '../ui.js'
+import { Card, Load, useLoad, Table, FillBar, Form, Badge, idem, localDay } from '../ui.js'
 import { Chart, lineOption } from '../chart.js'
 import { lastDays } from '../stats.js'
 
@@ -10,7 +10,7 @@ async function loadGroups() {
   const groups = await all('/v1/groups')
   // Violations per group (the last page of 100 is plenty for a count badge).
   const counts = await Promise.all(groups.map((g) => getOr(`/v1/groups/${g.id}/violations?limit=100`, { data: [] })))
-  groups.forEach((g, i) => { g.violations = counts[i].data.length + (counts[i].next_cursor ? '+' : '') })
+  groups.forEach((g, i) => { g.violations = counts[i].data.length; g.moreViolations = !!counts[i].next_cursor })
   return groups
 }
 
@@ -24,8 +24,8 @@ function GroupDetail({ id, onClose }) {
   return html`<${Card} title=${t('groupDetail')} id="group-detail" extra=${html`<button class="link" onClick=${onClose}>${t('close')}</button>`}>
     <${Load} state=${st}>${({ g, members, viol, names }) => {
       const days = lastDays(30)
-      const joins = days.map((d) => members.filter((m) => (m.joined_at || '').slice(0, 10) === d).length)
-      const vs = days.map((d) => viol.filter((v) => (v.at || '').slice(0, 10) === d).length)
+      const joins = days.map((d) => members.filter((m) => localDay(m.joined_at) === d).length)
+      const vs = days.map((d) => viol.filter((v) => localDay(v.at) === d).length)
       return html`<h3>${g.name}</h3>
         <div class="muted">${g.platform} · ${g.type} · ${g.status}</div>
         <${Chart} id="group-chart" height=${200} option=${lineOption(days, [[t('joinsPerDay'), joins], [t('violations'), vs]], { bar: true })} />
@@ -61,11 +61,11 @@ export function Groups({ me }) {
           { label: t('capacity'), render: (g) => html`<${FillBar} value=${g.members} max=${g.capacity} />` },
           { label: t('qrCap'), render: (g) => html`<${FillBar} value=${g.members} max=${g.qr_join_cap} />` },
           { label: t('activeRatio'), render: (g) => g.active_ratio !== undefined ? Math.round(g.active_ratio * 100) + '%' : '—' },
-          { label: t('violations'), render: (g) => g.violations ? html`<${Badge} tone="warn">${g.violations}<//>` : '0' },
+          { label: t('violations'), render: (g) => g.violations > 0 ? html`<${Badge} tone="warn">${g.violations}${g.moreViolations ? '+' : ''}<//>` : '0' },
           { label: t('status'), key: 'status' }]} />`}<//>
     <//>
     <${Card} title=${t('newGroup')}>
-      <${Form} id="group-form" submit=${create} fields=${[
+      <${Form} id="group-form" initial=${{ platform: 'wecom' }} submit=${create} fields=${[
         { name: 'region', label: t('region') }, { name: 'category', label: t('category') },
         { name: 'number', label: t('number'), type: 'number' },
         { name: 'platform', label: t('platform'), type: 'select', options: [['wecom', '企业微信'], ['wechat', '微信'], ['feishu', '飞书'], ['dingtalk', '钉钉'], ['telegram', 'Telegram']] },

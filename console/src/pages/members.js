@@ -26,7 +26,7 @@ function Profile({ id, onClose }) {
         </dl>
       </div>
       <${Tabs} current=${tab} onChange=${setTab} tabs=${[['points', t('ledger')], ['identities', t('identities')], ['tiers', t('tierHistory')], ['groups', t('memberGroups')]]} />
-      ${tab === 'points' && html`<${Table} rows=${p.ledger} cols=${[{ label: t('type'), key: 'type' }, { label: t('amount'), key: 'amount' }, { label: t('balance'), key: 'balance' }, { label: t('source'), key: 'source' }, { label: t('at'), key: 'posted_at' }]} />`}
+      ${tab === 'points' && html`<${Table} rows=${p.ledger} cols=${[{ label: t('type'), key: 'type' }, { label: t('amount'), key: 'amount' }, { label: t('balance'), key: 'balance' }, { label: t('source'), key: 'source' }, { label: t('at'), key: 'effective_at' }]} />`}
       ${tab === 'identities' && html`<${Table} rows=${p.identities} cols=${[{ label: t('provider'), key: 'provider' }, { label: t('externalId'), key: 'external_id' }]} />`}
       ${tab === 'tiers' && html`<${Table} rows=${p.tiers} cols=${[{ label: 'from', key: 'from' }, { label: 'to', key: 'to' }, { label: 'reason', key: 'reason' }, { label: t('at'), key: 'at' }]} />`}
       ${tab === 'groups' && html`<${Table} rows=${p.groups} cols=${[{ label: t('group'), key: 'group_id' }, { label: t('role'), key: 'role' }, { label: t('joinedAt'), key: 'joined_at' }]} />`}

@@ -4,7 +4,7 @@ import { daily, series, weekOverWeek } from '../stats.js'
 import { Card, Load, useLoad, money, Empty } from '../ui.js'
 import { Chart, lineOption } from '../chart.js'
 
-const KPIS = ['new_members', 'group_joins', 'active_members', 'messages', 'check_ins', 'orders', 'gmv', 'violations']
+const KPIS = ['new_members', 'group_joins', 'active_members', 'messages', 'check_ins', 'orders', 'first_orders', 'gmv']
 
 function Kpi({ k, st }) {
   const w = weekOverWeek(st, k)
@@ -25,7 +25,7 @@ export function Today() {
     <${Load} state=${st}>${(s) => {
       const growth = [['new_members', series(s, 'new_members')], ['group_joins', series(s, 'group_joins')], ['active_members', series(s, 'active_members')]]
         .filter(([, v]) => v).map(([k, v]) => [t(k), v])
-      const trade = [['orders', series(s, 'orders')], ['check_ins', series(s, 'check_ins')], ['violations', series(s, 'violations')]]
+      const trade = [['orders', series(s, 'orders')], ['first_orders', series(s, 'first_orders')], ['check_ins', series(s, 'check_ins')], ['violations', series(s, 'violations')]]
         .filter(([, v]) => v).map(([k, v]) => [t(k), v])
       return html`
         <div class="kpis">${KPIS.map((k) => html`<${Kpi} k=${k} st=${s} />`)}</div>
