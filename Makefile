@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build synth diff deploy replay reseal fuzz clean
+.PHONY: console dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -41,8 +41,13 @@ chaos:
 chaos-hot:
 	$(GO) run ./infra/local/chaos/cmd/chaos -hot -events $(or $(EVENTS),3000)
 
-## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64)
-build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64), and
+## the console when its folder is there
+build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) $(if $(wildcard console/package.json),console)
+
+## console: the operator console, console/dist (npm ci on the committed lockfile, then vite)
+console:
+	cd console && npm ci --no-audit --no-fund && npm run build
 
 build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)

@@ -39,8 +39,8 @@ export function Channels() {
             <${Chart} id="funnel-chart" option=${funnelOption(steps)} />
             <div class="muted small">引流转换率 ${rate(tot.contacts, tot.scans)} · 成交转化率 ${rate(tot.first, tot.contacts)} · 复购率 ${rate(tot.repeat, tot.first)}</div>
           <//>
-          <${Card} title=${t('trend30') + ' · ' + t('scans')}>
-            <${Chart} id="channel-trend" option=${lineOption(days, (c ? [c] : chans).map((x) => [x.name, days.map((d) => (x.days.find((y) => y.day === d) || {}).scans || 0)]))} />
+          <${Card} title=${t('trend30') + ' · ' + t('joinGroup')}>
+            <${Chart} id="channel-trend" option=${lineOption(days, (c ? [c] : chans).map((x) => [x.name, days.map((d) => (x.days.find((y) => y.day === d) || {}).joined_group || 0)]))} />
           <//>
         </div>
         <${Card} title=${t('channels')}>

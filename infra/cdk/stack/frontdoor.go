@@ -30,6 +30,8 @@ var (
 		"GET /v1/invites/{tenant_id}/{code}":            {Rate: 100, Burst: 200},
 		"GET /v1/invites/{tenant_id}/{code}/qr.png":     {Rate: 50, Burst: 100},
 		"GET /v1/openapi.json":                          {Rate: 10, Burst: 20},
+		"POST /v1/staff/login":                          {Rate: 10, Burst: 20},
+		"POST /v1/staff/refresh":                        {Rate: 10, Burst: 20},
 	}
 )
 
