@@ -56,7 +56,7 @@ export function Members() {
         <${Form} id="member-filter" label=${t('search')} submit=${(v) => setFilter({ ...v })} fields=${[
           { name: 'tag', label: t('tag') }, { name: 'tier', label: t('tier') },
           { name: 'stage', label: t('stage'), type: 'select', options: [['', '—'], ['new', 'new'], ['active', 'active'], ['silent', 'silent'], ['churned', 'churned'], ['won_back', 'won_back']] },
-          { name: 'channel', label: t('channel') }]} />
+          { name: 'channel', label: t('channel') }, { name: 'rfm', label: 'RFM (5**)' }]} />
         <${Form} id="member-lookup" label=${t('lookup')} submit=${lookup} fields=${[
           { name: 'provider', label: t('provider'), required: true }, { name: 'external_id', label: t('externalId'), required: true }]} />
       </div>

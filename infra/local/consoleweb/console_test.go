@@ -181,6 +181,17 @@ func TestConsoleInABrowser(t *testing.T) {
 			if ink := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[int](canvasInk("#funnel-chart"))); ink < 500 {
 				t.Errorf("channel funnel is blank: %d", ink)
 			}
+		case "settings":
+			// Every tab: staff, API keys, integrations (webhook URLs), connectors.
+			for _, tab := range []string{"keys-table", "integrations-table", "connectors-table", "staff-table"} {
+				n := map[string]int{"staff-table": 1, "keys-table": 2, "integrations-table": 3, "connectors-table": 4}[tab]
+				b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(fmt.Sprintf(".tabs .tab:nth-child(%d)", n))))
+				waitLoaded(t, b, p)
+				if tab != "connectors-table" {
+					b.Do(t, 30*time.Second, chromedp.WaitVisible(chromedp.CSS("#"+tab)))
+				}
+			}
+			waitText(t, b, "#staff-table", c.email)
 		case "members":
 			b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(`#members-table tbody tr`)), chromedp.WaitVisible(chromedp.CSS("#member-profile")))
 			waitLoaded(t, b, p)

@@ -151,7 +151,7 @@ func Seed(ctx context.Context, o Options) (Result, error) {
 		o.Days = 30
 	}
 	if o.MembersPerDay <= 0 {
-		o.MembersPerDay = 12
+		o.MembersPerDay = 8
 	}
 	s := &seeder{o: o, rng: rand.New(rand.NewPCG(12, 2026))}
 	o.SetNow(s.clock)

@@ -44,7 +44,7 @@ func demoData(ctx context.Context, st *store.Store, gateway http.Handler, adminK
 			}
 		}
 	}
-	fmt.Println("Seeding the demo tenant with a month of members, groups, orders, check-ins and violations (first start only, about a minute)…")
+	fmt.Println("Seeding the demo tenant with a month of members, groups, orders, check-ins and violations (first start only, a few minutes)…")
 	start := time.Now()
 	res, err := demo.Seed(ctx, demo.Options{Gateway: gateway, SetNow: st.SetClock, Key: demoKey, AdminKey: adminKey, TenantID: tenantID, Zone: zone})
 	if err != nil {
