@@ -69,7 +69,7 @@ function App() {
       </div>
     </header>
     <nav class=${menu ? 'side open' : 'side'}>
-      ${PAGES.map(([k]) => html`<a id=${'nav-' + k} class=${k === current ? 'on' : ''} href=${'#/' + k}>${t(k)}</a>`)}
+      ${PAGES.map(([k]) => html`<a id=${'nav-' + k} class=${k === current ? 'on' : ''} href=${'#/' + k} onClick=${() => setMenu(false)}>${t(k)}</a>`)}
     </nav>
     <main class="main"><h1 class="page-title">${t(current)}</h1><${Page} key=${current + getLang()} me=${me} /></main>
   </div>`

@@ -111,7 +111,7 @@ func waitLoaded(t *testing.T, b *browsertest.Browser, page string) {
 	b.Do(t, 30*time.Second, chromedp.WaitVisible(chromedp.CSS("#page-"+page)))
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		busy := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[bool](`document.querySelector('#page-`+page+`').innerText.includes('加载中')`))
+		busy := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[bool](`(t => t.includes('加载中') || t.includes('Loading…'))(document.querySelector('#page-`+page+`').innerText)`))
 		if !busy {
 			time.Sleep(300 * time.Millisecond) // charts animate in
 			return
@@ -198,6 +198,14 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 		b.Screenshot(t, dir, fmt.Sprintf("%02d-%s", i+2, p))
 	}
+	// English on the switch, and back to Chinese.
+	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS("#lang-switch")))
+	waitText(t, b, "#nav-today", "Today")
+	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS("#nav-today")))
+	waitLoaded(t, b, "today")
+	b.Screenshot(t, dir, "12-today-en")
+	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS("#lang-switch")))
+	waitText(t, b, "#nav-today", "今日概览")
 	// Phone width: the menu folds away, tables become cards.
 	b.Do(t, 30*time.Second, chromedp.EmulateViewport(390, 844))
 	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(".burger")), chromedp.Click(chromedp.CSS("#nav-today")))
