@@ -43,6 +43,7 @@ export function funnelOption(steps) {
     tooltip: { trigger: 'item', formatter: '{b}: {c}' },
     series: [{
       type: 'funnel', left: '8%', width: '84%', top: 10, bottom: 10, sort: 'none', minSize: '8%',
+      min: 0, max: Math.max(1, ...steps.map(([, v]) => v)),
       label: { show: true, position: 'inside', formatter: '{b} {c}' },
       data: steps.map(([name, value]) => ({ name, value })),
     }],

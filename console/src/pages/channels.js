@@ -31,7 +31,9 @@ export function Channels() {
     <${Load} state=${st}>${({ chans, days }) => {
       const c = chans.find((x) => x.id === sel) || null
       const tot = c ? c.funnel : chans.reduce((a, x) => { for (const k in x.funnel) a[k] = (a[k] || 0) + x.funnel[k]; return a }, {})
+      // Scans appear once something counts them (channel codes' own scans).
       const steps = [[t('scan'), tot.scans || 0], [t('contact'), tot.contacts || 0], [t('joinGroup'), tot.groups || 0], [t('firstOrder'), tot.first || 0], [t('repeatOrder'), tot.repeat || 0]]
+        .filter(([, v], i) => i > 0 || v > 0)
       const rate = (a, b) => (b ? Math.round((a / b) * 1000) / 10 + '%' : '—')
       return html`
         <div class="grid2">
@@ -40,7 +42,7 @@ export function Channels() {
             <div class="muted small">引流转换率 ${rate(tot.contacts, tot.scans)} · 成交转化率 ${rate(tot.first, tot.contacts)} · 复购率 ${rate(tot.repeat, tot.first)}</div>
           <//>
           <${Card} title=${t('trend30') + ' · ' + t('joinGroup')}>
-            <${Chart} id="channel-trend" option=${lineOption(days, (c ? [c] : chans).map((x) => [x.name, days.map((d) => (x.days.find((y) => y.day === d) || {}).joined_group || 0)]))} />
+            <${Chart} id="channel-trend" option=${lineOption(days, (c ? [c] : chans).map((x) => [x.name, days.map((d) => (x.days.find((y) => y.day === d) || {}).joined_group || 0)]), { bar: true })} />
           <//>
         </div>
         <${Card} title=${t('channels')}>
