@@ -7,6 +7,12 @@
 //	TRIBE_DATA          data folder (default <repo>/.data)
 //	TRIBE_DYNAMO_PORT   DynamoDB Local port (default 8000)
 //	TRIBE_ADMIN_KEY     platform admin key (default: generated once, kept in the data folder)
+//	TRIBE_COGNITO_PORT  cognito-local port, the staff user pool (default 9229)
+//	TRIBE_DEMO_PASSWORD the demo staff login's password (default: generated once, kept in the data folder)
+//
+// It also serves the console at /console/ (building console/dist when missing),
+// seeds the demo tenant with a month of activity on first start and creates the
+// demo staff login it prints.
 package main
 
 import (
