@@ -22,6 +22,7 @@ var handlerSets = map[string]HandlerSet{
 	"platform":     PlatformHandlers,
 	"points":       PointsHandlers,
 	"referrals":    ReferralsHandlers,
+	"staff":        StaffHandlers,
 	"tenant":       TenantHandlers,
 	"webhooks":     WebhooksHandlers,
 }
