@@ -177,7 +177,7 @@ var (
 var functions = []Function{
 	{
 		Name:         "authorizer",
-		Description:  "API Gateway Lambda authorizer: resolves a bearer key to its tenant and scopes.",
+		Description:  "API Gateway Lambda authorizer: resolves a bearer key, or a staff token of the staff user pool, to its tenant and scopes.",
 		Authorizer:   true,
 		TableActions: []string{GetItem},
 		// It validates the platform admin key too.
