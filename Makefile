@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
+.PHONY: console dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -42,12 +42,15 @@ chaos-hot:
 	$(GO) run ./infra/local/chaos/cmd/chaos -hot -events $(or $(EVENTS),3000)
 
 ## build: every catalogue function as build/<name>/bootstrap for Lambda (arm64), and
-## the console (when console/ exists) built and copied to build/console
-build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
-	@if [ -d console ]; then \
-		cd console && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build && cd .. && \
-		rm -rf build/console && cp -R console/dist build/console && echo "build/console: $$(du -sh build/console | cut -f1)"; \
+## the console (when console/ exists) built and copied to build/console for the stack
+build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) $(if $(wildcard console/package.json),console)
+	@if [ -d console/dist ]; then \
+		rm -rf build/console && mkdir -p build && cp -R console/dist build/console && echo "build/console: $$(du -sh build/console | cut -f1)"; \
 	fi
+
+## console: the operator console, console/dist (npm ci on the committed lockfile, then vite)
+console:
+	cd console && npm ci --no-audit --no-fund && npm run build
 
 build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)

@@ -32,10 +32,10 @@ func audited(rt catalogue.Route, status int) bool {
 // platform routes). A failure is logged, not returned: the write it records has
 // happened.
 func (s *Server) audit(r *http.Request, rt catalogue.Route, c *call, sw *statusWriter) {
-	if !audited(rt, sw.status) || c.principal.KeyID == "" && !c.principal.Platform {
+	if !audited(rt, sw.status) || c.principal.Actor() == "" && !c.principal.Platform {
 		return
 	}
-	e := store.AuditEntry{At: s.store.Now(), Actor: c.principal.KeyID, Action: rt.Op, Method: rt.Method, Route: rt.Path,
+	e := store.AuditEntry{At: s.store.Now(), Actor: c.principal.Actor(), Action: rt.Op, Method: rt.Method, Route: rt.Path,
 		Status: sw.status, RequestID: c.requestID, Target: target(r, sw.head),
 		Replayed: sw.Header().Get("Idempotent-Replayed") == "true"}
 	if c.principal.Platform && e.Actor == "" {

@@ -254,3 +254,16 @@ func WebhookEndpointsHandlers(s *Server) map[string]op {
 		"redeliverWebhook":      s.redeliverWebhook,
 	}
 }
+
+// StaffHandlers are the staff function's handlers (staff.go).
+func StaffHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"createStaff":  s.createStaff,
+		"listStaff":    s.listStaff,
+		"getMe":        s.getMe,
+		"updateStaff":  s.updateStaff,
+		"deleteStaff":  s.deleteStaff,
+		"staffLogin":   s.staffLogin,
+		"staffRefresh": s.staffRefresh,
+	}
+}

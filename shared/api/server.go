@@ -59,6 +59,8 @@ type Server struct {
 	limits *ratelimit.Limiter
 	// guard checks outbound URLs (webhookendpoints.go).
 	guard netguard.Guard
+	// staff is the staff user pool and login limiter (staff.go).
+	staff staffDeps
 }
 
 // call is one request as a handler sees it.

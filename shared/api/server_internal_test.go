@@ -28,6 +28,7 @@ var handlerSets = map[string]HandlerSet{
 	"campaignplay":     CampaignPlayHandlers,
 	"coupons":          CouponsHandlers,
 	"landing":          LandingHandlers,
+	"staff":            StaffHandlers,
 }
 
 // TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler

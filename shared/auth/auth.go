@@ -24,6 +24,17 @@ type Principal struct {
 	Platform bool
 	// Currency is the tenant's ISO 4217 currency, fixed at tenant creation.
 	Currency string
+	// StaffID is set when a staff member's token (not a key) made the request;
+	// KeyID is then empty and Scopes are the staff role's.
+	StaffID string
+}
+
+// Actor is who made the request, for the audit log: the staff id, else the key id.
+func (p Principal) Actor() string {
+	if p.StaffID != "" {
+		return p.StaffID
+	}
+	return p.KeyID
 }
 
 // Allows reports whether the principal may use a route that needs scope. Admin keys

@@ -25,6 +25,17 @@ type Authorizer struct {
 	adminKey  string
 	loaded    bool
 	loadAdmin func(context.Context) (string, error)
+
+	// tokens and staff, when set, accept staff tokens next to keys (staff.go).
+	tokens *TokenVerifier
+	staff  StaffFinder
+}
+
+// WithStaff makes the authorizer accept staff tokens verified by v, for staff f
+// finds. It returns a.
+func (a *Authorizer) WithStaff(v *TokenVerifier, f StaffFinder) *Authorizer {
+	a.tokens, a.staff = v, f
+	return a
 }
 
 // NewAuthorizer returns an authorizer. An empty adminKey disables the platform scope.
@@ -75,6 +86,9 @@ func (a *Authorizer) Authorize(ctx context.Context, header string) (Principal, e
 	if !ok {
 		return Principal{}, ErrMissing
 	}
+	if a.tokens != nil && LooksLikeJWT(key) {
+		return a.authorizeStaff(ctx, key)
+	}
 	tenantID, isTenant := ParseKey(key)
 	admin, err := a.admin(ctx, !isTenant)
 	if err != nil {
@@ -99,6 +113,30 @@ func (a *Authorizer) Authorize(ctx context.Context, header string) (Principal, e
 	return Principal{TenantID: tenantID, KeyID: k.ID, Scopes: k.Scopes, Currency: k.Currency}, nil
 }
 
+// authorizeStaff returns the principal of a staff token: the token verified, then
+// the staff member read (one GetItem) for the role and status.
+func (a *Authorizer) authorizeStaff(ctx context.Context, token string) (Principal, error) {
+	tenantID, staffID, err := a.tokens.Verify(ctx, token)
+	if errors.Is(err, ErrToken) {
+		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authorize: %w", err)
+	}
+	st, err := a.staff.FindStaff(ctx, tenantID, staffID)
+	if problem.Is(err, problem.NotFound) {
+		return Principal{}, ErrInvalid
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authorize: %w", err)
+	}
+	scopes, ok := RoleScopes(st.Role)
+	if st.Disabled || !ok {
+		return Principal{}, ErrRevoked
+	}
+	return Principal{TenantID: tenantID, StaffID: st.ID, Scopes: scopes, Currency: st.Currency}, nil
+}
+
 // Context keys the authorizer passes to handlers through API Gateway.
 const (
 	CtxTenant   = "tenant"
@@ -107,6 +145,7 @@ const (
 	CtxPlatform = "platform"
 	CtxError    = "error" // no longer set by Handle; still honoured by FromLambdaContext
 	CtxCurrency = "currency"
+	CtxStaff    = "staff_id"
 )
 
 // Handle is the API Gateway HTTP API Lambda authorizer (simple responses). It
@@ -142,6 +181,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayV2CustomAu
 		CtxPlatform: p.Platform,
 		CtxCurrency: p.Currency,
 		CtxScopes:   strings.Join(scopes, " "),
+		CtxStaff:    p.StaffID,
 	}}, nil
 }
 
@@ -159,6 +199,7 @@ func FromLambdaContext(c map[string]any) (Principal, problem.Code) {
 	p.TenantID, _ = c[CtxTenant].(string)
 	p.KeyID, _ = c[CtxKey].(string)
 	p.Currency, _ = c[CtxCurrency].(string)
+	p.StaffID, _ = c[CtxStaff].(string)
 	switch v := c[CtxPlatform].(type) {
 	case bool:
 		p.Platform = v

@@ -181,7 +181,7 @@ var (
 var functions = []Function{
 	{
 		Name:         "authorizer",
-		Description:  "API Gateway Lambda authorizer: resolves a bearer key to its tenant and scopes.",
+		Description:  "API Gateway Lambda authorizer: resolves a bearer key, or a staff token of the staff user pool, to its tenant and scopes.",
 		Authorizer:   true,
 		TableActions: []string{GetItem},
 		// It validates the platform admin key too.
@@ -633,6 +633,23 @@ var functions = []Function{
 			{"GET", "/v1/payouts", ScopeAdmin, "listPayouts"},
 			{"POST", "/v1/payouts", ScopeAdmin, "createPayout"},
 		},
+		TableActions: readWrite,
+	},
+	{
+		Name:        "staff",
+		Description: "Staff accounts for the console: email and password in the staff user pool (Cognito), roles mapped onto scopes, assigned groups, login.",
+		Routes: []Route{
+			{"POST", "/v1/staff", ScopeAdmin, "createStaff"},
+			{"GET", "/v1/staff", ScopeAdmin, "listStaff"},
+			{"GET", "/v1/staff/me", ScopeRead, "getMe"},
+			{"PATCH", "/v1/staff/{id}", ScopeAdmin, "updateStaff"},
+			{"DELETE", "/v1/staff/{id}", ScopeAdmin, "deleteStaff"},
+			{"POST", "/v1/staff/login", ScopePublic, "staffLogin"},
+			{"POST", "/v1/staff/refresh", ScopePublic, "staffRefresh"},
+		},
+		// Not TenantScoped: a staff email is unique across tenants (an item in the
+		// platform partition, written with the staff item) and a login finds the
+		// tenant by it.
 		TableActions: readWrite,
 	},
 	{

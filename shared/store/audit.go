@@ -36,8 +36,8 @@ const auditShards = 8
 // holds a request or response body, nor a secret.
 type AuditEntry struct {
 	At time.Time `dynamo:"at" json:"at"`
-	// Actor is the API key id (the platform key's for platform routes); staff ids
-	// later.
+	// Actor is the API key id (the platform key's for platform routes), or the
+	// staff id (stf_…) when a staff member's token made the request.
 	Actor string `dynamo:"actor" json:"actor"`
 	// Action is the route's op in the catalogue (createMember, eraseMember…).
 	Action string `dynamo:"action" json:"action"`

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/netguard"
@@ -50,6 +51,12 @@ type Deps struct {
 	// WebhookOptions adjust the webhook deliverer of eventsout and eventdelivery
 	// (tests make the backoff's jitter exact).
 	WebhookOptions []webhookout.Option
+	// StaffPool is the staff user pool (Cognito) whose tokens the authorizer
+	// accepts and the staff function manages; when not Enabled, the environment's
+	// (config.StaffPool). CognitoEndpoint overrides Cognito's API endpoint
+	// (cognito-local).
+	StaffPool       auth.StaffPool
+	CognitoEndpoint string
 }
 
 // Check fails unless d has a store and a logger, which every function needs.
@@ -140,6 +147,14 @@ func Authorizer(d Deps) (Function, error) {
 	if err != nil {
 		return Function{}, err
 	}
+	if pool := d.staffPool(); pool.Enabled() {
+		// Nothing is fetched here: the pool's keys are read on the first token.
+		v, err := auth.NewTokenVerifier(pool, d.Store.Now)
+		if err != nil {
+			return Function{}, err
+		}
+		a.WithStaff(v, d.Store)
+	}
 	return Function{Authorizer: a.Handle}, nil
 }
 
@@ -163,4 +178,21 @@ func (f Function) Metered(name string, m *metrics.Writer) Function {
 		return resp, err
 	}
 	return f
+}
+
+// staffPool is d.StaffPool, or the environment's.
+func (d Deps) staffPool() auth.StaffPool {
+	if d.StaffPool.Enabled() {
+		return d.StaffPool
+	}
+	return config.StaffPool()
+}
+
+// StaffPoolAndEndpoint are the staff pool and the Cognito endpoint override the
+// function uses: Deps' own, else the environment's.
+func (d Deps) StaffPoolAndEndpoint() (auth.StaffPool, string) {
+	if d.StaffPool.Enabled() {
+		return d.StaffPool, d.CognitoEndpoint
+	}
+	return config.StaffPool(), config.CognitoEndpoint()
 }

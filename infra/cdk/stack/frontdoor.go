@@ -32,6 +32,8 @@ var (
 		"GET /v1/openapi.json":                          {Rate: 10, Burst: 20},
 		"GET /l/{code}":                                 {Rate: 100, Burst: 200},
 		"GET /l/{code}/groups/{group_id}/qr":            {Rate: 100, Burst: 200},
+		"POST /v1/staff/login":                          {Rate: 10, Burst: 20},
+		"POST /v1/staff/refresh":                        {Rate: 10, Burst: 20},
 	}
 )
 

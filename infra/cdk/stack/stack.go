@@ -213,6 +213,7 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 	for _, f := range catalogue.All() {
 		t.addFunction(f)
 	}
+	t.addStaffPool() // staff.go
 	for _, f := range catalogue.All() {
 		if f.Stream != nil {
 			t.addStreamTrigger(f)

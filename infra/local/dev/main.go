@@ -7,6 +7,12 @@
 //	TRIBE_DATA          data folder (default <repo>/.data)
 //	TRIBE_DYNAMO_PORT   DynamoDB Local port (default 8000)
 //	TRIBE_ADMIN_KEY     platform admin key (default: generated once, kept in the data folder)
+//	TRIBE_COGNITO_PORT  cognito-local port, the staff user pool (default 9229)
+//	TRIBE_DEMO_PASSWORD the demo staff login's password (default: generated once, kept in the data folder)
+//
+// It also serves the console at /console/ (building console/dist when missing),
+// seeds the demo tenant with a month of activity on first start and creates the
+// demo staff login it prints.
 package main
 
 import (
@@ -24,6 +30,8 @@ import (
 
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/tribehq/tribe/infra/local/cognitolocal"
+	"github.com/tribehq/tribe/infra/local/consoleweb"
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/scheduler"
 	"github.com/tribehq/tribe/infra/local/streampump"
@@ -100,11 +108,40 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	sys, err := system.New(st, adminKey, log)
+	// The staff user pool: cognito-local, its users kept in .data/cognito.
+	fmt.Println("Starting cognito-local (staff logins; first run installs npm package " + cognitolocal.Package + ")…")
+	cogLog, err := os.OpenFile(filepath.Join(data, "cognito-local.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer cogLog.Close()
+	cogPort, err := strconv.Atoi(env("TRIBE_COGNITO_PORT", "9229"))
+	if err != nil {
+		return fmt.Errorf("TRIBE_COGNITO_PORT: %w", err)
+	}
+	cog, err := cognitolocal.Start(ctx, cognitolocal.Options{DataDir: mkdir(filepath.Join(data, "cognito")), Port: cogPort, Log: cogLog})
+	if err != nil {
+		return err
+	}
+	defer cog.Stop()
+	pool, err := cog.StaffPool(ctx)
+	if err != nil {
+		return err
+	}
+	sys, err := system.New(st, adminKey, log, system.WithStaffPool(pool, cog.Endpoint))
 	if err != nil {
 		return err
 	}
 	demoKey, err := demoTenant(ctx, st, filepath.Join(data, "demo-key"))
+	if err != nil {
+		return err
+	}
+	staffEmail, staffPassword, err := demoData(ctx, st, sys.Gateway, adminKey, demoKey, data)
+	if err != nil {
+		return err
+	}
+	fmt.Println("Building the console (first run: npm ci && npm run build in console/)…")
+	dist, err := consoleweb.Ensure(ctx, root)
 	if err != nil {
 		return err
 	}
@@ -134,10 +171,11 @@ func run() error {
 	errs := make(chan error, 3)
 	go func() { errs <- pump.Run(ctx) }()
 	go func() { errs <- sched.Run(ctx) }()
-	httpSrv := &http.Server{Addr: addr, Handler: sys.Gateway, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := &http.Server{Addr: addr, Handler: consoleweb.Handler(dist, sys.Gateway), ReadHeaderTimeout: 10 * time.Second}
 	go func() { errs <- httpSrv.ListenAndServe() }()
 
 	banner(addr, srv.Endpoint, adminKey, demoKey)
+	fmt.Printf("Console:  http://%s/console/   log in as %s / %s   (staff pool: cognito-local %s)\n\n", addr, staffEmail, staffPassword, cog.Endpoint)
 	select {
 	case <-ctx.Done():
 	case err := <-errs:
@@ -147,6 +185,8 @@ func run() error {
 		}
 	case <-srv.Done():
 		return errors.New("DynamoDB Local exited; see .data/dynamodb-local.log")
+	case <-cog.Done():
+		return errors.New("cognito-local exited; see .data/cognito-local.log")
 	}
 	fmt.Println("\nStopping…")
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)

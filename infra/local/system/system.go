@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/tribehq/tribe/infra/local/gateway"
+	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/netguard"
@@ -85,6 +86,7 @@ func Constructors() map[string]wire.Constructor {
 		"coupons":          routes.Coupons,
 		"landing":          routes.Landing,
 		"qrexpiry":         consumers.QRExpiry,
+		"staff":            routes.Staff,
 	}
 }
 
@@ -102,6 +104,12 @@ func WithGuard(g netguard.Guard) Option { return func(d *wire.Deps) { d.Guard = 
 // WithWebhookOptions adjusts the webhook deliverer (tests make jitter exact).
 func WithWebhookOptions(opts ...webhookout.Option) Option {
 	return func(d *wire.Deps) { d.WebhookOptions = append(d.WebhookOptions, opts...) }
+}
+
+// WithStaffPool sets the staff user pool (cognito-local) the authorizer and the
+// staff function use.
+func WithStaffPool(p auth.StaffPool, endpoint string) Option {
+	return func(d *wire.Deps) { d.StaffPool, d.CognitoEndpoint = p, endpoint }
 }
 
 // New builds every catalogue function with its wire constructor, and checks that

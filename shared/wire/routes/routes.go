@@ -68,6 +68,9 @@ func Referrals(d wire.Deps) (wire.Function, error) {
 	return routes("referrals", api.ReferralsHandlers, d)
 }
 
+// Staff serves staff accounts and console login (staff.go beside this file).
+func Staff(d wire.Deps) (wire.Function, error) { return staffRoutes(d) }
+
 // Tenant serves the tenant routes.
 func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", api.TenantHandlers, d) }
 
@@ -83,7 +86,7 @@ func Webhooks(d wire.Deps) (wire.Function, error) { return routes("webhooks", ap
 // with its handler set, behind the API Gateway adapter. It fails when a route has
 // no handler. Each constructor names only its own set, so a function's binary
 // links only its own handlers.
-func routes(name string, set api.HandlerSet, d wire.Deps) (wire.Function, error) {
+func routes(name string, set api.HandlerSet, d wire.Deps, extra ...api.Option) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
@@ -94,7 +97,7 @@ func routes(name string, set api.HandlerSet, d wire.Deps) (wire.Function, error)
 	if err != nil {
 		return wire.Function{}, err
 	}
-	srv, err := api.New(d.Store, d.Log, api.WithSender(snd), api.WithGuard(d.Guard), api.WithPublicBaseURL(config.PublicBaseURL()))
+	srv, err := api.New(d.Store, d.Log, append([]api.Option{api.WithSender(snd), api.WithGuard(d.Guard), api.WithPublicBaseURL(config.PublicBaseURL())}, extra...)...)
 	if err != nil {
 		return wire.Function{}, err
 	}
