@@ -32,7 +32,7 @@ type Integration struct {
 
 // publicSettings are the integration settings that are not secrets: WeCom's corp
 // id is the tenant's company id, shown in the API.
-var publicSettings = map[string]bool{"corp_id": true}
+var publicSettings = map[string]bool{"corp_id": true, "api_enabled": true}
 
 // withoutSecrets drops the secret and the secret settings.
 func (in Integration) withoutSecrets() Integration {
