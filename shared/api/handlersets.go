@@ -17,6 +17,13 @@ func ChannelsHandlers(s *Server) map[string]op {
 		"getChannel":    s.getChannel,
 		"channelStats":  s.channelStats,
 		"channelQR":     s.channelQR,
+		// wecomapi.go
+		"updateChannel":     s.updateChannel,
+		"deleteChannel":     s.deleteChannel,
+		"getWelcome":        s.getWelcome,
+		"putWelcome":        s.putWelcome,
+		"getChannelWelcome": s.getChannelWelcome,
+		"putChannelWelcome": s.putChannelWelcome,
 	}
 }
 
@@ -56,6 +63,8 @@ func GroupsHandlers(s *Server) map[string]op {
 		"removeGroupMember":  s.removeGroupMember,
 		"listViolations":     s.listViolations,
 		"memberGroups":       s.memberGroups,
+		"syncGroups":         s.syncGroups,
+		"getGroupSync":       s.getGroupSync,
 		"getModerationRules": s.getModerationRules,
 		"putModerationRules": s.putModerationRules,
 	}
@@ -66,6 +75,7 @@ func IntegrationsHandlers(s *Server) map[string]op {
 	return map[string]op{
 		"createIntegration": s.createIntegration,
 		"listIntegrations":  s.listIntegrations,
+		"updateIntegration": s.updateIntegration,
 		"getIntegration":    s.getIntegration,
 		"deleteIntegration": s.deleteIntegration,
 		// unreadable.go

@@ -38,7 +38,10 @@ const (
 	BadSignature       Code = "invalid_signature"
 	NoGroupAvailable   Code = "no_group_available"
 	RateLimited        Code = "rate_limited"
-	Internal           Code = "internal"
+	// Upstream: a platform Tribe called on the caller's behalf (WeCom) refused or
+	// failed; the detail names the platform's own code and message.
+	Upstream Code = "upstream_error"
+	Internal Code = "internal"
 )
 
 var status = map[Code]int{
@@ -63,6 +66,7 @@ var status = map[Code]int{
 	BadSignature:       http.StatusUnauthorized,
 	NoGroupAvailable:   http.StatusConflict,
 	RateLimited:        http.StatusTooManyRequests,
+	Upstream:           http.StatusBadGateway,
 	Internal:           http.StatusInternalServerError,
 }
 

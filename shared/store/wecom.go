@@ -27,6 +27,10 @@ import (
 	"github.com/tribehq/tribe/shared/table"
 )
 
+// ProviderUnionID names the identity of a person's WeChat unionid, the same
+// across the WeChat-based sources of a brand bound to one open platform account.
+const ProviderUnionID = "wechat_unionid"
+
 // WeComToken is a cached WeCom access token.
 type WeComToken struct {
 	Token     string    `dynamo:"token" json:"-"`
@@ -256,4 +260,13 @@ func (t *Tenant) ClaimWelcomeCode(ctx context.Context, code string) (bool, error
 	pk := t.pk("WELCOMED", hex.EncodeToString(sum[:12]))
 	it := keyed{pk, "WELCOMED", table.TypeWelcomeSent, t.s.Now().Add(24 * time.Hour).Unix()}
 	return t.recordOnce(ctx, t.table.Put(it))
+}
+
+// DeleteChannelWeCom forgets a channel's contact way.
+func (t *Tenant) DeleteChannelWeCom(ctx context.Context, channelID string) error {
+	if !ids.Valid(ChannelPrefix, channelID) {
+		return problem.New(problem.NotFound, "channel not found")
+	}
+	pk, _ := t.channelKey(channelID)
+	return translate(t.table.Delete("PK", pk).Range("SK", "WECOM").ConsumedCapacity(wcc(ctx)).Run(ctx), "channel contact way")
 }

@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
+	"sort"
 	"time"
 
+	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -19,9 +20,12 @@ type Clients struct {
 	http  *http.Client
 	limit *limiter
 
-	mu      sync.Mutex
-	clients map[string]*Client
+	// clients by tenant and integration, kept clientTTL so a changed secret
+	// is read again.
+	clients *cache.TTL[string, *Client]
 }
+
+const clientTTL = 5 * time.Minute
 
 // NewClients returns the clients factory for cfg, with its defaults filled in.
 func NewClients(cfg Config) *Clients {
@@ -46,7 +50,8 @@ func NewClients(cfg Config) *Clients {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Clients{cfg: cfg, http: cfg.Guard.Client(cfg.Timeout), limit: newLimiter(cfg.RatePerSecond, cfg.Burst), clients: map[string]*Client{}}
+	return &Clients{cfg: cfg, http: cfg.Guard.Client(cfg.Timeout), limit: newLimiter(cfg.RatePerSecond, cfg.Burst),
+		clients: cache.New[string, *Client](clientTTL, 4096, nil)}
 }
 
 // New returns a client of corp's app whose tokens are shared through cache.
@@ -69,47 +74,30 @@ func (cs *Clients) For(ctx context.Context, t *store.Tenant, integrationID strin
 		}
 		integrationID = id
 	}
-	key := t.ID() + "/" + integrationID
-	cs.mu.Lock()
-	c := cs.clients[key]
-	cs.mu.Unlock()
-	if c != nil {
-		return c, integrationID, nil
-	}
-	ig, err := t.IntegrationWithSecrets(ctx, integrationID)
-	if err != nil {
-		return nil, "", err
-	}
-	if ig.Provider != "wecom" {
-		return nil, "", problem.Field("integration_id", "integration %s is not a WeCom integration", integrationID)
-	}
-	c, err = cs.New(ig.Settings["corp_id"], ig.Settings["corp_secret"], TenantCache{T: t})
-	if err != nil {
-		return nil, "", problem.Field("corp_secret", "WeCom integration %s has no corp_secret: add the app's secret (客户联系 permission) to call WeCom", integrationID)
-	}
-	cs.mu.Lock()
-	if prev := cs.clients[key]; prev != nil {
-		c = prev
-	} else {
-		cs.clients[key] = c
-	}
-	cs.mu.Unlock()
-	return c, integrationID, nil
+	c, err := cs.clients.Fetch(t.ID()+"/"+integrationID, func() (*Client, error) {
+		ig, err := t.IntegrationWithSecrets(ctx, integrationID)
+		if err != nil {
+			return nil, err
+		}
+		if ig.Provider != "wecom" {
+			return nil, problem.Field("integration_id", "integration %s is not a WeCom integration", integrationID)
+		}
+		c, err := cs.New(ig.Settings["corp_id"], ig.Settings["corp_secret"], TenantCache{T: t})
+		if err != nil {
+			return nil, problem.Field("corp_secret", "WeCom integration %s has no corp_secret: add the app's secret (客户联系 permission) to call WeCom", integrationID)
+		}
+		return c, nil
+	})
+	return c, integrationID, err
 }
 
 // DefaultIntegration returns the id of t's only WeCom integration with an app
 // secret (its public setting api_enabled marks it). None, or more than one,
 // is a problem.Invalid naming integration_id.
 func DefaultIntegration(ctx context.Context, t *store.Tenant) (string, error) {
-	igs, err := t.Integrations(ctx)
+	found, err := APIIntegrations(ctx, t)
 	if err != nil {
 		return "", err
-	}
-	var found []string
-	for _, ig := range igs {
-		if ig.Provider == "wecom" && ig.Settings["api_enabled"] == "true" {
-			found = append(found, ig.ID)
-		}
 	}
 	switch len(found) {
 	case 1:
@@ -118,6 +106,23 @@ func DefaultIntegration(ctx context.Context, t *store.Tenant) (string, error) {
 		return "", problem.Field("integration_id", "no WeCom integration with a corp_secret: create one with corp_id and corp_secret first")
 	}
 	return "", problem.Field("integration_id", "the tenant has %d WeCom integrations with a corp_secret: name one", len(found))
+}
+
+// APIIntegrations lists the ids of the tenant's WeCom integrations that hold an
+// app secret (their public setting api_enabled), sorted.
+func APIIntegrations(ctx context.Context, t *store.Tenant) ([]string, error) {
+	igs, err := t.Integrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ig := range igs {
+		if ig.Provider == store.PlatformWeCom && ig.Settings["api_enabled"] == "true" {
+			out = append(out, ig.ID)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // TenantCache is the table's token cache for one tenant.

@@ -22,10 +22,12 @@ import (
 
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
+	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/wecom"
 )
 
 // Deps are what every function is built from.
@@ -46,6 +48,18 @@ type Deps struct {
 	// (connectors today; tenant webhook endpoints and chat platform APIs later)
 	// checks URLs and dials through it. The zero Guard is production's.
 	Guard netguard.Guard
+	// WeCom makes the clients of tenants' WeCom apps (shared/wecom); nil means
+	// ones on Guard to WeCom's host (config.WeComBaseURL). Tests point it at
+	// wecomfake.
+	WeCom *wecom.Clients
+}
+
+// WeComClients is d.WeCom, or the production factory on d.Guard when it is nil.
+func (d Deps) WeComClients() *wecom.Clients {
+	if d.WeCom != nil {
+		return d.WeCom
+	}
+	return wecom.NewClients(wecom.Config{BaseURL: config.WeComBaseURL(), Guard: d.Guard})
 }
 
 // Check fails unless d has a store and a logger, which every function needs.

@@ -22,6 +22,7 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tableguard"
 	"github.com/tribehq/tribe/shared/tenantcreds"
+	"github.com/tribehq/tribe/shared/wecom"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
@@ -76,6 +77,7 @@ func Constructors() map[string]wire.Constructor {
 		"tenant":          routes.Tenant,
 		"tiers":           consumers.Tiers,
 		"webhooks":        routes.Webhooks,
+		"wecomsync":       consumers.WeComSync,
 	}
 }
 
@@ -85,6 +87,9 @@ type Option func(*wire.Deps)
 // WithSender sets how messages go out through connectors (tests point it at fake
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(d *wire.Deps) { d.Sender = snd } }
+
+// WithWeCom sets how functions reach WeCom's API (tests point it at wecomfake).
+func WithWeCom(cs *wecom.Clients) Option { return func(d *wire.Deps) { d.WeCom = cs } }
 
 // New builds every catalogue function with its wire constructor, and checks that
 // each is the handler its trigger calls for. Each function gets its own store on

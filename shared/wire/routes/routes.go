@@ -78,7 +78,7 @@ func routes(name string, set api.HandlerSet, d wire.Deps) (wire.Function, error)
 	if err != nil {
 		return wire.Function{}, err
 	}
-	srv, err := api.New(d.Store, d.Log, api.WithSender(snd), api.WithPublicBaseURL(config.PublicBaseURL()))
+	srv, err := api.New(d.Store, d.Log, api.WithSender(snd), api.WithPublicBaseURL(config.PublicBaseURL()), api.WithWeCom(d.WeComClients()))
 	if err != nil {
 		return wire.Function{}, err
 	}
