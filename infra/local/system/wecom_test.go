@@ -1,6 +1,7 @@
 package system_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,13 +24,15 @@ type weComStand struct {
 	integ string
 }
 
-func newWeComStand(t *testing.T) *weComStand {
+func newWeComStand(t *testing.T) *weComStand { t.Helper(); return newWeComStandIn(t, "CNY") }
+
+func newWeComStandIn(t *testing.T, currency string) *weComStand {
 	t.Helper()
 	fake := wecomfake.New(weCorpID, weAppSecret)
 	t.Cleanup(fake.Close)
 	cs := wecom.NewClients(wecom.Config{BaseURL: fake.URL, Guard: netguard.New(netguard.AllowLoopback(), netguard.AllowHTTP()),
 		Backoff: time.Millisecond, RatePerSecond: 1000, Burst: 1000})
-	s := newStand(t, "CNY", system.WithWeCom(cs))
+	s := newStand(t, currency, system.WithWeCom(cs))
 	code, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "wecom", "token": weToken, "encoding_aes_key": weAESKey,
 		"corp_id": weCorpID, "corp_secret": weAppSecret})
 	if code != 201 || ig["api_enabled"] != true || strings.Contains(toJSON(ig), weAppSecret) {
@@ -168,5 +171,251 @@ func TestWeComWelcomeOnce(t *testing.T) {
 	code, mem := s.call("GET", "/v1/members/lookup?provider=wecom&external_id=wmStore", nil)
 	if code != 200 || mem["name"] != "小李" || mem["channel"] != "store1" {
 		t.Fatalf("member: %d %v", code, mem)
+	}
+}
+
+// groupFixture fills the fake with 3 customer groups of 250 members in all:
+// 100, 80 and 70, each with a staff owner, one staff admin and customers.
+func groupFixture(fake *wecomfake.Server) {
+	sizes := []int{100, 80, 70}
+	for gi, n := range sizes {
+		chat := fmt.Sprintf("wrChat%d", gi)
+		g := wecom.GroupChat{ChatID: chat, Name: fmt.Sprintf("上海咖啡品专%d群", gi+1), Owner: fmt.Sprintf("owner%d", gi), CreateTime: 1700000000}
+		g.MemberList = append(g.MemberList,
+			wecom.GroupChatMember{UserID: fmt.Sprintf("owner%d", gi), Type: wecom.MemberStaff, JoinTime: 1700000000},
+			wecom.GroupChatMember{UserID: fmt.Sprintf("admin%d", gi), Type: wecom.MemberStaff, JoinTime: 1700000000})
+		for i := 2; i < n; i++ {
+			g.MemberList = append(g.MemberList, wecom.GroupChatMember{UserID: fmt.Sprintf("wm%d_%03d", gi, i), Type: wecom.MemberExternal,
+				JoinTime: 1700000100, JoinScene: 3, GroupNickname: fmt.Sprintf("客户%d", i)})
+		}
+		g.AdminList = append(g.AdminList, struct {
+			UserID string `json:"userid"`
+		}{fmt.Sprintf("admin%d", gi)})
+		fake.SetGroup(g)
+	}
+}
+
+// syncRun asks for a group sync, lets the jobworker work it, and returns the run.
+func (s *weComStand) syncRun() map[string]any {
+	s.t.Helper()
+	code, run := s.call("POST", "/v1/groups/sync", nil)
+	if code != 202 {
+		s.t.Fatalf("sync: %d %v", code, run)
+	}
+	s.drain()
+	code, got := s.call("GET", "/v1/group-syncs/"+run["run"].(string), nil)
+	if code != 200 || got["status"] != "done" {
+		s.t.Fatalf("sync run: %d %v", code, got)
+	}
+	return got
+}
+
+// groupsByChat returns the Tribe groups by WeCom chat id, with their members
+// (member id → role) and the members' WeCom user ids.
+func (s *weComStand) groupsByChat() map[string]map[string]string {
+	s.t.Helper()
+	_, list := s.call("GET", "/v1/groups?limit=100", nil)
+	out := map[string]map[string]string{}
+	for _, gv := range list["data"].([]any) {
+		g := gv.(map[string]any)
+		roles := map[string]string{}
+		cursor := ""
+		for {
+			_, ms := s.call("GET", "/v1/groups/"+g["id"].(string)+"/members?limit=100&cursor="+cursor, nil)
+			for _, mv := range ms["data"].([]any) {
+				m := mv.(map[string]any)
+				roles[m["member_id"].(string)] = m["role"].(string)
+			}
+			next, _ := ms["next_cursor"].(string)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if float64(len(roles)) != g["members"] {
+			s.t.Errorf("group %v: count %v, %d memberships", g["name"], g["members"], len(roles))
+		}
+		out[g["external_chat_id"].(string)] = roles
+	}
+	return out
+}
+
+func (s *weComStand) memberOf(external string) string {
+	s.t.Helper()
+	// From the store: 250 lookups through the API would meet the tenant's rate limit.
+	tn, err := s.st.Tenant(s.tenant)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	id, err := tn.LookupIdentity(context.Background(), "wecom", external)
+	if err != nil {
+		s.t.Fatalf("lookup %s: %v", external, err)
+	}
+	return id.MemberID
+}
+
+// checkGroups compares Tribe's groups with the fake's: the same members, the
+// owner as owner, admins as admin, the others normal.
+func (s *weComStand) checkGroups(want ...string) {
+	s.t.Helper()
+	got := s.groupsByChat()
+	if len(got) != len(want) {
+		s.t.Fatalf("groups = %d, want %d", len(got), len(want))
+	}
+	total := 0
+	for _, chat := range want {
+		g, _ := s.fake.Group(chat)
+		roles := got[chat]
+		if len(roles) != len(g.MemberList) {
+			s.t.Errorf("%s: %d members, WeCom has %d", chat, len(roles), len(g.MemberList))
+		}
+		admins := map[string]bool{}
+		for _, a := range g.AdminList {
+			admins[a.UserID] = true
+		}
+		for _, m := range g.MemberList {
+			role := roles[s.memberOf(m.UserID)]
+			want := "normal"
+			if m.UserID == g.Owner {
+				want = "owner"
+			} else if admins[m.UserID] {
+				want = "admin"
+			}
+			if role != want {
+				s.t.Errorf("%s: %s is %q, want %q", chat, m.UserID, role, want)
+			}
+		}
+		total += len(roles)
+	}
+	s.t.Logf("groups %d, memberships %d", len(got), total)
+}
+
+// TestWeComGroupSyncReconcilesExactly: a sync of 3 groups and 250 members makes
+// Tribe's groups match WeCom's exactly — members, owners, admins, and a member
+// Tribe had that WeCom no longer lists taken out — and a second sync changes
+// nothing. A change_external_chat member change syncs that one group.
+func TestWeComGroupSyncReconcilesExactly(t *testing.T) {
+	s := newWeComStand(t)
+	groupFixture(s.fake)
+	// A join Tribe saw whose leave it missed: member X in group 0 before the sync.
+	_, g0 := s.call("POST", "/v1/groups", map[string]any{"platform": "wecom", "external_chat_id": "wrChat0", "name": "old name"})
+	_, x := s.call("POST", "/v1/members", map[string]any{"name": "X", "identities": []map[string]any{{"provider": "wecom", "external_id": "wmGone"}}})
+	if code, out := s.call("PUT", "/v1/groups/"+g0["id"].(string)+"/members/"+x["id"].(string), map[string]any{}); code >= 300 {
+		t.Fatalf("join: %d %v", code, out)
+	}
+	start := time.Now()
+	first := s.syncRun()
+	t.Logf("first sync: %v in %s", first, time.Since(start).Round(time.Millisecond))
+	if first["groups"] != float64(3) || first["changed"] != float64(3) || first["failed"] != float64(0) {
+		t.Fatalf("first sync: %v", first)
+	}
+	s.checkGroups("wrChat0", "wrChat1", "wrChat2")
+	if _, g := s.call("GET", "/v1/groups/"+g0["id"].(string), nil); g["name"] != "上海咖啡品专1群" || g["members"] != float64(100) {
+		t.Fatalf("group 0 after sync: %v", g)
+	}
+	calls := s.fake.Calls("externalcontact/groupchat/get")
+	second := s.syncRun()
+	if second["groups"] != float64(3) || second["changed"] != float64(0) {
+		t.Fatalf("second sync changed something: %v", second)
+	}
+	if n := s.fake.Calls("externalcontact/groupchat/get") - calls; n != 3 {
+		t.Fatalf("second sync read %d groups", n)
+	}
+	s.checkGroups("wrChat0", "wrChat1", "wrChat2")
+
+	// At WeCom: two leave group 1, one joins, the admin changes; the callback
+	// (without a member list, as WeCom may send it) syncs that group alone.
+	g1, _ := s.fake.Group("wrChat1")
+	g1.MemberList = append(g1.MemberList[:10], g1.MemberList[12:]...)
+	g1.MemberList = append(g1.MemberList, wecom.GroupChatMember{UserID: "wmNew", Type: wecom.MemberExternal, JoinTime: time.Now().Unix()})
+	g1.AdminList[0].UserID = "wm1_005"
+	s.fake.SetGroup(g1)
+	s.callback(fmt.Sprintf("<CreateTime>%d</CreateTime><Event><![CDATA[change_external_chat]]></Event><ChatId><![CDATA[wrChat1]]></ChatId>"+
+		"<ChangeType><![CDATA[update]]></ChangeType><UpdateDetail><![CDATA[add_member]]></UpdateDetail><JoinScene>3</JoinScene><MemChangeCnt>1</MemChangeCnt>", time.Now().Unix()))
+	before := s.fake.Calls("externalcontact/groupchat/get")
+	s.drain()
+	if n := s.fake.Calls("externalcontact/groupchat/get") - before; n != 1 {
+		t.Fatalf("the callback read %d groups, want 1", n)
+	}
+	s.checkGroups("wrChat0", "wrChat1", "wrChat2")
+	third := s.syncRun()
+	if third["changed"] != float64(0) {
+		t.Fatalf("after the callback's sync a full sync changed %v", third)
+	}
+}
+
+// TestWeComUnionIDMergesIntoShopifyMember: a shop member whose app reported the
+// person's WeChat unionid, and the same person as a WeCom member (from a group),
+// become one member when the WeCom contact's profile shows that unionid: the
+// WeCom member is merged into the shop member, points and groups intact, and the
+// merge is in the audit log.
+func TestWeComUnionIDMergesIntoShopifyMember(t *testing.T) {
+	s := newWeComStandIn(t, "USD")
+	code, shop := s.call("POST", "/v1/integrations", map[string]any{"provider": "shopify", "secret": shopifySecret})
+	if code != 201 {
+		t.Fatalf("shop: %d %v", code, shop)
+	}
+	if code, out := s.call("PUT", "/v1/identity/rules", map[string]any{"link_unverified_email": false, "link_unverified_phone": false, "link_unionid": true}); code != 200 {
+		t.Fatalf("rules: %d %v", code, out)
+	}
+	shopifyOrder(t, s.stand, shop["id"].(string), "5001", "lilei@example.com",
+		`{"id":4242,"email":"lilei@example.com","verified_email":true,"first_name":"Lei","last_name":"Li"}`, "120.00")
+	code, shopMember := lookup(t, s.stand, "shopify", "4242")
+	if code != 200 {
+		t.Fatalf("shop member: %d", code)
+	}
+	points := balance(t, s.stand, shopMember)
+	if points <= 0 {
+		t.Fatalf("shop member has %v points", points)
+	}
+	if code, out := s.call("POST", "/v1/members/"+shopMember+"/identities", map[string]any{"provider": "wechat_unionid", "external_id": "oUnion42"}); code >= 300 {
+		t.Fatalf("unionid identity: %d %v", code, out)
+	}
+	_, shopGroup := s.call("POST", "/v1/groups", map[string]any{"platform": "telegram", "external_chat_id": "-1009", "name": "VIP"})
+	if code, out := s.call("PUT", "/v1/groups/"+shopGroup["id"].(string)+"/members/"+shopMember, map[string]any{}); code >= 300 {
+		t.Fatalf("join: %d %v", code, out)
+	}
+	// The same person in a WeCom group, known there only by their WeCom id.
+	s.fake.SetGroup(wecom.GroupChat{ChatID: "wrLiLei", Name: "品专群", Owner: "li", MemberList: []wecom.GroupChatMember{
+		{UserID: "li", Type: wecom.MemberStaff, JoinTime: 1700000000},
+		{UserID: "wmLiLei", Type: wecom.MemberExternal, JoinTime: 1700000100},
+	}})
+	s.syncRun()
+	weComMember := s.memberOf("wmLiLei")
+	if weComMember == shopMember {
+		t.Fatal("linked before the profile was read")
+	}
+	// They add a staff member: the profile carries the unionid.
+	s.fake.SetContact(wecom.ExternalContact{ExternalUserID: "wmLiLei", Name: "李雷", UnionID: "oUnion42"})
+	s.callback(addContactXML("li", "wmLiLei", "", "", time.Now().Unix()))
+	s.drain()
+	if got := s.memberOf("wmLiLei"); got != shopMember {
+		t.Fatalf("WeCom id belongs to %s, want the shop member %s", got, shopMember)
+	}
+	if got := balance(t, s.stand, shopMember); got != points {
+		t.Fatalf("points %v, want %v", got, points)
+	}
+	_, gs := s.call("GET", "/v1/members/"+shopMember+"/groups", nil)
+	if n := len(gs["data"].([]any)); n != 2 {
+		t.Fatalf("survivor in %d groups, want 2: %v", n, gs)
+	}
+	if _, m := s.call("GET", "/v1/members/"+weComMember, nil); m["status"] != "merged" || m["merged_into"] != shopMember {
+		t.Fatalf("WeCom member: %v", m)
+	}
+	_, audit := s.call("GET", "/v1/audit-log", nil)
+	found := false
+	for _, e := range audit["data"].([]any) {
+		if e := e.(map[string]any); e["action"] == "linkIdentity" && e["target"] == shopMember && e["actor"] == "wecom" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no linkIdentity audit entry: %v", audit)
+	}
+	// The redelivered callback changes nothing.
+	s.callback(addContactXML("li", "wmLiLei", "", "", time.Now().Unix()+5))
+	s.drain()
+	if got := balance(t, s.stand, shopMember); got != points {
+		t.Fatalf("after a redelivery: points %v", got)
 	}
 }
