@@ -95,6 +95,10 @@ func LiveCodesHandlers(s *Server) map[string]op {
 		"liveCodeStats":   s.liveCodeStats,
 		"resolveLiveCode": s.resolveLiveCode,
 		"liveCodeQR":      s.liveCodeQR,
+		// wecomapi.go
+		"putLiveCodeWeCom":    s.putLiveCodeWeCom,
+		"getLiveCodeWeCom":    s.getLiveCodeWeCom,
+		"deleteLiveCodeWeCom": s.deleteLiveCodeWeCom,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/wecom"
+	"github.com/tribehq/tribe/shared/wecomsync"
 )
 
 // weComProblem turns a WeCom failure into a problem: WeCom's own refusal is
@@ -208,4 +209,80 @@ func (s *Server) setWelcome(w http.ResponseWriter, r *http.Request, c *call, cha
 		return err
 	}
 	return writeJSON(w, http.StatusOK, in)
+}
+
+// syncer is the WeCom syncer on the server's clients and settings.
+func (s *Server) syncer() (*wecomsync.Syncer, error) {
+	return wecomsync.New(s.wecom, s.settings, s.log)
+}
+
+// putLiveCodeWeCom backs a live code with a WeCom group join way (客户群活码),
+// or changes the one it has; the live code's QR is then WeCom's.
+func (s *Server) putLiveCodeWeCom(w http.ResponseWriter, r *http.Request, c *call) error {
+	code, err := s.ownLiveCode(r, c)
+	if err != nil {
+		return err
+	}
+	var in wecomsync.JoinWayIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(in.RoomBaseName) > 40 {
+		return problem.Field("room_base_name", "room_base_name is at most 40 characters")
+	}
+	if in.RoomBaseID < 0 || in.AutoCreateRoom && in.RoomBaseName == "" {
+		return problem.Field("room_base_name", "auto_create_room needs room_base_name (and a room_base_id of 0 or more)")
+	}
+	sy, err := s.syncer()
+	if err != nil {
+		return err
+	}
+	rec, err := sy.PutJoinWay(r.Context(), c.tenant, code, in)
+	if err != nil {
+		return weComProblem(err)
+	}
+	c.note("wecom_config_id", rec.ConfigID)
+	return writeJSON(w, http.StatusOK, rec)
+}
+
+func (s *Server) getLiveCodeWeCom(w http.ResponseWriter, r *http.Request, c *call) error {
+	code, err := s.ownLiveCode(r, c)
+	if err != nil {
+		return err
+	}
+	rec, found, err := c.tenant.LiveCodeWeCom(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return problem.New(problem.NotFound, "the live code has no WeCom join way")
+	}
+	return writeJSON(w, http.StatusOK, rec)
+}
+
+// deleteLiveCodeWeCom deletes the live code's join way at WeCom and forgets it.
+func (s *Server) deleteLiveCodeWeCom(w http.ResponseWriter, r *http.Request, c *call) error {
+	code, err := s.ownLiveCode(r, c)
+	if err != nil {
+		return err
+	}
+	sy, err := s.syncer()
+	if err != nil {
+		return err
+	}
+	if err := sy.DeleteJoinWay(r.Context(), c.tenant, code); err != nil {
+		return weComProblem(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// refreshJoinWay keeps a live code's join way in step with a changed pool.
+func (s *Server) refreshJoinWay(ctx context.Context, c *call, code string) error {
+	sy, err := s.syncer()
+	if err != nil {
+		return err
+	}
+	_, err = sy.RefreshJoinWay(ctx, c.tenant, code)
+	return weComProblem(err)
 }

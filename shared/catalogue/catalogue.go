@@ -404,11 +404,16 @@ var functions = []Function{
 			{"GET", "/v1/live-codes/{id}/stats", ScopeRead, "liveCodeStats"},
 			{"GET", "/v1/live-codes/{id}/resolve", ScopePublic, "resolveLiveCode"},
 			{"GET", "/v1/live-codes/{id}/qr.png", ScopeRead, "liveCodeQR"},
+			// A WeCom group join way (客户群活码) behind the live code: wecomapi.go.
+			{"PUT", "/v1/live-codes/{id}/wecom", ScopeAdmin, "putLiveCodeWeCom"},
+			{"GET", "/v1/live-codes/{id}/wecom", ScopeRead, "getLiveCodeWeCom"},
+			{"DELETE", "/v1/live-codes/{id}/wecom", ScopeAdmin, "deleteLiveCodeWeCom"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
-		// It tells the operator through a connector when a pool runs dry.
-		Secrets: Decrypt,
+		// It tells the operator through a connector when a pool runs dry (Decrypt),
+		// and calls WeCom with the app's secret, caching its token sealed.
+		Secrets: Encrypt | Decrypt,
 	},
 	{
 		Name:        "loyalty",

@@ -212,6 +212,10 @@ func (c *Consumer) groupChanged(ctx context.Context, t *store.Tenant, e store.Ch
 	}
 	if res.GroupID != "" {
 		c.groups.Delete(t.ID() + "/" + e.Platform + "/" + e.ChatID)
+		// The group may have filled or emptied: live codes' join ways rotate.
+		if err := c.wecom.RefreshJoinWaysOf(ctx, t, res.GroupID); err != nil {
+			return err
+		}
 	}
 	log.InfoContext(ctx, "community: group synced", "chat", e.ChatID, "joined", res.Joined, "left", res.Left, "roles", res.Roles)
 	return nil

@@ -3,6 +3,8 @@ package system_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -418,4 +420,88 @@ func TestWeComUnionIDMergesIntoShopifyMember(t *testing.T) {
 	if got := balance(t, s.stand, shopMember); got != points {
 		t.Fatalf("after a redelivery: points %v", got)
 	}
+}
+
+// TestWeComLiveCodeJoinWay: a live code backed by a WeCom group join way lists
+// the pool's groups with room (scene 2, state from the live code), serves
+// WeCom's QR, rotates a group out when a join fills it (the callback's sync) and
+// is deleted at WeCom with the join way.
+func TestWeComLiveCodeJoinWay(t *testing.T) {
+	s := newWeComStand(t)
+	for i, n := range []int{3, 2, 2} {
+		g := wecom.GroupChat{ChatID: fmt.Sprintf("wrLC%d", i), Name: fmt.Sprintf("群%d", i), Owner: "li"}
+		g.MemberList = append(g.MemberList, wecom.GroupChatMember{UserID: "li", Type: wecom.MemberStaff})
+		for j := 1; j < n; j++ {
+			g.MemberList = append(g.MemberList, wecom.GroupChatMember{UserID: fmt.Sprintf("wmLC%d_%d", i, j), Type: wecom.MemberExternal})
+		}
+		s.fake.SetGroup(g)
+	}
+	s.syncRun()
+	byChat := map[string]string{}
+	_, list := s.call("GET", "/v1/groups", nil)
+	for _, g := range list["data"].([]any) {
+		byChat[g.(map[string]any)["external_chat_id"].(string)] = g.(map[string]any)["id"].(string)
+	}
+	// Group 0 fills at 4 members, group 1 is full already (2 of 2), group 2 has room.
+	_, lc := s.call("POST", "/v1/live-codes", map[string]any{"name": "poster", "pool": []map[string]any{
+		{"group_id": byChat["wrLC0"], "scan_threshold": 4}, {"group_id": byChat["wrLC1"], "scan_threshold": 2}, {"group_id": byChat["wrLC2"]}}})
+	code := lc["code"].(string)
+	if c, p := s.call("PUT", "/v1/live-codes/"+code+"/wecom", map[string]any{"auto_create_room": true}); c != 400 || p["field"] != "room_base_name" {
+		t.Fatalf("auto_create_room without a name: %d %v", c, p)
+	}
+	c, jw := s.call("PUT", "/v1/live-codes/"+code+"/wecom", map[string]any{"auto_create_room": true, "room_base_name": "上海咖啡品专", "room_base_id": 10})
+	if c != 200 {
+		t.Fatalf("join way: %d %v", c, jw)
+	}
+	cfg := jw["config_id"].(string)
+	way, ok := s.fake.JoinWay(cfg)
+	if !ok || way.Scene != 2 || way.AutoCreateRoom != 1 || way.RoomBaseName != "上海咖啡品专" || way.RoomBaseID != 10 ||
+		len(way.State) > 30 || !strings.HasPrefix(way.State, "lc.") || strings.Join(way.ChatIDList, ",") != "wrLC0,wrLC2" || jw["qr_code"] != way.QRCode {
+		t.Fatalf("join way at WeCom: %+v, Tribe: %v", way, jw)
+	}
+	req := httptestRequest("GET", "/v1/live-codes/"+code+"/qr.png", s.key)
+	w := serve(s.stand, req)
+	if w.Code != 302 || w.Header().Get("Location") != way.QRCode {
+		t.Fatalf("qr.png: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	// A join fills group 0: the callback's sync rotates it out.
+	g0, _ := s.fake.Group("wrLC0")
+	g0.MemberList = append(g0.MemberList, wecom.GroupChatMember{UserID: "wmLCnew", Type: wecom.MemberExternal})
+	s.fake.SetGroup(g0)
+	s.callback(fmt.Sprintf("<CreateTime>%d</CreateTime><Event><![CDATA[change_external_chat]]></Event><ChatId><![CDATA[wrLC0]]></ChatId>"+
+		"<ChangeType><![CDATA[update]]></ChangeType><UpdateDetail><![CDATA[add_member]]></UpdateDetail><MemChangeCnt>1</MemChangeCnt>"+
+		"<MemChangeList><Item><![CDATA[wmLCnew]]></Item></MemChangeList>", time.Now().Unix()))
+	s.drain()
+	if way, _ := s.fake.JoinWay(cfg); strings.Join(way.ChatIDList, ",") != "wrLC2" || way.AutoCreateRoom != 1 {
+		t.Fatalf("after group 0 filled: %+v", way)
+	}
+	// A bigger threshold for group 1 through PATCH: it rotates in.
+	if c, out := s.call("PATCH", "/v1/live-codes/"+code, map[string]any{"pool": []map[string]any{
+		{"group_id": byChat["wrLC0"], "scan_threshold": 4}, {"group_id": byChat["wrLC1"], "scan_threshold": 50}, {"group_id": byChat["wrLC2"]}}}); c != 200 {
+		t.Fatalf("patch pool: %d %v", c, out)
+	}
+	if way, _ := s.fake.JoinWay(cfg); strings.Join(way.ChatIDList, ",") != "wrLC1,wrLC2" {
+		t.Fatalf("after the pool changed: %+v", way)
+	}
+	if c, _ := s.call("DELETE", "/v1/live-codes/"+code+"/wecom", nil); c != 204 {
+		t.Fatalf("delete: %d", c)
+	}
+	if _, kept := s.fake.JoinWay(cfg); kept {
+		t.Fatal("join way kept at WeCom")
+	}
+	if c, _ := s.call("GET", "/v1/live-codes/"+code+"/wecom", nil); c != 404 {
+		t.Fatalf("join way record kept: %d", c)
+	}
+}
+
+func httptestRequest(method, path, key string) *http.Request {
+	req := httptest.NewRequest(method, path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	return req
+}
+
+func serve(s *stand, req *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	s.sys.Gateway.ServeHTTP(w, req)
+	return w
 }
