@@ -58,7 +58,20 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("wecom: token lock: %w", err)
 		}
-		if got || !now.Before(deadline) {
+		if got {
+			// Another caller may have put a new token between the read and the
+			// claim: look once more before calling gettoken.
+			tok, exp, err := c.cache.WeComTokenGet(ctx, c.corp, c.app)
+			if err != nil {
+				return "", fmt.Errorf("wecom: cached token: %w", err)
+			}
+			if tok != "" && tok != bad && c.cfg.Now().Before(exp) {
+				c.remember(tok, exp)
+				return tok, nil
+			}
+			return c.fetchToken(ctx)
+		}
+		if !now.Before(deadline) {
 			return c.fetchToken(ctx)
 		}
 		if err := sleep(ctx, pollEvery); err != nil {

@@ -505,3 +505,36 @@ func serve(s *stand, req *http.Request) *httptest.ResponseRecorder {
 	s.sys.Gateway.ServeHTTP(w, req)
 	return w
 }
+
+// TestWeComDailySync: the daily wecomsync schedule plans a sync for every
+// tenant; the jobworker syncs the groups of those with a WeCom app secret.
+func TestWeComDailySync(t *testing.T) {
+	s := newWeComStand(t)
+	s.fake.SetGroup(wecom.GroupChat{ChatID: "wrDaily", Name: "每日群", Owner: "li", AdminList: nil,
+		MemberList: []wecom.GroupChatMember{{UserID: "li", Type: wecom.MemberStaff}, {UserID: "wmDaily", Type: wecom.MemberExternal}}})
+	if err := s.sys.Invoke(context.Background(), "wecomsync", []byte(`{"scheduled_time":"2026-11-28T02:40:00Z"}`)); err != nil {
+		t.Fatal(err)
+	}
+	s.drain()
+	_, list := s.call("GET", "/v1/groups", nil)
+	groups := list["data"].([]any)
+	if len(groups) != 1 || groups[0].(map[string]any)["name"] != "每日群" || groups[0].(map[string]any)["members"] != float64(2) {
+		t.Fatalf("groups after the daily sync: %v", groups)
+	}
+}
+
+// drain is stand.drain with more time: a sync of 250 members through the
+// jobworker takes several seconds on DynamoDB Local, more on a busy machine.
+func (s *weComStand) drain() {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := s.pump.Drain(ctx); err != nil {
+		s.t.Fatal(err)
+	}
+	for _, c := range []string{"community", "jobworker", "ledger"} {
+		if dl := s.pump.DeadLetters(c); len(dl) > 0 {
+			s.t.Fatalf("%s dead letters: %+v", c, dl)
+		}
+	}
+}
