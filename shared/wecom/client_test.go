@@ -3,10 +3,13 @@ package wecom_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
@@ -28,6 +31,8 @@ const (
 
 // stand is one table and tenant, a fake WeCom and a clock both follow.
 type stand struct {
+	raw    *dynamodb.Client
+	table  string
 	fake   *wecomfake.Server
 	tenant *store.Tenant
 	mu     sync.Mutex
@@ -43,12 +48,12 @@ func (s *stand) advance(d time.Duration) {
 
 func newStand(t *testing.T) *stand {
 	t.Helper()
-	_, name := dynamotest.Table(t)
+	raw, name := dynamotest.Table(t)
 	st, err := store.New(dynamo.New(dynamolocal.Config(dynamotest.Endpoint(t))), name, store.WithSealer(envelopetest.Sealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stand{now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	s := &stand{raw: raw, table: name, now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	st.SetClock(s.clock)
 	s.tenant, err = st.Tenant(ids.New(ids.Tenant))
 	if err != nil {
@@ -215,5 +220,32 @@ func TestProductionGuardRefusesLoopback(t *testing.T) {
 	}
 	if _, _, err := c.AddContactWay(context.Background(), way()); err == nil {
 		t.Fatal("the production guard let a call reach a loopback server")
+	}
+}
+
+// TestTokenIsSealedAtRest: the access token cached in the table is sealed, not
+// the token WeCom issued.
+func TestTokenIsSealedAtRest(t *testing.T) {
+	s := newStand(t)
+	if _, _, err := s.lambda(t).AddContactWay(context.Background(), way()); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.raw.Scan(context.Background(), &dynamodb.ScanInput{TableName: &s.table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, it := range out.Items {
+		if typ, ok := it["type"].(*types.AttributeValueMemberS); !ok || typ.Value != "wecom_token" {
+			continue
+		}
+		found++
+		tok, ok := it["token"].(*types.AttributeValueMemberS)
+		if !ok || tok.Value == "" || strings.Contains(tok.Value, "tok-") {
+			t.Fatalf("token at rest: %v", it["token"])
+		}
+	}
+	if found != 1 {
+		t.Fatalf("token items = %d, want 1", found)
 	}
 }
