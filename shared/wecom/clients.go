@@ -75,6 +75,15 @@ func (cs *Clients) For(ctx context.Context, t *store.Tenant, integrationID strin
 		integrationID = id
 	}
 	c, err := cs.clients.Fetch(t.ID()+"/"+integrationID, func() (*Client, error) {
+		// The public settings first: an integration without an app secret costs
+		// no decryption (every WeCom member change asks).
+		pub, err := t.Integration(ctx, integrationID)
+		if err != nil {
+			return nil, err
+		}
+		if pub.Provider == "wecom" && pub.Settings["api_enabled"] != "true" {
+			return nil, problem.Field("corp_secret", "WeCom integration %s has no corp_secret: add the app's secret (客户联系 permission) to call WeCom", integrationID)
+		}
 		ig, err := t.IntegrationWithSecrets(ctx, integrationID)
 		if err != nil {
 			return nil, err
