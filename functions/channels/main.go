@@ -2,8 +2,11 @@
 package main
 
 import (
+	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope/kmsclient"
 	"github.com/tribehq/tribe/shared/wire/lambdamain"
 	"github.com/tribehq/tribe/shared/wire/routes"
 )
 
-func main() { lambdamain.Run("channels", routes.Channels) }
+// It opens the WeCom app secret and seals the access token it caches.
+func main() { lambdamain.Run("channels", routes.Channels, config.WithKMS(kmsclient.FromConfig)) }

@@ -80,6 +80,9 @@ func (s *Server) receiveWeCom(w http.ResponseWriter, r *http.Request, c *call) e
 	} else if err != nil {
 		return problem.Wrap(problem.Invalid, err, "the WeCom callback could not be read")
 	}
+	if gc, ok := chat.GroupChangeOf(ev); ok {
+		events = append(events, gc)
+	}
 	if err := s.storeChatEvents(r, c, t, ig, events); err != nil {
 		return err
 	}
@@ -125,7 +128,7 @@ func (s *Server) storeChatEvents(r *http.Request, c *call, t *store.Tenant, ig s
 		}
 		fresh, err := t.RecordChatEvent(r.Context(), store.ChatEventRecord{
 			IntegrationID: ig.ID, Platform: e.Platform, Kind: string(e.Kind), ChatID: e.ChatID, UserID: e.UserID,
-			UserName: e.UserName, Text: e.Text, State: e.State, At: at.UTC(), DedupeKey: e.DedupeKey, ReceivedAt: now,
+			UserName: e.UserName, Text: e.Text, State: e.State, WelcomeCode: e.WelcomeCode, At: at.UTC(), DedupeKey: e.DedupeKey, ReceivedAt: now,
 		})
 		if err != nil {
 			return err

@@ -11,6 +11,8 @@ import (
 	"github.com/tribehq/tribe/shared/moderation"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/wecom"
+	"github.com/tribehq/tribe/shared/wecomsync"
 )
 
 // groupIn is what a client sets on a group; on create, Naming builds the name from
@@ -268,4 +270,40 @@ func (s *Server) putModerationRules(w http.ResponseWriter, r *http.Request, c *c
 		return err
 	}
 	return writeJSON(w, http.StatusOK, in)
+}
+
+// syncGroups asks for a sync of the tenant's WeCom customer groups with Tribe's
+// groups (shared/wecomsync): a task the jobworker takes off the stream and works
+// a slice of groups at a time. It answers 202 with the run, whose progress
+// GET /v1/group-syncs/{run} shows.
+func (s *Server) syncGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	igs, err := wecom.APIIntegrations(r.Context(), c.tenant)
+	if err != nil {
+		return err
+	}
+	if len(igs) == 0 {
+		return problem.Field("integration_id", "no WeCom integration with a corp_secret: add the app's secret (PATCH /v1/integrations/{id}) first")
+	}
+	run := "api-" + s.store.Now().Format("20060102T150405") + "-" + ids.Random(8)
+	if _, err := c.tenant.PutJobTask(r.Context(), wecomsync.Job, run, 0); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/group-syncs/"+run)
+	return writeJSON(w, http.StatusAccepted, map[string]any{"run": run, "status": store.JobPending})
+}
+
+// getGroupSync shows a group sync run: pending, running, continued, done (or
+// skipped when another sync held the tenant), with the groups synced (seen),
+// those it changed and those that failed.
+func (s *Server) getGroupSync(w http.ResponseWriter, r *http.Request, c *call) error {
+	run := r.PathValue("run")
+	if len(run) > 64 || strings.ContainsAny(run, "#/") || run == "" {
+		return problem.New(problem.NotFound, "sync run not found")
+	}
+	task, err := c.tenant.JobTaskOf(r.Context(), wecomsync.Job, run, 0)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"run": task.Run, "status": task.Status, "groups": task.Seen,
+		"changed": task.Changed, "failed": task.Failed, "last_error": task.LastError, "created_at": task.CreatedAt, "updated_at": task.UpdatedAt})
 }

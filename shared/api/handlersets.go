@@ -17,6 +17,13 @@ func ChannelsHandlers(s *Server) map[string]op {
 		"getChannel":    s.getChannel,
 		"channelStats":  s.channelStats,
 		"channelQR":     s.channelQR,
+		// wecomapi.go
+		"updateChannel":     s.updateChannel,
+		"deleteChannel":     s.deleteChannel,
+		"getWelcome":        s.getWelcome,
+		"putWelcome":        s.putWelcome,
+		"getChannelWelcome": s.getChannelWelcome,
+		"putChannelWelcome": s.putChannelWelcome,
 	}
 }
 
@@ -77,6 +84,8 @@ func GroupsHandlers(s *Server) map[string]op {
 		"removeGroupMember":  s.removeGroupMember,
 		"listViolations":     s.listViolations,
 		"memberGroups":       s.memberGroups,
+		"syncGroups":         s.syncGroups,
+		"getGroupSync":       s.getGroupSync,
 		"getModerationRules": s.getModerationRules,
 		"putModerationRules": s.putModerationRules,
 		// groupqr.go
@@ -103,6 +112,7 @@ func IntegrationsHandlers(s *Server) map[string]op {
 	return map[string]op{
 		"createIntegration": s.createIntegration,
 		"listIntegrations":  s.listIntegrations,
+		"updateIntegration": s.updateIntegration,
 		"getIntegration":    s.getIntegration,
 		"deleteIntegration": s.deleteIntegration,
 		// unreadable.go
@@ -122,6 +132,10 @@ func LiveCodesHandlers(s *Server) map[string]op {
 		"liveCodeStats":   s.liveCodeStats,
 		"resolveLiveCode": s.resolveLiveCode,
 		"liveCodeQR":      s.liveCodeQR,
+		// wecomapi.go
+		"putLiveCodeWeCom":    s.putLiveCodeWeCom,
+		"getLiveCodeWeCom":    s.getLiveCodeWeCom,
+		"deleteLiveCodeWeCom": s.deleteLiveCodeWeCom,
 	}
 }
 

@@ -17,6 +17,9 @@ type integrationView struct {
 	WebhookURL string `json:"webhook_url"`
 	Secret     string `json:"secret,omitempty"`
 	CorpID     string `json:"corp_id,omitempty"`
+	// APIEnabled: the WeCom integration holds its app's corp_secret, so Tribe
+	// calls WeCom's API with it (shared/wecom).
+	APIEnabled bool `json:"api_enabled,omitempty"`
 }
 
 func (s *Server) webhookURL(r *http.Request, in store.Integration) string {
@@ -24,7 +27,8 @@ func (s *Server) webhookURL(r *http.Request, in store.Integration) string {
 }
 
 func (s *Server) viewOf(r *http.Request, ig store.Integration) integrationView {
-	return integrationView{Integration: ig, WebhookURL: s.webhookURL(r, ig), CorpID: ig.Settings["corp_id"]}
+	return integrationView{Integration: ig, WebhookURL: s.webhookURL(r, ig), CorpID: ig.Settings["corp_id"],
+		APIEnabled: ig.Settings["api_enabled"] == "true"}
 }
 
 func isLocal(host string) bool {
@@ -46,6 +50,9 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c *ca
 		Token          string `json:"token"`
 		EncodingAESKey string `json:"encoding_aes_key"`
 		CorpID         string `json:"corp_id"`
+		// CorpSecret is the self-built app's secret (客户联系 permission), for
+		// Tribe's calls to WeCom's API; optional.
+		CorpSecret string `json:"corp_secret"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
@@ -57,11 +64,19 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c *ca
 			return problem.Field("encoding_aes_key", "wecom needs token, encoding_aes_key (43 characters) and corp_id from the app's callback settings")
 		}
 		settings = map[string]string{"token": in.Token, "encoding_aes_key": in.EncodingAESKey, "corp_id": in.CorpID}
+		if in.CorpSecret != "" {
+			if err := validCorpSecret(in.CorpSecret); err != nil {
+				return err
+			}
+			settings["corp_secret"], settings["api_enabled"] = in.CorpSecret, "true"
+		}
 		in.Secret = "wecom:" + in.Token
 	case in.Provider == providerChat || (shop && in.Provider == "generic"):
 		if in.Secret == "" {
 			in.Secret = "whsec_" + ids.Random(40)
 		}
+	case in.CorpSecret != "":
+		return problem.Field("corp_secret", "corp_secret is for wecom integrations only")
 	case !shop:
 		return problem.Field("provider", "provider is one of %v, wecom or chat", webhook.Names())
 	}
@@ -149,4 +164,46 @@ func (s *Server) resealSecrets(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	c.log.InfoContext(r.Context(), "secrets resealed", "integrations", n.Integrations, "connectors", n.Connectors)
 	return writeJSON(w, http.StatusOK, map[string]int{"integrations": n.Integrations, "connectors": n.Connectors})
+}
+
+func validCorpSecret(s string) error {
+	if len(s) < 8 || len(s) > 256 || normalizeSpace(s) != s {
+		return problem.Field("corp_secret", "corp_secret is the WeCom app's secret (8 to 256 characters, no spaces)")
+	}
+	return nil
+}
+
+// updateIntegration sets a WeCom integration's app secret (corp_secret), sealed
+// like every secret; null or "" removes it and with it Tribe's calls to WeCom.
+func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, tenantID, err := integrationID(r, "id")
+	if err != nil || tenantID != c.tenant.ID() {
+		return problem.New(problem.NotFound, "integration not found")
+	}
+	var in struct {
+		CorpSecret *string `json:"corp_secret"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	cur, err := c.tenant.Integration(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if cur.Provider != providerWeCom {
+		return problem.Field("corp_secret", "corp_secret is for wecom integrations only")
+	}
+	kv := map[string]string{"corp_secret": "", "api_enabled": ""}
+	if in.CorpSecret != nil && *in.CorpSecret != "" {
+		if err := validCorpSecret(*in.CorpSecret); err != nil {
+			return err
+		}
+		kv["corp_secret"], kv["api_enabled"] = *in.CorpSecret, "true"
+	}
+	ig, err := c.tenant.SetIntegrationSettings(r.Context(), id, kv)
+	if err != nil {
+		return err
+	}
+	s.integrations.Delete(id)
+	return writeJSON(w, http.StatusOK, s.viewOf(r, ig))
 }

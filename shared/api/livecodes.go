@@ -106,6 +106,12 @@ func (s *Server) updateLiveCode(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
+	if in.Pool != nil {
+		// A WeCom join way lists the pool's groups with room (wecomapi.go).
+		if err := s.refreshJoinWay(r.Context(), c, code); err != nil {
+			return err
+		}
+	}
 	return writeJSON(w, http.StatusOK, s.liveCodeView(r, lc))
 }
 

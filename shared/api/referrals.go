@@ -124,6 +124,13 @@ func (s *Server) liveCodeQR(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
+	if jw, found, err := c.tenant.LiveCodeWeCom(r.Context(), code); err != nil {
+		return err
+	} else if found && jw.QRCode != "" {
+		// Backed by a WeCom join way: WeCom's own QR image is the code to print.
+		http.Redirect(w, r, jw.QRCode, http.StatusFound)
+		return nil
+	}
 	return writePNG(w, s.liveCodeView(r, lc).LandingURL)
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/wecom"
 )
 
 // MaxBody is the largest request body accepted; larger ones get 413.
@@ -61,6 +62,8 @@ type Server struct {
 	guard netguard.Guard
 	// staff is the staff user pool and login limiter (staff.go).
 	staff staffDeps
+	// wecom makes clients of tenants' WeCom apps (wecomapi.go).
+	wecom *wecom.Clients
 }
 
 // call is one request as a handler sees it.
@@ -95,6 +98,10 @@ type Option func(*Server)
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(s *Server) { s.sender = snd } }
 
+// WithWeCom sets how the server reaches WeCom's API; by default WeCom's own host
+// through the production netguard policy.
+func WithWeCom(cs *wecom.Clients) Option { return func(s *Server) { s.wecom = cs } }
+
 // WithMetrics sets where the request metrics go; default metrics.Default().
 func WithMetrics(m *metrics.Writer) Option { return func(s *Server) { s.metrics = m } }
 
@@ -126,6 +133,9 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*Server, error) {
 			return nil, err
 		}
 		s.sender = snd
+	}
+	if s.wecom == nil {
+		s.wecom = wecom.NewClients(wecom.Config{})
 	}
 	if s.delivery, err = delivery.New(st, s.sender, log); err != nil {
 		return nil, err

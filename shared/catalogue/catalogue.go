@@ -238,9 +238,19 @@ var functions = []Function{
 			{"GET", "/v1/channels/{id}", ScopeRead, "getChannel"},
 			{"GET", "/v1/channels/{id}/stats", ScopeRead, "channelStats"},
 			{"GET", "/v1/channels/{id}/qr.png", ScopeRead, "channelQR"},
+			// A channel backed by a WeCom contact way (联系我): wecomapi.go.
+			{"PATCH", "/v1/channels/{id}", ScopeAdmin, "updateChannel"},
+			{"DELETE", "/v1/channels/{id}", ScopeAdmin, "deleteChannel"},
+			// Welcome messages (好友欢迎语) for new WeCom contacts.
+			{"GET", "/v1/welcome", ScopeRead, "getWelcome"},
+			{"PUT", "/v1/welcome", ScopeAdmin, "putWelcome"},
+			{"GET", "/v1/channels/{id}/welcome", ScopeRead, "getChannelWelcome"},
+			{"PUT", "/v1/channels/{id}/welcome", ScopeAdmin, "putChannelWelcome"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
+		// It calls WeCom with the app's secret and caches the access token sealed.
+		Secrets: Encrypt | Decrypt,
 	},
 	{
 		Name:        "chat",
@@ -264,8 +274,10 @@ var functions = []Function{
 			BatchSize:  100,
 			MaxRetries: 10,
 		},
-		TableActions:   readWrite,
-		Secrets:        Decrypt,
+		TableActions: readWrite,
+		// Decrypt: connector URLs; Encrypt too: it calls WeCom's API (group syncs,
+		// profiles, welcomes) and caches the app's access token sealed.
+		Secrets:        Encrypt | Decrypt,
 		TimeoutSeconds: 60,
 	},
 	{
@@ -373,6 +385,9 @@ var functions = []Function{
 			{"DELETE", "/v1/groups/{id}/members/{member_id}", ScopeWrite, "removeGroupMember"},
 			{"GET", "/v1/groups/{id}/violations", ScopeRead, "listViolations"},
 			{"GET", "/v1/members/{id}/groups", ScopeRead, "memberGroups"},
+			// A sync of the tenant's WeCom customer groups, worked by the jobworker.
+			{"POST", "/v1/groups/sync", ScopeAdmin, "syncGroups"},
+			{"GET", "/v1/group-syncs/{run}", ScopeRead, "getGroupSync"},
 			{"GET", "/v1/moderation/rules", ScopeRead, "getModerationRules"},
 			{"PUT", "/v1/moderation/rules", ScopeAdmin, "putModerationRules"},
 			// groupqr.go: a group's own join QR image and its expiry.
@@ -394,6 +409,8 @@ var functions = []Function{
 			{"POST", "/v1/integrations", ScopeAdmin, "createIntegration"},
 			{"GET", "/v1/integrations", ScopeAdmin, "listIntegrations"},
 			{"GET", "/v1/integrations/{id}", ScopeAdmin, "getIntegration"},
+			// A WeCom integration's app secret (corp_secret), for Tribe's calls to WeCom.
+			{"PATCH", "/v1/integrations/{id}", ScopeAdmin, "updateIntegration"},
 			{"DELETE", "/v1/integrations/{id}", ScopeAdmin, "deleteIntegration"},
 			// Authentic deliveries the webhooks function could not read, kept for
 			// 30 days; the list never shows their bodies.
@@ -420,7 +437,10 @@ var functions = []Function{
 		},
 		// Every job's work: members and their ledger, tiers, birthdays, referrals
 		// and commission, the expiry lists (built in batches), the task locks.
-		TableActions:   append(append([]string{}, readWrite...), BatchWriteItem),
+		TableActions: append(append([]string{}, readWrite...), BatchWriteItem),
+		// The WeCom group sync (wecomsync) calls WeCom with the app's secret and
+		// caches the access token sealed.
+		Secrets:        Encrypt | Decrypt,
 		TimeoutSeconds: 900,
 		// At most this many tasks at once, whatever the stream shards: jobs never
 		// take the table's capacity from the API.
@@ -475,11 +495,16 @@ var functions = []Function{
 			{"GET", "/v1/live-codes/{id}/stats", ScopeRead, "liveCodeStats"},
 			{"GET", "/v1/live-codes/{id}/resolve", ScopePublic, "resolveLiveCode"},
 			{"GET", "/v1/live-codes/{id}/qr.png", ScopeRead, "liveCodeQR"},
+			// A WeCom group join way (客户群活码) behind the live code: wecomapi.go.
+			{"PUT", "/v1/live-codes/{id}/wecom", ScopeAdmin, "putLiveCodeWeCom"},
+			{"GET", "/v1/live-codes/{id}/wecom", ScopeRead, "getLiveCodeWeCom"},
+			{"DELETE", "/v1/live-codes/{id}/wecom", ScopeAdmin, "deleteLiveCodeWeCom"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
-		// It tells the operator through a connector when a pool runs dry.
-		Secrets: Decrypt,
+		// It tells the operator through a connector when a pool runs dry (Decrypt),
+		// and calls WeCom with the app's secret, caching its token sealed.
+		Secrets: Encrypt | Decrypt,
 	},
 	{
 		Name:        "loyalty",
@@ -692,6 +717,16 @@ var functions = []Function{
 		TableActions: readWrite,
 		TenantScoped: true,
 		Secrets:      Encrypt | Decrypt,
+	},
+	{
+		Name:        "wecomsync",
+		Description: "Daily: syncs every tenant's WeCom customer groups (members, owners, admins) with Tribe's groups; planned here, worked by the jobworker (POST /v1/groups/sync asks for one tenant's).",
+		Schedule: &Schedule{
+			Expression: "cron(40 2 * * ? *)",
+			Timezone:   "UTC",
+		},
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "webhooks",

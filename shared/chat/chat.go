@@ -23,6 +23,10 @@ const (
 	Message        Kind = "message"         // posted a message
 	ContactAdded   Kind = "contact_added"   // became a staff member's contact (WeCom)
 	ContactRemoved Kind = "contact_removed" // the contact was removed by either side (WeCom)
+	// GroupChanged: a WeCom customer group's member list changed; the community
+	// consumer reads the group from WeCom's API (shared/wecomsync) when the
+	// integration holds an app secret. ChatID names the group, UserID is empty.
+	GroupChanged Kind = "group_changed"
 )
 
 // PlatformWeCom names WeCom in Event.Platform; other platforms use generic's names.
@@ -40,15 +44,17 @@ var (
 
 // Event is one normalised chat event.
 type Event struct {
-	Kind      Kind
-	Platform  string // "wecom" or a generic.Platform
-	ChatID    string // group id; empty for contact events and WeCom app messages
-	UserID    string // the platform's id of the member (WeCom: external or member userid)
-	UserName  string
-	Text      string // Message only
-	State     string // channel code the member came through, when known
-	At        time.Time
-	DedupeKey string // unique per event, stable across the platform's retries
+	Kind     Kind
+	Platform string // "wecom" or a generic.Platform
+	ChatID   string // group id; empty for contact events and WeCom app messages
+	UserID   string // the platform's id of the member (WeCom: external or member userid)
+	UserName string
+	Text     string // Message only
+	State    string // channel code the member came through, when known
+	// WelcomeCode is WeCom's welcome code of a new contact (valid 20 s, once).
+	WelcomeCode string
+	At          time.Time
+	DedupeKey   string // unique per event, stable across the platform's retries
 }
 
 // FromWeCom converts a parsed WeCom callback. A member change lists several
@@ -76,7 +82,7 @@ func FromWeCom(e wecom.Event) ([]Event, error) {
 		ev := base
 		ev.UserID = e.ExternalUserID
 		if e.ChangeType == wecom.AddExternalContact {
-			ev.Kind, ev.State = ContactAdded, e.State
+			ev.Kind, ev.State, ev.WelcomeCode = ContactAdded, e.State, e.WelcomeCode
 		} else {
 			ev.Kind = ContactRemoved
 		}
@@ -105,6 +111,17 @@ func FromWeCom(e wecom.Event) ([]Event, error) {
 	default: // group create or dismiss: nothing for members
 		return nil, nil
 	}
+}
+
+// GroupChangeOf returns the GroupChanged event of a WeCom member change
+// (change_external_chat update add_member or del_member), with or without its
+// member list, and false for every other callback.
+func GroupChangeOf(e wecom.Event) (Event, bool) {
+	if e.Event != wecom.EventExternalChat || e.ChangeType != wecom.ChatUpdate || e.ChatID == "" ||
+		(e.UpdateDetail != wecom.ChatAddMember && e.UpdateDetail != wecom.ChatDelMember) {
+		return Event{}, false
+	}
+	return Event{Kind: GroupChanged, Platform: PlatformWeCom, ChatID: e.ChatID, At: e.Time(), DedupeKey: e.DedupeKey() + "|group"}, true
 }
 
 // FromGeneric converts a parsed generic event.

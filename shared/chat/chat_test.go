@@ -32,7 +32,7 @@ func TestFromWeCom(t *testing.T) {
 		file string
 		want []Event
 	}{
-		{"add_external_contact.xml", []Event{{Kind: ContactAdded, Platform: "wecom", UserID: "woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA", State: "teststate", At: at,
+		{"add_external_contact.xml", []Event{{Kind: ContactAdded, Platform: "wecom", UserID: "woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA", State: "teststate", WelcomeCode: "WELCOMECODE", At: at,
 			DedupeKey: "evt|sys|1403610513|change_external_contact|add_external_contact|||zhangsan|woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA|"}}},
 		{"del_external_contact.xml", []Event{{Kind: ContactRemoved, Platform: "wecom", UserID: "woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA", At: at,
 			DedupeKey: "evt|sys|1403610513|change_external_contact|del_external_contact|||zhangsan|woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA|"}}},

@@ -25,6 +25,7 @@ import (
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/wecomsync"
 )
 
 // Sender sends a message through a tenant's connector and logs the delivery.
@@ -46,7 +47,16 @@ type Consumer struct {
 
 	groups *cache.TTL[string, store.Group] // tenant/platform/chat → group
 	rules  *cache.TTL[string, moderation.Rules]
+	// wecom, when set, reads WeCom's API: group syncs on member changes, new
+	// contacts' profiles and welcomes (shared/wecomsync).
+	wecom *wecomsync.Syncer
 }
+
+// Option configures a Consumer.
+type Option func(*Consumer)
+
+// WithWeCom lets the consumer call WeCom's API through sy.
+func WithWeCom(sy *wecomsync.Syncer) Option { return func(c *Consumer) { c.wecom = sy } }
 
 // Cache bounds: how long a warm consumer trusts a group or the tenant's rules, and
 // how many it keeps.
@@ -56,13 +66,17 @@ const (
 )
 
 // New returns the consumer.
-func New(st *store.Store, set Settings, send Sender, log *slog.Logger) (*Consumer, error) {
+func New(st *store.Store, set Settings, send Sender, log *slog.Logger, opts ...Option) (*Consumer, error) {
 	if st == nil || set == nil || send == nil || log == nil {
 		return nil, errors.New("community: need a store, tenant settings, a sender and a logger")
 	}
-	return &Consumer{store: st, settings: set, send: send, log: log,
+	c := &Consumer{store: st, settings: set, send: send, log: log,
 		groups: cache.New[string, store.Group](cacheTTL, cacheSize, nil),
-		rules:  cache.New[string, moderation.Rules](cacheTTL, cacheSize, nil)}, nil
+		rules:  cache.New[string, moderation.Rules](cacheTTL, cacheSize, nil)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
 // errSeen stops a moderation round for a chat event already applied.
@@ -124,6 +138,9 @@ func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEvent
 		return err
 	}
 	log := c.log.With("tenant", t.ID(), "event", e.DedupeKey, "kind", e.Kind)
+	if chat.Kind(e.Kind) == chat.GroupChanged {
+		return c.groupChanged(ctx, t, e, log)
+	}
 	who := store.Contact{Provider: e.Platform, ExternalID: e.UserID, Name: e.UserName}
 	var memberID string
 	if createsMember(chat.Kind(e.Kind)) {
@@ -147,6 +164,12 @@ func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEvent
 	if err := t.RefChatEvent(ctx, memberID, e); err != nil {
 		return err
 	}
+	if e.WelcomeCode != "" && c.wecom != nil {
+		// First: WeCom takes the welcome code for 20 s only.
+		if err := c.wecom.Welcome(ctx, t, e.IntegrationID, e.State, e.WelcomeCode, memberID, c.store.Now()); err != nil {
+			return err
+		}
+	}
 	if e.State != "" {
 		if err := c.attribute(ctx, t, s, memberID, e); err != nil {
 			return err
@@ -169,7 +192,35 @@ func (c *Consumer) Apply(ctx context.Context, t *store.Tenant, e store.ChatEvent
 		return t.ClearRemoval(ctx, g.ID, memberID) // mintier.go
 	case chat.Message:
 		return c.message(ctx, t, s, memberID, e, log)
+	case chat.ContactAdded:
+		if c.wecom != nil && e.Platform == chat.PlatformWeCom {
+			// The profile's name, and the unionid link the tenant's rules allow.
+			_, err := c.wecom.Profile(ctx, t, e.IntegrationID, memberID, e.UserID, c.store.Now())
+			return err
+		}
 	}
+	return nil
+}
+
+// groupChanged reads a WeCom group whose member list changed from WeCom's API
+// and reconciles it (shared/wecomsync): also the changes whose callback listed
+// no members, and those Tribe missed.
+func (c *Consumer) groupChanged(ctx context.Context, t *store.Tenant, e store.ChatEventRecord, log *slog.Logger) error {
+	if c.wecom == nil || e.Platform != chat.PlatformWeCom {
+		return nil
+	}
+	res, err := c.wecom.SyncChatOf(ctx, t, e.IntegrationID, e.ChatID, c.store.Now())
+	if err != nil {
+		return err
+	}
+	if res.GroupID != "" {
+		c.groups.Delete(t.ID() + "/" + e.Platform + "/" + e.ChatID)
+		// The group may have filled or emptied: live codes' join ways rotate.
+		if err := c.wecom.RefreshJoinWaysOf(ctx, t, res.GroupID); err != nil {
+			return err
+		}
+	}
+	log.InfoContext(ctx, "community: group synced", "chat", e.ChatID, "joined", res.Joined, "left", res.Left, "roles", res.Roles)
 	return nil
 }
 

@@ -171,3 +171,10 @@ const EnvPublicBaseURL = "TRIBE_PUBLIC_BASE_URL"
 // into a shop's settings (webhook URLs, live-code URLs): the stack sets it to the
 // custom domain. Empty means the request's own host.
 func PublicBaseURL() string { return os.Getenv(EnvPublicBaseURL) }
+
+// EnvWeComBaseURL names WeCom's API host setting.
+const EnvWeComBaseURL = "TRIBE_WECOM_BASE_URL"
+
+// WeComBaseURL is WeCom's API host (shared/wecom); empty means WeCom's own,
+// https://qyapi.weixin.qq.com. Only a test stand points it elsewhere.
+func WeComBaseURL() string { return os.Getenv(EnvWeComBaseURL) }

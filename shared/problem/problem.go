@@ -40,7 +40,10 @@ const (
 	RateLimited        Code = "rate_limited"
 	SoldOut            Code = "sold_out"
 	PoolExhausted      Code = "pool_exhausted"
-	Internal           Code = "internal"
+	// Upstream: a platform Tribe called on the caller's behalf (WeCom) refused or
+	// failed; the detail names the platform's own code and message.
+	Upstream Code = "upstream_error"
+	Internal Code = "internal"
 )
 
 var status = map[Code]int{
@@ -67,6 +70,7 @@ var status = map[Code]int{
 	RateLimited:        http.StatusTooManyRequests,
 	SoldOut:            http.StatusConflict,
 	PoolExhausted:      http.StatusConflict,
+	Upstream:           http.StatusBadGateway,
 	Internal:           http.StatusInternalServerError,
 }
 

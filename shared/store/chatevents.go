@@ -20,6 +20,7 @@ type ChatEventRecord struct {
 	UserName      string    `dynamo:"user_name,omitempty"`
 	Text          string    `dynamo:"text,omitempty"`
 	State         string    `dynamo:"state,omitempty"`
+	WelcomeCode   string    `dynamo:"welcome_code,omitempty"`
 	At            time.Time `dynamo:"at"`
 	DedupeKey     string    `dynamo:"dedupe_key"`
 	ReceivedAt    time.Time `dynamo:"received_at"`

@@ -15,6 +15,11 @@ import (
 type IdentityRules struct {
 	LinkUnverifiedEmail bool `dynamo:"link_unverified_email" json:"link_unverified_email"`
 	LinkUnverifiedPhone bool `dynamo:"link_unverified_phone" json:"link_unverified_phone"`
+	// LinkUnionID links the members of WeChat-based sources (WeCom contacts,
+	// a mini-program or shop that reports the identity wechat_unionid) by the
+	// person's WeChat unionid; a link that would join two members merges them
+	// (shared/wecomsync). Off unless the tenant turns it on.
+	LinkUnionID bool `dynamo:"link_unionid" json:"link_unionid"`
 }
 
 func (t *Tenant) identityRulesKey() (string, string) { return t.pk("CONFIG"), "IDENTITY" }

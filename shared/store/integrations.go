@@ -32,7 +32,7 @@ type Integration struct {
 
 // publicSettings are the integration settings that are not secrets: WeCom's corp
 // id is the tenant's company id, shown in the API.
-var publicSettings = map[string]bool{"corp_id": true}
+var publicSettings = map[string]bool{"corp_id": true, "api_enabled": true}
 
 // withoutSecrets drops the secret and the secret settings.
 func (in Integration) withoutSecrets() Integration {
@@ -161,4 +161,36 @@ func (t *Tenant) DeleteIntegration(ctx context.Context, id string) error {
 		return problem.New(problem.NotFound, "integration not found")
 	}
 	return translate(err, "integration")
+}
+
+// SetIntegrationSettings adds or replaces settings of an integration (WeCom's
+// corp_secret), sealing the secret ones; the others it holds stay as they are.
+// An unknown integration is problem.NotFound.
+func (t *Tenant) SetIntegrationSettings(ctx context.Context, id string, kv map[string]string) (Integration, error) {
+	in, err := t.integration(ctx, id)
+	if err != nil {
+		return Integration{}, err
+	}
+	settings := make(map[string]string, len(in.Settings)+len(kv))
+	for k, v := range in.Settings {
+		settings[k] = v
+	}
+	for k, v := range kv {
+		if !publicSettings[k] {
+			if v, err = t.seal(ctx, v); err != nil {
+				return Integration{}, err
+			}
+		}
+		settings[k] = v
+	}
+	in.Settings = settings
+	pk, sk := t.integrationKey(id)
+	err = t.table.Put(integrationItem{keyed{pk, sk, table.TypeIntegration, 0}, in}).If("attribute_exists(PK)").ConsumedCapacity(wcc(ctx)).Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		return Integration{}, problem.New(problem.NotFound, "integration not found")
+	}
+	if err != nil {
+		return Integration{}, translate(err, "integration")
+	}
+	return in.withoutSecrets(), nil
 }

@@ -109,3 +109,19 @@ const (
 	// TypeRemoval marks a member below a group's min_tier for removal.
 	TypeRemoval = "removal"
 )
+
+// WeCom API items (issue 11).
+const (
+	// TypeWeComToken caches a WeCom app's access token (sealed) and its refresh lock.
+	TypeWeComToken = "wecom_token"
+	// TypeChannelWeCom is a channel's 联系我 contact way.
+	TypeChannelWeCom = "channel_wecom"
+	// TypeLiveCodeWeCom is a live code's group join way.
+	TypeLiveCodeWeCom = "live_code_wecom"
+	// TypeWelcome is a welcome message (好友欢迎语), the tenant's or a channel's.
+	TypeWelcome = "welcome"
+	// TypeWelcomeSent marks a welcome code used.
+	TypeWelcomeSent = "welcome_sent"
+	// TypeWeComSync is a tenant's group-sync checkpoint.
+	TypeWeComSync = "wecom_sync"
+)

@@ -28,6 +28,7 @@ import (
 	"github.com/tribehq/tribe/shared/netguard"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/webhookout"
+	"github.com/tribehq/tribe/shared/wecom"
 )
 
 // Deps are what every function is built from.
@@ -57,6 +58,18 @@ type Deps struct {
 	// (cognito-local).
 	StaffPool       auth.StaffPool
 	CognitoEndpoint string
+	// WeCom makes the clients of tenants' WeCom apps (shared/wecom); nil means
+	// ones on Guard to WeCom's host (config.WeComBaseURL). Tests point it at
+	// wecomfake.
+	WeCom *wecom.Clients
+}
+
+// WeComClients is d.WeCom, or the production factory on d.Guard when it is nil.
+func (d Deps) WeComClients() *wecom.Clients {
+	if d.WeCom != nil {
+		return d.WeCom
+	}
+	return wecom.NewClients(wecom.Config{BaseURL: config.WeComBaseURL(), Guard: d.Guard})
 }
 
 // Check fails unless d has a store and a logger, which every function needs.

@@ -108,6 +108,12 @@ func (s *stand) weComPostAt(integ, file, ts string) (int, string, string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return s.weComPostRaw(integ, inner, ts)
+}
+
+// weComPostRaw encrypts inner and posts it as WeCom would, signed at ts.
+func (s *stand) weComPostRaw(integ string, inner []byte, ts string) (int, string, string) {
+	s.t.Helper()
 	cr, err := wecom.NewCrypter(weToken, weAESKey, weCorpID)
 	if err != nil {
 		s.t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/tribehq/tribe/shared/tableguard"
 	"github.com/tribehq/tribe/shared/tenantcreds"
 	"github.com/tribehq/tribe/shared/webhookout"
+	"github.com/tribehq/tribe/shared/wecom"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
@@ -87,6 +88,7 @@ func Constructors() map[string]wire.Constructor {
 		"landing":          routes.Landing,
 		"qrexpiry":         consumers.QRExpiry,
 		"staff":            routes.Staff,
+		"wecomsync":        consumers.WeComSync,
 	}
 }
 
@@ -111,6 +113,9 @@ func WithWebhookOptions(opts ...webhookout.Option) Option {
 func WithStaffPool(p auth.StaffPool, endpoint string) Option {
 	return func(d *wire.Deps) { d.StaffPool, d.CognitoEndpoint = p, endpoint }
 }
+
+// WithWeCom sets how functions reach WeCom's API (tests point it at wecomfake).
+func WithWeCom(cs *wecom.Clients) Option { return func(d *wire.Deps) { d.WeCom = cs } }
 
 // New builds every catalogue function with its wire constructor, and checks that
 // each is the handler its trigger calls for. Each function gets its own store on

@@ -19,6 +19,7 @@ import (
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/webhookout"
+	"github.com/tribehq/tribe/shared/wecomsync"
 	"github.com/tribehq/tribe/shared/wire"
 )
 
@@ -39,7 +40,11 @@ func Community(d wire.Deps) (wire.Function, error) {
 	if err != nil {
 		return wire.Function{}, err
 	}
-	c, err := community.New(d.Store, set, dlv, d.Log)
+	sy, err := wecomsync.New(d.WeComClients(), set, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	c, err := community.New(d.Store, set, dlv, d.Log, community.WithWeCom(sy))
 	if err != nil {
 		return wire.Function{}, err
 	}
@@ -120,8 +125,18 @@ func Lifecycle(d wire.Deps) (wire.Function, error) { return planner(d, JobLifecy
 // has passed (planned; the jobworker works it).
 func ReferralConfirm(d wire.Deps) (wire.Function, error) { return planner(d, JobReferralConfirm) }
 
+// WeComSync is the daily sync of every tenant's WeCom customer groups (planned;
+// the jobworker works it).
+func WeComSync(d wire.Deps) (wire.Function, error) { return planner(d, wecomsync.Job) }
+
 // JobWorker is the stream consumer that works the jobs' tasks.
 func JobWorker(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	if err := d.CheckSecrets("jobworker"); err != nil {
+		return wire.Function{}, err
+	}
 	r, err := Jobs(d)
 	if err != nil {
 		return wire.Function{}, err
@@ -153,7 +168,16 @@ func Jobs(d wire.Deps) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	set, err := settings.New(d.Store)
+	if err != nil {
+		return nil, err
+	}
+	sy, err := wecomsync.New(d.WeComClients(), set, d.Log)
+	if err != nil {
+		return nil, err
+	}
 	return jobs.New(d.Store, d.Log, map[string]jobs.Kind{
+		wecomsync.Job:      {Shards: 1, Step: sy.JobStep(d.Store.Now)},
 		JobExpiry:          {Shards: store.MemberShards, Step: e.ExpiryStep},
 		JobTiers:           {Shards: store.MemberShards, Step: e.DowngradeStep},
 		JobLifecycle:       {Shards: store.MemberShards, Step: lc.Step},

@@ -97,7 +97,7 @@ func routes(name string, set api.HandlerSet, d wire.Deps, extra ...api.Option) (
 	if err != nil {
 		return wire.Function{}, err
 	}
-	srv, err := api.New(d.Store, d.Log, append([]api.Option{api.WithSender(snd), api.WithGuard(d.Guard), api.WithPublicBaseURL(config.PublicBaseURL())}, extra...)...)
+	srv, err := api.New(d.Store, d.Log, append([]api.Option{api.WithSender(snd), api.WithGuard(d.Guard), api.WithPublicBaseURL(config.PublicBaseURL()), api.WithWeCom(d.WeComClients())}, extra...)...)
 	if err != nil {
 		return wire.Function{}, err
 	}
