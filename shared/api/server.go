@@ -30,6 +30,7 @@ import (
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/ratelimit"
 	"github.com/tribehq/tribe/shared/referral"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -56,6 +57,9 @@ type Server struct {
 	publicBase string
 	// limits is the per-tenant rate limit of keyed routes (ratelimit.go).
 	limits *ratelimit.Limiter
+	// scheduler keeps campaigns' schedules (campaigns.go); nil refuses to
+	// activate.
+	scheduler schedule.Scheduler
 }
 
 // call is one request as a handler sees it.
@@ -89,6 +93,10 @@ type Option func(*Server)
 // WithSender sets how messages go out through connectors (tests point it at fake
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(s *Server) { s.sender = snd } }
+
+// WithScheduler sets where campaign schedules go (EventBridge Scheduler, or the
+// local emulator).
+func WithScheduler(sc schedule.Scheduler) Option { return func(s *Server) { s.scheduler = sc } }
 
 // WithMetrics sets where the request metrics go; default metrics.Default().
 func WithMetrics(m *metrics.Writer) Option { return func(s *Server) { s.metrics = m } }

@@ -38,7 +38,10 @@ const (
 	BadSignature       Code = "invalid_signature"
 	NoGroupAvailable   Code = "no_group_available"
 	RateLimited        Code = "rate_limited"
-	Internal           Code = "internal"
+	// Unavailable: a service Tribe depends on (EventBridge Scheduler) failed;
+	// nothing was changed, retry later.
+	Unavailable Code = "service_unavailable"
+	Internal    Code = "internal"
 )
 
 var status = map[Code]int{
@@ -63,6 +66,7 @@ var status = map[Code]int{
 	BadSignature:       http.StatusUnauthorized,
 	NoGroupAvailable:   http.StatusConflict,
 	RateLimited:        http.StatusTooManyRequests,
+	Unavailable:        http.StatusServiceUnavailable,
 	Internal:           http.StatusInternalServerError,
 }
 

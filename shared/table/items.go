@@ -83,3 +83,16 @@ const (
 // TypeRateWindow counts a tenant's requests in one rate-limit window
 // (shared/ratelimit); no stream consumer takes it.
 const TypeRateWindow = "rate_window"
+
+// Campaign items (issue 10): the campaign, its runs and run batches (the batches
+// are what the campaignbatch consumer takes off the stream), its budget counter,
+// per-occurrence results, and each member's participation.
+const (
+	TypeCampaign              = "campaign"
+	TypeCampaignRun           = "campaign_run"
+	TypeCampaignBatch         = "campaign_batch"
+	TypeCampaignBudget        = "campaign_budget"
+	TypeCampaignResult        = "campaign_result"
+	TypeCampaignParticipation = "campaign_participation"
+	TypeCampaignMarker        = "campaign_marker"
+)

@@ -19,12 +19,14 @@ import (
 	"github.com/tribehq/tribe/infra/local/gateway"
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tableguard"
 	"github.com/tribehq/tribe/shared/tenantcreds"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
+	"github.com/tribehq/tribe/shared/wire/scheduling"
 )
 
 // StreamHandler is a stream consumer's Lambda handler.
@@ -52,6 +54,9 @@ func Constructors() map[string]wire.Constructor {
 		"authorizer":      wire.Authorizer,
 		"birthdays":       consumers.Birthdays,
 		"broadcasts":      consumers.Broadcasts,
+		"campaignbatch":   consumers.CampaignBatch,
+		"campaignrunner":  consumers.CampaignRunner,
+		"campaigns":       scheduling.Campaigns,
 		"channels":        routes.Channels,
 		"chat":            routes.Chat,
 		"community":       consumers.Community,
@@ -85,6 +90,10 @@ type Option func(*wire.Deps)
 // WithSender sets how messages go out through connectors (tests point it at fake
 // platforms).
 func WithSender(snd *connector.Sender) Option { return func(d *wire.Deps) { d.Sender = snd } }
+
+// WithScheduler sets where the campaigns function keeps schedules (the local
+// emulator, whose invoke is this system's Invoke).
+func WithScheduler(sc schedule.Scheduler) Option { return func(d *wire.Deps) { d.Scheduler = sc } }
 
 // New builds every catalogue function with its wire constructor, and checks that
 // each is the handler its trigger calls for. Each function gets its own store on
@@ -133,7 +142,7 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 			sys.HTTP[fn.Name] = f.HTTP
 		case fn.Stream != nil && f.Stream != nil:
 			sys.Streams[fn.Name] = f.Stream
-		case fn.Schedule != nil && f.Target != nil:
+		case (fn.Schedule != nil || fn.ScheduleTarget) && f.Target != nil:
 			sys.Targets[fn.Name] = func(ctx context.Context, in json.RawMessage) error {
 				_, err := f.Target(ctx, in)
 				return err

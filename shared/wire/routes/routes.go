@@ -16,6 +16,12 @@ import (
 // Channels serves the channels routes.
 func Channels(d wire.Deps) (wire.Function, error) { return routes("channels", api.ChannelsHandlers, d) }
 
+// Campaigns serves the campaigns routes with d.Scheduler (on AWS,
+// scheduling.Campaigns builds EventBridge Scheduler's first).
+func Campaigns(d wire.Deps) (wire.Function, error) {
+	return routes("campaigns", api.CampaignsHandlers, d, api.WithScheduler(d.Scheduler))
+}
+
 // Chat serves the chat platforms' callbacks.
 func Chat(d wire.Deps) (wire.Function, error) { return routes("chat", api.ChatHandlers, d) }
 
@@ -67,7 +73,7 @@ func Webhooks(d wire.Deps) (wire.Function, error) { return routes("webhooks", ap
 // with its handler set, behind the API Gateway adapter. It fails when a route has
 // no handler. Each constructor names only its own set, so a function's binary
 // links only its own handlers.
-func routes(name string, set api.HandlerSet, d wire.Deps) (wire.Function, error) {
+func routes(name string, set api.HandlerSet, d wire.Deps, opts ...api.Option) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
@@ -78,7 +84,7 @@ func routes(name string, set api.HandlerSet, d wire.Deps) (wire.Function, error)
 	if err != nil {
 		return wire.Function{}, err
 	}
-	srv, err := api.New(d.Store, d.Log, api.WithSender(snd), api.WithPublicBaseURL(config.PublicBaseURL()))
+	srv, err := api.New(d.Store, d.Log, append([]api.Option{api.WithSender(snd), api.WithPublicBaseURL(config.PublicBaseURL())}, opts...)...)
 	if err != nil {
 		return wire.Function{}, err
 	}
