@@ -135,6 +135,7 @@ func (r *Runner) Run(ctx context.Context, tenantID, campaignID string, at time.T
 	if err != nil {
 		return res, err
 	}
+	conflicts := 0
 	for pages := 0; run.Status == store.RunPlanning; pages++ {
 		if dl, ok := ctx.Deadline(); (ok && time.Until(dl) < r.Reserve) || (r.MaxPages > 0 && pages >= r.MaxPages) {
 			res.Outcome, res.Batches, res.Members = "continues", run.Batches, run.Members
@@ -149,7 +150,8 @@ func (r *Runner) Run(ctx context.Context, tenantID, campaignID string, at time.T
 			chunks = append(chunks, idList[start:min(start+r.BatchSize, len(idList))])
 		}
 		written, err := t.PlanPage(ctx, run, chunks, next)
-		if problem.Is(err, problem.Conflict) {
+		if problem.Is(err, problem.Conflict) && conflicts < 20 {
+			conflicts++
 			// Another firing of this occurrence moved on: take its run.
 			if run, err = t.StartRun(ctx, c.ID, occ, source); err != nil {
 				return res, err

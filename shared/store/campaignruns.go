@@ -122,9 +122,20 @@ func (t *Tenant) PlanPage(ctx context.Context, run CampaignRun, chunks [][]strin
 	}
 	pk, sk := t.runKey(run.Campaign, run.Occurrence)
 	now := t.s.Now()
-	tx.Update(t.table.Update("PK", pk).Range("SK", sk).Set("cursor", next).Set("status", status).
-		Set("batches", run.Batches+len(chunks)).Set("members", run.Members+members).Set("updated_at", now).
-		If("cursor = ? AND batches = ?", run.Cursor, run.Batches))
+	u := t.table.Update("PK", pk).Range("SK", sk).Set("status", status).
+		Set("batches", run.Batches+len(chunks)).Set("members", run.Members+members).Set("updated_at", now)
+	if next == "" {
+		u = u.Remove("cursor")
+	} else {
+		u = u.Set("cursor", next)
+	}
+	// An empty cursor is not stored.
+	if run.Cursor == "" {
+		u = u.If("attribute_not_exists($) AND $ = ?", "cursor", "batches", run.Batches)
+	} else {
+		u = u.If("$ = ? AND $ = ?", "cursor", run.Cursor, "batches", run.Batches)
+	}
+	tx.Update(u)
 	if err := tx.Run(ctx); err != nil {
 		if dynamo.IsCondCheckFailed(err) {
 			return run, problem.Wrap(problem.Conflict, err, "run %s/%s moved on meanwhile", run.Campaign, run.Occurrence)
@@ -422,7 +433,7 @@ func (t *Tenant) participationWrites(p Participate) []extraWrite {
 			u := t.table.Update("PK", bpk).Range("SK", bsk).Add("participated", 1).
 				Add("used_points", p.CostPoints).Add("used_minor", p.CostMinor)
 			if b.Allocated {
-				u = u.If("$ = ? AND used_points + ? <= alloc_points AND used_minor + ? <= alloc_minor", "status", BatchPending, p.CostPoints, p.CostMinor)
+				u = u.If("$ = ? AND used_points <= ? AND used_minor <= ?", "status", BatchPending, b.AllocPoints-p.CostPoints, b.AllocMinor-p.CostMinor)
 			} else {
 				u = u.If("$ = ?", "status", BatchPending)
 			}
