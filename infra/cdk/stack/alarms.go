@@ -42,7 +42,7 @@ func (t *tribe) addAlarms() {
 				t.alarm(id+"RecordFailuresAlarm", tribeMetric(metrics.RecordFailures, f.Name, sum), 0, f.Name+" reported failed stream records (retried, then written to the failure bucket)."))
 			age := lambdaMetric("IteratorAge", fn, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")})
 			t.alarm(id+"IteratorAgeAlarm", age, 60000, f.Name+" is more than a minute behind the table stream.")
-		case f.Schedule != nil:
+		case f.Schedule != nil || f.ScheduleTarget:
 			t.alarm(id+"AsyncEventsDroppedAlarm", lambdaMetric("AsyncEventsDropped", fn, sum), 0, f.Name+": Lambda dropped asynchronous events.")
 		}
 	}
