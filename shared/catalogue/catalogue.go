@@ -215,7 +215,7 @@ var functions = []Function{
 	},
 	{
 		Name:        "campaignbatch",
-		Description: "Stream consumer: works each campaign run batch (up to 50 members): takes a slice of the budget, makes each member in the audience take part once (participation and ledger posting in one transaction), returns the unused slice and adds the batch to the run's results.",
+		Description: "Stream consumer: works each campaign run batch (up to 50 members): a budget slice, each member in the audience taking part once (participation and ledger posting in one transaction), the unused slice returned, the results added.",
 		Stream: &Stream{
 			ItemTypes:  []string{table.TypeCampaignBatch},
 			Events:     []string{EventInsert},
@@ -229,7 +229,7 @@ var functions = []Function{
 	},
 	{
 		Name:           "campaignrunner",
-		Description:    "Invoked by each campaign's EventBridge Scheduler schedule with {tenant, campaign, occurrence}: pages the occurrence's audience into run batches, checkpointed, so a run cut short resumes and a repeated firing writes nothing new.",
+		Description:    "Invoked by each campaign's schedule with {tenant, campaign, occurrence}: pages the audience into run batches, checkpointed, so a run cut short resumes and a repeated firing writes nothing new.",
 		ScheduleTarget: true,
 		TableActions:   readWrite,
 		TimeoutSeconds: 900,
