@@ -393,7 +393,7 @@ func (s *Server) previewSegment(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	var seg *store.Segment
 	if len(bytes.TrimSpace(in.Segment)) > 0 && string(bytes.TrimSpace(in.Segment)) != "null" {
-		parsed, errs := campaign.ParseSegment(in.Segment)
+		parsed, errs := store.ParseSegment(in.Segment)
 		if errs != nil {
 			return problem.FromFields(errs, "segment.")
 		}

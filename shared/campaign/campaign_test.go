@@ -312,7 +312,10 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"audience.segment.colour", func(d *campaign.Definition) { d.Audience.Segment = []byte(`{"colour":"red"}`) }},
 		{"audience.segment.rfm", func(d *campaign.Definition) { d.Audience.Segment = []byte(`{"rfm":"6**"}`) }},
 		{"settings.prizes", func(d *campaign.Definition) { d.Kind = store.KindLottery; d.Settings = []byte(`{"prizes":[]}`) }},
-		{"settings.multiplier_percent", func(d *campaign.Definition) { d.Kind = store.KindPointsMultiplier; d.Settings = []byte(`{"multiplier_percent":50}`) }},
+		{"settings.multiplier_percent", func(d *campaign.Definition) {
+			d.Kind = store.KindPointsMultiplier
+			d.Settings = []byte(`{"multiplier_percent":50}`)
+		}},
 		{"schedule", func(d *campaign.Definition) { d.Schedule = store.CampaignSchedule{} }},
 	} {
 		d := base()

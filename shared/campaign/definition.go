@@ -214,7 +214,7 @@ func decodeSegment(raw json.RawMessage) (*store.Segment, problem.FieldErrors) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil, nil
 	}
-	seg, err := ParseSegment(raw)
+	seg, err := store.ParseSegment(raw)
 	if err != nil {
 		for _, fe := range err {
 			fe.Field = "audience.segment." + fe.Field
@@ -222,44 +222,6 @@ func decodeSegment(raw json.RawMessage) (*store.Segment, problem.FieldErrors) {
 		return nil, err
 	}
 	return seg, nil
-}
-
-// ParseSegment reads and checks a segment; field errors name the segment's own
-// fields ("tiers", "rfm", an unknown one by its name).
-func ParseSegment(raw json.RawMessage) (*store.Segment, problem.FieldErrors) {
-	var seg store.Segment
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&seg); err != nil {
-		field, reason := "", "segment is not a valid segment object"
-		if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-			field = strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-			reason = "unknown segment field " + field + " (tiers, tags, stages, channels, group, joined_within_days, birthday_today, spend, orders, rfm)"
-		}
-		if typ, ok := err.(*json.UnmarshalTypeError); ok {
-			field, reason = typ.Field, "wrong type: want "+typ.Type.String()
-		}
-		return nil, problem.FieldErrors{{Field: field, Reason: reason}}
-	}
-	var errs problem.FieldErrors
-	if seg.RFM != "" && !store.ValidRFMPattern(seg.RFM) {
-		errs = append(errs, &problem.FieldError{Field: "rfm", Reason: `rfm is three of 1-5 or * (R, F, M), e.g. "5**"`})
-	}
-	if seg.JoinedWithinDays < 0 || seg.JoinedWithinDays > 3660 {
-		errs = append(errs, &problem.FieldError{Field: "joined_within_days", Reason: "joined_within_days is 0 to 3660"})
-	}
-	if seg.Group != "" && !store.ValidGroupID(seg.Group) {
-		errs = append(errs, &problem.FieldError{Field: "group", Reason: "group is not a group id"})
-	}
-	for name, r := range map[string]*store.Range{"spend": seg.Spend, "orders": seg.Orders} {
-		if r != nil && r.Min != nil && r.Max != nil && *r.Max < *r.Min {
-			errs = append(errs, &problem.FieldError{Field: name + ".max", Reason: name + ".max must not be below " + name + ".min"})
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return &seg, nil
 }
 
 // strict decodes a kind's settings, naming an unknown field under settings.
