@@ -10,6 +10,7 @@ import (
 
 // handlerSets are every handler set, by catalogue function name.
 var handlerSets = map[string]HandlerSet{
+	"campaigns":    CampaignsHandlers,
 	"channels":     ChannelsHandlers,
 	"chat":         ChatHandlers,
 	"connectors":   ConnectorsHandlers,
