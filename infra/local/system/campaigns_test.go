@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +76,14 @@ func TestCampaignDailyBroadcastFiresAt0900Shanghai(t *testing.T) {
 		if code, out := s.call("POST", "/v1/members", map[string]any{"name": fmt.Sprintf("m%d", i)}); code != 201 {
 			t.Fatalf("member: %d %v", code, out)
 		}
+	}
+	// The campaigns' segment filter on the member list.
+	seg := url.QueryEscape(`{"stages":["new"],"joined_within_days":1}`)
+	if code, out := s.call("GET", "/v1/members?segment="+seg, nil); code != 200 || len(out["data"].([]any)) != 3 {
+		t.Fatalf("members by segment: %d %v", code, out)
+	}
+	if code, out := s.call("GET", "/v1/members?segment="+url.QueryEscape(`{"colour":"red"}`), nil); code != 400 || out["field"] != "segment.colour" {
+		t.Fatalf("unknown segment field: %d %v", code, out)
 	}
 	code, c := s.call("POST", "/v1/campaigns", map[string]any{
 		"name": "早安语 good morning", "kind": "broadcast",
