@@ -3,6 +3,9 @@ package campaign_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,12 +15,24 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-// BenchmarkCampaignRun runs one occurrence of a 10-point win-back campaign over
+// BenchmarkCampaignRun (make bench-campaigns; TRIBE_CAMPAIGN_BENCH_SIZES, default
+// 1000) runs one occurrence of a 10-point win-back campaign over
 // every member of a tenant of 1,000 and of 10,000 members on DynamoDB Local: the
 // runner plans the batches, then each batch is worked (one at a time: the
 // batches are worked by four workers, as campaignbatch's 4 per stream shard). It reports members per second and capacity per member.
 func BenchmarkCampaignRun(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	sizes := []int{1000}
+	if env := os.Getenv("TRIBE_CAMPAIGN_BENCH_SIZES"); env != "" {
+		sizes = sizes[:0]
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				b.Fatalf("TRIBE_CAMPAIGN_BENCH_SIZES: %q", env)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 			f := newFixture(b, 0)
 			ms := make([]store.Member, n)
