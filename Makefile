@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: console dev dev-reset test bench bench-jobs bench-ratelimit chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
+.PHONY: console dev dev-reset test bench bench-campaigns bench-jobs bench-ratelimit chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -24,8 +24,12 @@ test:
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## bench: benchmarks against DynamoDB Local with consumed capacity per operation
-bench:
+bench: bench-campaigns
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./shared/... ./infra/local/...
+
+## bench-campaigns: one campaign occurrence over 1,000 and 10,000 members on DynamoDB Local
+bench-campaigns:
+	TRIBE_CAMPAIGN_BENCH_SIZES=1000,10000 $(GO) test -run '^$$' -bench CampaignRun -benchtime 1x -timeout 60m ./shared/campaign
 
 ## bench-jobs: lifecycle and expiry over a 100,000-member tenant on DynamoDB Local
 bench-jobs:

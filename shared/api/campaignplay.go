@@ -14,14 +14,6 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-func campaignID(r *http.Request) (string, error) {
-	id := r.PathValue("id")
-	if !store.ValidCampaignID(id) {
-		return "", problem.New(problem.NotFound, "campaign not found")
-	}
-	return id, nil
-}
-
 type memberIn struct {
 	MemberID string `json:"member_id"`
 }

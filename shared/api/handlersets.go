@@ -38,6 +38,21 @@ func CampaignPlayHandlers(s *Server) map[string]op {
 	}
 }
 
+// CampaignsHandlers are the campaigns function's handlers (campaigns.go).
+func CampaignsHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"createCampaign":   s.createCampaign,
+		"listCampaigns":    s.listCampaigns,
+		"getCampaign":      s.getCampaign,
+		"updateCampaign":   s.updateCampaign,
+		"activateCampaign": s.activateCampaign,
+		"pauseCampaign":    s.pauseCampaign,
+		"cancelCampaign":   s.cancelCampaign,
+		"campaignResults":  s.campaignResults,
+		"previewSegment":   s.previewSegment,
+	}
+}
+
 // ChatHandlers are the chat function's handlers.
 func ChatHandlers(s *Server) map[string]op {
 	return map[string]op{

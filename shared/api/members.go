@@ -322,9 +322,17 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
+	keep, err := s.segmentFilter(r, c)
+	if err != nil {
+		return err
+	}
 	out := store.Page[memberView]{NextCursor: page.NextCursor}
 	for _, m := range page.Items {
-		out.Items = append(out.Items, view(m, c.principal.Currency))
+		if ok, err := keep(m); err != nil {
+			return err
+		} else if ok {
+			out.Items = append(out.Items, view(m, c.principal.Currency))
+		}
 	}
 	return writeJSON(w, http.StatusOK, listOf(out))
 }

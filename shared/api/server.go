@@ -31,6 +31,7 @@ import (
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/ratelimit"
 	"github.com/tribehq/tribe/shared/referral"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/wecom"
@@ -64,6 +65,9 @@ type Server struct {
 	staff staffDeps
 	// wecom makes clients of tenants' WeCom apps (wecomapi.go).
 	wecom *wecom.Clients
+	// scheduler keeps campaigns' schedules (campaigns.go); nil refuses to
+	// activate.
+	scheduler schedule.Scheduler
 }
 
 // call is one request as a handler sees it.
@@ -101,6 +105,10 @@ func WithSender(snd *connector.Sender) Option { return func(s *Server) { s.sende
 // WithWeCom sets how the server reaches WeCom's API; by default WeCom's own host
 // through the production netguard policy.
 func WithWeCom(cs *wecom.Clients) Option { return func(s *Server) { s.wecom = cs } }
+
+// WithScheduler sets where campaign schedules go (EventBridge Scheduler, or the
+// local emulator).
+func WithScheduler(sc schedule.Scheduler) Option { return func(s *Server) { s.scheduler = sc } }
 
 // WithMetrics sets where the request metrics go; default metrics.Default().
 func WithMetrics(m *metrics.Writer) Option { return func(s *Server) { s.metrics = m } }

@@ -29,6 +29,7 @@ var handlerSets = map[string]HandlerSet{
 	"coupons":          CouponsHandlers,
 	"landing":          LandingHandlers,
 	"staff":            StaffHandlers,
+	"campaigns":        CampaignsHandlers,
 }
 
 // TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler

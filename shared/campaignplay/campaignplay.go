@@ -127,7 +127,7 @@ func Draw(ctx context.Context, t *store.Tenant, s settings.Settings, campaignID 
 		return Result{}, err
 	}
 	if !l.Drawn() {
-		if (c.Status != store.CampaignRunning && c.Status != store.CampaignComplete) || now.Before(c.StartsAt) {
+		if (c.Status != store.CampaignRunning && c.Status != store.CampaignCompleted) || now.Before(c.StartsAt) {
 			return Result{}, problem.New(problem.Conflict, "campaign %s (%s) cannot be drawn now", campaignID, c.Status)
 		}
 		set, err := lottery.Parse(c.RawSettings())

@@ -127,9 +127,13 @@ type Function struct {
 	// Secrets is what the function does with secrets at rest; zero for none.
 	Secrets SecretUse
 	// Schedules marks functions that create, move and cancel schedules in the
-	// stack's schedule group (campaign APIs will); only they get the scheduler
-	// actions and may pass the scheduler role. None does yet.
+	// stack's schedule group (the campaigns API); only they get the scheduler
+	// actions and may pass the scheduler role.
 	Schedules bool
+	// ScheduleTarget marks a function invoked by schedules made at run time (a
+	// campaign's schedule invokes the campaign runner): its trigger. The
+	// scheduler role may invoke it; Schedules functions learn its ARN.
+	ScheduleTarget bool
 	// MemoryMB and TimeoutSeconds size the Lambda; zero means the defaults.
 	MemoryMB       int
 	TimeoutSeconds int
@@ -226,7 +230,48 @@ var functions = []Function{
 		TableActions: readWrite,
 		TenantScoped: true,
 		// The draw opens the lottery's sealed seed.
-		Secrets:        Decrypt,
+		Secrets: Decrypt,
+	},
+	{
+		Name:        "campaignbatch",
+		Description: "Stream consumer: works each campaign run batch (up to 50 members): a budget slice, each member in the audience taking part once (participation and ledger posting in one transaction), the unused slice returned, the results added.",
+		Stream: &Stream{
+			ItemTypes:  []string{table.TypeCampaignBatch},
+			Events:     []string{EventInsert},
+			BatchSize:  4,
+			MaxRetries: 10,
+			// Batches are independent items: several at once per stream shard.
+			Parallelization: 4,
+		},
+		TableActions:   readWrite,
+		TimeoutSeconds: 300,
+	},
+	{
+		Name:           "campaignrunner",
+		Description:    "Invoked by each campaign's schedule with {tenant, campaign, occurrence}: pages the audience into run batches, checkpointed, so a run cut short resumes and a repeated firing writes nothing new.",
+		ScheduleTarget: true,
+		TableActions:   readWrite,
+		TimeoutSeconds: 900,
+	},
+	{
+		Name:        "campaigns",
+		Description: "Campaigns (活动策划): definitions, activation onto EventBridge Scheduler, pause and cancel, results (复盘), and segment previews.",
+		Routes: []Route{
+			{"POST", "/v1/campaigns", ScopeAdmin, "createCampaign"},
+			{"GET", "/v1/campaigns", ScopeRead, "listCampaigns"},
+			{"GET", "/v1/campaigns/{id}", ScopeRead, "getCampaign"},
+			{"PATCH", "/v1/campaigns/{id}", ScopeAdmin, "updateCampaign"},
+			{"POST", "/v1/campaigns/{id}/activate", ScopeAdmin, "activateCampaign"},
+			{"POST", "/v1/campaigns/{id}/pause", ScopeAdmin, "pauseCampaign"},
+			{"POST", "/v1/campaigns/{id}/cancel", ScopeAdmin, "cancelCampaign"},
+			{"GET", "/v1/campaigns/{id}/results", ScopeRead, "campaignResults"},
+			{"POST", "/v1/segments/preview", ScopeRead, "previewSegment"},
+		},
+		TableActions: readWrite,
+		TenantScoped: true,
+		Schedules:    true,
+		// Activating a lottery seals its seed (CommitLottery).
+		Secrets:        Encrypt,
 		TimeoutSeconds: 29,
 	},
 	{
@@ -840,6 +885,9 @@ func Validate() error {
 		}
 		if f.Authorizer {
 			authorizers++
+			triggers++
+		}
+		if f.ScheduleTarget {
 			triggers++
 		}
 		if triggers != 1 {

@@ -25,6 +25,9 @@ type Engine struct {
 	// a code that is no channel's (a platform name, mostly): without it every
 	// order paid one more read for its member's channel.
 	channels *cache.TTL[string, string]
+	// campaigns applies campaigns to orders (points multipliers as they post,
+	// first-order gifts and conversions after); nil for none.
+	campaigns Campaigns
 }
 
 // Channel lookups are kept this long: a channel created or retired meanwhile is
@@ -251,6 +254,12 @@ func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings
 		return false, err
 	}
 	e.log.InfoContext(ctx, "points: earned", "tenant", t.ID(), "member", earned.MemberID, "order", rec.ExternalID, "points", earned.Amount, "fresh", earned.Fresh)
+	if earned.Fresh && e.campaigns != nil {
+		if err := e.campaigns.OrderPaid(ctx, t, s, earned.Member, earned.First, rec, earned.Entry.SpendMinor); err != nil {
+			// The posting stands; the campaigns' part is logged, not retried.
+			e.log.WarnContext(ctx, "points: campaigns after an order", "tenant", t.ID(), "order", rec.ExternalID, "err", err)
+		}
+	}
 	if earned.Fresh && earned.Member.Channel != "" {
 		return true, e.channelOrder(ctx, t, s, earned, rec)
 	}
@@ -358,7 +367,7 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 			e.log.InfoContext(ctx, "points: order without a customer", "tenant", t.ID(), "order", rec.ExternalID)
 			return Earned{}, nil
 		}
-		earned, err := EarnNew(ctx, t, s, fresh, idents, rec)
+		earned, err := EarnNew(ctx, t, s, fresh, idents, rec, e.boost(ctx, t, s, rec)...)
 		if problem.Is(err, problem.IdentityTaken) {
 			continue // created meanwhile: look again
 		}
@@ -373,7 +382,7 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 	if m, ok := memo[memberID]; ok {
 		known = &m
 	}
-	earned, err := EarnFrom(ctx, t, s, known, memberID, rec, matched)
+	earned, err := EarnFrom(ctx, t, s, known, memberID, rec, matched, e.boost(ctx, t, s, rec)...)
 	if err == nil && earned.Fresh {
 		memo[memberID] = earned.Member
 	}

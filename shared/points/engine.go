@@ -115,9 +115,9 @@ type Earned struct {
 // EarnFrom is Earn starting from a member read earlier in a batch. matchedBy names
 // the contact (email, phone) that found the member when the platform's customer id
 // did not; the entry records it, so such a link is never silent.
-func EarnFrom(ctx context.Context, t *store.Tenant, s settings.Settings, known *store.Member, memberID string, rec store.OrderRecord, matchedBy string) (Earned, error) {
+func EarnFrom(ctx context.Context, t *store.Tenant, s settings.Settings, known *store.Member, memberID string, rec store.OrderRecord, matchedBy string, opts ...EarnOption) (Earned, error) {
 	first := false
-	e, after, err := t.PostFrom(ctx, known, memberID, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first, matchedBy))
+	e, after, err := t.PostFrom(ctx, known, memberID, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first, matchedBy, opts))
 	if errors.Is(err, store.ErrAlreadyPosted) {
 		return Earned{Entry: e}, nil
 	}
@@ -127,9 +127,9 @@ func EarnFrom(ctx context.Context, t *store.Tenant, s settings.Settings, known *
 // EarnNew creates the customer's member together with the first order's points,
 // in one transaction. It fails with problem.IdentityTaken when the customer became
 // a member meanwhile: look them up again and use EarnFrom.
-func EarnNew(ctx context.Context, t *store.Tenant, s settings.Settings, m store.Member, idents []store.Identity, rec store.OrderRecord) (Earned, error) {
+func EarnNew(ctx context.Context, t *store.Tenant, s settings.Settings, m store.Member, idents []store.Identity, rec store.OrderRecord, opts ...EarnOption) (Earned, error) {
 	first := false
-	e, after, err := t.PostNew(ctx, m, idents, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first, ""))
+	e, after, err := t.PostNew(ctx, m, idents, rec.PaidAt, OrderKey(rec.IntegrationID, rec.ExternalID), earning(s, rec, &first, "", opts))
 	return Earned{Entry: e, Member: after, Fresh: err == nil, First: first}, err
 }
 
@@ -168,8 +168,12 @@ func inTenantCurrency(s settings.Settings, o order.Order) (order.Order, string, 
 // first. Points and spend are in the tenant's currency (see inTenantCurrency); an
 // order that cannot be converted still counts as an order and posts a zero-point
 // entry saying why. Every sum is checked: an overflow fails the posting.
-func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy string) func(m *store.Member) (*store.Posting, error) {
+func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy string, opts []EarnOption) func(m *store.Member) (*store.Posting, error) {
 	o := rec.Order
+	var eo earnOptions
+	for _, opt := range opts {
+		opt(&eo)
+	}
 	return func(m *store.Member) (*store.Posting, error) {
 		*first = m.OrderCount == 0
 		if m.Status != store.StatusActive {
@@ -184,7 +188,7 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy 
 		var pts, spend int64
 		if unearned == "" {
 			spend = local.TotalMinor
-			pts = OrderPoints(rules, local, multiplier(s.Loyalty, m.Tier))
+			pts = OrderPoints(rules, local, eo.boosted(*m, multiplier(s.Loyalty, m.Tier)))
 			if m.OrderCount == 0 {
 				pts += rules.FirstOrderBonus
 			}

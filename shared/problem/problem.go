@@ -43,7 +43,10 @@ const (
 	// Upstream: a platform Tribe called on the caller's behalf (WeCom) refused or
 	// failed; the detail names the platform's own code and message.
 	Upstream Code = "upstream_error"
-	Internal Code = "internal"
+	// Unavailable: a service Tribe depends on (EventBridge Scheduler) failed;
+	// nothing was changed, retry later.
+	Unavailable Code = "service_unavailable"
+	Internal    Code = "internal"
 )
 
 var status = map[Code]int{
@@ -71,6 +74,7 @@ var status = map[Code]int{
 	SoldOut:            http.StatusConflict,
 	PoolExhausted:      http.StatusConflict,
 	Upstream:           http.StatusBadGateway,
+	Unavailable:        http.StatusServiceUnavailable,
 	Internal:           http.StatusInternalServerError,
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -29,14 +30,40 @@ type AWS struct {
 	group   string
 	roleARN string
 	targets map[string]string
+	// dlq receives invocations that still fail after the retry policy.
+	dlq string
+	// backoff is the first wait after a throttled call; it doubles, throttled
+	// calls are tried maxThrottled times.
+	backoff time.Duration
 }
+
+// AWSOption configures AWS.
+type AWSOption func(*AWS)
+
+// WithDeadLetterQueue sends each schedule's invocations that still fail after
+// its retry policy to the SQS queue arn.
+func WithDeadLetterQueue(arn string) AWSOption { return func(a *AWS) { a.dlq = arn } }
+
+// WithThrottleBackoff sets the first wait after a ThrottlingException (default
+// 200 ms, doubling).
+func WithThrottleBackoff(d time.Duration) AWSOption { return func(a *AWS) { a.backoff = d } }
+
+// Retry policy of every schedule's target: EventBridge Scheduler retries a failed
+// invocation this often, for at most this long, then dead-letters it.
+const (
+	RetryAttempts      = 3
+	RetryMaxEventAgeS  = 3600
+	maxThrottled       = 8
+	defaultBackoff     = 200 * time.Millisecond
+	maxThrottleBackoff = 10 * time.Second
+)
 
 var _ Scheduler = (*AWS)(nil)
 
 // NewAWS returns a Scheduler that keeps schedules in group, invoking functions as the
 // role roleARN; targets maps each catalogue function name to its function ARN. It
 // rejects a nil client, an empty group, role or targets map, and an empty ARN.
-func NewAWS(api API, group, roleARN string, targets map[string]string) (*AWS, error) {
+func NewAWS(api API, group, roleARN string, targets map[string]string, opts ...AWSOption) (*AWS, error) {
 	switch {
 	case api == nil:
 		return nil, errors.New("schedule: nil scheduler client")
@@ -54,7 +81,32 @@ func NewAWS(api API, group, roleARN string, targets map[string]string) (*AWS, er
 		}
 		copied[name] = arn
 	}
-	return &AWS{api: api, group: group, roleARN: roleARN, targets: copied}, nil
+	a := &AWS{api: api, group: group, roleARN: roleARN, targets: copied, backoff: defaultBackoff}
+	for _, o := range opts {
+		o(a)
+	}
+	return a, nil
+}
+
+// throttled runs call again, with doubling waits, while EventBridge Scheduler
+// answers ThrottlingException (its API rate limits: a tenant activating many
+// campaigns at once backs off rather than fails). It gives up after maxThrottled
+// tries or when ctx ends.
+func (a *AWS) throttled(ctx context.Context, call func() error) error {
+	wait := a.backoff
+	for attempt := 1; ; attempt++ {
+		err := call()
+		var thr *types.ThrottlingException
+		if !errors.As(err, &thr) || attempt == maxThrottled {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxThrottleBackoff)
+	}
 }
 
 // Put creates the schedule, or replaces it when one of that name exists. It fails,
@@ -68,10 +120,10 @@ func (a *AWS) Put(ctx context.Context, s Schedule) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.api.CreateSchedule(ctx, in)
+	err = a.throttled(ctx, func() error { _, err := a.api.CreateSchedule(ctx, in); return err })
 	var conflict *types.ConflictException
 	if errors.As(err, &conflict) {
-		_, err = a.api.UpdateSchedule(ctx, updateInput(in))
+		err = a.throttled(ctx, func() error { _, err := a.api.UpdateSchedule(ctx, updateInput(in)); return err })
 		if err != nil {
 			return fmt.Errorf("update schedule %s: %w", s.Name, err)
 		}
@@ -86,9 +138,12 @@ func (a *AWS) Put(ctx context.Context, s Schedule) error {
 // Delete removes the schedule called name; a schedule that does not exist is not an
 // error.
 func (a *AWS) Delete(ctx context.Context, name string) error {
-	_, err := a.api.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{
-		Name:      aws.String(name),
-		GroupName: aws.String(a.group),
+	err := a.throttled(ctx, func() error {
+		_, err := a.api.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{
+			Name:      aws.String(name),
+			GroupName: aws.String(a.group),
+		})
+		return err
 	})
 	var missing *types.ResourceNotFoundException
 	if err != nil && !errors.As(err, &missing) {
@@ -114,6 +169,18 @@ func (a *AWS) createInput(s Schedule) (*scheduler.CreateScheduleInput, error) {
 	if IsOneTime(s.Expression) {
 		after = types.ActionAfterCompletionDelete
 	}
+	target := &types.Target{
+		Arn:     aws.String(arn),
+		RoleArn: aws.String(a.roleARN),
+		Input:   aws.String(input),
+		RetryPolicy: &types.RetryPolicy{
+			MaximumRetryAttempts:     aws.Int32(RetryAttempts),
+			MaximumEventAgeInSeconds: aws.Int32(RetryMaxEventAgeS),
+		},
+	}
+	if a.dlq != "" {
+		target.DeadLetterConfig = &types.DeadLetterConfig{Arn: aws.String(a.dlq)}
+	}
 	return &scheduler.CreateScheduleInput{
 		Name:                       aws.String(s.Name),
 		GroupName:                  aws.String(a.group),
@@ -122,11 +189,7 @@ func (a *AWS) createInput(s Schedule) (*scheduler.CreateScheduleInput, error) {
 		FlexibleTimeWindow:         &types.FlexibleTimeWindow{Mode: types.FlexibleTimeWindowModeOff},
 		ActionAfterCompletion:      after,
 		State:                      types.ScheduleStateEnabled,
-		Target: &types.Target{
-			Arn:     aws.String(arn),
-			RoleArn: aws.String(a.roleARN),
-			Input:   aws.String(input),
-		},
+		Target:                     target,
 	}, nil
 }
 

@@ -3,7 +3,7 @@ package store
 // The campaign as lotteries and flash sales read it. The campaign item belongs
 // to the campaigns core (its writes, its API); this is a read-only accessor of
 // the attributes the contract between the two names, kept here so that the play
-// routes need nothing else of it. At the merge it can read the core's type.
+// routes need nothing else of it (campaigns.go has the core's Campaign).
 
 import (
 	"context"
@@ -11,19 +11,8 @@ import (
 	"time"
 
 	"github.com/tribehq/tribe/shared/problem"
+	"github.com/tribehq/tribe/shared/table"
 )
-
-// Campaign kinds and statuses the play routes act on.
-const (
-	KindLottery      = "lottery"
-	KindFlashSale    = "flash_sale"
-	CampaignRunning  = "running"
-	CampaignComplete = "completed"
-)
-
-// campaignType is the campaign item's type (table.TypeCampaign, the campaigns
-// core's constant).
-const campaignType = "campaign"
 
 // PlayCampaign is what the play routes read of a campaign.
 type PlayCampaign struct {
@@ -52,8 +41,6 @@ type playCampaignItem struct {
 	PlayCampaign
 }
 
-func (t *Tenant) campaignKey(id string) (string, string) { return t.pk("CAMPAIGN", id), "CAMPAIGN" }
-
 // PlayCampaign reads a campaign; problem.NotFound when there is none.
 func (t *Tenant) PlayCampaign(ctx context.Context, id string) (PlayCampaign, error) {
 	if !ValidCampaignID(id) {
@@ -65,20 +52,6 @@ func (t *Tenant) PlayCampaign(ctx context.Context, id string) (PlayCampaign, err
 	return it.PlayCampaign, err
 }
 
-// ValidCampaignID accepts what can be a campaign id (1..64 of [a-z0-9_-]), so
-// that path input never reaches a key malformed.
-func ValidCampaignID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // SeedCampaign writes a campaign item in the contract's shape. Tests use it
 // (the campaigns core owns creating campaigns); it overwrites.
 func (t *Tenant) SeedCampaign(ctx context.Context, c PlayCampaign) error {
@@ -87,5 +60,5 @@ func (t *Tenant) SeedCampaign(ctx context.Context, c PlayCampaign) error {
 	}
 	pk, sk := t.campaignKey(c.ID)
 	c.StartsAt, c.EndsAt = c.StartsAt.UTC(), c.EndsAt.UTC()
-	return translate(t.table.Put(playCampaignItem{keyed{pk, sk, campaignType, 0}, c}).ConsumedCapacity(wcc(ctx)).Run(ctx), "campaign")
+	return translate(t.table.Put(playCampaignItem{keyed{pk, sk, table.TypeCampaign, 0}, c}).ConsumedCapacity(wcc(ctx)).Run(ctx), "campaign")
 }

@@ -54,6 +54,8 @@ type Image struct {
 	TierChange      *TierChange
 	Referral        *Referral
 	WebhookDelivery *EventDelivery
+	// CampaignBatch is a slice of a campaign run's audience.
+	CampaignBatch *CampaignBatch
 }
 
 // ErrNotTenantItem is DecodeChange's error for a record whose key names no tenant.
@@ -119,6 +121,8 @@ func decodeImage(typ string, img map[string]events.DynamoDBAttributeValue) (Imag
 		err = decodeAs(img, &im.Referral)
 	case table.TypeWebhookDelivery:
 		err = decodeAs(img, &im.WebhookDelivery)
+	case table.TypeCampaignBatch:
+		err = decodeAs(img, &im.CampaignBatch)
 	}
 	return im, err
 }
@@ -157,6 +161,9 @@ func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoD
 		it = broadcastTaskItem{keyed{t.broadcastPK(r.BroadcastID), "G#" + r.GroupID, table.TypeBroadcastTask, 0}, r}
 	case JobTask:
 		it = jobTaskItem{keyed{t.jobPK(r.Job, r.Shard), "RUN#" + r.Run, table.TypeJobTask, 0}, r}
+	case CampaignBatch:
+		pk, sk := t.batchKey(r.Campaign, r.Occurrence, r.Seq)
+		it = batchItem{keyed{pk, sk, table.TypeCampaignBatch, 0}, r}
 	default:
 		return events.DynamoDBEventRecord{}, fmt.Errorf("store: no stream record for %T", rec)
 	}

@@ -64,6 +64,7 @@ type Member struct {
 	UpdatedAt    time.Time      `dynamo:"updated_at" json:"updated_at"`
 	ErasedAt     *time.Time     `dynamo:"erased_at,omitempty" json:"erased_at,omitempty"`
 	Version      int64          `dynamo:"version" json:"version"`
+	RFM          string         `dynamo:"rfm,omitempty" json:"rfm,omitempty"`
 
 	// TierSince is when the member reached its tier.
 	TierSince *time.Time `dynamo:"tier_since,omitempty" json:"tier_since"`

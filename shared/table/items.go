@@ -125,3 +125,16 @@ const (
 	// TypeWeComSync is a tenant's group-sync checkpoint.
 	TypeWeComSync = "wecom_sync"
 )
+
+// Campaign items (issue 10): the campaign, its runs and run batches (the batches
+// are what the campaignbatch consumer takes off the stream), its budget counter,
+// per-occurrence results, and each member's participation.
+const (
+	TypeCampaign              = "campaign"
+	TypeCampaignRun           = "campaign_run"
+	TypeCampaignBatch         = "campaign_batch"
+	TypeCampaignBudget        = "campaign_budget"
+	TypeCampaignResult        = "campaign_result"
+	TypeCampaignParticipation = "campaign_participation"
+	TypeCampaignMarker        = "campaign_marker"
+)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/tribehq/tribe/shared/auth"
 	"github.com/tribehq/tribe/shared/catalogue"
@@ -26,6 +27,7 @@ import (
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/metrics"
 	"github.com/tribehq/tribe/shared/netguard"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/webhookout"
 	"github.com/tribehq/tribe/shared/wecom"
@@ -45,6 +47,12 @@ type Deps struct {
 	// Sender posts to chat platforms; nil means one built on Guard. Tests point
 	// it at fake platforms.
 	Sender *connector.Sender
+	// Scheduler keeps campaign schedules: EventBridge Scheduler on AWS (built
+	// from AWS and the environment when nil, wire/scheduling), the emulator
+	// locally. Only the campaigns function uses it.
+	Scheduler schedule.Scheduler
+	// AWS is the function's AWS configuration (config.Load); zero locally.
+	AWS aws.Config
 	// Guard is the one outbound policy (netguard): every sender a function builds
 	// (connectors today; tenant webhook endpoints and chat platform APIs later)
 	// checks URLs and dials through it. The zero Guard is production's.

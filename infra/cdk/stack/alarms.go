@@ -44,7 +44,7 @@ func (t *tribe) addAlarms() {
 				t.alarmIn(in, id+"RecordFailuresAlarm", tribeMetric(metrics.RecordFailures, f.Name, sum), 0, 1, f.Name+" reported failed stream records (retried, then written to the failure bucket)."))
 			age := lambdaMetric("IteratorAge", fn, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")})
 			t.alarmIn(in, id+"IteratorAgeAlarm", age, 60000, 1, f.Name+" is more than a minute behind the table stream.")
-		case f.Schedule != nil:
+		case f.Schedule != nil || f.ScheduleTarget:
 			t.alarmIn(in, id+"AsyncEventsDroppedAlarm", lambdaMetric("AsyncEventsDropped", fn, sum), 0, 1, f.Name+": Lambda dropped asynchronous events.")
 		}
 	}

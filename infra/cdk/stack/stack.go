@@ -35,6 +35,7 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/table"
 	"github.com/tribehq/tribe/shared/tenantcreds"
+	"github.com/tribehq/tribe/shared/wire/scheduling"
 )
 
 // Environment variables of the functions. Every function gets all of them but the
@@ -221,7 +222,11 @@ func newTribe(scope constructs.Construct, id string, props *TribeStackProps) *tr
 		if f.Schedule != nil {
 			t.addSchedule(f)
 		}
+		if f.ScheduleTarget {
+			t.invokedBySchedules(f)
+		}
 	}
+	t.addScheduleTargets()
 	t.addAPI(t.addConsole())
 	t.addAlarmTopic()
 	t.addAlarms()
@@ -590,14 +595,8 @@ const (
 // the invocation asynchronously: its event-invoke config bounds the retries and
 // sends what still fails to the async dead-letter queue.
 func (t *tribe) addSchedule(f catalogue.Function) {
-	fn := t.aliases[f.Name]
+	fn, invoke := t.invokedBySchedules(f)
 	scope := t.group(f.Name)
-	invoke := t.allowSchedulerInvoke(f.Name)
-	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
-		RetryAttempts: jsii.Number(asyncRetries),
-		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(asyncMaxAgeSecond)),
-		OnFailure:     awslambdadestinations.NewSqsDestination(t.asyncDLQ()),
-	})
 	def := catalogueSchedule(f.Name)
 	schedule := awsscheduler.NewCfnSchedule(scope, jsii.String(pascal(f.Name)+"Schedule"), &awsscheduler.CfnScheduleProps{
 		Description:                jsii.String("Runs " + f.Name + ": " + f.Description),
@@ -619,6 +618,39 @@ func (t *tribe) addSchedule(f catalogue.Function) {
 	// The role's policies must allow the invocation (and the dead-letter queue)
 	// before the first run.
 	schedule.Node().AddDependency(invoke, t.scheduler.role)
+}
+
+// invokedBySchedules lets the scheduler role invoke f's alias (through its group's
+// invoke policy, which the caller's schedules depend on), asynchronously, with
+// bounded retries and the async dead-letter queue.
+func (t *tribe) invokedBySchedules(f catalogue.Function) (awslambda.Alias, awsiam.Policy) {
+	fn := t.aliases[f.Name]
+	invoke := t.allowSchedulerInvoke(f.Name)
+	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(asyncRetries),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(asyncMaxAgeSecond)),
+		OnFailure:     awslambdadestinations.NewSqsDestination(t.asyncDLQ()),
+	})
+	return fn, invoke
+}
+
+// addScheduleTargets tells the functions that make schedules (catalogue
+// Schedules: campaigns) the schedules' dead-letter queue and the ARN of each
+// function schedules made at run time may invoke (ScheduleTarget: the campaign
+// runner), as wire/scheduling reads them.
+func (t *tribe) addScheduleTargets() {
+	for _, f := range catalogue.All() {
+		if !f.Schedules {
+			continue
+		}
+		fn := t.functions[f.Name]
+		fn.AddEnvironment(jsii.String(scheduling.EnvScheduleDLQArn), t.scheduler.dlq.QueueArn(), nil)
+		for _, target := range catalogue.All() {
+			if target.ScheduleTarget {
+				fn.AddEnvironment(jsii.String(scheduling.EnvTargetPrefix+strings.ToUpper(target.Name)), t.aliases[target.Name].FunctionArn(), nil)
+			}
+		}
+	}
 }
 
 // catalogueSchedule is the schedule of the catalogue function name, as

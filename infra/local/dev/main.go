@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -128,7 +129,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	sys, err := system.New(st, adminKey, log, system.WithStaffPool(pool, cog.Endpoint))
+	// The emulator fires through the system, and the campaigns function keeps
+	// its schedules in the emulator.
+	var sys *system.System
+	sched, err := scheduler.New(func(ctx context.Context, target string, in json.RawMessage) error {
+		return sys.Invoke(ctx, target, in)
+	}, scheduler.WithDataDir(filepath.Join(data, "scheduler")), scheduler.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	sys, err = system.New(st, adminKey, log, system.WithStaffPool(pool, cog.Endpoint), system.WithScheduler(sched))
 	if err != nil {
 		return err
 	}
@@ -157,10 +167,6 @@ func run() error {
 	pump, err := streampump.New(dynamolocal.StreamsClient(srv.Endpoint), consumers, streampump.Options{
 		StreamARN: streamARN, DataDir: filepath.Join(data, "pump"), Logger: log,
 	})
-	if err != nil {
-		return err
-	}
-	sched, err := scheduler.New(sys.Invoke, scheduler.WithDataDir(filepath.Join(data, "scheduler")), scheduler.WithLogger(log))
 	if err != nil {
 		return err
 	}

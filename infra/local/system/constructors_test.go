@@ -98,7 +98,7 @@ func TestHandlerMatchesTrigger(t *testing.T) {
 				{"one handler", set == 1, true},
 				{"http", f.HTTP != nil, len(fn.Routes) > 0},
 				{"stream", f.Stream != nil, fn.Stream != nil},
-				{"target", f.Target != nil, fn.Schedule != nil},
+				{"target", f.Target != nil, fn.Schedule != nil || fn.ScheduleTarget},
 				{"authorizer", f.Authorizer != nil, fn.Authorizer},
 				{"lambda handler", f.Handler() != nil, true},
 			} {

@@ -21,6 +21,7 @@ import (
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/netguard"
+	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/tableguard"
 	"github.com/tribehq/tribe/shared/tenantcreds"
@@ -29,6 +30,7 @@ import (
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
+	"github.com/tribehq/tribe/shared/wire/scheduling"
 )
 
 // StreamHandler is a stream consumer's Lambda handler.
@@ -89,6 +91,9 @@ func Constructors() map[string]wire.Constructor {
 		"qrexpiry":         consumers.QRExpiry,
 		"staff":            routes.Staff,
 		"wecomsync":        consumers.WeComSync,
+		"campaignbatch":    consumers.CampaignBatch,
+		"campaignrunner":   consumers.CampaignRunner,
+		"campaigns":        scheduling.Campaigns,
 	}
 }
 
@@ -116,6 +121,10 @@ func WithStaffPool(p auth.StaffPool, endpoint string) Option {
 
 // WithWeCom sets how functions reach WeCom's API (tests point it at wecomfake).
 func WithWeCom(cs *wecom.Clients) Option { return func(d *wire.Deps) { d.WeCom = cs } }
+
+// WithScheduler sets where the campaigns function keeps schedules (the local
+// emulator, whose invoke is this system's Invoke).
+func WithScheduler(sc schedule.Scheduler) Option { return func(d *wire.Deps) { d.Scheduler = sc } }
 
 // New builds every catalogue function with its wire constructor, and checks that
 // each is the handler its trigger calls for. Each function gets its own store on
@@ -164,7 +173,7 @@ func New(st *store.Store, adminKey string, log *slog.Logger, opts ...Option) (*S
 			sys.HTTP[fn.Name] = f.HTTP
 		case fn.Stream != nil && f.Stream != nil:
 			sys.Streams[fn.Name] = f.Stream
-		case fn.Schedule != nil && f.Target != nil:
+		case (fn.Schedule != nil || fn.ScheduleTarget) && f.Target != nil:
 			sys.Targets[fn.Name] = func(ctx context.Context, in json.RawMessage) error {
 				_, err := f.Target(ctx, in)
 				return err

@@ -147,7 +147,7 @@ func TestEveryFunctionRunsItsSampleEvent(t *testing.T) {
 				if err != nil || len(res.BatchItemFailures) != 0 {
 					t.Fatalf("stream: %+v %v", res, err)
 				}
-			case fn.Schedule != nil:
+			case fn.Schedule != nil || fn.ScheduleTarget:
 				var in json.RawMessage
 				sample(t, "scheduler/"+fn.Name+".json", vars, &in)
 				if err := sys.Invoke(ctx, fn.Name, in); err != nil {

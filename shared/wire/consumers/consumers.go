@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 
 	"github.com/tribehq/tribe/shared/broadcast"
+	"github.com/tribehq/tribe/shared/campaign"
 	"github.com/tribehq/tribe/shared/community"
 	"github.com/tribehq/tribe/shared/counters"
 	"github.com/tribehq/tribe/shared/delivery"
@@ -212,7 +213,50 @@ func engine(d wire.Deps) (*points.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return points.New(d.Store, set, d.Log)
+	e, err := points.New(d.Store, set, d.Log)
+	if err != nil {
+		return nil, err
+	}
+	// Points multiplier and first-order campaigns, and conversions.
+	live, err := campaign.NewLive(d.Store.Now, d.Log)
+	if err != nil {
+		return nil, err
+	}
+	e.SetCampaigns(live)
+	return e, nil
+}
+
+// CampaignRunner is invoked by each campaign's schedule: it pages the
+// occurrence's audience into run batches.
+func CampaignRunner(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	set, err := settings.New(d.Store)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	r, err := campaign.NewRunner(d.Store, set, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(r.Handle)}, nil
+}
+
+// CampaignBatch is the stream consumer working campaign run batches.
+func CampaignBatch(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	set, err := settings.New(d.Store)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	b, err := campaign.NewBatches(d.Store, set, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Stream: b.Handle}, nil
 }
 
 // target turns a job's typed result into the Target shape; Lambda serialises the

@@ -45,7 +45,7 @@ func Build(ctx context.Context, name string, build wire.Constructor, opts ...con
 	if err != nil {
 		return wire.Function{}, err
 	}
-	fn, err := build(wire.Deps{Store: deps.Store, Log: deps.Log})
+	fn, err := build(wire.Deps{Store: deps.Store, Log: deps.Log, AWS: deps.AWS})
 	if err != nil {
 		return wire.Function{}, err
 	}

@@ -24,6 +24,12 @@ func Coupons(d wire.Deps) (wire.Function, error) { return routes("coupons", api.
 // Channels serves the channels routes.
 func Channels(d wire.Deps) (wire.Function, error) { return routes("channels", api.ChannelsHandlers, d) }
 
+// Campaigns serves the campaigns routes with d.Scheduler (on AWS,
+// scheduling.Campaigns builds EventBridge Scheduler's first).
+func Campaigns(d wire.Deps) (wire.Function, error) {
+	return routes("campaigns", api.CampaignsHandlers, d, api.WithScheduler(d.Scheduler))
+}
+
 // Chat serves the chat platforms' callbacks.
 func Chat(d wire.Deps) (wire.Function, error) { return routes("chat", api.ChatHandlers, d) }
 
