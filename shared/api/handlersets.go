@@ -119,7 +119,6 @@ func MembersHandlers(s *Server) map[string]op {
 		// identity linking rules, privacy: members.go
 		"getIdentityRules": s.getIdentityRules,
 		"putIdentityRules": s.putIdentityRules,
-		"dailyStats":       s.dailyStats,
 	}
 }
 
@@ -200,5 +199,17 @@ func TenantHandlers(s *Server) map[string]op {
 func WebhooksHandlers(s *Server) map[string]op {
 	return map[string]op{
 		"receiveWebhook": s.receiveWebhook,
+	}
+}
+
+// StatsHandlers are the stats function's handlers (stats.go).
+func StatsHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"dailyStats":   s.dailyStats,
+		"weeklyStats":  s.weeklyStats,
+		"monthlyStats": s.monthlyStats,
+		"statsFunnels": s.statsFunnels,
+		"statsGroups":  s.statsGroups,
+		"statsSummary": s.statsSummary,
 	}
 }

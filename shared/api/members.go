@@ -487,21 +487,6 @@ func nonNil[T any](v []T) []T {
 	return v
 }
 
-func (s *Server) dailyStats(w http.ResponseWriter, r *http.Request, c *call) error {
-	from, to, err := s.localRange(r, c)
-	if err != nil {
-		return err
-	}
-	if f, _ := time.Parse(time.DateOnly, from); f.AddDate(1, 0, 1).Before(mustDate(to)) {
-		return problem.Field("from", "at most one year at a time")
-	}
-	days, err := c.tenant.Days(r.Context(), from, to)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(store.Page[store.DayCounters]{Items: days}))
-}
-
 func mustDate(s string) time.Time {
 	t, _ := time.Parse(time.DateOnly, s)
 	return t

@@ -22,6 +22,7 @@ var handlerSets = map[string]HandlerSet{
 	"platform":     PlatformHandlers,
 	"points":       PointsHandlers,
 	"referrals":    ReferralsHandlers,
+	"stats":        StatsHandlers,
 	"tenant":       TenantHandlers,
 	"webhooks":     WebhooksHandlers,
 }

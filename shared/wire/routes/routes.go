@@ -57,6 +57,9 @@ func Referrals(d wire.Deps) (wire.Function, error) {
 	return routes("referrals", api.ReferralsHandlers, d)
 }
 
+// Stats serves the numbers: day counters by period, funnels, groups, summary.
+func Stats(d wire.Deps) (wire.Function, error) { return routes("stats", api.StatsHandlers, d) }
+
 // Tenant serves the tenant routes.
 func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", api.TenantHandlers, d) }
 
