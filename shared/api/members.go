@@ -318,6 +318,9 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *call) er
 			return problem.Field(name, "%s is 1-64 letters, digits, spaces or _-:.", name)
 		}
 	}
+	if f.RFM = q.Get("rfm"); f.RFM != "" && !store.ValidRFMPattern(f.RFM) {
+		return problem.Field("rfm", "rfm is three RFM scores 1-5 or * each, e.g. 5** or 545")
+	}
 	page, err := c.tenant.ListMembers(r.Context(), f, limit, cursor)
 	if err != nil {
 		return err

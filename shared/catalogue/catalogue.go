@@ -541,6 +541,16 @@ var functions = []Function{
 		TableActions: readWrite,
 	},
 	{
+		Name:        "rfm",
+		Description: "Daily: scores every member's recency, frequency and monetary value in quintiles of its tenant (rfm \"545\"), written only when changed; planned per tenant, worked by the jobworker.",
+		Schedule: &Schedule{
+			Expression: "cron(40 3 * * ? *)",
+			Timezone:   "UTC",
+		},
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
+	},
+	{
 		Name:        "stats",
 		Description: "Numbers (数据监测, 复盘): day counters by day, ISO week and month with week-over-week and month-over-month growth, per tenant, group or channel; channel funnels, groups' active ratios, repurchase rate, points ROI, fission; JSON or CSV.",
 		Routes: []Route{

@@ -72,6 +72,7 @@ func Constructors() map[string]wire.Constructor {
 		"referral":        consumers.Referral,
 		"referralconfirm": consumers.ReferralConfirm,
 		"referrals":       routes.Referrals,
+		"rfm":             consumers.RFM,
 		"stats":           routes.Stats,
 		"points":          routes.Points,
 		"tenant":          routes.Tenant,

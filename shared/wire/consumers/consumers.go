@@ -15,6 +15,7 @@ import (
 	"github.com/tribehq/tribe/shared/lifecycle"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/referral"
+	"github.com/tribehq/tribe/shared/rfm"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/wire"
@@ -134,7 +135,12 @@ const (
 	JobBirthdays       = "birthdays"
 	JobLifecycle       = "lifecycle"
 	JobReferralConfirm = "referralconfirm"
+	JobRFM             = "rfm"
 )
+
+// RFM is the daily RFM scoring (planned: one task per tenant; the jobworker
+// works it).
+func RFM(d wire.Deps) (wire.Function, error) { return planner(d, JobRFM) }
 
 // Jobs is the runner that knows every scheduled job: its tasks per tenant and its
 // step.
@@ -151,12 +157,17 @@ func Jobs(d wire.Deps) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	rj, err := rfm.New(d.Store, d.Log)
+	if err != nil {
+		return nil, err
+	}
 	return jobs.New(d.Store, d.Log, map[string]jobs.Kind{
 		JobExpiry:          {Shards: store.MemberShards, Step: e.ExpiryStep},
 		JobTiers:           {Shards: store.MemberShards, Step: e.DowngradeStep},
 		JobLifecycle:       {Shards: store.MemberShards, Step: lc.Step},
 		JobBirthdays:       {Shards: 1, Step: e.BirthdayStep},
 		JobReferralConfirm: {Shards: 1, Step: re.ConfirmStep},
+		JobRFM:             {Shards: 1, Step: rj.Step},
 	})
 }
 
