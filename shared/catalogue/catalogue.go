@@ -440,6 +440,19 @@ var functions = []Function{
 		TenantScoped: true,
 	},
 	{
+		Name:        "morningreport",
+		Description: "Hourly: sends the tenants whose local time is 09:xx yesterday's key numbers with week-over-week growth (早报) through the connector they picked, once per tenant and day.",
+		Schedule: &Schedule{
+			Expression: "cron(0 * * * ? *)",
+			Timezone:   "UTC",
+		},
+		// Tenants (Query), settings, counters and the connector (GetItem, Query),
+		// the day's marker and the delivery log (PutItem).
+		TableActions:   []string{GetItem, Query, DescribeTable, PutItem},
+		Secrets:        Decrypt,
+		TimeoutSeconds: 300,
+	},
+	{
 		Name:        "openapi",
 		Description: "Serves the OpenAPI 3.1 document of the whole API.",
 		Routes: []Route{

@@ -83,3 +83,7 @@ const (
 // TypeRateWindow counts a tenant's requests in one rate-limit window
 // (shared/ratelimit); no stream consumer takes it.
 const TypeRateWindow = "rate_window"
+
+// TypeMorningReport marks a tenant's morning report (早报) of one day as claimed
+// for sending (shared/morningreport); no stream consumer takes it.
+const TypeMorningReport = "morning_report"

@@ -66,6 +66,7 @@ func Constructors() map[string]wire.Constructor {
 		"livecodes":       routes.LiveCodes,
 		"loyalty":         routes.Loyalty,
 		"members":         routes.Members,
+		"morningreport":   consumers.MorningReport,
 		"openapi":         routes.OpenAPI,
 		"platform":        routes.Platform,
 		"reconcile":       consumers.Reconcile,

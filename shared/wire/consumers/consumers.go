@@ -13,6 +13,7 @@ import (
 	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/lifecycle"
+	"github.com/tribehq/tribe/shared/morningreport"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/referral"
 	"github.com/tribehq/tribe/shared/rfm"
@@ -137,6 +138,26 @@ const (
 	JobReferralConfirm = "referralconfirm"
 	JobRFM             = "rfm"
 )
+
+// MorningReport is the hourly job sending each tenant its morning report at 09:00
+// local, through the tenant's connector.
+func MorningReport(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	if err := d.CheckSecrets("morningreport"); err != nil {
+		return wire.Function{}, err
+	}
+	dlv, err := deliverySender(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	r, err := morningreport.New(d.Store, dlv, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(r.Run)}, nil
+}
 
 // RFM is the daily RFM scoring (planned: one task per tenant; the jobworker
 // works it).
