@@ -573,7 +573,7 @@ func checkStatsSettings(r *http.Request, c *call, pointValue, connector *string)
 		return problem.Field("point_value", "point_value is a positive decimal, e.g. \"0.01\"")
 	}
 	if connector != nil && *connector != "" {
-		if _, err := c.tenant.Connector(r.Context(), *connector); err != nil {
+		if err := c.tenant.ConnectorExists(r.Context(), *connector); err != nil {
 			if problem.Is(err, problem.NotFound) {
 				return problem.Field("morning_report_connector", "morning_report_connector is not a connector of this tenant")
 			}

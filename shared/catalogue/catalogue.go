@@ -574,8 +574,9 @@ var functions = []Function{
 			{"GET", "/v1/stats/groups", ScopeRead, "statsGroups"},
 			{"GET", "/v1/stats/summary", ScopeRead, "statsSummary"},
 		},
-		// Reads only, and the per-tenant rate limit's window (UpdateItem).
-		TableActions: []string{GetItem, Query, DescribeTable, UpdateItem},
+		// Reads only (BatchGetItem: the channel and group lists), and the
+		// per-tenant rate limit's window (UpdateItem).
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, UpdateItem},
 		TenantScoped: true,
 	},
 	{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/table"
 )
 
@@ -16,4 +17,15 @@ const morningReportTTL = 30 * 24 * time.Hour
 // Key: T#<tenant>#MORNING#<day> / REPORT.
 func (t *Tenant) ClaimMorningReport(ctx context.Context, day string) (bool, error) {
 	return t.recordOnce(ctx, t.table.Put(keyed{t.pk("MORNING", day), "REPORT", table.TypeMorningReport, t.s.Now().Add(morningReportTTL).Unix()}))
+}
+
+// ConnectorExists checks that the tenant has a connector id without opening its
+// sealed settings (a setting naming it needs no key); problem.NotFound if not.
+func (t *Tenant) ConnectorExists(ctx context.Context, id string) error {
+	if !ids.Valid(ConnectorPrefix, id) {
+		return connectorNotFound()
+	}
+	pk, sk := t.connectorKey(id)
+	var it connectorItem
+	return t.getItem(ctx, pk, sk, false, &it, "connector")
 }
