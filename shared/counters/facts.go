@@ -222,9 +222,11 @@ func memberFacts(l Lookups, day func(time.Time) string, add func(store.Scope, st
 			return nil, err
 		}
 		if ch != "" {
-			when := n.UpdatedAt
-			if c.Event == store.Insert {
-				when = n.CreatedAt
+			// Counted on the day the member joined (a chat contact's event
+			// time), else the day its channel was set.
+			when := n.JoinedAt
+			if when.IsZero() {
+				when = n.UpdatedAt
 			}
 			add(store.ChannelScope(ch), day(when), ContactsAdded, 1)
 		}
