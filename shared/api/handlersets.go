@@ -185,7 +185,6 @@ func MembersHandlers(s *Server) map[string]op {
 		// identity linking rules, privacy: members.go
 		"getIdentityRules": s.getIdentityRules,
 		"putIdentityRules": s.putIdentityRules,
-		"dailyStats":       s.dailyStats,
 	}
 }
 
@@ -294,5 +293,17 @@ func StaffHandlers(s *Server) map[string]op {
 		"deleteStaff":  s.deleteStaff,
 		"staffLogin":   s.staffLogin,
 		"staffRefresh": s.staffRefresh,
+	}
+}
+
+// StatsHandlers are the stats function's handlers (stats.go).
+func StatsHandlers(s *Server) map[string]op {
+	return map[string]op{
+		"dailyStats":   s.dailyStats,
+		"weeklyStats":  s.weeklyStats,
+		"monthlyStats": s.monthlyStats,
+		"statsFunnels": s.statsFunnels,
+		"statsGroups":  s.statsGroups,
+		"statsSummary": s.statsSummary,
 	}
 }

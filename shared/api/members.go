@@ -318,6 +318,9 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *call) er
 			return problem.Field(name, "%s is 1-64 letters, digits, spaces or _-:.", name)
 		}
 	}
+	if f.RFM = q.Get("rfm"); f.RFM != "" && !store.ValidRFMPattern(f.RFM) {
+		return problem.Field("rfm", "rfm is three RFM scores 1-5 or * each, e.g. 5** or 545")
+	}
 	page, err := c.tenant.ListMembers(r.Context(), f, limit, cursor)
 	if err != nil {
 		return err
@@ -493,21 +496,6 @@ func nonNil[T any](v []T) []T {
 		return []T{}
 	}
 	return v
-}
-
-func (s *Server) dailyStats(w http.ResponseWriter, r *http.Request, c *call) error {
-	from, to, err := s.localRange(r, c)
-	if err != nil {
-		return err
-	}
-	if f, _ := time.Parse(time.DateOnly, from); f.AddDate(1, 0, 1).Before(mustDate(to)) {
-		return problem.Field("from", "at most one year at a time")
-	}
-	days, err := c.tenant.Days(r.Context(), from, to)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listOf(store.Page[store.DayCounters]{Items: days}))
 }
 
 func mustDate(s string) time.Time {

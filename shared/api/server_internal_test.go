@@ -30,6 +30,7 @@ var handlerSets = map[string]HandlerSet{
 	"landing":          LandingHandlers,
 	"staff":            StaffHandlers,
 	"campaigns":        CampaignsHandlers,
+	"stats":            StatsHandlers,
 }
 
 // TestHandlerSetsMatchCatalogue: every function with routes has exactly one handler

@@ -52,8 +52,14 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request, c *call) e
 		Name      *string          `json:"name"`
 		Timezone  *string          `json:"timezone"`
 		Lifecycle *store.Lifecycle `json:"lifecycle"`
+		// stats.go: the points ROI's point value and the morning report's connector.
+		PointValue             *string `json:"point_value"`
+		MorningReportConnector *string `json:"morning_report_connector"`
 	}
 	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := checkStatsSettings(r, c, in.PointValue, in.MorningReportConnector); err != nil {
 		return err
 	}
 	info, err := c.tenant.UpdateInfo(r.Context(), func(t *store.TenantInfo) error {
@@ -75,6 +81,12 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request, c *call) e
 				return problem.Field("lifecycle", "need 1 <= new_for_days, 1 <= silent_after_days < churned_after_days <= 3650")
 			}
 			t.Lifecycle = *l
+		}
+		if in.PointValue != nil {
+			t.PointValue = *in.PointValue
+		}
+		if in.MorningReportConnector != nil {
+			t.MorningReportConnector = *in.MorningReportConnector
 		}
 		return nil
 	})

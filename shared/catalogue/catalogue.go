@@ -54,6 +54,11 @@ type Stream struct {
 	// ModifiedStatuses, when set, narrows MODIFY records to those whose new image's
 	// status is one of them.
 	ModifiedStatuses []string
+	// ModifiedTypes and RemovedTypes, when set, narrow MODIFY and REMOVE records
+	// to those item types (of ItemTypes): a consumer of inserted chat events need
+	// not wake for their TTL expiry.
+	ModifiedTypes []string
+	RemovedTypes  []string
 	// BatchSize is the most records per invocation.
 	BatchSize int
 	// MaxRetries is how often a failing record is retried before it is sent to the
@@ -358,17 +363,22 @@ var functions = []Function{
 	},
 	{
 		Name:        "counters",
-		Description: "Stream consumer: keeps per-tenant daily member counters exact.",
+		Description: "Stream consumer: keeps the day counters of each tenant, group and channel exact (members, joins, leaves, active members, messages, check-ins, orders, GMV, refunds, points, violations, churn), sharded so no partition runs hot.",
 		Stream: &Stream{
-			ItemTypes: []string{table.TypeMember},
-			// Members created, and members erased or merged: not every points
-			// posting or profile change to a member.
-			Events:           []string{EventInsert, EventModify},
-			ModifiedStatuses: []string{"erased", "merged"},
-			BatchSize:        100,
-			MaxRetries:       5,
+			// Members (created, erased, merged, stage, check-in, activity,
+			// channel), ledger postings (orders, points), orders and refunds
+			// (GMV per currency), chat messages, group memberships (joins, and
+			// leaves as removals) and violations.
+			ItemTypes: []string{table.TypeMember, table.TypeLedger, table.TypeOrder, table.TypeRefund,
+				table.TypeChatEvent, table.TypeGroupMember, table.TypeViolation},
+			Events:        []string{EventInsert, EventModify, EventRemove},
+			ModifiedTypes: []string{table.TypeMember},
+			RemovedTypes:  []string{table.TypeGroupMember},
+			BatchSize:     100,
+			MaxRetries:    5,
 		},
-		// GetItem: the tenant's settings (time zone) decide the day counted.
+		// GetItem: the tenant's settings (time zone) decide the day counted; a
+		// chat's group, a code's channel and a member's channel place counts.
 		TableActions: []string{GetItem, PutItem, UpdateItem},
 	},
 	{
@@ -586,10 +596,22 @@ var functions = []Function{
 			// Whether unverified shop emails and phones may link members.
 			{"GET", "/v1/identity/rules", ScopeRead, "getIdentityRules"},
 			{"PUT", "/v1/identity/rules", ScopeAdmin, "putIdentityRules"},
-			{"GET", "/v1/stats/daily", ScopeRead, "dailyStats"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,
+	},
+	{
+		Name:        "morningreport",
+		Description: "Hourly: sends the tenants whose local time is 09:xx yesterday's key numbers with week-over-week growth (早报) through the connector they picked, once per tenant and day.",
+		Schedule: &Schedule{
+			Expression: "cron(0 * * * ? *)",
+			Timezone:   "UTC",
+		},
+		// Tenants (Query), settings, counters and the connector (GetItem, Query),
+		// the day's marker and the delivery log (PutItem).
+		TableActions:   []string{GetItem, Query, DescribeTable, PutItem},
+		Secrets:        Decrypt,
+		TimeoutSeconds: 300,
 	},
 	{
 		Name:        "openapi",
@@ -721,6 +743,32 @@ var functions = []Function{
 		// platform partition, written with the staff item) and a login finds the
 		// tenant by it.
 		TableActions: readWrite,
+	},
+	{
+		Name:        "rfm",
+		Description: "Daily: scores every member's recency, frequency and monetary value in quintiles of its tenant (rfm \"545\"), written only when changed; planned per tenant, worked by the jobworker.",
+		Schedule: &Schedule{
+			Expression: "cron(40 3 * * ? *)",
+			Timezone:   "UTC",
+		},
+		TableActions:   jobPlanner,
+		TimeoutSeconds: 300,
+	},
+	{
+		Name:        "stats",
+		Description: "Numbers (数据监测, 复盘): day counters by day, ISO week and month with week-over-week and month-over-month growth, per tenant, group or channel; channel funnels, groups' active ratios, repurchase rate, points ROI, fission; JSON or CSV.",
+		Routes: []Route{
+			{"GET", "/v1/stats/daily", ScopeRead, "dailyStats"},
+			{"GET", "/v1/stats/weekly", ScopeRead, "weeklyStats"},
+			{"GET", "/v1/stats/monthly", ScopeRead, "monthlyStats"},
+			{"GET", "/v1/stats/funnels", ScopeRead, "statsFunnels"},
+			{"GET", "/v1/stats/groups", ScopeRead, "statsGroups"},
+			{"GET", "/v1/stats/summary", ScopeRead, "statsSummary"},
+		},
+		// Reads only (BatchGetItem: the channel and group lists), and the
+		// per-tenant rate limit's window (UpdateItem).
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, UpdateItem},
+		TenantScoped: true,
 	},
 	{
 		Name:        "tenant",

@@ -34,7 +34,13 @@ func (s Stream) Patterns() []map[string]any {
 		switch e {
 		case EventRemove:
 			image = "OldImage"
+			if len(s.RemovedTypes) > 0 {
+				attrs[table.Type] = map[string]any{"S": anys(s.RemovedTypes)}
+			}
 		case EventModify:
+			if len(s.ModifiedTypes) > 0 {
+				attrs[table.Type] = map[string]any{"S": anys(s.ModifiedTypes)}
+			}
 			if len(s.ModifiedStatuses) > 0 {
 				statuses := make([]any, len(s.ModifiedStatuses))
 				for i, st := range s.ModifiedStatuses {
@@ -47,6 +53,14 @@ func (s Stream) Patterns() []map[string]any {
 			"eventName": []any{e},
 			"dynamodb":  map[string]any{image: attrs},
 		})
+	}
+	return out
+}
+
+func anys(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
 	}
 	return out
 }

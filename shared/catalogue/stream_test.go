@@ -43,11 +43,15 @@ func TestStreamPatternsSelectEventNames(t *testing.T) {
 	}{
 		// GIVEN each consumer's catalogue stream and a record
 		{"counters: member created", counters, record("INSERT", "", m, store.StatusActive), true},
-		{"counters: points posted to a member", counters, record("MODIFY", m, m, store.StatusActive), false},
+		{"counters: points posted to a member (check-ins, activity, stage)", counters, record("MODIFY", m, m, store.StatusActive), true},
 		{"counters: member erased", counters, record("MODIFY", m, m, store.StatusErased), true},
 		{"counters: member merged", counters, record("MODIFY", m, m, store.StatusMerged), true},
 		{"counters: member deleted", counters, record("REMOVE", m, "", ""), false},
-		{"counters: order", counters, record("INSERT", "", table.TypeOrder, ""), false},
+		{"counters: order (GMV per currency)", counters, record("INSERT", "", table.TypeOrder, ""), true},
+		{"counters: order marked posted", counters, record("MODIFY", table.TypeOrder, table.TypeOrder, ""), false},
+		{"counters: chat event expired", counters, record("REMOVE", table.TypeChatEvent, "", ""), false},
+		{"counters: group membership removed (a leave)", counters, record("REMOVE", table.TypeGroupMember, "", ""), true},
+		{"counters: ledger posting", counters, record("INSERT", "", table.TypeLedger, ""), true},
 		{"community: chat event stored", community, record("INSERT", "", table.TypeChatEvent, ""), true},
 		{"community: chat event expired", community, record("REMOVE", table.TypeChatEvent, "", ""), false},
 		{"ledger: order", ledger, record("INSERT", "", table.TypeOrder, ""), true},

@@ -225,8 +225,8 @@ func (c *Consumer) groupChanged(ctx context.Context, t *store.Tenant, e store.Ch
 }
 
 // attribute makes the channel of the code the member arrived with theirs, if they
-// have none yet (first touch), and counts them for the channel's day once.
-func (c *Consumer) attribute(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, e store.ChatEventRecord) error {
+// have none yet (first touch).
+func (c *Consumer) attribute(ctx context.Context, t *store.Tenant, _ settings.Settings, memberID string, e store.ChatEventRecord) error {
 	ch, err := t.ChannelByCode(ctx, e.State)
 	if problem.Is(err, problem.NotFound) || problem.Is(err, problem.Invalid) {
 		return nil
@@ -234,18 +234,15 @@ func (c *Consumer) attribute(ctx context.Context, t *store.Tenant, s settings.Se
 	if err != nil {
 		return err
 	}
-	set := false
 	_, err = t.UpdateMember(ctx, memberID, func(m *store.Member) error {
-		set = false
 		if m.Channel == "" || m.Channel == e.Platform {
-			m.Channel, set = ch.Code, true
+			m.Channel = ch.Code
 		}
 		return nil
 	})
-	if err != nil || !set {
-		return err
-	}
-	return t.RecordChannelEvent(ctx, ch.ID, s.Day(e.At), store.ChannelMembersAdded, 1)
+	// The counters consumer counts the contact for the channel off the
+	// member's change, once.
+	return err
 }
 
 func (c *Consumer) group(ctx context.Context, t *store.Tenant, platform, chatID string) (store.Group, error) {
@@ -290,11 +287,8 @@ func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s settings.Setti
 	if err != nil {
 		return err
 	}
-	if ch, err := t.ChannelByCode(ctx, m.Channel); err == nil {
-		if err := t.RecordChannelEvent(ctx, ch.ID, s.Day(e.At), store.ChannelJoinedGroup, 1); err != nil {
-			return err
-		}
-	}
+	// The counters consumer counts the join for the member's channel off the
+	// membership item, once.
 	if g.ConnectorID != "" && g.WelcomeTemplate != "" {
 		text := Welcome(g.WelcomeTemplate, m.Name, g.Name, g.Rules, g.JoinURL)
 		if _, err := c.send.Send(ctx, t, g.ConnectorID, "group:"+g.ID, "welcome:"+memberID, connector.Message{Text: text}); err != nil {

@@ -1,6 +1,8 @@
-// Package counters is the stream consumer that keeps each tenant's daily counters
-// (members created, erased, merged) exact: every stream record counts once, however
-// often Lambda delivers it.
+// Package counters is the stream consumer that keeps the day counters (数据监测) of
+// each tenant, group and channel exact: every stream record counts once, however
+// often Lambda delivers it, and a member counts as active once per local day.
+// The counters live in sharded items (store.ApplyStats), so no burst of one tenant
+// makes one partition hot.
 package counters
 
 import (
@@ -11,6 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tribehq/tribe/shared/cache"
+	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
@@ -23,11 +27,16 @@ type Settings interface {
 	Get(ctx context.Context, t *store.Tenant) (settings.Settings, error)
 }
 
-// Handler consumes member records.
+// lookupTTL bounds how stale a cached chat → group or code → channel lookup is.
+const lookupTTL = 5 * time.Minute
+
+// Handler consumes the records the counters read (see Facts).
 type Handler struct {
 	store    *store.Store
 	settings Settings
 	log      *slog.Logger
+	groups   *cache.TTL[string, string]
+	channels *cache.TTL[string, string]
 }
 
 // New returns the handler.
@@ -35,71 +44,63 @@ func New(st *store.Store, settings Settings, log *slog.Logger) (*Handler, error)
 	if st == nil || settings == nil || log == nil {
 		return nil, errors.New("counters: need a store, tenant settings and a logger")
 	}
-	return &Handler{store: st, settings: settings, log: log}, nil
-}
-
-// Event names the counter a change of a member moves and when it happened, or ""
-// for none.
-func Event(c store.Change) (counter string, at time.Time) {
-	var oldStatus, newStatus string
-	if m := c.Old.Member; m != nil {
-		oldStatus = m.Status
-	}
-	m := c.New.Member
-	if m != nil {
-		newStatus = m.Status
-	}
-	switch {
-	case c.Event == store.Insert && newStatus == store.StatusActive:
-		return "members_created", m.CreatedAt
-	case c.Event == store.Modify && oldStatus == store.StatusActive && newStatus == store.StatusErased:
-		return "members_erased", m.UpdatedAt
-	case c.Event == store.Modify && oldStatus == store.StatusActive && newStatus == store.StatusMerged:
-		return "members_merged", m.UpdatedAt
-	}
-	return "", time.Time{}
+	return &Handler{
+		store: st, settings: settings, log: log,
+		groups:   cache.New[string, string](lookupTTL, 10000, st.Now),
+		channels: cache.New[string, string](lookupTTL, 10000, st.Now),
+	}, nil
 }
 
 // Handle counts a batch. Records of a tenant whose update fails are reported as
 // failures, so Lambda retries them (and only the markers decide what counts).
 func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	byTenant := map[string][]store.CounterEvent{}
+	byTenant := map[string][]store.StatEvent{}
 	seqs := map[string][]string{}
 	var order []string
 	var resp events.DynamoDBEventResponse
+	fail := func(r events.DynamoDBEventRecord) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+	}
 	for _, r := range e.Records {
 		c, err := store.DecodeChange(r)
 		if err != nil {
 			h.log.ErrorContext(ctx, "undecodable record", "event_id", r.EventID, "err", err)
 			continue
 		}
-		counter, ts := Event(c)
-		if counter == "" {
-			continue
-		}
-		tenantID := c.Tenant
-		if ts.IsZero() {
-			h.log.ErrorContext(ctx, "record without time", "event_id", r.EventID, "tenant", tenantID)
-			continue
-		}
-		loc, err := h.zone(ctx, tenantID)
+		t, err := h.store.Tenant(c.Tenant)
 		if err != nil {
-			h.log.ErrorContext(ctx, "tenant time zone", "tenant", tenantID, "err", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+			h.log.ErrorContext(ctx, "record of no tenant", "event_id", r.EventID, "err", err)
 			continue
 		}
-		if _, seen := byTenant[tenantID]; !seen {
-			order = append(order, tenantID)
+		s, err := h.settings.Get(ctx, t)
+		if err != nil {
+			h.log.ErrorContext(ctx, "tenant settings", "tenant", c.Tenant, "err", err)
+			fail(r)
+			continue
 		}
-		byTenant[tenantID] = append(byTenant[tenantID], store.CounterEvent{
-			EventID: r.EventID, Day: ts.In(loc).Format(time.DateOnly), Counter: counter, Delta: 1,
-		})
-		seqs[tenantID] = append(seqs[tenantID], r.Change.SequenceNumber)
+		at := r.Change.ApproximateCreationDateTime.Time
+		if at.IsZero() {
+			at = h.store.Now()
+		}
+		evs, err := Facts(ctx, h.lookups(t), s.Location, r.EventID, at, c)
+		if err != nil {
+			h.log.ErrorContext(ctx, "counters lookup", "tenant", c.Tenant, "event_id", r.EventID, "err", err)
+			fail(r)
+			continue
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		if _, seen := byTenant[c.Tenant]; !seen {
+			order = append(order, c.Tenant)
+		}
+		byTenant[c.Tenant] = append(byTenant[c.Tenant], evs...)
+		seqs[c.Tenant] = append(seqs[c.Tenant], r.Change.SequenceNumber)
 	}
 	for _, tenantID := range order {
 		t, err := h.store.Tenant(tenantID)
 		if err == nil {
-			err = t.ApplyCounters(ctx, Name, byTenant[tenantID])
+			err = t.ApplyStats(ctx, Name, byTenant[tenantID])
 		}
 		if err != nil {
 			h.log.ErrorContext(ctx, "apply counters", "tenant", tenantID, "err", err)
@@ -111,15 +112,51 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	return resp, nil
 }
 
-// zone returns a tenant's time zone.
-func (h *Handler) zone(ctx context.Context, tenantID string) (*time.Location, error) {
-	t, err := h.store.Tenant(tenantID)
-	if err != nil {
-		return nil, err
+// Lookups are the reads a fact may need: the group of a chat, the channel of a
+// code, a member's channel code. Each returns "" for none.
+type Lookups struct {
+	GroupOfChat     func(platform, chatID string) (string, error)
+	ChannelOfCode   func(code string) (string, error)
+	ChannelOfMember func(memberID string) (string, error)
+}
+
+func (h *Handler) lookups(t *store.Tenant) Lookups {
+	ctx := context.Background()
+	channel := func(code string) (string, error) {
+		if code == "" || !store.ValidChannelCode(code) {
+			return "", nil
+		}
+		return h.channels.Fetch(t.ID()+"|"+code, func() (string, error) {
+			ch, err := t.ChannelByCode(ctx, code)
+			if problem.Is(err, problem.NotFound) {
+				return "", nil // a platform name or a retired code
+			}
+			return ch.ID, err
+		})
 	}
-	s, err := h.settings.Get(ctx, t)
-	if err != nil {
-		return nil, err
+	return Lookups{
+		GroupOfChat: func(platform, chatID string) (string, error) {
+			if chatID == "" {
+				return "", nil
+			}
+			return h.groups.Fetch(t.ID()+"|"+platform+"|"+chatID, func() (string, error) {
+				g, err := t.GroupByChat(ctx, platform, chatID)
+				if problem.Is(err, problem.NotFound) {
+					return "", nil
+				}
+				return g.ID, err
+			})
+		},
+		ChannelOfCode: channel,
+		ChannelOfMember: func(memberID string) (string, error) {
+			m, err := t.Member(ctx, memberID)
+			if problem.Is(err, problem.NotFound) {
+				return "", nil
+			}
+			if err != nil {
+				return "", err
+			}
+			return channel(m.Channel)
+		},
 	}
-	return s.Location, nil
 }

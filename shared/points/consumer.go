@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tribehq/tribe/shared/batch"
-	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
@@ -21,21 +19,10 @@ type Engine struct {
 	store    *store.Store
 	settings Settings
 	log      *slog.Logger
-	// channels caches a member channel's channel id by tenant and code, "" for
-	// a code that is no channel's (a platform name, mostly): without it every
-	// order paid one more read for its member's channel.
-	channels *cache.TTL[string, string]
 	// campaigns applies campaigns to orders (points multipliers as they post,
 	// first-order gifts and conversions after); nil for none.
 	campaigns Campaigns
 }
-
-// Channel lookups are kept this long: a channel created or retired meanwhile is
-// attributed orders at most this late (or this long after).
-const (
-	channelTTL  = 5 * time.Minute
-	maxChannels = 10_000
-)
 
 // Settings gives a tenant's settings (settings.Reader, cached).
 type Settings interface {
@@ -47,7 +34,7 @@ func New(st *store.Store, set Settings, log *slog.Logger) (*Engine, error) {
 	if st == nil || set == nil || log == nil {
 		return nil, errors.New("points: need a store, tenant settings and a logger")
 	}
-	return &Engine{store: st, settings: set, log: log, channels: cache.New[string, string](channelTTL, maxChannels, nil)}, nil
+	return &Engine{store: st, settings: set, log: log}, nil
 }
 
 // parallelism bounds how many partitions of a batch are worked on at once.
@@ -247,7 +234,9 @@ func (e *Engine) orderPosted(ctx context.Context, t *store.Tenant, s settings.Se
 // errOrderUnseen: a refund's order is not stored (yet).
 var errOrderUnseen = errors.New("the refunded order is not stored")
 
-// order posts a paid order's points (and its channel funnel counts).
+// order posts a paid order's points. The channel funnel's first orders and GMV
+// are counted off the posting's ledger entry by the counters consumer, exactly
+// once and sharded.
 func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (bool, error) {
 	earned, err := e.earn(ctx, t, s, pre, memo, rec)
 	if err != nil || earned.MemberID == "" {
@@ -259,9 +248,6 @@ func (e *Engine) order(ctx context.Context, t *store.Tenant, s settings.Settings
 			// The posting stands; the campaigns' part is logged, not retried.
 			e.log.WarnContext(ctx, "points: campaigns after an order", "tenant", t.ID(), "order", rec.ExternalID, "err", err)
 		}
-	}
-	if earned.Fresh && earned.Member.Channel != "" {
-		return true, e.channelOrder(ctx, t, s, earned, rec)
 	}
 	return earned.Fresh, nil
 }
@@ -307,33 +293,6 @@ func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Setting
 	}
 	_, fresh, err := reverse(ctx, t, s, memberID, ord, rec)
 	return fresh, err
-}
-
-// channelOrder adds a fresh order to its member's channel funnel (引流 → 成交):
-// first orders and GMV. A crash between the posting and this write loses the count
-// (the retried posting is not fresh): the funnel is at most once, the ledger exact.
-func (e *Engine) channelOrder(ctx context.Context, t *store.Tenant, s settings.Settings, earned Earned, rec store.OrderRecord) error {
-	chID, err := e.channels.Fetch(t.ID()+"|"+earned.Member.Channel, func() (string, error) {
-		ch, err := t.ChannelByCode(ctx, earned.Member.Channel)
-		if problem.Is(err, problem.NotFound) {
-			return "", nil // the member's channel is a platform name or a retired code
-		}
-		return ch.ID, err
-	})
-	if err != nil || chID == "" {
-		return nil
-	}
-	day := s.Day(rec.PaidAt)
-	if earned.First {
-		if err := t.RecordChannelEvent(ctx, chID, day, store.ChannelFirstOrders, 1); err != nil {
-			return err
-		}
-	}
-	// GMV is the order's spend in the tenant's currency (converted, or none).
-	if spend := earned.Entry.SpendMinor; spend > 0 {
-		return t.RecordChannelEvent(ctx, chID, day, store.ChannelGMVMinor, spend)
-	}
-	return nil
 }
 
 // earn posts an order to its customer's member: the one this goroutine already

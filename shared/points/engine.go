@@ -231,7 +231,8 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy 
 		tierReason := tiers.Upgrade(s.Loyalty.Tiers, m, today, s.Now.UTC())
 		return &store.Posting{
 			Entry: store.Entry{Type: store.EntryEarn, Amount: pts, Source: "order", SourceRef: rec.Provider + ":" + o.ExternalID,
-				Lot: lot, OrderTotalMinor: o.TotalMinor, SpendMinor: spend, Unearned: unearned, Reason: reason, MatchedBy: matchedBy},
+				Lot: lot, OrderTotalMinor: o.TotalMinor, SpendMinor: spend, Unearned: unearned, Reason: reason, MatchedBy: matchedBy,
+				OrderNumber: m.OrderCount},
 			TierReason: tierReason,
 		}, nil
 	}

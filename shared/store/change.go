@@ -56,6 +56,10 @@ type Image struct {
 	WebhookDelivery *EventDelivery
 	// CampaignBatch is a slice of a campaign run's audience.
 	CampaignBatch *CampaignBatch
+	// Membership and Violation: group memberships and moderation violations,
+	// for the counters (which count Entry too).
+	Membership *Membership
+	Violation  *Violation
 }
 
 // ErrNotTenantItem is DecodeChange's error for a record whose key names no tenant.
@@ -123,6 +127,10 @@ func decodeImage(typ string, img map[string]events.DynamoDBAttributeValue) (Imag
 		err = decodeAs(img, &im.WebhookDelivery)
 	case table.TypeCampaignBatch:
 		err = decodeAs(img, &im.CampaignBatch)
+	case table.TypeGroupMember:
+		err = decodeAs(img, &im.Membership)
+	case table.TypeViolation:
+		err = decodeAs(img, &im.Violation)
 	}
 	return im, err
 }
@@ -145,35 +153,78 @@ func decodeAs[T any](img map[string]events.DynamoDBAttributeValue, dst **T) erro
 // when the store writes rec (an OrderRecord, RefundRecord, CustomerRecord,
 // ChatEventRecord or Member). Tests and benchmarks feed consumers with it.
 func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoDBEventRecord, error) {
-	var it any
-	switch r := rec.(type) {
-	case OrderRecord:
-		it = t.orderItem(r)
-	case RefundRecord:
-		it = t.refundItem(r)
-	case CustomerRecord:
-		it = t.customerItem(r)
-	case ChatEventRecord:
-		it = t.chatEventItem(r)
-	case Member:
-		it = t.memberItem(r)
-	case BroadcastTask:
-		it = broadcastTaskItem{keyed{t.broadcastPK(r.BroadcastID), "G#" + r.GroupID, table.TypeBroadcastTask, 0}, r}
-	case JobTask:
-		it = jobTaskItem{keyed{t.jobPK(r.Job, r.Shard), "RUN#" + r.Run, table.TypeJobTask, 0}, r}
-	case CampaignBatch:
-		pk, sk := t.batchKey(r.Campaign, r.Occurrence, r.Seq)
-		it = batchItem{keyed{pk, sk, table.TypeCampaignBatch, 0}, r}
-	default:
-		return events.DynamoDBEventRecord{}, fmt.Errorf("store: no stream record for %T", rec)
+	return t.ChangeRecord(eventID, sequence, Insert, nil, rec)
+}
+
+// ChangeRecord returns the stream record of an insert (old nil), a modify, or a
+// removal (rec nil) of old into rec; besides InsertRecord's items it knows ledger
+// entries, group memberships and violations.
+func (t *Tenant) ChangeRecord(eventID, sequence, event string, old, rec any) (events.DynamoDBEventRecord, error) {
+	var oldImg, newImg map[string]types.AttributeValue
+	for _, side := range []struct {
+		rec any
+		img *map[string]types.AttributeValue
+	}{{old, &oldImg}, {rec, &newImg}} {
+		if side.rec == nil {
+			continue
+		}
+		it, err := t.streamItem(side.rec)
+		if err != nil {
+			return events.DynamoDBEventRecord{}, err
+		}
+		if *side.img, err = dynamo.MarshalItem(it); err != nil {
+			return events.DynamoDBEventRecord{}, err
+		}
 	}
-	item, err := dynamo.MarshalItem(it)
-	if err != nil {
-		return events.DynamoDBEventRecord{}, err
+	item := newImg
+	if item == nil {
+		item = oldImg
 	}
 	keys := map[string]types.AttributeValue{table.PK: item[table.PK], table.SK: item[table.SK]}
-	return events.DynamoDBEventRecord{EventID: eventID, EventName: Insert, Change: events.DynamoDBStreamRecord{
-		Keys: table.StreamImage(keys), NewImage: table.StreamImage(item), SequenceNumber: sequence,
+	r := events.DynamoDBEventRecord{EventID: eventID, EventName: event, Change: events.DynamoDBStreamRecord{
+		Keys: table.StreamImage(keys), SequenceNumber: sequence,
 		StreamViewType: string(table.Definition.StreamView),
-	}}, nil
+	}}
+	if newImg != nil {
+		r.Change.NewImage = table.StreamImage(newImg)
+	}
+	if oldImg != nil {
+		r.Change.OldImage = table.StreamImage(oldImg)
+	}
+	return r, nil
+}
+
+func (t *Tenant) streamItem(rec any) (any, error) {
+	switch r := rec.(type) {
+	case OrderRecord:
+		return t.orderItem(r), nil
+	case RefundRecord:
+		return t.refundItem(r), nil
+	case CustomerRecord:
+		return t.customerItem(r), nil
+	case ChatEventRecord:
+		return t.chatEventItem(r), nil
+	case Member:
+		return t.memberItem(r), nil
+	case BroadcastTask:
+		return broadcastTaskItem{keyed{t.broadcastPK(r.BroadcastID), "G#" + r.GroupID, table.TypeBroadcastTask, 0}, r}, nil
+	case JobTask:
+		return jobTaskItem{keyed{t.jobPK(r.Job, r.Shard), "RUN#" + r.Run, table.TypeJobTask, 0}, r}, nil
+	case Entry:
+		pk, _ := t.memberKey(r.MemberID)
+		return entryItem{keyed{pk, EntryKey(r.EffectiveAt, r.ID), table.TypeLedger, 0}, r}, nil
+	case Membership:
+		pk, sk := t.membershipKey(r.GroupID, r.MemberID)
+		return membershipItem{keyed{pk, sk, table.TypeGroupMember, 0}, r}, nil
+	case CampaignBatch:
+		pk, sk := t.batchKey(r.Campaign, r.Occurrence, r.Seq)
+		return batchItem{keyed{pk, sk, table.TypeCampaignBatch, 0}, r}, nil
+	case Violation:
+		pk, _ := t.groupKey(r.GroupID)
+		return struct {
+			keyed
+			Violation
+		}{keyed{pk, "V#" + r.At.UTC().Format("2006-01-02T15:04:05.000Z") + "#" + r.EventKey, table.TypeViolation, 0}, r}, nil
+	}
+	return nil, fmt.Errorf("store: no stream record for %T", rec)
 }

@@ -55,6 +55,9 @@ type Entry struct {
 	// MatchedBy names the contact (email, phone) that linked an order to the
 	// member when the shop's customer id did not.
 	MatchedBy string `dynamo:"matched_by,omitempty" json:"matched_by,omitempty"`
+	// OrderNumber is, on an order's earn, how many orders the member had with it
+	// (1 for the first): the counters tell first from repeat orders by it.
+	OrderNumber int64 `dynamo:"order_number,omitempty" json:"-"`
 }
 
 // UnearnedNoRate: the order is in a currency other than the tenant's and the

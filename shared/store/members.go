@@ -370,6 +370,9 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 // MemberFilter narrows a member list; empty fields match everything.
 type MemberFilter struct {
 	Tag, Tier, Stage, Channel string
+	// RFM is a pattern of RFM scores ("5**", rfm.go), applied to the members
+	// read (it is not in the listing index).
+	RFM string
 }
 
 // listRow is what the listing index holds of a member.
@@ -505,6 +508,11 @@ func (t *Tenant) ListMembers(ctx context.Context, f MemberFilter, limit int, aft
 	if err != nil {
 		return Page[Member]{}, err
 	}
+	if f.RFM != "" {
+		// rfm is not in the listing index (an index's projection cannot change
+		// in place): filtered once read, so such a page may be short.
+		members = slices.DeleteFunc(members, func(m Member) bool { return !RFMMatches(f.RFM, m.RFM) })
+	}
 	page := Page[Member]{Items: members}
 	if !done {
 		page.NextCursor = next.encode()
@@ -610,11 +618,7 @@ func (t *Tenant) ForEachMember(ctx context.Context, fn func(Member) error) error
 
 // SetStage moves a member to a lifecycle stage if it is still at the version read.
 func (t *Tenant) SetStage(ctx context.Context, m Member, stage string) error {
-	pk, sk := t.memberKey(m.ID)
-	err := t.table.Update("PK", pk).Range("SK", sk).Set("stage", stage).Set("updated_at", t.s.Now()).
-		Add("version", 1).If("version = ? AND $ = ?", m.Version, "status", StatusActive).
-		ConsumedCapacity(wcc(ctx)).Run(ctx)
-	return translate(err, "member")
+	return t.setMemberField(ctx, m, "stage", stage)
 }
 
 // TenantOfKey returns the tenant id a partition key belongs to.

@@ -7,9 +7,9 @@ package store
 //
 //	SCANS#<live code or channel id>   D#<day>   scans that day
 //
-// One item per code and day, raised by a conditional ADD. The stats engineer's
-// sharded counters may replace CountScan's body (and ScanDays' read) at merge; the
-// callers stay the same.
+// A live code's scans are one item per code and day, raised by a conditional ADD. A
+// channel's go to its sharded day counters (stats.go: countChannelScan), which the
+// channel funnel reads, so a viral channel poster spreads over StatsShards keys.
 
 import (
 	"context"
@@ -50,6 +50,9 @@ func (t *Tenant) CountScan(ctx context.Context, liveCodeOrChannel, day string) e
 	if !validDay(day) {
 		return problem.Field("day", "day must be YYYY-MM-DD")
 	}
+	if ids.Valid(ChannelPrefix, liveCodeOrChannel) {
+		return t.countChannelScan(ctx, liveCodeOrChannel, day)
+	}
 	err := t.table.Update("PK", t.pk("SCANS", liveCodeOrChannel)).Range("SK", "D#"+day).
 		Set(table.Type, table.TypeScanDay).Set("day", day).Add("scans", 1).
 		If("attribute_not_exists(PK) OR 'type' = ?", table.TypeScanDay).
@@ -65,6 +68,19 @@ func (t *Tenant) ScanDays(ctx context.Context, liveCodeOrChannel, from, to strin
 	}
 	if !validDay(from) || !validDay(to) {
 		return nil, problem.Field("from", "from and to must be YYYY-MM-DD")
+	}
+	if ids.Valid(ChannelPrefix, liveCodeOrChannel) {
+		days, err := t.StatDays(ctx, ChannelScope(liveCodeOrChannel), from, to)
+		if err != nil {
+			return nil, err
+		}
+		var out []ScanDay
+		for _, d := range days {
+			if n := d.Counts["scans"]; n > 0 {
+				out = append(out, ScanDay{Day: d.Day, Scans: n})
+			}
+		}
+		return out, nil
 	}
 	var items []scanDayItem
 	err := t.table.Get("PK", t.pk("SCANS", liveCodeOrChannel)).Range("SK", dynamo.Between, "D#"+from, "D#"+to).

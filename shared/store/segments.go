@@ -68,37 +68,7 @@ func (s *Segment) matchProfile(m Member, now time.Time, loc *time.Location) bool
 	if !s.Spend.Has(m.SpendMinor) || !s.Orders.Has(m.OrderCount) {
 		return false
 	}
-	return RFMMatches(s.RFM, m.RFM)
-}
-
-// RFMMatches reports whether an RFM band ("545") matches pattern ("5**", "545",
-// "" for any): each position a digit 1-5 or *.
-func RFMMatches(pattern, rfm string) bool {
-	if pattern == "" {
-		return true
-	}
-	if len(rfm) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if pattern[i] != '*' && pattern[i] != rfm[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidRFMPattern reports whether p is three of 1-5 or *.
-func ValidRFMPattern(p string) bool {
-	if len(p) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if p[i] != '*' && (p[i] < '1' || p[i] > '5') {
-			return false
-		}
-	}
-	return true
+	return s.RFM == "" || RFMMatches(s.RFM, m.RFM)
 }
 
 // Matches reports whether m matches every field of s but the group (nil s

@@ -25,6 +25,11 @@ type TenantInfo struct {
 	RateLimit *RateLimit `dynamo:"rate_limit,omitempty" json:"rate_limit,omitempty"`
 	CreatedAt time.Time  `dynamo:"created_at" json:"created_at"`
 	UpdatedAt time.Time  `dynamo:"updated_at" json:"updated_at"`
+	// PointValue is what one point is worth in the tenant's currency, a decimal
+	// ("0.01"), for the points ROI; MorningReportConnector is the connector the
+	// morning report (早报) goes to, none when empty.
+	PointValue             string `dynamo:"point_value,omitempty" json:"point_value,omitempty"`
+	MorningReportConnector string `dynamo:"morning_report_connector,omitempty" json:"morning_report_connector,omitempty"`
 }
 
 // Lifecycle holds a tenant's thresholds for member lifecycle stages, in days.

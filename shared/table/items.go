@@ -138,3 +138,7 @@ const (
 	TypeCampaignParticipation = "campaign_participation"
 	TypeCampaignMarker        = "campaign_marker"
 )
+
+// TypeMorningReport marks a tenant's morning report (早报) of one day as claimed
+// for sending (shared/morningreport); no stream consumer takes it.
+const TypeMorningReport = "morning_report"

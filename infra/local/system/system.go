@@ -94,6 +94,9 @@ func Constructors() map[string]wire.Constructor {
 		"campaignbatch":    consumers.CampaignBatch,
 		"campaignrunner":   consumers.CampaignRunner,
 		"campaigns":        scheduling.Campaigns,
+		"morningreport":    consumers.MorningReport,
+		"rfm":              consumers.RFM,
+		"stats":            routes.Stats,
 	}
 }
 

@@ -14,9 +14,11 @@ import (
 	"github.com/tribehq/tribe/shared/delivery"
 	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/lifecycle"
+	"github.com/tribehq/tribe/shared/morningreport"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/qrexpiry"
 	"github.com/tribehq/tribe/shared/referral"
+	"github.com/tribehq/tribe/shared/rfm"
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/webhookout"
@@ -152,7 +154,32 @@ const (
 	JobBirthdays       = "birthdays"
 	JobLifecycle       = "lifecycle"
 	JobReferralConfirm = "referralconfirm"
+	JobRFM             = "rfm"
 )
+
+// MorningReport is the hourly job sending each tenant its morning report at 09:00
+// local, through the tenant's connector.
+func MorningReport(d wire.Deps) (wire.Function, error) {
+	if err := d.Check(); err != nil {
+		return wire.Function{}, err
+	}
+	if err := d.CheckSecrets("morningreport"); err != nil {
+		return wire.Function{}, err
+	}
+	dlv, err := deliverySender(d)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	r, err := morningreport.New(d.Store, dlv, d.Log)
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(r.Run)}, nil
+}
+
+// RFM is the daily RFM scoring (planned: one task per tenant; the jobworker
+// works it).
+func RFM(d wire.Deps) (wire.Function, error) { return planner(d, JobRFM) }
 
 // Jobs is the runner that knows every scheduled job: its tasks per tenant and its
 // step.
@@ -177,6 +204,10 @@ func Jobs(d wire.Deps) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	rj, err := rfm.New(d.Store, d.Log)
+	if err != nil {
+		return nil, err
+	}
 	return jobs.New(d.Store, d.Log, map[string]jobs.Kind{
 		wecomsync.Job:      {Shards: 1, Step: sy.JobStep(d.Store.Now)},
 		JobExpiry:          {Shards: store.MemberShards, Step: e.ExpiryStep},
@@ -184,6 +215,7 @@ func Jobs(d wire.Deps) (*jobs.Runner, error) {
 		JobLifecycle:       {Shards: store.MemberShards, Step: lc.Step},
 		JobBirthdays:       {Shards: 1, Step: e.BirthdayStep},
 		JobReferralConfirm: {Shards: 1, Step: re.ConfirmStep},
+		JobRFM:             {Shards: 1, Step: rj.Step},
 	})
 }
 

@@ -77,6 +77,9 @@ func Referrals(d wire.Deps) (wire.Function, error) {
 // Staff serves staff accounts and console login (staff.go beside this file).
 func Staff(d wire.Deps) (wire.Function, error) { return staffRoutes(d) }
 
+// Stats serves the numbers: day counters by period, funnels, groups, summary.
+func Stats(d wire.Deps) (wire.Function, error) { return routes("stats", api.StatsHandlers, d) }
+
 // Tenant serves the tenant routes.
 func Tenant(d wire.Deps) (wire.Function, error) { return routes("tenant", api.TenantHandlers, d) }
 
