@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/tribehq/tribe/shared/wire/lambdamain"
-	"github.com/tribehq/tribe/shared/wire/routes"
+	"github.com/tribehq/tribe/shared/wire/staffwire"
 )
 
-func main() { lambdamain.Run("staff", routes.Staff) }
+func main() { lambdamain.Run("staff", staffwire.Staff) }

@@ -136,6 +136,7 @@ func (e *Engine) settle(ctx context.Context, t *store.Tenant, s settings.Setting
 	}
 	return e.redrive(ctx, t, u, out)
 }
+
 // redrive posts one listed order or refund as the stream consumer would have; it
 // reports whether it is now off the list.
 func (e *Engine) redrive(ctx context.Context, t *store.Tenant, u store.Unposted, out *Reconciled) bool {

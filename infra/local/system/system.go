@@ -31,6 +31,7 @@ import (
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/routes"
 	"github.com/tribehq/tribe/shared/wire/scheduling"
+	"github.com/tribehq/tribe/shared/wire/staffwire"
 )
 
 // StreamHandler is a stream consumer's Lambda handler.
@@ -89,7 +90,7 @@ func Constructors() map[string]wire.Constructor {
 		"coupons":          routes.Coupons,
 		"landing":          routes.Landing,
 		"qrexpiry":         consumers.QRExpiry,
-		"staff":            routes.Staff,
+		"staff":            staffwire.Staff,
 		"wecomsync":        consumers.WeComSync,
 		"campaignbatch":    consumers.CampaignBatch,
 		"campaignrunner":   consumers.CampaignRunner,

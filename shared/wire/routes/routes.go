@@ -74,8 +74,11 @@ func Referrals(d wire.Deps) (wire.Function, error) {
 	return routes("referrals", api.ReferralsHandlers, d)
 }
 
-// Staff serves staff accounts and console login (staff.go beside this file).
-func Staff(d wire.Deps) (wire.Function, error) { return staffRoutes(d) }
+// StaffWith serves staff accounts and console login with opts (the staff user
+// pool: shared/wire/staffwire builds the function).
+func StaffWith(d wire.Deps, opts ...api.Option) (wire.Function, error) {
+	return routes("staff", api.StaffHandlers, d, opts...)
+}
 
 // Stats serves the numbers: day counters by period, funnels, groups, summary.
 func Stats(d wire.Deps) (wire.Function, error) { return routes("stats", api.StatsHandlers, d) }

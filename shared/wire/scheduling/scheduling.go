@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/tribehq/tribe/shared/catalogue"
-	"github.com/tribehq/tribe/shared/schedule"
+	"github.com/tribehq/tribe/shared/schedule/scheduleaws"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/routes"
 )
@@ -42,7 +42,7 @@ func Campaigns(d wire.Deps) (wire.Function, error) {
 
 // FromEnv is EventBridge Scheduler on d.AWS, in the stack's group, invoking the
 // schedule targets as the scheduler role, with the stack's dead-letter queue.
-func FromEnv(d wire.Deps) (*schedule.AWS, error) {
+func FromEnv(d wire.Deps) (*scheduleaws.AWS, error) {
 	group, role := os.Getenv(EnvScheduleGroup), os.Getenv(EnvSchedulerRoleArn)
 	if group == "" || role == "" {
 		return nil, errors.New("scheduling: " + EnvScheduleGroup + " and " + EnvSchedulerRoleArn + " must be set")
@@ -55,9 +55,9 @@ func FromEnv(d wire.Deps) (*schedule.AWS, error) {
 			}
 		}
 	}
-	var opts []schedule.AWSOption
+	var opts []scheduleaws.AWSOption
 	if dlq := os.Getenv(EnvScheduleDLQArn); dlq != "" {
-		opts = append(opts, schedule.WithDeadLetterQueue(dlq))
+		opts = append(opts, scheduleaws.WithDeadLetterQueue(dlq))
 	}
-	return schedule.NewAWS(scheduler.NewFromConfig(d.AWS), group, role, targets, opts...)
+	return scheduleaws.NewAWS(scheduler.NewFromConfig(d.AWS), group, role, targets, opts...)
 }

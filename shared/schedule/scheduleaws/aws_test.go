@@ -1,9 +1,10 @@
-package schedule
+package scheduleaws
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/tribehq/tribe/shared/schedule"
 	"reflect"
 	"testing"
 
@@ -86,7 +87,7 @@ func TestAWSPutBuildsRequest(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		schedule  Schedule
+		schedule  schedule.Schedule
 		createErr error
 		wantCalls []string
 		wantAfter types.ActionAfterCompletion
@@ -95,7 +96,7 @@ func TestAWSPutBuildsRequest(t *testing.T) {
 	}{
 		{
 			name:      "recurring is created and kept",
-			schedule:  Schedule{Name: "lifecycle", Expression: "cron(15 3 * * ? *)", Timezone: "Europe/Berlin", Target: "lifecycle", Input: json.RawMessage(`{"schedule":"lifecycle"}`)},
+			schedule:  schedule.Schedule{Name: "lifecycle", Expression: "cron(15 3 * * ? *)", Timezone: "Europe/Berlin", Target: "lifecycle", Input: json.RawMessage(`{"schedule":"lifecycle"}`)},
 			wantCalls: []string{"create"},
 			wantAfter: types.ActionAfterCompletionNone,
 			wantTZ:    "Europe/Berlin",
@@ -103,7 +104,7 @@ func TestAWSPutBuildsRequest(t *testing.T) {
 		},
 		{
 			name:      "one-time deletes itself, zone defaults to UTC, input to {}",
-			schedule:  Schedule{Name: "reminder.m1", Expression: "at(2026-12-01T09:00:00)", Target: "lifecycle"},
+			schedule:  schedule.Schedule{Name: "reminder.m1", Expression: "at(2026-12-01T09:00:00)", Target: "lifecycle"},
 			wantCalls: []string{"create"},
 			wantAfter: types.ActionAfterCompletionDelete,
 			wantTZ:    "UTC",
@@ -111,7 +112,7 @@ func TestAWSPutBuildsRequest(t *testing.T) {
 		},
 		{
 			name:      "existing one is updated",
-			schedule:  Schedule{Name: "lifecycle", Expression: "rate(1 hour)", Timezone: "UTC", Target: "lifecycle", Input: json.RawMessage(`{}`)},
+			schedule:  schedule.Schedule{Name: "lifecycle", Expression: "rate(1 hour)", Timezone: "UTC", Target: "lifecycle", Input: json.RawMessage(`{}`)},
 			createErr: &types.ConflictException{Message: aws.String("exists")},
 			wantCalls: []string{"create", "update"},
 			wantAfter: types.ActionAfterCompletionNone,
@@ -175,14 +176,14 @@ func TestAWSPutRefuses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		schedule  Schedule
+		schedule  schedule.Schedule
 		createErr error
 		want      error
 		wantCalls int
 	}{
-		{"invalid", Schedule{Name: "x", Expression: "rate(5 weeks)", Target: "lifecycle"}, nil, ErrInvalid, 0},
-		{"unknown target", Schedule{Name: "x", Expression: "rate(5 minutes)", Target: "members"}, nil, ErrUnknownTarget, 0},
-		{"AWS error", Schedule{Name: "x", Expression: "rate(5 minutes)", Target: "lifecycle"}, &types.ValidationException{Message: aws.String("no")}, &types.ValidationException{}, 1},
+		{"invalid", schedule.Schedule{Name: "x", Expression: "rate(5 weeks)", Target: "lifecycle"}, nil, schedule.ErrInvalid, 0},
+		{"unknown target", schedule.Schedule{Name: "x", Expression: "rate(5 minutes)", Target: "members"}, nil, schedule.ErrUnknownTarget, 0},
+		{"AWS error", schedule.Schedule{Name: "x", Expression: "rate(5 minutes)", Target: "lifecycle"}, &types.ValidationException{Message: aws.String("no")}, &types.ValidationException{}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,9 @@
-package schedule
+package scheduleaws
 
 import (
 	"context"
 	"errors"
+	"github.com/tribehq/tribe/shared/schedule"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestPutBacksOffWhenThrottled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Schedule{Name: "c.ten.cmp", Expression: "cron(0 9 * * ? *)", Timezone: "Asia/Shanghai", Target: "campaignrunner", Input: []byte(`{}`)}
+	s := schedule.Schedule{Name: "c.ten.cmp", Expression: "cron(0 9 * * ? *)", Timezone: "Asia/Shanghai", Target: "campaignrunner", Input: []byte(`{}`)}
 	if err := a.Put(context.Background(), s); err != nil {
 		t.Fatalf("put: %v", err)
 	}

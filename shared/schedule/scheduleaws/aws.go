@@ -1,9 +1,10 @@
-package schedule
+package scheduleaws
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tribehq/tribe/shared/schedule"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,7 +59,7 @@ const (
 	maxThrottleBackoff = 10 * time.Second
 )
 
-var _ Scheduler = (*AWS)(nil)
+var _ schedule.Scheduler = (*AWS)(nil)
 
 // NewAWS returns a Scheduler that keeps schedules in group, invoking functions as the
 // role roleARN; targets maps each catalogue function name to its function ARN. It
@@ -112,7 +113,7 @@ func (a *AWS) throttled(ctx context.Context, call func() error) error {
 // Put creates the schedule, or replaces it when one of that name exists. It fails,
 // without calling AWS, with ErrInvalid when s does not validate and with
 // ErrUnknownTarget when s.Target has no ARN; otherwise with AWS's error.
-func (a *AWS) Put(ctx context.Context, s Schedule) error {
+func (a *AWS) Put(ctx context.Context, s schedule.Schedule) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -152,10 +153,10 @@ func (a *AWS) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-func (a *AWS) createInput(s Schedule) (*scheduler.CreateScheduleInput, error) {
+func (a *AWS) createInput(s schedule.Schedule) (*scheduler.CreateScheduleInput, error) {
 	arn, ok := a.targets[s.Target]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s: %q", ErrUnknownTarget, s.Name, s.Target)
+		return nil, fmt.Errorf("%w: %s: %q", schedule.ErrUnknownTarget, s.Name, s.Target)
 	}
 	tz := s.Timezone
 	if tz == "" {
@@ -166,7 +167,7 @@ func (a *AWS) createInput(s Schedule) (*scheduler.CreateScheduleInput, error) {
 		input = string(s.Input)
 	}
 	after := types.ActionAfterCompletionNone
-	if IsOneTime(s.Expression) {
+	if schedule.IsOneTime(s.Expression) {
 		after = types.ActionAfterCompletionDelete
 	}
 	target := &types.Target{
