@@ -40,7 +40,9 @@ func TestParticipationEvents(t *testing.T) {
 	if evs := reg.Map(participation(nil)); len(evs) != 0 {
 		t.Errorf("participation without message or reward: %v", types(evs))
 	}
-	msg := participation(func(p *store.Participation) { p.Message = &store.Message{Text: "生日快乐", Link: "https://shop.example/b"} })
+	msg := participation(func(p *store.Participation) {
+		p.Message = &store.Message{Text: "生日快乐", Link: "https://shop.example/b"}
+	})
 	evs := reg.Map(msg)
 	if len(evs) != 1 || evs[0].Type != webhookout.CampaignMessage {
 		t.Fatalf("message: %v", types(evs))
@@ -75,7 +77,9 @@ func TestParticipationEvents(t *testing.T) {
 	if evs := reg.Map(converted); len(evs) != 0 {
 		t.Errorf("a conversion made events: %v", types(evs))
 	}
-	empty := participation(func(p *store.Participation) { p.Status, p.Reward = store.ParticipationRewarded, &store.ParticipationReward{} })
+	empty := participation(func(p *store.Participation) {
+		p.Status, p.Reward = store.ParticipationRewarded, &store.ParticipationReward{}
+	})
 	if evs := reg.Map(empty); len(evs) != 0 {
 		t.Errorf("an empty reward: %v", types(evs))
 	}
