@@ -218,7 +218,7 @@ var errInactive = errors.New("campaignplay: winner is not an active member")
 // reason, for the next draw call to retry.
 func grant(ctx context.Context, t *store.Tenant, s settings.Settings, l store.Lottery, r lottery.Reward, w store.LotteryWinner) (store.LotteryWinner, error) {
 	ref := "lottery:" + l.CampaignID + ":" + strconv.Itoa(w.Prize) + ":" + strconv.Itoa(w.Slot)
-	w.Status, w.GrantedAt = "granted", s.Now.UTC()
+	w.Status, w.GrantedAt = store.WinnerGranted, s.Now.UTC()
 	switch {
 	case r.Points > 0:
 		w.Points = r.Points
@@ -261,7 +261,7 @@ func grant(ctx context.Context, t *store.Tenant, s settings.Settings, l store.Lo
 }
 
 func skip(ctx context.Context, t *store.Tenant, w store.LotteryWinner) (store.LotteryWinner, error) {
-	w.Status, w.Reason, w.Points = "skipped", "the winner is no longer an active member", 0
+	w.Status, w.Reason, w.Points = store.WinnerSkipped, "the winner is no longer an active member", 0
 	return w, t.PutWinner(ctx, w)
 }
 

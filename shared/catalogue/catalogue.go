@@ -59,6 +59,9 @@ type Stream struct {
 	// not wake for their TTL expiry.
 	ModifiedTypes []string
 	RemovedTypes  []string
+	// InsertedTypes, when set, narrows INSERT records the same way: eventsout
+	// takes coupon codes only as they are issued (a MODIFY), not as uploaded.
+	InsertedTypes []string
 	// BatchSize is the most records per invocation.
 	BatchSize int
 	// MaxRetries is how often a failing record is retried before it is sent to the
@@ -401,13 +404,17 @@ var functions = []Function{
 		Name:        "eventsout",
 		Description: "Stream consumer: the committed change is the event. Maps changes to webhook events, writes one delivery per subscribed endpoint (only if new), makes each delivery's first attempt and redeliveries (Standard Webhooks signatures).",
 		Stream: &Stream{
-			ItemTypes: []string{table.TypeMember, table.TypeLedger, table.TypeTierChange, table.TypeReferral, table.TypeWebhookDelivery},
-			Events:    []string{EventInsert, EventModify},
+			ItemTypes: []string{table.TypeMember, table.TypeLedger, table.TypeTierChange, table.TypeReferral, table.TypeWebhookDelivery,
+				table.TypeCampaignParticipation, table.TypeLotteryWinner, table.TypeCouponCode},
+			Events: []string{EventInsert, EventModify},
+			// Coupon codes arrive only when issued (status issued), not uploaded.
+			InsertedTypes: []string{table.TypeMember, table.TypeLedger, table.TypeTierChange, table.TypeReferral, table.TypeWebhookDelivery,
+				table.TypeCampaignParticipation, table.TypeLotteryWinner},
 			// Changed members (any status but a change of nothing meaningful is
 			// dropped by the mapper), confirmed referrals, deliveries the tenant
-			// asked to redeliver. Ledger entries and tier changes have no status:
-			// only their inserts arrive.
-			ModifiedStatuses: []string{"active", "merged", "erased", "confirmed", "redeliver"},
+			// asked to redeliver, issued coupon codes. Ledger entries, tier
+			// changes, participations and lottery winners: only their inserts.
+			ModifiedStatuses: []string{"active", "merged", "erased", "confirmed", "redeliver", "issued"},
 			BatchSize:        50,
 			MaxRetries:       10,
 		},

@@ -62,6 +62,9 @@ func TestValidateCatchesMistakes(t *testing.T) {
 		{"modified statuses without MODIFY", func() {
 			functions = append(append([]Function{}, saved...), Function{Name: "zz", Stream: &Stream{ItemTypes: []string{"x"}, Events: []string{EventInsert}, ModifiedStatuses: []string{"a"}, BatchSize: 1, MaxRetries: 1}})
 		}},
+		{"narrowed to a type it does not take", func() {
+			functions = append(append([]Function{}, saved...), Function{Name: "zz", Stream: &Stream{ItemTypes: []string{"x"}, InsertedTypes: []string{"y"}, Events: []string{EventInsert}, BatchSize: 1, MaxRetries: 1}})
+		}},
 		{"route outside v1", func() {
 			functions = append(append([]Function{}, saved...), Function{Name: "zz", Routes: []Route{{"GET", "/zz", ScopeRead, "zz"}}})
 		}},

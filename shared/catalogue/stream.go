@@ -21,7 +21,8 @@ const (
 // patterns, so a consumer sees the same records here and on AWS.
 //
 // One pattern per event: an INSERT or MODIFY matches on its new image's item type,
-// a REMOVE (a delete or a TTL expiry) on its old image's; ModifiedStatuses narrows
+// a REMOVE (a delete or a TTL expiry) on its old image's; InsertedTypes,
+// ModifiedTypes and RemovedTypes narrow each to those types; ModifiedStatuses narrows
 // MODIFY to new images with one of those statuses.
 func (s Stream) Patterns() []map[string]any {
 	types := make([]any, len(s.ItemTypes))
@@ -32,6 +33,10 @@ func (s Stream) Patterns() []map[string]any {
 	for _, e := range s.Events {
 		image, attrs := "NewImage", map[string]any{table.Type: map[string]any{"S": types}}
 		switch e {
+		case EventInsert:
+			if len(s.InsertedTypes) > 0 {
+				attrs[table.Type] = map[string]any{"S": anys(s.InsertedTypes)}
+			}
 		case EventRemove:
 			image = "OldImage"
 			if len(s.RemovedTypes) > 0 {
@@ -77,6 +82,11 @@ func (s Stream) validateEvents() error {
 		}
 		if slices.Contains(s.Events[:i], e) {
 			return fmt.Errorf("stream event %s given twice", e)
+		}
+	}
+	for _, t := range slices.Concat(s.InsertedTypes, s.ModifiedTypes, s.RemovedTypes) {
+		if !slices.Contains(s.ItemTypes, t) {
+			return fmt.Errorf("stream narrows to item type %s it does not take", t)
 		}
 	}
 	if len(s.ModifiedStatuses) > 0 && !slices.Contains(s.Events, EventModify) {

@@ -34,6 +34,7 @@ func TestStreamPatternsSelectEventNames(t *testing.T) {
 	counters := catalogue.MustLookup("counters").Stream
 	community := catalogue.MustLookup("community").Stream
 	ledger := catalogue.MustLookup("ledger").Stream
+	eventsout := catalogue.MustLookup("eventsout").Stream
 	m := table.TypeMember
 	for _, c := range []struct {
 		name   string
@@ -58,6 +59,11 @@ func TestStreamPatternsSelectEventNames(t *testing.T) {
 		{"ledger: refund", ledger, record("INSERT", "", table.TypeRefund, ""), true},
 		{"ledger: order updated", ledger, record("MODIFY", table.TypeOrder, table.TypeOrder, ""), false},
 		{"ledger: order expired", ledger, record("REMOVE", table.TypeOrder, "", ""), false},
+		{"eventsout: coupon code uploaded", eventsout, record("INSERT", "", table.TypeCouponCode, ""), false},
+		{"eventsout: coupon code issued", eventsout, record("MODIFY", table.TypeCouponCode, table.TypeCouponCode, store.CouponIssued), true},
+		{"eventsout: campaign participation", eventsout, record("INSERT", "", table.TypeCampaignParticipation, store.ParticipationRewarded), true},
+		{"eventsout: participation converted", eventsout, record("MODIFY", table.TypeCampaignParticipation, table.TypeCampaignParticipation, store.ParticipationRewarded), false},
+		{"eventsout: lottery winner", eventsout, record("INSERT", "", table.TypeLotteryWinner, store.WinnerGranted), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// WHEN its patterns are applied THEN only the events it acts on pass

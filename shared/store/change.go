@@ -60,6 +60,11 @@ type Image struct {
 	// for the counters (which count Entry too).
 	Membership *Membership
 	Violation  *Violation
+	// Participation, LotteryWinner and CouponCode are what the campaign events
+	// map; CouponCode has a member, ref and issue time once issued.
+	Participation *Participation
+	LotteryWinner *LotteryWinner
+	CouponCode    *IssuedCoupon
 }
 
 // ErrNotTenantItem is DecodeChange's error for a record whose key names no tenant.
@@ -131,6 +136,12 @@ func decodeImage(typ string, img map[string]events.DynamoDBAttributeValue) (Imag
 		err = decodeAs(img, &im.Membership)
 	case table.TypeViolation:
 		err = decodeAs(img, &im.Violation)
+	case table.TypeCampaignParticipation:
+		err = decodeAs(img, &im.Participation)
+	case table.TypeLotteryWinner:
+		err = decodeAs(img, &im.LotteryWinner)
+	case table.TypeCouponCode:
+		err = decodeAs(img, &im.CouponCode)
 	}
 	return im, err
 }
@@ -158,7 +169,7 @@ func (t *Tenant) InsertRecord(eventID, sequence string, rec any) (events.DynamoD
 
 // ChangeRecord returns the stream record of an insert (old nil), a modify, or a
 // removal (rec nil) of old into rec; besides InsertRecord's items it knows ledger
-// entries, group memberships and violations.
+// entries, group memberships, violations, participations and lottery winners.
 func (t *Tenant) ChangeRecord(eventID, sequence, event string, old, rec any) (events.DynamoDBEventRecord, error) {
 	var oldImg, newImg map[string]types.AttributeValue
 	for _, side := range []struct {
@@ -219,6 +230,11 @@ func (t *Tenant) streamItem(rec any) (any, error) {
 	case CampaignBatch:
 		pk, sk := t.batchKey(r.Campaign, r.Occurrence, r.Seq)
 		return batchItem{keyed{pk, sk, table.TypeCampaignBatch, 0}, r}, nil
+	case Participation:
+		pk, sk := t.participationKey(r.Member, r.Campaign, r.Occurrence)
+		return participationItem{keyed{pk, sk, table.TypeCampaignParticipation, 0}, r}, nil
+	case LotteryWinner:
+		return t.winnerItem(r), nil
 	case Violation:
 		pk, _ := t.groupKey(r.GroupID)
 		return struct {

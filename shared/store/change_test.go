@@ -34,6 +34,15 @@ func TestDecodeChange(t *testing.T) {
 		{"customer", store.CustomerRecord{Provider: "shopify", Customer: order.Customer{ExternalID: "c1", Email: "a@b.c"}},
 			table.TypeCustomer, func(im store.Image) bool { return im.Customer != nil && im.Customer.Email == "a@b.c" }},
 		{"chat event", chat, table.TypeChatEvent, func(im store.Image) bool { return im.ChatEvent != nil && im.ChatEvent.Text == "签到" }},
+		{"participation", store.Participation{Campaign: "cmp_x", Occurrence: "2026-11-23", Member: "mem_x", Status: store.ParticipationRewarded,
+			Reward: &store.ParticipationReward{Points: 50}, Message: &store.Message{Text: "hi"}, At: at}, table.TypeCampaignParticipation,
+			func(im store.Image) bool {
+				return im.Participation != nil && im.Participation.Reward.Points == 50 && im.Participation.Message.Text == "hi"
+			}},
+		{"lottery winner", store.LotteryWinner{CampaignID: "cmp_x", Prize: 1, Slot: 2, MemberID: "mem_x", Status: store.WinnerGranted, RewardID: "rwd_x", GrantedAt: at},
+			table.TypeLotteryWinner, func(im store.Image) bool {
+				return im.LotteryWinner != nil && im.LotteryWinner.CampaignID == "cmp_x" && im.LotteryWinner.Slot == 2 && im.LotteryWinner.GrantedAt.Equal(at)
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,6 +70,10 @@ type CouponStats struct {
 	Remaining int64 `json:"remaining"`
 }
 
+// CouponIssued is an issued code's status: the stream filter of events out
+// takes a code's MODIFY by it (coupon.issued).
+const CouponIssued = "issued"
+
 // IssuedCoupon is one issued code.
 type IssuedCoupon struct {
 	Code     string    `dynamo:"code" json:"code"`
@@ -362,7 +366,7 @@ func (t *Tenant) claimCode(ctx context.Context, pool string, shard int, code, me
 	}
 	err := t.runTx(ctx, func(tx *dynamo.WriteTx) {
 		tx.Update(t.table.Update("PK", pk).Range("SK", "C#"+code).
-			Set("member", memberID).Set("ref", ref).Set("issued_at", c.IssuedAt).Remove(table.GSI1PK, table.GSI1SK).
+			Set("member", memberID).Set("ref", ref).Set("issued_at", c.IssuedAt).Set("status", CouponIssued).Remove(table.GSI1PK, table.GSI1SK).
 			If("attribute_exists(PK) AND attribute_not_exists(issued_at)"))
 		tx.Put(t.table.Put(couponRefItem{keyed{rpk, rsk, table.TypeCouponRef, 0}, c}).If("attribute_not_exists(PK)"))
 		tx.Update(t.table.Update("PK", pk).Range("SK", couponCounterSK()).Set(table.Type, table.TypeCouponShard).Add("issued", 1))

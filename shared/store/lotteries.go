@@ -91,6 +91,12 @@ type LotteryWinner struct {
 	GrantedAt  time.Time `dynamo:"granted_at" json:"granted_at"`
 }
 
+// Winner statuses.
+const (
+	WinnerGranted = "granted"
+	WinnerSkipped = "skipped"
+)
+
 type lotteryWinnerItem struct {
 	keyed
 	LotteryWinner

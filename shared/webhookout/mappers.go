@@ -19,15 +19,6 @@ func registerCore(r *Registry) {
 	r.Register(table.TypeReferral, mapReferral)
 }
 
-// RegisterCampaignMappers is where campaign.message, campaign.reward_granted and
-// coupon.issued are registered, keyed by the campaign participation item
-// (table.TypeCampaignParticipation, owned by the campaigns work) and the coupon
-// items: r.Register(table.TypeCampaignParticipation, mapParticipation). Those
-// item types do not exist in this tree yet, so it registers nothing; when they
-// land, add the item types to the eventsout catalogue entry too (a test checks
-// the two agree).
-func RegisterCampaignMappers(r *Registry) {}
-
 // memberData is what member events carry: the id and the fields that say where
 // the member stands, never contact details or profile values. Changes names the
 // fields a member.updated changed.
