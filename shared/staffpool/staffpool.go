@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
@@ -41,8 +40,9 @@ func PoolID(issuer string) (string, error) {
 
 // New returns the pool auth.StaffPool names. endpoint is cognito-local's address
 // (static dummy credentials then, as it checks none), or empty for AWS, where the
-// region is the pool id's prefix (eu-west-1_AbC…) and credentials the function's.
-func New(ctx context.Context, p auth.StaffPool, endpoint string) (*Pool, error) {
+// region is the pool id's prefix (eu-west-1_AbC…) and credentials the function's
+// (cfg, from config.Load: the SDK's default chain would link SSO, STS and more).
+func New(ctx context.Context, p auth.StaffPool, endpoint string, cfg aws.Config) (*Pool, error) {
 	poolID, err := PoolID(p.Issuer)
 	if err != nil {
 		return nil, err
@@ -53,10 +53,7 @@ func New(ctx context.Context, p auth.StaffPool, endpoint string) (*Pool, error) 
 		c = cip.New(cip.Options{Region: region, BaseEndpoint: aws.String(endpoint),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	} else {
-		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
-		if err != nil {
-			return nil, err
-		}
+		cfg.Region = region
 		c = cip.NewFromConfig(cfg)
 	}
 	return &Pool{c: c, poolID: poolID, clientID: p.ClientID}, nil

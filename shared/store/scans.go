@@ -44,13 +44,11 @@ func (t *Tenant) scanned(what string) error {
 // (YYYY-MM-DD, the tenant's local day). The add is not idempotent: every view is
 // a scan.
 func (t *Tenant) CountScan(ctx context.Context, liveCodeOrChannel, day string) error {
-	if err := t.scanned(liveCodeOrChannel); err != nil {
-		return err
-	}
 	if !validDay(day) {
 		return problem.Field("day", "day must be YYYY-MM-DD")
 	}
-	if ids.Valid(ChannelPrefix, liveCodeOrChannel) {
+	if !t.ownsLiveCode(liveCodeOrChannel) {
+		// A channel, by id or code (countChannelScan resolves and checks it).
 		return t.countChannelScan(ctx, liveCodeOrChannel, day)
 	}
 	err := t.table.Update("PK", t.pk("SCANS", liveCodeOrChannel)).Range("SK", "D#"+day).

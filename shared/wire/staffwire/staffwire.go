@@ -19,7 +19,7 @@ import (
 func Staff(d wire.Deps) (wire.Function, error) {
 	var opts []api.Option
 	if pool, endpoint := d.StaffPoolAndEndpoint(); pool.Enabled() {
-		p, err := staffpool.New(context.Background(), pool, endpoint)
+		p, err := staffpool.New(context.Background(), pool, endpoint, d.AWS)
 		if err != nil {
 			return wire.Function{}, err
 		}
