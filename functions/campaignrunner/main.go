@@ -2,8 +2,13 @@
 package main
 
 import (
+	"github.com/tribehq/tribe/shared/config"
+	"github.com/tribehq/tribe/shared/envelope/kmsclient"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/lambdamain"
 )
 
-func main() { lambdamain.Run("campaignrunner", consumers.CampaignRunner) }
+// A lottery's draw opens its sealed seed, so it links the KMS client.
+func main() {
+	lambdamain.Run("campaignrunner", consumers.CampaignRunner, config.WithKMS(kmsclient.FromConfig))
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tribehq/tribe/shared/campaign"
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/points"
 	"github.com/tribehq/tribe/shared/problem"
@@ -139,8 +140,18 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	e, err := points.CheckIn(r.Context(), c.tenant, st, id, s.store.Now())
+	now := s.store.Now()
+	e, err := points.CheckIn(r.Context(), c.tenant, st, id, now)
+	if problem.Is(err, problem.AlreadyCheckedIn) {
+		// A retried request whose campaign effects were cut off gets them now.
+		if cerr := campaign.CheckedIn(r.Context(), c.tenant, st, id, now); cerr != nil {
+			return cerr
+		}
+	}
 	if err != nil {
+		return err
+	}
+	if err := campaign.CheckedIn(r.Context(), c.tenant, st, id, now); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, e)

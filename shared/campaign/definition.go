@@ -391,7 +391,8 @@ type Payload struct {
 }
 
 // ScheduleOf returns the campaign's schedule, and false when it needs none (an
-// event kind whose window has begun: it is running at once).
+// event kind whose window has begun: it is running at once). A lottery's
+// schedule is always one-time at ends_at, for its draw.
 func ScheduleOf(tenantID string, c store.Campaign, now time.Time, tz string) (schedule.Schedule, bool, error) {
 	zone := c.Schedule.Timezone
 	if zone == "" {
@@ -399,6 +400,13 @@ func ScheduleOf(tenantID string, c store.Campaign, now time.Time, tz string) (sc
 	}
 	var expr string
 	switch {
+	case c.Kind == store.KindLottery:
+		// A lottery draws once, when its window ends (the runner's drawLottery).
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			return schedule.Schedule{}, false, err
+		}
+		expr = "at(" + c.EndsAt.In(loc).Format(atLayout) + ")"
 	case c.Schedule.Cron != "":
 		expr = "cron(" + c.Schedule.Cron + ")"
 	case c.Schedule.At != "":

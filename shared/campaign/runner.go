@@ -93,6 +93,9 @@ func (r *Runner) Run(ctx context.Context, tenantID, campaignID string, at time.T
 	if err != nil {
 		return res, err
 	}
+	if c.Kind == store.KindLottery {
+		return r.drawLottery(ctx, t, c, at, res) // lotterydraw.go
+	}
 	switch {
 	case c.Status != store.CampaignScheduled && c.Status != store.CampaignRunning:
 		res.Outcome = "campaign is " + c.Status

@@ -36,7 +36,7 @@ func campaign(ctx context.Context, t *store.Tenant, id, kind string) (store.Play
 // notOpen says why a campaign takes no part now.
 func notOpen(c store.PlayCampaign, now time.Time) error {
 	switch {
-	case c.Status != store.CampaignRunning:
+	case c.Status != store.CampaignRunning && c.Status != store.CampaignScheduled:
 		return problem.New(problem.Conflict, "campaign %s is %s, not running", c.ID, c.Status)
 	case now.Before(c.StartsAt):
 		return problem.New(problem.Conflict, "campaign %s starts at %s", c.ID, c.StartsAt.Format(time.RFC3339))
@@ -127,7 +127,8 @@ func Draw(ctx context.Context, t *store.Tenant, s settings.Settings, campaignID 
 		return Result{}, err
 	}
 	if !l.Drawn() {
-		if (c.Status != store.CampaignRunning && c.Status != store.CampaignCompleted) || now.Before(c.StartsAt) {
+		live := c.Status == store.CampaignRunning || c.Status == store.CampaignScheduled || c.Status == store.CampaignCompleted
+		if !live || now.Before(c.StartsAt) {
 			return Result{}, problem.New(problem.Conflict, "campaign %s (%s) cannot be drawn now", campaignID, c.Status)
 		}
 		set, err := lottery.Parse(c.RawSettings())

@@ -260,6 +260,8 @@ var functions = []Function{
 		ScheduleTarget: true,
 		TableActions:   readWrite,
 		TimeoutSeconds: 900,
+		// A lottery's firing at ends_at draws: it opens the sealed seed.
+		Secrets: Decrypt,
 	},
 	{
 		Name:        "campaigns",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/batch"
 	"github.com/tribehq/tribe/shared/cache"
+	"github.com/tribehq/tribe/shared/campaign"
 	"github.com/tribehq/tribe/shared/chat"
 	"github.com/tribehq/tribe/shared/connector"
 	"github.com/tribehq/tribe/shared/displayname"
@@ -277,6 +278,10 @@ func (c *Consumer) joined(ctx context.Context, t *store.Tenant, s settings.Setti
 	if err := c.earn(ctx, t, s, memberID, points.GroupJoined, g.ID, e.At); err != nil {
 		return err
 	}
+	// Lotteries with automatic entries from group joins; once each, also on a retry.
+	if err := campaign.JoinedGroup(ctx, t, memberID); err != nil {
+		return err
+	}
 	if err := c.checkMinTier(ctx, t, s, g, memberID, e, fresh, log); err != nil { // mintier.go
 		return err
 	}
@@ -319,6 +324,11 @@ func (c *Consumer) tenantRules(ctx context.Context, t *store.Tenant) (moderation
 func (c *Consumer) message(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, e store.ChatEventRecord, log *slog.Logger) error {
 	if s.Community.IsCheckIn(e.Text) {
 		if _, err := points.CheckIn(ctx, t, s, memberID, e.At); err != nil && !problem.Is(err, problem.AlreadyCheckedIn) {
+			return err
+		}
+		// Also when already checked in: a redelivery whose campaign effects
+		// were cut off; each is keyed and given once.
+		if err := campaign.CheckedIn(ctx, t, s, memberID, e.At); err != nil {
 			return err
 		}
 	}

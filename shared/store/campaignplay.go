@@ -30,10 +30,12 @@ type PlayCampaign struct {
 // RawSettings is Settings as JSON.
 func (c PlayCampaign) RawSettings() json.RawMessage { return json.RawMessage(c.Settings) }
 
-// Open reports whether the campaign takes part now: running, and now inside
-// [starts_at, ends_at).
+// Open reports whether the campaign takes part now: running (or scheduled: a
+// lottery's one schedule is its draw at ends_at, so it stays scheduled through
+// its window), and now inside [starts_at, ends_at).
 func (c PlayCampaign) Open(now time.Time) bool {
-	return c.Status == CampaignRunning && !now.Before(c.StartsAt) && now.Before(c.EndsAt)
+	live := c.Status == CampaignRunning || c.Status == CampaignScheduled
+	return live && !now.Before(c.StartsAt) && now.Before(c.EndsAt)
 }
 
 type playCampaignItem struct {
