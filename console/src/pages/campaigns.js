@@ -6,6 +6,13 @@ import { Card, Load, useLoad, Table, Empty, money, Badge } from '../ui.js'
 
 // Campaigns: GET /v1/campaigns; a row opens its review (复盘) from
 // GET /v1/campaigns/{id}/results: total and per occurrence, budget and spend.
+function budgetLine(r, m) {
+  const b = r.budget || {}
+  const sp = r.spent || {}
+  const cap = [b.points ? b.points + ' ' + t('points') : '', b.money_minor ? m(b.money_minor) : ''].filter(Boolean).join(' + ') || '—'
+  return `${t('budget')}: ${cap} · ${t('spent')}: ${sp.spent_points || 0} ${t('points')} + ${m(sp.spent_minor || 0)}`
+}
+
 function Results({ c, onClose }) {
   const st = useLoad(() => get(`/v1/campaigns/${c.id}/results`), [c.id])
   return html`<${Card} title=${t('results') + ' · ' + c.name} id="campaign-results" extra=${html`<button class="link" onClick=${onClose}>${t('close')}</button>`}>
@@ -20,8 +27,7 @@ function Results({ c, onClose }) {
           <div class="kpi"><div class="kpi-name">GMV · ROI</div><div class="kpi-value">${m(tot.gmv_minor || 0)}</div>
             <div class="kpi-sub">${t('cost')} ${m(tot.cost_total_minor || 0)} · ROI ${tot.roi === null || tot.roi === undefined ? '—' : tot.roi.toFixed(2)}</div></div>
         </div>
-        <div class="muted small">${t('budget')}: ${r.budget && r.budget.points ? r.budget.points + ' ' + t('points') : ''} ${r.budget && r.budget.money_minor ? m(r.budget.money_minor) : ''}${!r.budget || (!r.budget.points && !r.budget.money_minor) ? '—' : ''}
-          · ${t('spent')}: ${(r.spent && r.spent.spent_points) || 0} ${t('points')} · ${m((r.spent && r.spent.spent_minor) || 0)}</div>
+        <div class="muted small">${budgetLine(r, m)}</div>
         ${(r.occurrences || []).length ? html`<${Table} id="campaign-occurrences" rows=${r.occurrences} cols=${[
           { label: t('occurrence'), key: 'occurrence' }, { label: t('reached'), key: 'reached' }, { label: t('participated'), key: 'participated' },
           { label: t('converted'), key: 'converted' }, { label: t('orders'), key: 'orders' }, { label: 'GMV', render: (o) => m(o.gmv_minor) },
