@@ -162,6 +162,7 @@ func TestConsoleInABrowser(t *testing.T) {
 			if row := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[string](`document.querySelector('#groups-table tbody tr').innerText`)); !strings.Contains(row, "%") {
 				t.Errorf("first group row %q has no active ratio", row)
 			}
+			b.Screenshot(t, dir, "02-groups-list")
 			// A new group through the form.
 			b.Do(t, 30*time.Second,
 				chromedp.SendKeys(chromedp.CSS(`#group-form input[name=region]`), "广州"),
