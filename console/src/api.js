@@ -73,23 +73,13 @@ export const put = (path, body) => api('PUT', path, body)
 export const patch = (path, body) => api('PATCH', path, body)
 export const del = (path) => api('DELETE', path)
 
-// getOr answers fallback when the route is not there (404: a feature another
-// engineer is building, such as campaigns), or the call is not allowed (403).
+// getOr answers fallback when the thing is not there (404) or the call is not
+// allowed (403).
 export async function getOr(path, fallback) {
   try { return await get(path) } catch (e) {
     if (e.status === 404 || e.status === 403 || e.status === 405) return fallback
     throw e
   }
-}
-
-// hasRoute reports whether the API serves method path, from its OpenAPI
-// document (read once): features still being built (campaigns) are found out
-// without a request that fails.
-let routes = null
-export async function hasRoute(method, path) {
-  routes = routes || get('/v1/openapi.json').then((d) => d.paths || {}, () => ({}))
-  const p = (await routes)[path]
-  return !!(p && p[method.toLowerCase()])
 }
 
 // all reads every page of a list (up to max items).

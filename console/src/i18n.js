@@ -21,7 +21,7 @@ const zh = {
   type: '类型', source: '来源', at: '时间', pointsRules: '积分规则', tierLadder: '等级阶梯', rewards: '兑换商品',
   threshold_: '门槛', metric: '指标', pointsCost: '所需积分', stock: '库存', redeemed: '已兑换',
   newReward: '新建兑换商品', rules: '群规', rulesSaved: '已保存', excerpt: '内容', group: '群',
-  campaignsEmpty: '营销活动功能即将上线：接口 /v1/campaigns 尚未提供。', kind: '类型', starts: '开始', ends: '结束',
+  campaignsEmpty: '还没有营销活动。用 POST /v1/campaigns 创建第一个活动。', kind: '类型', starts: '开始', ends: '结束',
   program: '推荐规则', leaderboard: '排行榜', referralList: '推荐记录', referrer: '推荐人', invitee: '被推荐人',
   fission: '裂变倍增率', joined: '加入', qualified: '合格', confirmed: '确认',
   connector: '连接器', target: '目标', attempts: '次数', error: '错误',
@@ -31,6 +31,9 @@ const zh = {
   owner: '所有者', admin: '管理员', operator: '运营', analyst: '分析师', created: '已创建', me: '我',
   selectGroups: '选择群', none: '无', total: '合计', perDay: '每日', prev7: '前 7 天', open: '打开',
   saved: '已保存', close: '关闭',
+  avg7: '近 7 天日均', todayValue: '今日', vsLastWeek: '较上周同日', repeat_orders: '复购', trafficConv: '引流转换率',
+  groupRate: '入群率', purchaseConv: '成交转化率', repurchase: '复购率', results: '活动复盘', occurrence: '场次',
+  reached: '触达', participated: '参与', converted: '转化', cost: '成本', budget: '预算', spent: '已用', leaves: '退群',
 }
 const en = {
   app: 'Tribe console', login: 'Log in', logout: 'Log out', email: 'Email', password: 'Password',
@@ -54,7 +57,7 @@ const en = {
   type: 'Type', source: 'Source', at: 'At', pointsRules: 'Points rules', tierLadder: 'Tier ladder', rewards: 'Rewards',
   threshold_: 'Threshold', metric: 'Metric', pointsCost: 'Points', stock: 'Stock', redeemed: 'Redeemed',
   newReward: 'New reward', rules: 'Rules', rulesSaved: 'Saved', excerpt: 'Excerpt', group: 'Group',
-  campaignsEmpty: 'Campaigns are coming: /v1/campaigns is not available yet.', kind: 'Kind', starts: 'Starts', ends: 'Ends',
+  campaignsEmpty: 'No campaigns yet. Create the first with POST /v1/campaigns.', kind: 'Kind', starts: 'Starts', ends: 'Ends',
   program: 'Program', leaderboard: 'Leaderboard', referralList: 'Referrals', referrer: 'Referrer', invitee: 'Invitee',
   fission: 'Fission rate', joined: 'Joined', qualified: 'Qualified', confirmed: 'Confirmed',
   connector: 'Connector', target: 'Target', attempts: 'Attempts', error: 'Error',
@@ -64,6 +67,9 @@ const en = {
   owner: 'Owner', admin: 'Admin', operator: 'Operator', analyst: 'Analyst', created: 'Created', me: 'Me',
   selectGroups: 'Groups', none: 'None', total: 'Total', perDay: 'Per day', prev7: 'Previous 7 days', open: 'Open',
   saved: 'Saved', close: 'Close',
+  avg7: 'Daily average, 7 days', todayValue: 'Today', vsLastWeek: 'vs same day last week', repeat_orders: 'Repeat orders', trafficConv: 'Traffic conversion',
+  groupRate: 'Group rate', purchaseConv: 'Purchase conversion', repurchase: 'Repurchase rate', results: 'Results', occurrence: 'Occurrence',
+  reached: 'Reached', participated: 'Participated', converted: 'Converted', cost: 'Cost', budget: 'Budget', spent: 'Spent', leaves: 'Leaves',
 }
 const dicts = { zh, en }
 let lang = localStorage.getItem('tribe.console.lang') || 'zh'

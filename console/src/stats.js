@@ -1,8 +1,11 @@
-// The numbers, in one place. Today they come from GET /v1/stats/daily (per-day
-// counters of the tenant, asked with scope=tenant); the stats routes
-// GET /v1/stats/{daily|weekly|monthly}?scope=… slot in by changing statsPath
-// alone. A counter or route that is missing is an empty series, never an error.
-import { get } from './api.js'
+// The numbers, in one place: the stats routes.
+//   GET /v1/stats/daily?scope=tenant|group:<id>|channel:<id>&from&to — per-day
+//     counters with `previous` (the same day a week before) and `growth`
+//     ((this − previous) ÷ previous, absent when previous is 0);
+//   GET /v1/stats/funnels — per channel: scan → contact → group → first order →
+//     repeat, with the rates;
+//   GET /v1/stats/groups — per group: joins, leaves, messages, active ratio.
+import { get, all } from './api.js'
 
 export const statsPath = (period, scope, from, to) =>
   `/v1/stats/${period}?scope=${encodeURIComponent(scope)}&from=${from}&to=${to}`
@@ -21,53 +24,47 @@ export function lastDays(n) {
   return out
 }
 
-// daily returns {days: [...], counts: {day: {counter: n}}, ok} for scope over the
-// last n days; ok is false when the route is not there.
+// daily returns {days, counts: {day: {counter: n}}, previous: {day: {…}},
+// growth: {day: {counter: ratio}}, currency} for scope over the last n days.
 export async function daily(scope = 'tenant', n = 30) {
   const days = lastDays(n)
-  const counts = {}
-  let ok = true
-  try {
-    const res = await get(statsPath('daily', scope, days[0], days[days.length - 1]))
-    for (const row of res.data || []) counts[row.day] = { ...(row.counts || {}) }
-  } catch (e) {
-    if (e.status !== 404 && e.status !== 400) throw e
-    ok = false
+  const res = await get(statsPath('daily', scope, days[0], days[days.length - 1]))
+  const st = { days, counts: {}, previous: {}, growth: {}, currency: res.currency }
+  for (const row of res.data || []) {
+    const d = row.day || row.start
+    st.counts[d] = row.counts || {}
+    st.previous[d] = row.previous || {}
+    st.growth[d] = row.growth || {}
   }
-  if (scope === 'tenant') await addChannelDays(days, counts)
-  return { days, counts, ok }
+  return st
 }
 
-// addChannelDays adds the channels' own day counters (GET /v1/channels/{id}/stats)
-// under channel_* names: the tenant's scans, joins through a channel, first
-// orders and GMV until the tenant counters carry their own.
-async function addChannelDays(days, counts) {
-  try {
-    const chans = (await get('/v1/channels?limit=100')).data || []
-    const rows = await Promise.all(chans.map((c) => get(`/v1/channels/${c.id}/stats?from=${days[0]}&to=${days[days.length - 1]}`).then((r) => r.data || [], () => [])))
-    for (const list of rows) {
-      for (const r of list) {
-        const c = (counts[r.day] = counts[r.day] || {})
-        for (const [k, name] of [['scans', 'channel_scans'], ['joined_group', 'channel_group_joins'], ['first_orders', 'channel_first_orders'], ['gmv_minor', 'channel_gmv_minor']]) {
-          c[name] = (c[name] || 0) + (r[k] || 0)
-        }
-      }
-    }
-  } catch { /* no channels route: nothing to add */ }
+// funnels is every channel's funnel over the last n days.
+export async function funnels(n = 30) {
+  const days = lastDays(n)
+  return (await get(`/v1/stats/funnels?from=${days[0]}&to=${days[days.length - 1]}`)).data || []
+}
+
+// groupStats is {group_id: stats} over the last n days.
+export async function groupStats(n = 7) {
+  const days = lastDays(n)
+  const out = {}
+  for (const g of await all(`/v1/stats/groups?from=${days[0]}&to=${days[days.length - 1]}`)) out[g.group_id] = g
+  return out
 }
 
 // Counters the console shows, each with the names it may go by (the first
 // present wins), so a renamed or added counter needs a line here only.
 export const COUNTERS = {
-  new_members: ['new_members', 'members_created'],
-  group_joins: ['group_joins', 'channel_group_joins'],
-  scans: ['scans', 'channel_scans'],
-  first_orders: ['first_orders', 'channel_first_orders'],
+  new_members: ['members_created', 'new_members'],
+  group_joins: ['group_joins'],
+  first_orders: ['first_orders'],
+  repeat_orders: ['repeat_orders'],
   active_members: ['active_members'],
   messages: ['messages'],
   check_ins: ['check_ins'],
   orders: ['orders'],
-  gmv: ['gmv_minor', 'gmv', 'channel_gmv_minor'],
+  gmv: ['gmv_minor'],
   violations: ['violations'],
   churned: ['churned'],
 }
@@ -79,22 +76,30 @@ export function value(dayCounts, key) {
 }
 
 // series is the counter per day (0 on days without it), or null when no day has it.
-export function series(st, key) {
+export function series(st, key, from = st.counts) {
   let seen = false
   const vals = st.days.map((d) => {
-    const v = value(st.counts[d], key)
+    const v = value(from[d], key)
     if (v !== undefined) seen = true
     return v || 0
   })
   return seen ? vals : null
 }
 
-// weekOverWeek sums the last 7 days and the 7 before.
+// weekOverWeek is the last 7 days against the 7 before, from the daily rows'
+// `previous` (each day's same weekday a week earlier); today is the last day's
+// value and its `growth` from the route. null when the counter never occurred.
 export function weekOverWeek(st, key) {
   const s = series(st, key)
-  if (!s) return null
-  const sum = (a) => a.reduce((x, y) => x + y, 0)
-  const cur = sum(s.slice(-7))
-  const prev = sum(s.slice(-14, -7))
-  return { cur, prev, pct: prev ? (cur - prev) / prev : null }
+  const p = series(st, key, st.previous)
+  if (!s && !p) return null
+  const sum = (a) => (a || []).slice(-7).reduce((x, y) => x + y, 0)
+  const cur = sum(s)
+  const prev = sum(p)
+  const last = st.days[st.days.length - 1]
+  const g = value(st.growth[last], key)
+  return { cur, prev, pct: prev ? (cur - prev) / prev : null, today: s ? s[s.length - 1] : 0, todayPct: g === undefined ? null : g }
 }
+
+// pctOf is a ratio as a percentage, — when there is none.
+export const pctOf = (r) => (r === null || r === undefined ? '—' : Math.round(r * 1000) / 10 + '%')

@@ -128,7 +128,7 @@ func (s *Server) liveCodeStats(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	// The landing page's views per day (scans.go).
+	// The landing page's views per day (store.CountScan).
 	scans, err := c.tenant.ScanDays(r.Context(), code, from, to)
 	if err != nil {
 		return err

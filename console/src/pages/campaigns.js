@@ -1,28 +1,51 @@
 import { html } from 'htm/preact'
 import { t } from '../i18n.js'
-import { get, getOr, hasRoute } from '../api.js'
+import { useState } from 'preact/hooks'
+import { all, get, getOr } from '../api.js'
 import { Card, Load, useLoad, Table, Empty, money, Badge } from '../ui.js'
 
-// Campaigns: GET /v1/campaigns (and each one's results) once that API exists; a
-// 404 is the empty state.
+// Campaigns: GET /v1/campaigns; a row opens its review (复盘) from
+// GET /v1/campaigns/{id}/results: total and per occurrence, budget and spend.
+function budgetLine(r, m) {
+  const b = r.budget || {}
+  const sp = r.spent || {}
+  const cap = [b.points ? b.points + ' ' + t('points') : '', b.money_minor ? m(b.money_minor) : ''].filter(Boolean).join(' + ') || '—'
+  return `${t('budget')}: ${cap} · ${t('spent')}: ${sp.spent_points || 0} ${t('points')} + ${m(sp.spent_minor || 0)}`
+}
+
+function Results({ c, onClose }) {
+  const st = useLoad(() => get(`/v1/campaigns/${c.id}/results`), [c.id])
+  return html`<${Card} title=${t('results') + ' · ' + c.name} id="campaign-results" extra=${html`<button class="link" onClick=${onClose}>${t('close')}</button>`}>
+    <${Load} state=${st}>${(r) => {
+      const m = (v) => money(v, r.currency)
+      const tot = r.total || {}
+      return html`
+        <div class="kpis">
+          <div class="kpi"><div class="kpi-name">${t('reached')}</div><div class="kpi-value">${tot.reached ?? 0}</div></div>
+          <div class="kpi"><div class="kpi-name">${t('participated')}</div><div class="kpi-value">${tot.participated ?? 0}</div></div>
+          <div class="kpi"><div class="kpi-name">${t('converted')}</div><div class="kpi-value">${tot.converted ?? 0}</div></div>
+          <div class="kpi"><div class="kpi-name">GMV · ROI</div><div class="kpi-value">${m(tot.gmv_minor || 0)}</div>
+            <div class="kpi-sub">${t('cost')} ${m(tot.cost_total_minor || 0)} · ROI ${tot.roi === null || tot.roi === undefined ? '—' : tot.roi.toFixed(2)}</div></div>
+        </div>
+        <div class="muted small">${budgetLine(r, m)}</div>
+        ${(r.occurrences || []).length ? html`<${Table} id="campaign-occurrences" rows=${r.occurrences} cols=${[
+          { label: t('occurrence'), key: 'occurrence' }, { label: t('reached'), key: 'reached' }, { label: t('participated'), key: 'participated' },
+          { label: t('converted'), key: 'converted' }, { label: t('orders'), key: 'orders' }, { label: 'GMV', render: (o) => m(o.gmv_minor) },
+          { label: t('cost'), render: (o) => m(o.cost_total_minor) }, { label: 'ROI', render: (o) => (o.roi === null || o.roi === undefined ? '—' : o.roi.toFixed(2)) }]} />` : html`<${Empty} />`}`
+    }}<//>
+  <//>`
+}
+
 export function Campaigns() {
-  const st = useLoad(async () => {
-    if (!(await hasRoute('GET', '/v1/campaigns'))) return null
-    const list = await getOr('/v1/campaigns?limit=100', null)
-    if (!list) return null
-    const rows = list.data || []
-    const withResults = await hasRoute('GET', '/v1/campaigns/{id}/results')
-    const results = await Promise.all(rows.map((c) => (withResults ? getOr(`/v1/campaigns/${c.id}/results`, null) : null)))
-    rows.forEach((c, i) => { c.results = results[i] })
-    return rows
-  })
+  const st = useLoad(() => all('/v1/campaigns'))
+  const [open, setOpen] = useState(null)
   return html`<div id="page-campaigns">
+    ${open && html`<${Results} c=${open} onClose=${() => setOpen(null)} />`}
     <${Card} title=${t('campaigns')}>
-      <${Load} state=${st}>${(rows) => rows === null ? html`<${Empty}>${t('campaignsEmpty')}<//>` : html`<${Table} id="campaigns-table" rows=${rows} cols=${[
-        { label: t('name'), key: 'name' }, { label: t('kind'), key: 'kind' },
+      <${Load} state=${st}>${(rows) => rows.length === 0 ? html`<${Empty}>${t('campaignsEmpty')}<//>` : html`<${Table} id="campaigns-table" rows=${rows} onRow=${(c) => setOpen(c)} cols=${[
+        { label: t('name'), render: (c) => html`<b>${c.name}</b>` }, { label: t('kind'), key: 'kind' },
         { label: t('status'), render: (c) => html`<${Badge} tone=${c.status === 'running' ? 'good' : ''}>${c.status}<//>` },
-        { label: t('starts'), key: 'starts_at' }, { label: t('ends'), key: 'ends_at' },
-        { label: 'ROI', render: (c) => (c.results && c.results.roi !== undefined ? c.results.roi : '—') }]} />`}<//>
+        { label: t('starts'), key: 'starts_at' }, { label: t('ends'), key: 'ends_at' }]} />`}<//>
     <//>
   </div>`
 }

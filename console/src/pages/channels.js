@@ -1,26 +1,31 @@
 import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { t } from '../i18n.js'
-import { all, getOr, post } from '../api.js'
+import { post } from '../api.js'
 import { Card, Load, useLoad, Table, Form, money, idem } from '../ui.js'
 import { Chart, funnelOption, lineOption } from '../chart.js'
-import { lastDays, daily, value } from '../stats.js'
+import { lastDays, daily, funnels, series, pctOf } from '../stats.js'
 
-const sum = (days, k) => days.reduce((a, d) => a + (d[k] || 0), 0)
-
+// Channels: each channel's funnel over 30 days from GET /v1/stats/funnels
+// (scan → contact → group → first order → repeat, with the route's rates) and
+// each channel's daily group joins from GET /v1/stats/daily?scope=channel:<id>.
 async function loadChannels() {
-  const chans = await all('/v1/channels')
+  const chans = await funnels(30)
   const days = lastDays(30)
-  const stats = await Promise.all(chans.map((c) => getOr(`/v1/channels/${c.id}/stats?from=${days[0]}&to=${days[29]}`, { data: [] })))
-  // Repeat orders per channel come from the stats routes when they are there.
-  const scoped = await Promise.all(chans.map((c) => daily('channel:' + c.id, 30).catch(() => ({ counts: {} }))))
-  chans.forEach((c, i) => {
-    const d = stats[i].data || []
-    c.days = d
-    c.funnel = { scans: sum(d, 'scans'), contacts: sum(d, 'members_added'), groups: sum(d, 'joined_group'), first: sum(d, 'first_orders'), gmv: sum(d, 'gmv_minor') }
-    c.funnel.repeat = Object.values(scoped[i].counts || {}).reduce((a, x) => a + (value(x, 'repeat_orders') || 0), 0)
-  })
+  const scoped = await Promise.all(chans.map((c) => daily('channel:' + c.channel_id, 30)))
+  chans.forEach((c, i) => { c.joins = series(scoped[i], 'group_joins') || days.map(() => 0) })
   return { chans, days }
+}
+
+const KEYS = ['scans', 'contacts', 'group_joins', 'first_orders', 'repeat_orders', 'gmv_minor']
+
+// total adds the channels' funnels and works out the rates as the route does.
+function total(chans) {
+  const f = {}
+  for (const k of KEYS) f[k] = chans.reduce((a, c) => a + (c[k] || 0), 0)
+  const r = (a, b) => (b ? a / b : null)
+  return { ...f, traffic_conversion: r(f.contacts, f.scans), group_rate: r(f.group_joins, f.contacts),
+    purchase_conversion: r(f.first_orders, f.contacts), repurchase_rate: r(f.repeat_orders, f.first_orders + f.repeat_orders) }
 }
 
 export function Channels() {
@@ -29,28 +34,33 @@ export function Channels() {
   const create = async (v) => { await post('/v1/channels', { name: v.name, code: v.code }, idem()); st.reload() }
   return html`<div id="page-channels">
     <${Load} state=${st}>${({ chans, days }) => {
-      const c = chans.find((x) => x.id === sel) || null
-      const tot = c ? c.funnel : chans.reduce((a, x) => { for (const k in x.funnel) a[k] = (a[k] || 0) + x.funnel[k]; return a }, {})
-      // Scans appear once something counts them (channel codes' own scans).
-      const steps = [[t('scan'), tot.scans || 0], [t('contact'), tot.contacts || 0], [t('joinGroup'), tot.groups || 0], [t('firstOrder'), tot.first || 0], [t('repeatOrder'), tot.repeat || 0]]
-        .filter(([, v], i) => i > 0 || v > 0)
-      const rate = (a, b) => (b ? Math.round((a / b) * 1000) / 10 + '%' : '—')
+      const c = chans.find((x) => x.channel_id === sel) || null
+      const f = c || total(chans)
+      const steps = [[t('scan'), f.scans], [t('contact'), f.contacts], [t('joinGroup'), f.group_joins], [t('firstOrder'), f.first_orders], [t('repeatOrder'), f.repeat_orders]]
       return html`
         <div class="grid2">
           <${Card} title=${t('funnel') + ' · ' + (c ? c.name : t('total'))} id="channel-funnel">
             <${Chart} id="funnel-chart" option=${funnelOption(steps)} />
-            <div class="muted small">引流转换率 ${rate(tot.contacts, tot.scans)} · 成交转化率 ${rate(tot.first, tot.contacts)} · 复购率 ${rate(tot.repeat, tot.first)}</div>
+            <div class="rates">
+              <span>${t('trafficConv')} <b>${pctOf(f.traffic_conversion)}</b></span>
+              <span>${t('purchaseConv')} <b>${pctOf(f.purchase_conversion)}</b></span>
+              <span>${t('repurchase')} <b>${pctOf(f.repurchase_rate)}</b></span>
+            </div>
           <//>
           <${Card} title=${t('trend30') + ' · ' + t('joinGroup')}>
-            <${Chart} id="channel-trend" option=${lineOption(days, (c ? [c] : chans).map((x) => [x.name, days.map((d) => (x.days.find((y) => y.day === d) || {}).joined_group || 0)]), { bar: true })} />
+            <${Chart} id="channel-trend" option=${lineOption(days, (c ? [c] : chans).map((x) => [x.name, x.joins]), { bar: true })} />
           <//>
         </div>
         <${Card} title=${t('channels')}>
-          <${Table} id="channels-table" onRow=${(x) => setSel(x.id === sel ? null : x.id)} rows=${chans} cols=${[
+          <${Table} id="channels-table" onRow=${(x) => setSel(x.channel_id === sel ? null : x.channel_id)} rows=${chans} cols=${[
             { label: t('name'), render: (x) => html`<b>${x.name}</b>` }, { label: t('code'), key: 'code' },
-            { label: t('scan'), render: (x) => x.funnel.scans }, { label: t('contact'), render: (x) => x.funnel.contacts },
-            { label: t('joinGroup'), render: (x) => x.funnel.groups }, { label: t('firstOrder'), render: (x) => x.funnel.first },
-            { label: 'GMV', render: (x) => money(x.funnel.gmv) }]} />
+            { label: t('scan'), key: 'scans' }, { label: t('contact'), key: 'contacts' },
+            { label: t('joinGroup'), key: 'group_joins' }, { label: t('firstOrder'), key: 'first_orders' },
+            { label: t('repeatOrder'), key: 'repeat_orders' },
+            { label: t('trafficConv'), render: (x) => pctOf(x.traffic_conversion) },
+            { label: t('purchaseConv'), render: (x) => pctOf(x.purchase_conversion) },
+            { label: t('repurchase'), render: (x) => pctOf(x.repurchase_rate) },
+            { label: 'GMV', render: (x) => money(x.gmv_minor) }]} />
         <//>
         <${Card} title=${t('newChannel')}>
           <${Form} id="channel-form" submit=${create} fields=${[{ name: 'name', label: t('name'), required: true }, { name: 'code', label: t('code'), required: true }]} />

@@ -4,10 +4,13 @@ import { t } from '../i18n.js'
 import { all, get, getOr, post } from '../api.js'
 import { Card, Load, useLoad, Table, FillBar, Form, Badge, idem, localDay } from '../ui.js'
 import { Chart, lineOption } from '../chart.js'
-import { lastDays } from '../stats.js'
+import { lastDays, groupStats, pctOf } from '../stats.js'
 
+// The table: each group with its last 7 days from GET /v1/stats/groups (active
+// ratio = average daily active members ÷ members, messages, joins, leaves).
 async function loadGroups() {
-  const groups = await all('/v1/groups')
+  const [groups, stats] = await Promise.all([all('/v1/groups'), groupStats(7)])
+  groups.forEach((g) => { g.stats = stats[g.id] || {} })
   // Violations per group (the last page of 100 is plenty for a count badge).
   const counts = await Promise.all(groups.map((g) => getOr(`/v1/groups/${g.id}/violations?limit=100`, { data: [] })))
   groups.forEach((g, i) => { g.violations = counts[i].data.length; g.moreViolations = !!counts[i].next_cursor })
@@ -60,7 +63,9 @@ export function Groups({ me }) {
           { label: t('platform'), key: 'platform' },
           { label: t('capacity'), render: (g) => html`<${FillBar} value=${g.members} max=${g.capacity} />` },
           { label: t('qrCap'), render: (g) => html`<${FillBar} value=${g.members} max=${g.qr_join_cap} />` },
-          { label: t('activeRatio'), render: (g) => g.active_ratio !== undefined ? Math.round(g.active_ratio * 100) + '%' : '—' },
+          { label: t('activeRatio') + ' · ' + t('last7'), render: (g) => pctOf(g.stats.active_ratio) },
+          { label: t('messages'), render: (g) => g.stats.messages ?? '—' },
+          { label: t('joinGroup') + ' / ' + t('leaves'), render: (g) => g.stats.joins === undefined ? '—' : `+${g.stats.joins} / −${g.stats.leaves}` },
           { label: t('violations'), render: (g) => g.violations > 0 ? html`<${Badge} tone="warn">${g.violations}${g.moreViolations ? '+' : ''}<//>` : '0' },
           { label: t('status'), key: 'status' }]} />`}<//>
     <//>

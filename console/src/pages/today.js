@@ -4,18 +4,27 @@ import { daily, series, weekOverWeek } from '../stats.js'
 import { Card, Load, useLoad, money, Empty } from '../ui.js'
 import { Chart, lineOption } from '../chart.js'
 
-const KPIS = ['new_members', 'group_joins', 'active_members', 'messages', 'check_ins', 'orders', 'first_orders', 'gmv']
+// Today's KPIs: the last 7 days (active members as a daily average, since each
+// day counts its distinct active members) with week over week, and today's
+// value with its growth against the same day last week (the route's `growth`).
+const KPIS = ['new_members', 'active_members', 'messages', 'check_ins', 'orders', 'gmv', 'first_orders', 'group_joins']
+const AVERAGED = new Set(['active_members'])
+
+const Pct = ({ r }) => {
+  if (r === null || r === undefined) return html` <span class="muted">—</span>`
+  const pct = Math.round(r * 1000) / 10
+  return html` <span class=${pct >= 0 ? 'up' : 'down'}>${pct >= 0 ? '▲' : '▼'} ${Math.abs(pct)}%</span>`
+}
 
 function Kpi({ k, st }) {
   const w = weekOverWeek(st, k)
-  const show = (v) => (k === 'gmv' ? money(v) : v.toLocaleString())
-  const pct = w && w.pct !== null ? Math.round(w.pct * 1000) / 10 : null
+  const avg = AVERAGED.has(k)
+  const show = (v) => (k === 'gmv' ? money(v, st.currency) : Math.round(v).toLocaleString())
   return html`<div class="kpi" data-kpi=${k}>
     <div class="kpi-name">${t(k)}</div>
-    <div class="kpi-value">${w ? show(w.cur) : '—'}</div>
-    <div class="kpi-sub">${t('last7')} · ${t('wow')}
-      ${pct === null ? html` <span class="muted">—</span>` : html` <span class=${pct >= 0 ? 'up' : 'down'}>${pct >= 0 ? '▲' : '▼'} ${Math.abs(pct)}%</span>`}
-    </div>
+    <div class="kpi-value">${w ? show(avg ? w.cur / 7 : w.cur) : '—'}</div>
+    <div class="kpi-sub">${avg ? t('avg7') : t('last7')} · ${t('wow')}${html`<${Pct} r=${w && w.pct} />`}</div>
+    <div class="kpi-sub">${t('todayValue')} ${w ? show(w.today) : '—'} · ${t('vsLastWeek')}${html`<${Pct} r=${w && w.todayPct} />`}</div>
   </div>`
 }
 
@@ -23,10 +32,10 @@ export function Today() {
   const st = useLoad(() => daily('tenant', 30))
   return html`<div id="page-today">
     <${Load} state=${st}>${(s) => {
-      const growth = [['new_members', series(s, 'new_members')], ['group_joins', series(s, 'group_joins')], ['active_members', series(s, 'active_members')]]
-        .filter(([, v]) => v).map(([k, v]) => [t(k), v])
-      const trade = [['orders', series(s, 'orders')], ['first_orders', series(s, 'first_orders')], ['check_ins', series(s, 'check_ins')], ['violations', series(s, 'violations')]]
-        .filter(([, v]) => v).map(([k, v]) => [t(k), v])
+      const pick = (keys) => keys.map((k) => [k, series(s, k)]).filter(([, v]) => v).map(([k, v]) => [t(k), v])
+      const growth = pick(['new_members', 'group_joins', 'active_members'])
+      const trade = pick(['orders', 'first_orders', 'check_ins', 'violations'])
+      const gmv = series(s, 'gmv')
       return html`
         <div class="kpis">${KPIS.map((k) => html`<${Kpi} k=${k} st=${s} />`)}</div>
         <div class="grid2">
@@ -35,6 +44,12 @@ export function Today() {
           <//>
           <${Card} title=${t('trend30') + ' · ' + t('orders') + ' / ' + t('check_ins')} id="chart-trade">
             ${trade.length ? html`<${Chart} id="today-trade" option=${lineOption(s.days, trade, { bar: true })} />` : html`<${Empty} />`}
+          <//>
+          <${Card} title=${t('trend30') + ' · ' + t('messages')} id="chart-messages">
+            ${series(s, 'messages') ? html`<${Chart} id="today-messages" option=${lineOption(s.days, [[t('messages'), series(s, 'messages')]], { area: true })} />` : html`<${Empty} />`}
+          <//>
+          <${Card} title=${t('trend30') + ' · GMV'} id="chart-gmv">
+            ${gmv ? html`<${Chart} id="today-gmv" option=${lineOption(s.days, [['GMV', gmv.map((v) => v / 100)]], { bar: true })} />` : html`<${Empty} />`}
           <//>
         </div>`
     }}<//>

@@ -158,6 +158,11 @@ func TestConsoleInABrowser(t *testing.T) {
 			if n := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[int](`document.querySelectorAll('#groups-table tbody tr').length`)); n < 5 {
 				t.Errorf("groups: %d rows, want the 5 seeded", n)
 			}
+			// Active ratio from /v1/stats/groups: the seeded groups chat every day.
+			if row := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[string](`document.querySelector('#groups-table tbody tr').innerText`)); !strings.Contains(row, "%") {
+				t.Errorf("first group row %q has no active ratio", row)
+			}
+			b.Screenshot(t, dir, "02-groups-list")
 			// A new group through the form.
 			b.Do(t, 30*time.Second,
 				chromedp.SendKeys(chromedp.CSS(`#group-form input[name=region]`), "广州"),
@@ -181,6 +186,15 @@ func TestConsoleInABrowser(t *testing.T) {
 			if ink := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[int](canvasInk("#funnel-chart"))); ink < 500 {
 				t.Errorf("channel funnel is blank: %d", ink)
 			}
+			// The funnel's rates from /v1/stats/funnels: the seeded scans and joins give numbers.
+			if rates := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[string](`document.querySelector('#channel-funnel .rates').innerText`)); strings.Count(rates, "%") != 3 {
+				t.Errorf("funnel rates = %q, want the three as percentages", rates)
+			}
+		case "campaigns":
+			// The seeded campaign, and its review from /v1/campaigns/{id}/results.
+			waitText(t, b, "#campaigns-table", "早安签到提醒")
+			b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(`#campaigns-table tbody tr`)), chromedp.WaitVisible(chromedp.CSS("#campaign-results")))
+			waitLoaded(t, b, p)
 		case "settings":
 			// Every tab: staff, API keys, integrations (webhook URLs), connectors.
 			for _, tab := range []string{"keys-table", "integrations-table", "connectors-table", "staff-table"} {

@@ -226,6 +226,12 @@ func (s *seeder) setup() error {
 	// Points for check-ins and joins; rules as the API gives them, with activities on.
 	_, _ = s.must("POST", "/v1/rewards", map[string]any{"name": "拿铁兑换券", "kind": "coupon", "points_cost": 300, "stock": 500, "per_member_limit": 2}, "demo-reward-1")
 	_, _ = s.must("POST", "/v1/rewards", map[string]any{"name": "品牌帆布袋", "kind": "gift", "points_cost": 1200, "stock": 80}, "demo-reward-2")
+	// A campaign for the console's list (a draft: activating it would schedule runs).
+	from := time.Date(s.o.Now.Year(), s.o.Now.Month(), s.o.Now.Day(), 0, 0, 0, 0, s.o.Zone).AddDate(0, 0, 1)
+	_, _ = s.must("POST", "/v1/campaigns", map[string]any{"name": "早安签到提醒", "kind": "broadcast",
+		"starts_at": from.UTC().Format(time.RFC3339), "ends_at": from.AddDate(0, 0, 7).UTC().Format(time.RFC3339),
+		"schedule": map[string]any{"cron": "0 9 * * ? *"}, "audience": map[string]any{"all": true},
+		"message": map[string]any{"text": "早安！今日签到送积分"}}, "demo-campaign-1")
 	return nil
 }
 
@@ -273,9 +279,11 @@ func (s *seeder) day(d int, day time.Time, last bool, now time.Time) error {
 		}
 		m := member{id: out["id"].(string), tg: fmt.Sprintf("tg-%d", k), cust: fmt.Sprintf("cust-%d", k), group: weighted(r, len(s.groups)), channel: ch}
 		s.members = append(s.members, m)
-		if s.liveCode != "" && r.IntN(3) == 0 {
+		// The poster's landing page, scanned with the member's channel (a live-code
+		// scan and a channel scan); about one person in two more scans and goes.
+		for j := 0; s.liveCode != "" && j < 1+r.IntN(3)/2; j++ {
 			s.res.Scans++
-			if _, _, err := s.call("GET", "/v1/live-codes/"+s.liveCode+"/resolve", nil, "", "Authorization", ""); err != nil {
+			if _, _, err := s.call("GET", "/l/"+s.liveCode+"?channel="+ch, nil, "", "Authorization", ""); err != nil {
 				return err
 			}
 		}

@@ -246,33 +246,50 @@ func (p *Pump) Run(ctx context.Context) error {
 }
 
 // Drain feeds the consumers every record available now and returns when a further
-// read finds nothing new, for tests and one-shot tools. It returns the first error
-// reading the stream, or ctx's error.
+// read finds nothing new for any consumer, for tests and one-shot tools: records a
+// consumer writes while another has already caught up (a join's member update
+// that the counters count) are fed too. It returns the first error reading the
+// stream, or ctx's error.
 func (p *Pump) Drain(ctx context.Context) error {
 	if !p.busy.TryLock() {
 		return errors.New("streampump: already running")
 	}
 	defer p.busy.Unlock()
-	var wg sync.WaitGroup
-	errs := make([]error, len(p.mappings))
-	for i, m := range p.mappings {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				progressed, err := m.round(ctx)
-				if err != nil {
-					errs[i] = fmt.Errorf("streampump: %s: %w", m.c.Name, err)
-					return
+	for {
+		var wg sync.WaitGroup
+		errs := make([]error, len(p.mappings))
+		rounds := make([]int, len(p.mappings))
+		for i, m := range p.mappings {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					progressed, err := m.round(ctx)
+					if err != nil {
+						errs[i] = fmt.Errorf("streampump: %s: %w", m.c.Name, err)
+						return
+					}
+					if !progressed {
+						return
+					}
+					rounds[i]++
 				}
-				if !progressed {
-					return
-				}
-			}
-		}()
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		// Something moved: what it wrote may be waiting for a consumer that had
+		// caught up before; go again until a whole pass moves nothing.
+		moved := 0
+		for _, n := range rounds {
+			moved += n
+		}
+		if moved == 0 {
+			return nil
+		}
 	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // mapping is one consumer's event source mapping: its position in every shard.
