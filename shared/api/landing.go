@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tribehq/tribe/shared/cache"
@@ -25,7 +26,11 @@ import (
 //go:embed landing.html
 var landingHTML string
 
-var landingPage = template.Must(template.New("landing").Parse(landingHTML))
+// landingPage is parsed on first use: as a package variable it would be parsed at
+// every route function's start, and link html/template into all of them.
+var landingPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("landing").Parse(landingHTML))
+})
 
 // landingText is the page's wording in one language.
 type landingText struct {
@@ -88,7 +93,7 @@ func writeLanding(w http.ResponseWriter, status int, v landingView) error {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	var b strings.Builder
-	if err := landingPage.Execute(&b, v); err != nil {
+	if err := landingPage().Execute(&b, v); err != nil {
 		return err
 	}
 	w.WriteHeader(status)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,12 +26,14 @@ const InstallHint = "building the console needs Node.js and npm (apt-get install
 // Dir is the console's folder under the repository root.
 func Dir(root string) string { return filepath.Join(root, "console") }
 
-// Ensure returns console/dist, building it when index.html is missing. Builds of
-// several test processes at once are serialised by a lock file.
+// Ensure returns console/dist, building it when index.html is missing or older
+// than any of the console's sources (a checkout that changed the console since the
+// last build). Builds of several test processes at once are serialised by a lock
+// file.
 func Ensure(ctx context.Context, root string) (string, error) {
 	src := Dir(root)
 	dist := filepath.Join(src, "dist")
-	if _, err := os.Stat(filepath.Join(dist, "index.html")); err == nil {
+	if fresh(src, dist) {
 		return dist, nil
 	}
 	if _, err := os.Stat(filepath.Join(src, "package-lock.json")); err != nil {
@@ -48,7 +51,7 @@ func Ensure(ctx context.Context, root string) (string, error) {
 		return "", err
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if _, err := os.Stat(filepath.Join(dist, "index.html")); err == nil {
+	if fresh(src, dist) {
 		return dist, nil
 	}
 	for _, args := range [][]string{{"ci", "--no-audit", "--no-fund"}, {"run", "build"}} {
@@ -99,4 +102,36 @@ func Handler(dist string, api http.Handler) http.Handler {
 		}
 		http.ServeContent(w, r, st.Name(), st.ModTime(), f)
 	})
+}
+
+// fresh reports whether dist/index.html exists and is at least as new as every
+// source of the build: the files under src/ and public/, index.html, the package
+// files and the Vite config.
+func fresh(src, dist string) bool {
+	built, err := os.Stat(filepath.Join(dist, "index.html"))
+	if err != nil {
+		return false
+	}
+	newer := false
+	check := func(path string, d fs.DirEntry, err error) error {
+		if err != nil || newer {
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.ModTime().After(built.ModTime()) {
+			newer = true
+		}
+		return nil
+	}
+	for _, dir := range []string{"src", "public"} {
+		_ = filepath.WalkDir(filepath.Join(src, dir), check)
+	}
+	for _, f := range []string{"index.html", "package.json", "package-lock.json", "vite.config.js", "vite.config.mjs", "vite.config.ts"} {
+		if info, err := os.Stat(filepath.Join(src, f)); err == nil && info.ModTime().After(built.ModTime()) {
+			newer = true
+		}
+	}
+	return !newer
 }
