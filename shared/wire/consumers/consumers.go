@@ -264,6 +264,10 @@ func CampaignRunner(d wire.Deps) (wire.Function, error) {
 	if err := d.Check(); err != nil {
 		return wire.Function{}, err
 	}
+	// A lottery's firing at its end draws, which opens the sealed seed.
+	if err := d.CheckSecrets("campaignrunner"); err != nil {
+		return wire.Function{}, err
+	}
 	set, err := settings.New(d.Store)
 	if err != nil {
 		return wire.Function{}, err
