@@ -9,4 +9,6 @@ import (
 )
 
 // It opens the connector's sealed URL, so it links the KMS client.
-func main() { lambdamain.Run("morningreport", consumers.MorningReport, config.WithKMS(kmsclient.FromConfig)) }
+func main() {
+	lambdamain.Run("morningreport", consumers.MorningReport, config.WithKMS(kmsclient.FromConfig))
+}
