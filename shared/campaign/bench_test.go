@@ -77,7 +77,8 @@ func BenchmarkCampaignRun(b *testing.B) {
 					}()
 				}
 				wg.Wait()
-				for _, tl := range tallies {
+				for i := range tallies {
+					tl := &tallies[i]
 					capacity.Read.Total += tl.Read.Total
 					capacity.TxRead.Total += tl.TxRead.Total
 					capacity.Write.Total += tl.Write.Total

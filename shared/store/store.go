@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/guregu/dynamo/v2"
@@ -139,6 +140,10 @@ func translate(err error, what string) error {
 // per KB of each item), by AWS and, corrected by infra/local/dynamolocal, locally.
 type Capacity struct {
 	Read, Write, TxRead, TxWrite dynamo.ConsumedCapacity
+	// mu guards adding whole requests' capacity (AddCapacity): concurrent
+	// requests measured under one caller (a parallel benchmark) add to the same
+	// maps.
+	mu sync.Mutex
 }
 
 // RCU is the read capacity consumed.
@@ -162,6 +167,8 @@ func AddCapacity(ctx context.Context, c *Capacity) {
 	if p == nil || p == c {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	addConsumed(&p.Read, &c.Read)
 	addConsumed(&p.Write, &c.Write)
 	addConsumed(&p.TxRead, &c.TxRead)

@@ -672,18 +672,18 @@ func TestWebhookCostPerDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	eps, _ := tn.WebhookEndpoints(ctx)
-	measure := func(ep string) store.Capacity {
-		var c store.Capacity
+	measure := func(ep string) *store.Capacity {
+		c := new(store.Capacity)
 		list, err := tn.EventDeliveries(ctx, ep, 1, "")
 		if err != nil || len(list.Items) != 1 {
 			t.Fatal(list, err)
 		}
-		if made, err := dlv.Attempt(store.WithCapacity(ctx, &c), tn, list.Items[0]); !made || err != nil {
+		if made, err := dlv.Attempt(store.WithCapacity(ctx, c), tn, list.Items[0]); !made || err != nil {
 			t.Fatal(made, err)
 		}
 		return c
 	}
-	var good, failed store.Capacity
+	var good, failed *store.Capacity
 	for _, ep := range eps {
 		if ep.URL == bad.URL {
 			failed = measure(ep.ID)
