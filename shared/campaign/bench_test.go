@@ -78,11 +78,7 @@ func BenchmarkCampaignRun(b *testing.B) {
 				}
 				wg.Wait()
 				for i := range tallies {
-					tl := &tallies[i]
-					capacity.Read.Total += tl.Read.Total
-					capacity.TxRead.Total += tl.TxRead.Total
-					capacity.Write.Total += tl.Write.Total
-					capacity.TxWrite.Total += tl.TxWrite.Total
+					capacity.Add(&tallies[i])
 				}
 				elapsed += time.Since(start)
 				b.StopTimer()

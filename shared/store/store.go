@@ -138,19 +138,85 @@ func translate(err error, what string) error {
 // Capacity accumulates the capacity a request consumes, at AWS rates.
 // Transactional units are kept apart; they are reported already doubled (two units
 // per KB of each item), by AWS and, corrected by infra/local/dynamolocal, locally.
+// It is safe for concurrent calls under one context (a consumer working partitions
+// in parallel, a parallel benchmark): every call adds into its own record, folded
+// into the totals when they are read.
 type Capacity struct {
-	Read, Write, TxRead, TxWrite dynamo.ConsumedCapacity
-	// mu guards adding whole requests' capacity (AddCapacity): concurrent
-	// requests measured under one caller (a parallel benchmark) add to the same
-	// maps.
-	mu sync.Mutex
+	mu                           sync.Mutex
+	read, write, txRead, txWrite dynamo.ConsumedCapacity
+	pending                      []pendingCapacity
+}
+
+type capacityKind int
+
+const (
+	capRead capacityKind = iota
+	capWrite
+	capTxRead
+	capTxWrite
+)
+
+type pendingCapacity struct {
+	kind capacityKind
+	cc   *dynamo.ConsumedCapacity
+}
+
+// record hands out a fresh record for one call to fill.
+func (c *Capacity) record(kind capacityKind) *dynamo.ConsumedCapacity {
+	cc := new(dynamo.ConsumedCapacity)
+	c.mu.Lock()
+	c.pending = append(c.pending, pendingCapacity{kind, cc})
+	c.mu.Unlock()
+	return cc
+}
+
+func (c *Capacity) total(kind capacityKind) *dynamo.ConsumedCapacity {
+	return [...]*dynamo.ConsumedCapacity{&c.read, &c.write, &c.txRead, &c.txWrite}[kind]
+}
+
+// fold adds the finished calls' records into the totals; c.mu is held. Call it
+// once the calls are done: a call still running fills its record afterwards.
+func (c *Capacity) fold() {
+	for _, p := range c.pending {
+		addConsumed(c.total(p.kind), p.cc)
+	}
+	c.pending = c.pending[:0]
 }
 
 // RCU is the read capacity consumed.
-func (c *Capacity) RCU() float64 { return c.Read.Total + c.TxRead.Total }
+func (c *Capacity) RCU() float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fold()
+	return c.read.Total + c.txRead.Total
+}
 
 // WCU is the write capacity consumed.
-func (c *Capacity) WCU() float64 { return c.Write.Total + c.TxWrite.Total }
+func (c *Capacity) WCU() float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fold()
+	return c.write.Total + c.txWrite.Total
+}
+
+// Add adds what o consumed to c.
+func (c *Capacity) Add(o *Capacity) {
+	if c == o {
+		return
+	}
+	o.mu.Lock()
+	o.fold()
+	var parts [4]dynamo.ConsumedCapacity
+	for k := capRead; k <= capTxWrite; k++ {
+		addConsumed(&parts[k], o.total(k))
+	}
+	o.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := capRead; k <= capTxWrite; k++ {
+		addConsumed(c.total(k), &parts[k])
+	}
+}
 
 type capKey struct{}
 
@@ -163,16 +229,9 @@ func WithCapacity(ctx context.Context, c *Capacity) context.Context {
 // itself (the API's per-request metrics) still counts toward a caller measuring
 // around it (a benchmark sending the request).
 func AddCapacity(ctx context.Context, c *Capacity) {
-	p := capOf(ctx)
-	if p == nil || p == c {
-		return
+	if p := capOf(ctx); p != nil {
+		p.Add(c)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	addConsumed(&p.Read, &c.Read)
-	addConsumed(&p.Write, &c.Write)
-	addConsumed(&p.TxRead, &c.TxRead)
-	addConsumed(&p.TxWrite, &c.TxWrite)
 }
 
 func addConsumed(dst, src *dynamo.ConsumedCapacity) {
@@ -206,21 +265,21 @@ func capOf(ctx context.Context) *Capacity {
 
 func rcc(ctx context.Context) *dynamo.ConsumedCapacity {
 	if c := capOf(ctx); c != nil {
-		return &c.Read
+		return c.record(capRead)
 	}
 	return nil
 }
 
 func wcc(ctx context.Context) *dynamo.ConsumedCapacity {
 	if c := capOf(ctx); c != nil {
-		return &c.Write
+		return c.record(capWrite)
 	}
 	return nil
 }
 
 func txcc(ctx context.Context) *dynamo.ConsumedCapacity {
 	if c := capOf(ctx); c != nil {
-		return &c.TxWrite
+		return c.record(capTxWrite)
 	}
 	return nil
 }
