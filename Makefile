@@ -8,7 +8,7 @@ CDK_STAMP := $(CACHE)/npm/.aws-cdk-$(CDK_VERSION)
 STAGE ?= dev
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: console dev dev-reset test bench bench-campaigns bench-jobs bench-ratelimit chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
+.PHONY: console dev dev-reset test bench bench-campaigns bench-jobs bench-ratelimit bench-throughput chaos chaos-hot build sizes synth diff deploy replay reseal fuzz clean
 
 ## dev: run the whole system locally (DynamoDB Local, gateway, stream pump, scheduler)
 dev:
@@ -109,6 +109,18 @@ reseal:
 
 clean:
 	rm -rf build infra/cdk/cdk.out
+
+## bench-throughput: end-to-end orders/s against raw 2-item transactions/s, both at 8-way
+## concurrency in the same process, in 5 separate runs (fresh DynamoDB Local each):
+## the ratio per run, then the median and spread (issue 14: ratio >= 0.7)
+bench-throughput:
+	@for i in 1 2 3 4 5; do \
+		$(GO) test -count=1 -run '^$$' -bench 'OrderThroughput|RawTransactWriteParallel' -benchtime 3s ./infra/local/system/ \
+		| awk -v run=$$i '/^BenchmarkOrderThroughput/ { for (f = 1; f < NF; f++) if ($$(f+1) == "orders/s") o = $$f } \
+			/^BenchmarkRawTransactWriteParallel/ { for (f = 1; f < NF; f++) if ($$(f+1) == "tx/s") r = $$f } \
+			END { if (o == "" || r == "") exit 1; printf "run %d: %.1f orders/s, %.1f tx/s, ratio %.3f\n", run, o, r, o / r }' || exit 1; \
+	done | tee /dev/stderr | awk '{ print $$NF }' | sort -n \
+	| awk '{ v[NR] = $$1 } END { printf "throughput ratio: median %.3f, min %.3f, max %.3f over %d runs\n", v[int((NR + 1) / 2)], v[1], v[NR], NR }'
 
 ## bench-ratelimit: one tenant bursting 10× its rate limit vs another's latency, and the CPU a
 ## rejected request costs (DynamoDB Local)
