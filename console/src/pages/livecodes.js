@@ -15,7 +15,7 @@ async function loadCodes() {
   const [codes, groups] = await Promise.all([all('/v1/live-codes'), all('/v1/groups')])
   const byId = Object.fromEntries(groups.map((g) => [g.id, g]))
   const stats = await Promise.all(codes.map((c) => getOr(`/v1/live-codes/${c.code}/stats`, { totals: [] })))
-  codes.forEach((c, i) => { c.scans = (stats[i].totals || []).reduce((a, x) => a + x.scans, 0) })
+  codes.forEach((c, i) => { c.scans = (stats[i].scans || []).reduce((a, x) => a + x.scans, 0) })
   return { codes, groups, byId }
 }
 

@@ -198,7 +198,10 @@ func (s *seeder) setup() error {
 	for i := range cities {
 		g, err := s.must("POST", "/v1/groups", map[string]any{"platform": "telegram", "external_chat_id": fmt.Sprintf("-1009000%02d", i),
 			"type": "brand", "naming": map[string]any{"region": cities[i], "category": cats[i], "number": i + 1},
-			"capacity": 120 + 40*i, "qr_join_cap": 100 + 30*i}, fmt.Sprintf("demo-group-%d", i))
+			"capacity": 120 + 40*i, "qr_join_cap": 100 + 30*i,
+			// A Telegram invite link, so the live code's landing page has a way in
+			// (an uploaded QR image is the other).
+			"join_url": fmt.Sprintf("https://t.me/+tribeDemoGroup%d", i+1)}, fmt.Sprintf("demo-group-%d", i))
 		if err != nil {
 			return err
 		}
