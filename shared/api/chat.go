@@ -75,7 +75,7 @@ func (s *Server) receiveWeCom(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	events, err := chat.FromWeCom(ev)
 	if errors.Is(err, chat.ErrUnsupported) || errors.Is(err, chat.ErrNoMembers) {
-		c.log.InfoContext(r.Context(), "wecom event not handled", "event", ev.Event, "change", ev.ChangeType, "err", err)
+		c.note("event", "wecom event not handled", "event", ev.Event, "change", ev.ChangeType, "err", err)
 		events = nil
 	} else if err != nil {
 		return problem.Wrap(problem.Invalid, err, "the WeCom callback could not be read")

@@ -99,7 +99,7 @@ func (s *Server) createConnector(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "connector created", "connector", con.ID, "kind", con.Kind)
+	c.note("event", "connector created", "connector", con.ID, "kind", con.Kind)
 	w.Header().Set("Location", "/v1/connectors/"+con.ID)
 	return writeJSON(w, http.StatusCreated, viewConnector(con))
 }
@@ -129,7 +129,7 @@ func (s *Server) updateConnector(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "connector updated", "connector", con.ID, "kind", con.Kind)
+	c.note("event", "connector updated", "connector", con.ID, "kind", con.Kind)
 	return writeJSON(w, http.StatusOK, viewConnector(con))
 }
 
@@ -138,7 +138,7 @@ func (s *Server) deleteConnector(w http.ResponseWriter, r *http.Request, c *call
 	if err := c.tenant.DeleteConnector(r.Context(), id); err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "connector deleted", "connector", id)
+	c.note("event", "connector deleted", "connector", id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -256,7 +256,7 @@ func (s *Server) createBroadcast(w http.ResponseWriter, r *http.Request, c *call
 	if _, err := c.tenant.CreateBroadcast(r.Context(), b); err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "broadcast accepted", "broadcast", b.ID, "groups", len(b.GroupIDs))
+	c.note("event", "broadcast accepted", "broadcast", b.ID, "groups", len(b.GroupIDs))
 	tasks := make([]store.BroadcastTask, len(b.GroupIDs))
 	for i, g := range b.GroupIDs {
 		tasks[i] = store.BroadcastTask{GroupID: g, Status: store.BroadcastPending, UpdatedAt: b.CreatedAt}

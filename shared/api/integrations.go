@@ -97,7 +97,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c *ca
 	if err := c.tenant.CreateIntegration(r.Context(), ig); err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "integration created", "integration", ig.ID, "provider", ig.Provider)
+	c.note("event", "integration created", "integration", ig.ID, "provider", ig.Provider)
 	w.Header().Set("Location", "/v1/integrations/"+ig.ID)
 	view := s.viewOf(r, ig)
 	view.Secret = ig.Secret
@@ -162,7 +162,7 @@ func (s *Server) resealSecrets(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "secrets resealed", "integrations", n.Integrations, "connectors", n.Connectors)
+	c.note("event", "secrets resealed", "integrations", n.Integrations, "connectors", n.Connectors)
 	return writeJSON(w, http.StatusOK, map[string]int{"integrations": n.Integrations, "connectors": n.Connectors})
 }
 

@@ -174,7 +174,7 @@ func (s *Server) resolveLiveCode(w http.ResponseWriter, r *http.Request, c *call
 	}
 	g := res.Group
 	if res.Overflow {
-		c.log.InfoContext(r.Context(), "live code scan over held slots", "group", g.ID)
+		c.note("event", "live code scan over held slots", "group", g.ID)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"group_id": g.ID, "name": g.Name, "platform": g.Platform, "join_url": g.JoinURL,

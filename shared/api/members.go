@@ -285,7 +285,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	c.personal("member", m.ID)
-	c.log.InfoContext(r.Context(), "member created", "member", m.ID)
+	c.note("event", "member created", "member", m.ID)
 	s.completeProfile(r.Context(), c, m)
 	w.Header().Set("Location", "/v1/members/"+m.ID)
 	return writeJSON(w, http.StatusCreated, view(m, c.principal.Currency))
@@ -387,7 +387,7 @@ func (s *Server) eraseMember(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "member erased", "member", id)
+	c.note("event", "member erased", "member", id)
 	return writeJSON(w, http.StatusOK, view(m, c.principal.Currency))
 }
 
@@ -430,7 +430,7 @@ func (s *Server) mergeMembers(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "members merged", "member", id, "from", in.From)
+	c.note("event", "members merged", "member", id, "from", in.From)
 	return writeJSON(w, http.StatusOK, view(m, c.principal.Currency))
 }
 

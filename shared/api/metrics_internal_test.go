@@ -13,6 +13,7 @@ import (
 
 	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/metrics"
+	"github.com/tribehq/tribe/shared/problem"
 )
 
 // TestRequestMetricsCountHandlerFailuresAsErrors: a handler that panics or fails is
@@ -99,5 +100,41 @@ func TestOneLinePerRequest(t *testing.T) {
 	logs, _ = serve(metrics.Discard)
 	if n := bytes.Count([]byte(logs), []byte("\n")); n != 1 || !bytes.Contains([]byte(logs), []byte(`"kind":"order.paid"`)) {
 		t.Errorf("locally: %d log lines %q, want one carrying the notes", n, logs)
+	}
+}
+
+// TestARejectedRequestIsStillOneLine: a client error (a 400 naming a field, a 429)
+// is told on the request's line, with its code and detail; only an internal error
+// adds a line of its own, with its cause.
+func TestARejectedRequestIsStillOneLine(t *testing.T) {
+	t.Parallel()
+	rt := catalogue.Route{Method: "POST", Path: "/v1/members", Scope: catalogue.ScopePublic, Op: "createMember"}
+	for _, tc := range []struct {
+		err       error
+		lines     int
+		code      string
+		wantError bool
+	}{
+		{problem.Field("name", "name is too long"), 1, string(problem.Invalid), false},
+		{errors.New("table gone"), 2, "", true},
+	} {
+		var logBuf bytes.Buffer
+		s := &Server{log: slog.New(slog.NewJSONHandler(&logBuf, nil)), metrics: metrics.Discard}
+		h := func(http.ResponseWriter, *http.Request, *call) error { return tc.err }
+		s.wrap("members", rt, h, time.Minute).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/v1/members", nil))
+		lines := bytes.Split(bytes.TrimSpace(logBuf.Bytes()), []byte("\n"))
+		if len(lines) != tc.lines {
+			t.Fatalf("%v: %d lines %q, want %d", tc.err, len(lines), logBuf.String(), tc.lines)
+		}
+		var last map[string]any
+		if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil {
+			t.Fatal(err)
+		}
+		if last["msg"] != "request" || (tc.code != "" && last["code"] != tc.code) {
+			t.Errorf("%v: request line %v, want code %q on it", tc.err, last, tc.code)
+		}
+		if tc.wantError && !bytes.Contains(lines[0], []byte(`"request failed"`)) {
+			t.Errorf("internal error: first line %s, want the failure with its cause", lines[0])
+		}
 	}
 }

@@ -55,7 +55,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := s.store.CreateTenant(r.Context(), info, key.APIKey); err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "tenant created", "tenant", info.ID)
+	c.note("event", "tenant created", "tenant", info.ID)
 	c.secret("api_key.key")
 	return writeJSON(w, http.StatusCreated, tenantCreated{Tenant: info, APIKey: key})
 }

@@ -117,7 +117,7 @@ func (s *Server) adjustPoints(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "points adjusted", "member", id, "amount", in.Amount, "key_id", c.principal.KeyID)
+	c.note("event", "points adjusted", "member", id, "amount", in.Amount, "key_id", c.principal.KeyID)
 	return writeJSON(w, http.StatusCreated, e)
 }
 

@@ -44,6 +44,6 @@ func (s *Server) eraseContact(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "contact erased", "orders", out.Orders)
+	c.note("event", "contact erased", "orders", out.Orders)
 	return writeJSON(w, http.StatusOK, out)
 }

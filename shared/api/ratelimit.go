@@ -85,6 +85,6 @@ func (s *Server) updateTenantPlan(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "tenant plan set", "tenant", info.ID, "plan", info.Plan)
+	c.note("event", "tenant plan set", "tenant", info.ID, "plan", info.Plan)
 	return writeJSON(w, http.StatusOK, info)
 }

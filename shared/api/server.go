@@ -211,9 +211,18 @@ func (s *Server) wrap(function string, rt catalogue.Route, h op, lock time.Durat
 		c := &call{requestID: rid, log: log}
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
+		fail := func(err error) {
+			doc := problem.Respond(sw, r, rid, err)
+			if doc.Code == problem.Internal {
+				c.log.ErrorContext(r.Context(), "request failed", "err", err, "status", doc.Status)
+				return
+			}
+			// A client error is told on the request's one line.
+			c.note("code", doc.Code, "detail", doc.Detail)
+		}
 		defer func() {
 			if v := recover(); v != nil {
-				problem.Write(sw, r, log, rid, fmt.Errorf("panic: %v", v))
+				fail(fmt.Errorf("panic: %v", v))
 			}
 			elapsed := time.Since(start)
 			// One line per request: in Lambda the EMF line is also the request log
@@ -228,7 +237,7 @@ func (s *Server) wrap(function string, rt catalogue.Route, h op, lock time.Durat
 			s.audit(r, rt, c, sw) // audit.go
 		}()
 		if err := s.serve(sw, r, rt, h, c, lock); err != nil {
-			problem.Write(sw, r, c.log, rid, err)
+			fail(err)
 		}
 	})
 }

@@ -128,7 +128,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := c.tenant.CreateKey(r.Context(), key.APIKey); err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "api key created", "key_id", key.ID)
+	c.note("event", "api key created", "key_id", key.ID)
 	c.secret("key")
 	return writeJSON(w, http.StatusCreated, key)
 }
@@ -150,6 +150,6 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "api key revoked", "key_id", id)
+	c.note("event", "api key revoked", "key_id", id)
 	return writeJSON(w, http.StatusOK, k)
 }

@@ -170,7 +170,7 @@ func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request, c *call)
 		if err != nil {
 			return err
 		}
-		c.log.InfoContext(r.Context(), "replay: still unreadable", "integration", ig.ID, "delivery", d.ID)
+		c.note("event", "replay: still unreadable", "integration", ig.ID, "delivery", d.ID)
 		return writeJSON(w, http.StatusOK, replayView{UnreadableDelivery: d})
 	}
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	c.log.InfoContext(r.Context(), "replay: stored", "integration", ig.ID, "delivery", d.ID, "kind", ev.Kind, "stored", stored)
+	c.note("event", "replay: stored", "integration", ig.ID, "delivery", d.ID, "kind", ev.Kind, "stored", stored)
 	return writeJSON(w, http.StatusOK, replayView{UnreadableDelivery: d, Kind: ev.Kind,
 		Duplicate: !stored && ev.Kind != order.KindPing && ev.Kind != order.KindIgnored})
 }

@@ -174,15 +174,22 @@ func Render(err error, instance, requestID string) Document {
 // Write sends err as application/problem+json and logs it: internal errors at
 // error level with their cause, client errors at info level.
 func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, requestID string, err error) {
-	doc := Render(err, r.URL.Path, requestID)
+	doc := Respond(w, r, requestID, err)
 	if doc.Code == Internal {
 		log.ErrorContext(r.Context(), "request failed", "err", err, "status", doc.Status)
 	} else {
 		log.InfoContext(r.Context(), "request rejected", "code", doc.Code, "status", doc.Status, "detail", doc.Detail)
 	}
+}
+
+// Respond sends err as application/problem+json without logging it and returns
+// the document sent: for a caller whose one request line carries the outcome.
+func Respond(w http.ResponseWriter, r *http.Request, requestID string, err error) Document {
+	doc := Render(err, r.URL.Path, requestID)
 	body, _ := json.Marshal(doc)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(doc.Status)
 	_, _ = w.Write(body)
+	return doc
 }

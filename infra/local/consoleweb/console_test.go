@@ -176,6 +176,12 @@ func TestConsoleInABrowser(t *testing.T) {
 			b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(`#groups-table tbody tr`)), chromedp.WaitVisible(chromedp.CSS("#group-chart canvas")))
 			waitLoaded(t, b, p)
 		case "livecodes":
+			// The seeded live code's scans, summed from /v1/live-codes/{code}/stats.
+			waitText(t, b, "#livecodes-table", "门店海报活码")
+			if n := browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[int](`(() => { const r = [...document.querySelectorAll('#livecodes-table tbody tr')].find((r) => r.innerText.includes('门店海报活码'));
+			  return r ? parseInt(r.cells[2].innerText, 10) : -1 })()`)); n <= 0 {
+				t.Errorf("the seeded live code shows %d scans, want its seeded scans", n)
+			}
 			b.Do(t, 30*time.Second, chromedp.SendKeys(chromedp.CSS(`#livecode-form input[name=name]`), "浏览器测试活码"))
 			browsertest.Get(t, b, 10*time.Second, chromedp.Evaluate[bool](`(() => { const s = document.querySelector('#livecode-form select[name=groups]');
 			  [...s.options].find((o) => o.text.includes('广州')).selected = true; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`))
