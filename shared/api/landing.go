@@ -262,7 +262,7 @@ func (s *Server) landingQR(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 	}
 	if g.JoinURL != "" {
-		return writePNG(w, g.JoinURL)
+		return s.writeQR(w, g.JoinURL)
 	}
 	return problem.New(problem.NotFound, "this group has no QR image")
 }
