@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/tribehq/tribe/shared/wire/lambdamain"
-	"github.com/tribehq/tribe/shared/wire/routes"
+	"github.com/tribehq/tribe/shared/wire/qrwire"
 )
 
-func main() { lambdamain.Run("referrals", routes.Referrals) }
+func main() { lambdamain.Run("referrals", qrwire.Referrals) }

@@ -6,9 +6,6 @@ package api
 import (
 	"bytes"
 	"encoding/base64"
-	"image"
-	"image/jpeg"
-	"image/png"
 	"mime"
 	"net/http"
 	"strings"
@@ -49,7 +46,7 @@ func sniffImage(data []byte) string {
 // JPEG by its bytes (and as declared, when declared), sides within bounds, and the
 // whole image decodable. It returns the format and size; every failure is a 400
 // naming image.
-func checkQRImage(data []byte, declared string) (string, int, int, error) {
+func (s *Server) checkQRImage(data []byte, declared string) (string, int, int, error) {
 	if len(data) == 0 {
 		return "", 0, 0, problem.Field("image", "the image is empty")
 	}
@@ -63,28 +60,17 @@ func checkQRImage(data []byte, declared string) (string, int, int, error) {
 	if declared != "" && declared != ct {
 		return "", 0, 0, problem.Field("image", "the image is declared %s but is %s", declared, ct)
 	}
-	var cfg image.Config
-	var err error
-	if ct == typePNG {
-		cfg, err = png.DecodeConfig(bytes.NewReader(data))
-	} else {
-		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
-	}
+	width, height, err := s.images.Config(ct, data)
 	if err != nil {
 		return "", 0, 0, problem.Field("image", "the image is corrupt: %v", err)
 	}
-	if cfg.Width < minQRSide || cfg.Height < minQRSide || cfg.Width > maxQRSide || cfg.Height > maxQRSide {
-		return "", 0, 0, problem.Field("image", "the image is %d×%d pixels; each side must be %d to %d", cfg.Width, cfg.Height, minQRSide, maxQRSide)
+	if width < minQRSide || height < minQRSide || width > maxQRSide || height > maxQRSide {
+		return "", 0, 0, problem.Field("image", "the image is %d×%d pixels; each side must be %d to %d", width, height, minQRSide, maxQRSide)
 	}
-	if ct == typePNG {
-		_, err = png.Decode(bytes.NewReader(data))
-	} else {
-		_, err = jpeg.Decode(bytes.NewReader(data))
-	}
-	if err != nil {
+	if err := s.images.Decode(ct, data); err != nil {
 		return "", 0, 0, problem.Field("image", "the image is corrupt: %v", err)
 	}
-	return ct, cfg.Width, cfg.Height, nil
+	return ct, width, height, nil
 }
 
 // groupQRIn is the JSON form of an upload.
@@ -137,7 +123,7 @@ func (s *Server) putGroupQR(w http.ResponseWriter, r *http.Request, c *call) err
 	default:
 		return problem.New(problem.UnsupportedMedia, "send the image as image/png or image/jpeg, or JSON with image_base64")
 	}
-	ct, width, height, err := checkQRImage(data, in.ContentType)
+	ct, width, height, err := s.checkQRImage(data, in.ContentType)
 	if err != nil {
 		return err
 	}

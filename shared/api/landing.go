@@ -11,11 +11,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tribehq/tribe/shared/cache"
@@ -23,14 +21,13 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
+// landingHTML is the page around its content: {{lang}}, {{title}} and {{main}}
+// mark where writeLanding writes them (landingpage.go). The page is written by
+// hand, not with html/template: its reflection made the linker keep every
+// exported method of every type the landing function reaches (issue 14).
+//
 //go:embed landing.html
 var landingHTML string
-
-// landingPage is parsed on first use: as a package variable it would be parsed at
-// every route function's start, and link html/template into all of them.
-var landingPage = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("landing").Parse(landingHTML))
-})
 
 // landingText is the page's wording in one language.
 type landingText struct {
@@ -72,7 +69,7 @@ func pageLang(r *http.Request) string {
 	return best
 }
 
-// landingView is what the template shows.
+// landingView is what the page shows.
 type landingView struct {
 	T landingText
 	// Heading and Body are a message page's (status is its element id).
@@ -92,12 +89,9 @@ func writeLanding(w http.ResponseWriter, status int, v landingView) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-	var b strings.Builder
-	if err := landingPage().Execute(&b, v); err != nil {
-		return err
-	}
+	page := v.render()
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	_, _ = w.Write([]byte(page))
 	return nil
 }
 
@@ -268,7 +262,7 @@ func (s *Server) landingQR(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 	}
 	if g.JoinURL != "" {
-		return writePNG(w, g.JoinURL)
+		return s.writeQR(w, g.JoinURL)
 	}
 	return problem.New(problem.NotFound, "this group has no QR image")
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	qrcode "github.com/skip2/go-qrcode"
-
 	"github.com/tribehq/tribe/shared/ids"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/referral"
@@ -88,21 +86,6 @@ func (s *Server) resolveInvite(w http.ResponseWriter, r *http.Request, c *call) 
 	return writeJSON(w, http.StatusOK, map[string]any{"code": inv.Code, "state": referral.State(inv.Code), "referral_code": inv.Code})
 }
 
-// qrSize is the side of QR PNGs in pixels: prints sharp at 5 cm.
-const qrSize = 512
-
-func writePNG(w http.ResponseWriter, content string) error {
-	png, err := qrcode.Encode(content, qrcode.Medium, qrSize)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(png)
-	return nil
-}
-
 func (s *Server) inviteQR(w http.ResponseWriter, r *http.Request, c *call) error {
 	t, inv, err := s.publicInvite(r)
 	if err != nil {
@@ -112,7 +95,7 @@ func (s *Server) inviteQR(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	return writePNG(w, s.inviteURL(r, t.ID(), inv.Code, prog))
+	return s.writeQR(w, s.inviteURL(r, t.ID(), inv.Code, prog))
 }
 
 func (s *Server) liveCodeQR(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -131,7 +114,7 @@ func (s *Server) liveCodeQR(w http.ResponseWriter, r *http.Request, c *call) err
 		http.Redirect(w, r, jw.QRCode, http.StatusFound)
 		return nil
 	}
-	return writePNG(w, s.liveCodeView(r, lc).LandingURL)
+	return s.writeQR(w, s.liveCodeView(r, lc).LandingURL)
 }
 
 func (s *Server) channelQR(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -158,7 +141,7 @@ func (s *Server) channelQR(w http.ResponseWriter, r *http.Request, c *call) erro
 			target = u.String()
 		}
 	}
-	return writePNG(w, target)
+	return s.writeQR(w, target)
 }
 
 type referralView struct {

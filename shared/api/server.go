@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-	_ "time/tzdata" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -35,6 +34,7 @@ import (
 	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/wecom"
+	_ "github.com/tribehq/tribe/shared/zoneinfo" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 )
 
 // MaxBody is the largest request body accepted; larger ones get 413.
@@ -68,6 +68,9 @@ type Server struct {
 	// scheduler keeps campaigns' schedules (campaigns.go); nil refuses to
 	// activate.
 	scheduler schedule.Scheduler
+	// images draw and read QR images (images.go); nil for the functions
+	// without such routes.
+	images Images
 }
 
 // call is one request as a handler sees it.
@@ -161,6 +164,9 @@ func (s *Server) Handler(fn catalogue.Function, set HandlerSet) (http.Handler, e
 		h, ok := handlers[rt.Op]
 		if !ok {
 			return nil, fmt.Errorf("api: %s: no handler for op %s", fn.Name, rt.Op)
+		}
+		if err := s.checkImages(fn.Name, rt.Op); err != nil {
+			return nil, err
 		}
 		mux.Handle(rt.Pattern(), s.wrap(fn.Name, rt, h, idemLock(fn)))
 	}

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"log/slog"
 	"time"
-	_ "time/tzdata"
 
 	"github.com/tribehq/tribe/shared/jobs"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/store"
+	_ "github.com/tribehq/tribe/shared/zoneinfo" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 )
 
 // Stage is the stage a member should be in at now under the tenant's thresholds.

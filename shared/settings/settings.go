@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	_ "time/tzdata" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 
 	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/store"
+	_ "github.com/tribehq/tribe/shared/zoneinfo" // Lambda's provided.al2023 image has no zoneinfo to rely on.
 )
 
 // Settings are what a tenant's postings depend on.

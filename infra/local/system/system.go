@@ -29,6 +29,7 @@ import (
 	"github.com/tribehq/tribe/shared/wecom"
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
+	"github.com/tribehq/tribe/shared/wire/qrwire"
 	"github.com/tribehq/tribe/shared/wire/routes"
 	"github.com/tribehq/tribe/shared/wire/scheduling"
 	"github.com/tribehq/tribe/shared/wire/staffwire"
@@ -59,18 +60,18 @@ func Constructors() map[string]wire.Constructor {
 		"authorizer":       wire.Authorizer,
 		"birthdays":        consumers.Birthdays,
 		"broadcasts":       consumers.Broadcasts,
-		"channels":         routes.Channels,
+		"channels":         qrwire.Channels,
 		"chat":             routes.Chat,
 		"community":        consumers.Community,
 		"connectors":       routes.Connectors,
 		"counters":         consumers.Counters,
 		"expiry":           consumers.Expiry,
-		"groups":           routes.Groups,
+		"groups":           qrwire.Groups,
 		"integrations":     routes.Integrations,
 		"jobworker":        consumers.JobWorker,
 		"ledger":           consumers.Ledger,
 		"lifecycle":        consumers.Lifecycle,
-		"livecodes":        routes.LiveCodes,
+		"livecodes":        qrwire.LiveCodes,
 		"loyalty":          routes.Loyalty,
 		"members":          routes.Members,
 		"openapi":          routes.OpenAPI,
@@ -78,7 +79,7 @@ func Constructors() map[string]wire.Constructor {
 		"reconcile":        consumers.Reconcile,
 		"referral":         consumers.Referral,
 		"referralconfirm":  consumers.ReferralConfirm,
-		"referrals":        routes.Referrals,
+		"referrals":        qrwire.Referrals,
 		"points":           routes.Points,
 		"tenant":           routes.Tenant,
 		"tiers":            consumers.Tiers,
@@ -88,7 +89,7 @@ func Constructors() map[string]wire.Constructor {
 		"eventdelivery":    consumers.EventDelivery,
 		"campaignplay":     routes.CampaignPlay,
 		"coupons":          routes.Coupons,
-		"landing":          routes.Landing,
+		"landing":          qrwire.Landing,
 		"qrexpiry":         consumers.QRExpiry,
 		"staff":            staffwire.Staff,
 		"wecomsync":        consumers.WeComSync,

@@ -25,5 +25,5 @@ func Staff(d wire.Deps) (wire.Function, error) {
 		}
 		opts = append(opts, api.WithStaffDirectory(p))
 	}
-	return routes.StaffWith(d, opts...)
+	return routes.Serve("staff", api.StaffHandlers, d, opts...)
 }
