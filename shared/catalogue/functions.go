@@ -432,6 +432,8 @@ var functions = []Function{
 			// Whether unverified shop emails and phones may link members.
 			{"GET", "/v1/identity/rules", ScopeRead, "getIdentityRules"},
 			{"PUT", "/v1/identity/rules", ScopeAdmin, "putIdentityRules"},
+			// Merges a verified phone made, and conflicts the rules kept apart.
+			{"GET", "/v1/identity/links", ScopeRead, "listIdentityLinks"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,

@@ -486,6 +486,19 @@ func contact(provider string, c order.Customer, r store.IdentityRules) store.Con
 		EmailVerified: c.EmailVerified || r.LinkUnverifiedEmail, PhoneVerified: c.PhoneVerified || r.LinkUnverifiedPhone}
 }
 
+// linkPhone makes the customer's phone, when the platform verified it, an
+// identity of the member an order or announcement resolved to, merging that
+// member into the one that had the phone already when the tenant's rules say so
+// (store.LinkVerifiedPhone). It returns the member the person is now. A phone
+// only the tenant's link_unverified_phone accepts links nothing here: it finds
+// members (contact) and never merges them.
+func linkPhone(ctx context.Context, t *store.Tenant, memberID, provider, integrationID, ref, what string, c order.Customer) (string, error) {
+	if !c.PhoneVerified || memberID == "" {
+		return memberID, nil
+	}
+	return t.LinkVerifiedPhone(ctx, memberID, c.Phone, store.LinkSource{Source: provider + " " + what, SourceRef: integrationID + ":" + ref, Actor: provider})
+}
+
 // matchedBy is what an entry records of the identity that found its member: ""
 // for the platform's own customer id, else the contact, marked when it was not
 // verified by the platform (the tenant's rules let it link).
