@@ -348,8 +348,9 @@ var functions = []Function{
 			MaxRetries: 10,
 		},
 		// BatchGetItem: erased identities' tombstones; DeleteItem: an erased
-		// customer's repeated announcement.
-		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem},
+		// customer's repeated announcement and a merge's moved identities;
+		// ConditionCheckItem: a verified phone attached to an active member.
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem},
 	},
 	{
 		Name:        "landing",

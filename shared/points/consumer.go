@@ -322,6 +322,9 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 		}
 		if id != "" {
 			memberID, matched = id, matchedBy(ref, rec.Customer)
+			if err := attachPlatformID(ctx, t, id, ref, rec.Provider, rec.Customer, s.Now); err != nil {
+				return Earned{}, err
+			}
 			break
 		}
 		fresh, idents := t.Newcomer(who, s.BaseTier())
