@@ -36,13 +36,19 @@ func newPhoneStand(t *testing.T) *phoneStand {
 // and drains the stream.
 func (s *phoneStand) order(orderID, customer, ph string, verified bool, total int) {
 	s.t.Helper()
+	s.post(orderID, customer, ph, verified, total)
+	s.drain()
+}
+
+// post is order without draining the stream.
+func (s *phoneStand) post(orderID, customer, ph string, verified bool, total int) {
+	s.t.Helper()
 	now := time.Now().UTC()
 	body := []byte(fmt.Sprintf(`{"id":"evt_%s","type":"order.paid","created_at":%q,"data":{"order_id":%q,"currency":"CNY","total_minor":%d,"paid_at":%q,`+
 		`"customer":{"id":%q,"phone":%q,"phone_verified":%t}}}`, orderID, now.Format(time.RFC3339), orderID, total, now.Format(time.RFC3339), customer, ph, verified))
 	if code, out := s.call("POST", "/v1/webhooks/generic/"+s.shop, body, "Tribe-Signature", tribesig.Sign(s.secret, now, body)); code != 200 || out["kind"] != "order_paid" {
 		s.t.Fatalf("order %s: %d %v", orderID, code, out)
 	}
-	s.drain()
 }
 
 // weComMember is a WeCom contact with points, in a WeCom group, whose phone the
@@ -67,8 +73,13 @@ func (s *phoneStand) weComMember() string {
 	return id
 }
 
-// checkLedgers: each member's entries sum to its balance.
-func (s *phoneStand) checkLedgers(members ...string) {
+// checkLedgers: each member's entries sum to its balance, and an active
+// member's lots too.
+func (s *phoneStand) checkLedgers(members ...string) { checkLedgerSums(s.stand, true, members...) }
+
+// checkLedgerSums fails the test for each member whose ledger entries do not sum
+// to its balance (or, with lots, whose lots do not when it is active).
+func checkLedgerSums(s *stand, lots bool, members ...string) {
 	s.t.Helper()
 	tn, _ := s.st.Tenant(s.tenant)
 	for _, id := range members {
@@ -76,20 +87,16 @@ func (s *phoneStand) checkLedgers(members ...string) {
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		var sum int64
+		var sum, held int64
 		for _, e := range es {
 			sum += e.Amount
 		}
-		m, err := tn.Member(context.Background(), id)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var lots int64
+		m, _ := tn.Member(context.Background(), id)
 		for _, n := range m.Lots {
-			lots += n
+			held += n
 		}
-		if sum != m.Points || (m.Status == store.StatusActive && lots != m.Points) {
-			s.t.Errorf("member %s (%s): entries sum to %d, lots to %d, balance %d", id, m.Status, sum, lots, m.Points)
+		if sum != m.Points || (lots && m.Status == store.StatusActive && held != m.Points) {
+			s.t.Errorf("member %s (%s): entries sum to %d, lots to %d, balance %d", id, m.Status, sum, held, m.Points)
 		}
 	}
 }
@@ -277,4 +284,45 @@ func TestVerifiedPhoneThroughTheAPI(t *testing.T) {
 		t.Fatalf("%d merge links, want 2", n)
 	}
 	s.checkLedgers(w)
+}
+
+// TestTwoDeliveriesRaceForOnePhone: two shop customers, members with points,
+// whose orders carry the same verified phone, nobody's yet, arrive together and
+// are pumped in one drain: they end as one member with both balances and both
+// orders, the other merged into it.
+func TestTwoDeliveriesRaceForOnePhone(t *testing.T) {
+	s := newPhoneStand(t)
+	s.post("o-1", "u-1", "", false, 10000)
+	s.post("o-2", "u-2", "", false, 20000)
+	s.drain()
+	_, a := lookup(t, s.stand, "generic", "u-1")
+	_, b := lookup(t, s.stand, "generic", "u-2")
+	before := balance(t, s.stand, a) + balance(t, s.stand, b)
+	s.post("o-3", "u-1", verifiedPhone, true, 1000)
+	s.post("o-4", "u-2", verifiedPhone, true, 1000)
+	s.post("o-4", "u-2", verifiedPhone, true, 1000) // a duplicate among them
+	s.drain()
+	_, a2 := lookup(t, s.stand, "generic", "u-1")
+	_, b2 := lookup(t, s.stand, "generic", "u-2")
+	_, ph := lookup(t, s.stand, "phone", url.QueryEscape(verifiedPhone))
+	if a2 != b2 || a2 != ph || (a2 != a && a2 != b) {
+		t.Fatalf("u-1 is %s, u-2 %s, the phone %s (were %s, %s)", a2, b2, ph, a, b)
+	}
+	gone := a
+	if a2 == a {
+		gone = b
+	}
+	if _, m := s.call("GET", "/v1/members/"+gone, nil); m["status"] != "merged" || m["merged_into"] != a2 {
+		t.Fatalf("the other member: %v", m)
+	}
+	if got := balance(t, s.stand, a2); got != before+20 {
+		t.Fatalf("survivor has %v points, want %v", got, before+20)
+	}
+	if _, mv := s.call("GET", "/v1/members/"+a2, nil); mv["order_count"] != float64(4) {
+		t.Fatalf("survivor order_count %v, want 4", mv["order_count"])
+	}
+	if n := len(s.links("merged")); n != 1 {
+		t.Fatalf("%d merge links", n)
+	}
+	s.checkLedgers(a, b)
 }
