@@ -183,8 +183,9 @@ func MembersHandlers(s *Server) map[string]op {
 		"exportMember": s.exportMember,
 		"eraseContact": s.eraseContact, // privacy.go
 		// identity linking rules, privacy: members.go
-		"getIdentityRules": s.getIdentityRules,
-		"putIdentityRules": s.putIdentityRules,
+		"getIdentityRules":  s.getIdentityRules,
+		"putIdentityRules":  s.putIdentityRules,
+		"listIdentityLinks": s.listIdentityLinks,
 	}
 }
 

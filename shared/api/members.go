@@ -77,6 +77,10 @@ type memberFields struct {
 	ReferrerID   *string        `json:"referrer_id"`
 	LastActiveAt *time.Time     `json:"last_active_at"`
 	Stage        *string        `json:"stage"`
+	// PhoneVerified says the tenant verified phone (an SMS code): it becomes the
+	// member's phone identity, merging with the member that has it when the
+	// identity rules say so (phonelink.go). It is not stored on the member.
+	PhoneVerified *bool `json:"phone_verified"`
 }
 
 var emailRe = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
@@ -255,6 +259,11 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := in.memberFields.apply(&m); err != nil {
 		return err
 	}
+	verified, err := in.phoneVerified(m)
+	if err != nil {
+		return err
+	}
+	created := m.ID
 	if in.ReferralCode != nil && *in.ReferralCode != "" {
 		referrer, _, err := referral.ReferrerOf(r.Context(), c.tenant, "referral_code", *in.ReferralCode)
 		if err != nil {
@@ -287,8 +296,19 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request, c *call) e
 	c.personal("member", m.ID)
 	c.note("event", "member created", "member", m.ID)
 	s.completeProfile(r.Context(), c, m)
+	status := http.StatusCreated
+	if verified {
+		if m, err = s.linkVerifiedPhone(r, c, m); err != nil {
+			return err
+		}
+		if m.ID != created {
+			// The person was a member already: the new one was merged into it.
+			c.personal("member", m.ID)
+			status = http.StatusOK
+		}
+	}
 	w.Header().Set("Location", "/v1/members/"+m.ID)
-	return writeJSON(w, http.StatusCreated, view(m, c.principal.Currency))
+	return writeJSON(w, status, view(m, c.principal.Currency))
 }
 
 // memberID reads the {id} path value; a malformed id is simply not found.
@@ -375,6 +395,13 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	s.completeProfile(r.Context(), c, m)
+	if verified, err := in.phoneVerified(m); err != nil {
+		return err
+	} else if verified {
+		if m, err = s.linkVerifiedPhone(r, c, m); err != nil {
+			return err
+		}
+	}
 	return writeJSON(w, http.StatusOK, view(m, c.principal.Currency))
 }
 
@@ -522,7 +549,7 @@ func (s *Server) getIdentityRules(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, rules)
+	return writeJSON(w, http.StatusOK, rules.WithDefaults())
 }
 
 func (s *Server) putIdentityRules(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -534,5 +561,5 @@ func (s *Server) putIdentityRules(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	s.settings.Forget(c.tenant.ID())
-	return writeJSON(w, http.StatusOK, in)
+	return writeJSON(w, http.StatusOK, in.WithDefaults())
 }

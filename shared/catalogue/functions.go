@@ -348,8 +348,9 @@ var functions = []Function{
 			MaxRetries: 10,
 		},
 		// BatchGetItem: erased identities' tombstones; DeleteItem: an erased
-		// customer's repeated announcement.
-		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem},
+		// customer's repeated announcement and a merge's moved identities;
+		// ConditionCheckItem: a verified phone attached to an active member.
+		TableActions: []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem},
 	},
 	{
 		Name:        "landing",
@@ -432,6 +433,8 @@ var functions = []Function{
 			// Whether unverified shop emails and phones may link members.
 			{"GET", "/v1/identity/rules", ScopeRead, "getIdentityRules"},
 			{"PUT", "/v1/identity/rules", ScopeAdmin, "putIdentityRules"},
+			// Merges a verified phone made, and conflicts the rules kept apart.
+			{"GET", "/v1/identity/links", ScopeRead, "listIdentityLinks"},
 		},
 		TableActions: readWrite,
 		TenantScoped: true,

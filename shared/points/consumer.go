@@ -196,12 +196,15 @@ func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, me
 		return e.refund(ctx, t, s, rec)
 	case c.New.Customer != nil:
 		rec := *c.New.Customer
-		_, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer, s.Identity), s.BaseTier())
+		id, err := t.ResolveMember(ctx, contact(rec.Provider, rec.Customer, s.Identity), s.BaseTier())
 		if _, ok := store.Erased(err); ok {
 			// An erased person announced again (a redelivery, a replay): not
 			// re-created, and the announcement is not kept.
 			e.log.InfoContext(ctx, "points: customer of an erased member dropped", "tenant", c.Tenant)
 			return false, t.DeleteCustomer(ctx, rec.Provider, rec.ExternalID)
+		}
+		if err == nil {
+			_, err = linkPhone(ctx, t, id, rec.Provider, rec.IntegrationID, rec.ExternalID, "customer", rec.Customer)
 		}
 		return false, err
 	}
@@ -319,6 +322,9 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 		}
 		if id != "" {
 			memberID, matched = id, matchedBy(ref, rec.Customer)
+			if err := attachPlatformID(ctx, t, id, ref, rec.Provider, rec.Customer, s.Now); err != nil {
+				return Earned{}, err
+			}
 			break
 		}
 		fresh, idents := t.Newcomer(who, s.BaseTier())
@@ -338,10 +344,26 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 	if memberID == "" {
 		return Earned{}, problem.New(problem.Conflict, "could not resolve customer %s", rec.Customer.ExternalID)
 	}
+	// A verified phone may make this member one with another: post to the survivor.
+	linked, err := linkPhone(ctx, t, memberID, rec.Provider, rec.IntegrationID, rec.ExternalID, "order", rec.Customer)
+	if err != nil {
+		return Earned{}, err
+	}
+	if linked != memberID {
+		memberID, known, matched = linked, nil, store.ProviderPhone
+	}
 	if m, ok := memo[memberID]; ok {
 		known = &m
 	}
 	earned, err := EarnFrom(ctx, t, s, known, memberID, rec, matched, e.boost(ctx, t, s, rec)...)
+	if problem.Is(err, problem.Conflict) {
+		// The member was merged since it was read (a batch's prefetch, a link
+		// by another record): post to the member it was merged into.
+		if next, serr := t.Survivor(ctx, memberID); serr == nil && next != memberID {
+			memberID = next
+			earned, err = EarnFrom(ctx, t, s, nil, memberID, rec, matched, e.boost(ctx, t, s, rec)...)
+		}
+	}
 	if err == nil && earned.Fresh {
 		memo[memberID] = earned.Member
 	}

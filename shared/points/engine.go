@@ -486,6 +486,35 @@ func contact(provider string, c order.Customer, r store.IdentityRules) store.Con
 		EmailVerified: c.EmailVerified || r.LinkUnverifiedEmail, PhoneVerified: c.PhoneVerified || r.LinkUnverifiedPhone}
 }
 
+// linkPhone makes the customer's phone, when the platform verified it, an
+// identity of the member an order or announcement resolved to, merging that
+// member into the one that had the phone already when the tenant's rules say so
+// (store.LinkVerifiedPhone). It returns the member the person is now. A phone
+// only the tenant's link_unverified_phone accepts links nothing here: it finds
+// members (contact) and never merges them.
+func linkPhone(ctx context.Context, t *store.Tenant, memberID, provider, integrationID, ref, what string, c order.Customer) (string, error) {
+	if !c.PhoneVerified || memberID == "" {
+		return memberID, nil
+	}
+	return t.LinkVerifiedPhone(ctx, memberID, c.Phone, store.LinkSource{Source: provider + " " + what, SourceRef: integrationID + ":" + ref, Actor: provider})
+}
+
+// attachPlatformID gives the member a platform-verified email or phone found
+// (ref) the platform's own customer id as well, so the customer's later orders
+// find it without the contact. A customer id someone has meanwhile, or a member
+// no longer active, is left alone: the order still posts to the member found.
+func attachPlatformID(ctx context.Context, t *store.Tenant, memberID string, ref store.IdentityRef, provider string, c order.Customer, at time.Time) error {
+	verified := ref.Provider == store.ProviderPhone && c.PhoneVerified || ref.Provider == store.ProviderEmail && c.EmailVerified
+	if !verified || c.ExternalID == "" {
+		return nil
+	}
+	err := t.AddIdentity(ctx, store.Identity{Provider: provider, ExternalID: c.ExternalID, MemberID: memberID, CreatedAt: at})
+	if problem.Is(err, problem.IdentityTaken) || problem.Is(err, problem.Conflict) {
+		return nil
+	}
+	return err
+}
+
 // matchedBy is what an entry records of the identity that found its member: ""
 // for the platform's own customer id, else the contact, marked when it was not
 // verified by the platform (the tenant's rules let it link).

@@ -20,6 +20,26 @@ type IdentityRules struct {
 	// person's WeChat unionid; a link that would join two members merges them
 	// (shared/wecomsync). Off unless the tenant turns it on.
 	LinkUnionID bool `dynamo:"link_unionid" json:"link_unionid"`
+	// MergeOnVerifiedPhone: when a phone number a platform verified (or the
+	// tenant, through the API) arrives for a member and another member has it
+	// already, the two are merged into the one that had it (phonelink.go). On
+	// unless set false: a verified contact links by default, and a link that
+	// joins two members merges them (issue 11). Off, nothing is merged and the
+	// conflict is listed for the operator (GET /v1/identity/links?kind=conflict).
+	// A phone only the tenant's link_unverified_phone accepts never merges.
+	MergeOnVerifiedPhone *bool `dynamo:"merge_on_verified_phone,omitempty" json:"merge_on_verified_phone"`
+}
+
+// MergesOnVerifiedPhone is MergeOnVerifiedPhone with its default (on).
+func (r IdentityRules) MergesOnVerifiedPhone() bool {
+	return r.MergeOnVerifiedPhone == nil || *r.MergeOnVerifiedPhone
+}
+
+// WithDefaults is r with every default spelled out, as the API shows it.
+func (r IdentityRules) WithDefaults() IdentityRules {
+	on := r.MergesOnVerifiedPhone()
+	r.MergeOnVerifiedPhone = &on
+	return r
 }
 
 func (t *Tenant) identityRulesKey() (string, string) { return t.pk("CONFIG"), "IDENTITY" }

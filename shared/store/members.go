@@ -258,6 +258,12 @@ func (t *Tenant) moveIdentityTx(tx *dynamo.WriteTx, id Identity, to string) {
 // kept, marked merged into survivor. Both must be active and unchanged since they
 // were read, or it is problem.Conflict.
 func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (Member, error) {
+	return t.mergeMembers(ctx, survivorID, fromID, nil)
+}
+
+// mergeMembers is MergeMembers that puts link, when given, in the same
+// transaction: the record of why the members were merged (identitylinks.go).
+func (t *Tenant) mergeMembers(ctx context.Context, survivorID, fromID string, link *IdentityLink) (Member, error) {
 	if survivorID == fromID {
 		return Member{}, problem.Field("from", "a member cannot be merged into itself")
 	}
@@ -287,8 +293,9 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	}
 	// Two members, three writes per identity, up to four per group, two ledger
 	// entries and the reference: a transaction holds at most 100.
-	// Expiry lists: up to three moves.
-	if n := 2 + 3*len(idents) + moves.writes() + 2 + 1 + 3; n > 100 {
+	// Expiry lists: up to three moves. The link record (merges by a verified
+	// contact): one.
+	if n := 2 + 3*len(idents) + moves.writes() + 2 + 1 + 3 + 1; n > 100 {
 		return Member{}, problem.New(problem.Conflict, "member %s has too many identities and groups to merge at once (%d writes)", fromID, n)
 	}
 	now := t.s.Now()
@@ -345,6 +352,10 @@ func (t *Tenant) MergeMembers(ctx context.Context, survivorID, fromID string) (M
 	// The survivor remembers whom it absorbed: erasing it erases them (their kept
 	// records still hold the person's profile, chat events and violations).
 	t.putMemberRefTx(tx, survivorID, refMerged, fromID, t.memberKeyPair(fromID), 0)
+	if link != nil {
+		link.Kind, link.Holder, link.Member, link.At = LinkMerged, survivorID, fromID, now
+		t.putLinkTx(tx, *link)
+	}
 	// Referrals: when the referrals feature lands, the referral records of from
 	// (whom it referred, who referred it) move to survivor here, in this same
 	// transaction, and count towards the 100 writes above.

@@ -34,8 +34,8 @@ const (
 )
 
 // Refs returns c's identities in lookup order: the platform's id, the email
-// (lower-cased), the phone. Empty and unverified ones are left out, so a guest
-// with an unverified email has none.
+// (lower-cased), the phone (as PhoneKey writes it). Empty and unverified ones
+// are left out, so a guest with an unverified email has none.
 func (c Contact) Refs() []IdentityRef {
 	var refs []IdentityRef
 	if c.ExternalID != "" {
@@ -44,7 +44,7 @@ func (c Contact) Refs() []IdentityRef {
 	if e := strings.ToLower(strings.TrimSpace(c.Email)); e != "" && c.EmailVerified {
 		refs = append(refs, IdentityRef{Provider: ProviderEmail, ExternalID: e})
 	}
-	if p := strings.TrimSpace(c.Phone); p != "" && c.PhoneVerified {
+	if p := PhoneKey(c.Phone); p != "" && c.PhoneVerified {
 		refs = append(refs, IdentityRef{Provider: ProviderPhone, ExternalID: p})
 	}
 	return refs

@@ -166,7 +166,12 @@ func (c *Client) GetGroupChat(ctx context.Context, chatID string) (GroupChat, er
 	return out.GroupChat, err
 }
 
-// ExternalContact is externalcontact/get's external_contact.
+// ExternalContact is externalcontact/get's external_contact. It carries no
+// phone number: WeCom's profile (https://developer.work.weixin.qq.com/document/path/96315)
+// has none of the customer's own; the follow_user entries' remark_mobiles are
+// numbers a staff member typed as a note, verified by no one, so a WeCom
+// contact never links or merges members by phone (store.Contact.PhoneVerified
+// stays false for it).
 type ExternalContact struct {
 	ExternalUserID string `json:"external_userid"`
 	Name           string `json:"name"`

@@ -9,8 +9,9 @@
 // before its 7,200 s run out; a refresh takes a lock so concurrent Lambdas do not
 // all call gettoken. A call answered with an expired or invalid token code
 // (42001, 40014, 41001) refetches the token once and is repeated; a call
-// answered with -1 (系统繁忙, system busy) is retried with backoff; every other
-// non-zero errcode is an *Error naming WeCom's code and message.
+// answered with -1 (系统繁忙, system busy) or 45033 (接口并发调用超过限制, too many
+// concurrent calls) is retried with backoff; every other non-zero errcode is an
+// *Error naming WeCom's code and message.
 //
 // All requests go through shared/netguard's client.
 package wecom
@@ -34,14 +35,31 @@ import (
 // DefaultBaseURL is WeCom's API host.
 const DefaultBaseURL = "https://qyapi.weixin.qq.com"
 
-// WeCom's global error codes the client acts on.
+// WeCom's global error codes the client acts on, as its 全局错误码 page names
+// them (https://developer.work.weixin.qq.com/document/path/90313).
 const (
-	CodeBusy           = -1    // 系统繁忙: retry
-	CodeInvalidToken   = 40014 // 不合法的access_token
-	CodeMissingToken   = 41001 // 缺少access_token参数
-	CodeExpiredToken   = 42001 // access_token已过期
-	CodeInvalidSecret  = 40001 // 不合法的secret参数
-	CodeFrequencyLimit = 45009 // 接口调用超过限制
+	CodeBusy          = -1    // 系统繁忙: "建议稍候重试。建议重试次数不超过3次"
+	CodeInvalidToken  = 40014 // 不合法的access_token
+	CodeMissingToken  = 41001 // 缺少access_token参数
+	CodeExpiredToken  = 42001 // access_token已过期
+	CodeInvalidSecret = 40001 // 不合法的secret参数
+	// CodeFrequencyLimit is 接口调用超过限制: the page says a call over a
+	// per-minute limit is blocked for the next 60 s (per hour, 60 min), so it
+	// is not retried here; it is an *Error.
+	CodeFrequencyLimit = 45009
+	// CodeConcurrencyLimit is 接口并发调用超过限制: too many concurrent calls of one
+	// API by one corp ("请企业调低并发数"); retried with backoff like CodeBusy.
+	CodeConcurrencyLimit = 45033
+	// CodeInvalidParam is 不合法的参数: invalid JSON, a value over its length or
+	// count limit, a required value left empty, or GET where POST is required.
+	CodeInvalidParam = 40058
+	// CodeWelcomeCodeInvalid is 无效的欢迎语code: a welcome code is good for 20 s
+	// after the add_external_contact event.
+	CodeWelcomeCodeInvalid = 41050
+	// CodeWelcomeTaken is 客户和服务人员已经开始聊天了: send_welcome_msg answers it
+	// to every call with a code after the first, whichever app made the first
+	// (https://developer.work.weixin.qq.com/document/path/92137).
+	CodeWelcomeTaken = 41051
 )
 
 // Error is a non-zero errcode from WeCom.
@@ -141,7 +159,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			refetched = true
 			c.forget(tok)
 			continue
-		case we.Code == CodeBusy && busy < c.cfg.BusyRetries:
+		case (we.Code == CodeBusy || we.Code == CodeConcurrencyLimit) && busy < c.cfg.BusyRetries:
 			if err := sleep(ctx, c.cfg.Backoff<<busy); err != nil {
 				return err
 			}

@@ -249,3 +249,53 @@ func TestTokenIsSealedAtRest(t *testing.T) {
 		t.Fatalf("token items = %d, want 1", found)
 	}
 }
+
+// 45033 (too many concurrent calls) is retried like a busy answer.
+func TestConcurrencyLimitIsRetried(t *testing.T) {
+	s := newStand(t)
+	ctx := context.Background()
+	c := s.lambda(t)
+	if _, _, err := c.AddContactWay(ctx, way()); err != nil { // the token, cached
+		t.Fatal(err)
+	}
+	s.fake.Crowded(2)
+	if _, _, err := c.AddContactWay(ctx, way()); err != nil {
+		t.Fatalf("45033 not retried: %v", err)
+	}
+	s.fake.Crowded(4)
+	if _, _, err := c.AddContactWay(ctx, way()); !wecom.IsCode(err, wecom.CodeConcurrencyLimit) {
+		t.Fatalf("err = %v, want 45033 after three retries", err)
+	}
+}
+
+// WeCom's documented codes for welcome codes: 41050 for one unknown or past its
+// 20 s, 41051 for every call after the first with a code; contact ways' unknown
+// config ids are 41044.
+func TestDocumentedErrcodes(t *testing.T) {
+	s := newStand(t)
+	ctx := context.Background()
+	c := s.lambda(t)
+	msg := func(code string) wecom.WelcomeMsg {
+		return wecom.WelcomeMsg{WelcomeCode: code, Text: &struct {
+			Content string `json:"content"`
+		}{"hi"}}
+	}
+	if err := c.SendWelcomeMsg(ctx, msg("never-issued")); !wecom.IsCode(err, wecom.CodeWelcomeCodeInvalid) {
+		t.Fatalf("unknown code: %v, want 41050", err)
+	}
+	s.fake.IssueWelcomeCode("wc1")
+	if err := c.SendWelcomeMsg(ctx, msg("wc1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendWelcomeMsg(ctx, msg("wc1")); !wecom.IsCode(err, wecom.CodeWelcomeTaken) {
+		t.Fatalf("second send: %v, want 41051", err)
+	}
+	s.fake.IssueWelcomeCode("wc2")
+	s.advance(21 * time.Second)
+	if err := c.SendWelcomeMsg(ctx, msg("wc2")); !wecom.IsCode(err, wecom.CodeWelcomeCodeInvalid) {
+		t.Fatalf("code past 20 s: %v, want 41050", err)
+	}
+	if err := c.DelContactWay(ctx, "no-such-config"); !wecom.IsCode(err, 41044) {
+		t.Fatalf("unknown contact way: %v, want 41044", err)
+	}
+}

@@ -6,13 +6,21 @@ import (
 	"time"
 )
 
-// limiter is a token bucket per corp, in one process. WeCom limits calls per
-// corp and API (its 主动调用频率限制 page; the figures there are per minute and
-// hour and far above what one Lambda makes); a sync of thousands of groups is
-// what could come near them, so each process keeps to RatePerSecond per corp
-// (20/s, burst 40, by default). It is per process, not global: N concurrent
-// Lambdas of one tenant may make N times that, and WeCom's 45009 answer then is
-// an *Error like any other.
+// limiter is a token bucket per corp, in one process: RatePerSecond calls per
+// corp (20/s, burst 40, by default), every API together.
+//
+// WeCom's documented limits (主动调用频率限制 / 访问频率限制: path/90312 for a
+// corp's own apps, https://developer.work.weixin.qq.com/document/path/90454 for
+// third-party apps, both "最后更新 2023/08/28" when read): per corp, one API at
+// most 10,000 calls a minute and 150,000 an hour; per IP, one API at most 20,000
+// a minute and 600,000 an hour. WeCom "may adjust" them. No separate per-corp or
+// per-app rate for the 客户联系 (externalcontact) APIs is documented there;
+// WeCom limits their concurrency instead (45033 接口并发调用超过限制, which the
+// client retries with backoff). 20/s is Tribe's own choice, not WeCom's figure:
+// 72,000 calls an hour at most, under the 150,000 per API even if a sync spent
+// them all on one API. It is per process, not global: N concurrent Lambdas of
+// one tenant may make N times that, and WeCom's 45009 answer then is an *Error
+// like any other.
 type limiter struct {
 	rate  float64
 	burst float64

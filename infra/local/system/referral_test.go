@@ -134,21 +134,7 @@ func (s *referralStand) confirm() {
 // checkLedger: every member's entries sum to its balance.
 func (s *referralStand) checkLedger(members ...string) {
 	s.t.Helper()
-	tn, _ := s.st.Tenant(s.tenant)
-	for _, id := range members {
-		es, err := tn.AllEntries(context.Background(), id)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var sum int64
-		for _, e := range es {
-			sum += e.Amount
-		}
-		m, _ := tn.Member(context.Background(), id)
-		if sum != m.Points {
-			s.t.Errorf("member %s: entries sum to %d, balance %d", id, sum, m.Points)
-		}
-	}
+	checkLedgerSums(s.stand, false, members...)
 }
 
 func (s *referralStand) drainAll() {

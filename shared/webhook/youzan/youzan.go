@@ -399,7 +399,10 @@ func (f fullOrderInfo) order() (*order.Order, error) {
 	}
 	// Youzan documents no verification flag for buyer_phone (it may be a
 	// consignee's number), so it is unverified: only the tenant's identity rules
-	// can make it link a member.
+	// can make it link a member, and it never merges members. (buyer_info is
+	// buyer_id, buyer_phone 买家手机号, fans_type, fans_id, fans_nickname,
+	// outer_user_id; no flag: Youzan's trade push, as SDKs model it, e.g.
+	// github.com/zedisdog/youzanphp src/Api/Models/BuyerInfo.php.)
 	o.Customer.Phone = plain(b.BuyerPhone)
 	o.Customer.Name = plain(b.FansNickname)
 	if o.Customer.Name == "" {

@@ -3,11 +3,34 @@
 // error codes for bad tokens, busy answers and bad parameters, and switches to
 // expire every token mid-run and to answer busy.
 //
-// Error codes it answers: 41001 no access_token, 40014 an unknown token, 42001 an
-// expired one, 40013 an unknown corp id, 40001 a wrong secret, -1 when set busy,
-// 40058 a bad parameter (the fake's choice for every validation failure), 40050
-// an unknown chat id, 84061 an unknown external contact, 41051 a welcome code
-// unknown, used or older than 20 s.
+// Error codes it answers, with their meaning on WeCom's 全局错误码 page
+// (https://developer.work.weixin.qq.com/document/path/90313; read through the
+// copy generated from it in github.com/xen0n/go-workwx errcodes/mod.go, crawled
+// 2023-08-20, and community answers where noted):
+//
+//   - 41001 缺少access_token参数, 40014 不合法的access_token, 42001 access_token已过期,
+//     40013 不合法的CorpID, 40001 不合法的secret参数, -1 系统繁忙 (when set busy).
+//   - 40058 不合法的参数: the page lists invalid JSON, a value over its length or
+//     count limit, a required value left empty and a GET where POST is required
+//     among its causes; the fake answers it for those.
+//   - 41037/41038 缺少「联系我」type/scene, 41039/41040 无效的「联系我」type/scene,
+//     41044 无效的「联系我」config_id: contact ways.
+//   - 41091 配置客户群进群方式最多只能关联5个群: a join way with more than 5 chats.
+//   - 40050 chatid不存在: groupchat/get of an unknown chat (WeCom answers
+//     "invalid group id", https://developers.weixin.qq.com/community/enterprisewechat/doc/000ccaf35c43c0c7e85a5a78251800).
+//     Unverified: that add_join_way/update_join_way answer 40050 for an unknown
+//     chat id, and which code a join way's unknown config_id gets (the fake
+//     answers 40058).
+//   - 50100 分页查询的游标无效: groupchat/list with a cursor it did not hand out.
+//   - 84061 不存在外部联系人的关系: externalcontact/get of an unknown contact.
+//   - 41050 无效的欢迎语code ("welcome_code具有时效性，须在添加好友后20秒内使用"):
+//     a welcome code unknown or older than 20 s.
+//   - 41051 客户和服务人员已经开始聊天了: a welcome code used already. The
+//     send_welcome_msg page (https://developer.work.weixin.qq.com/document/path/92137,
+//     as quoted in hex.pm wechat_sdk 0.12.5 welcome.ex) says only the first call
+//     with a code succeeds and later ones get 41051 (externaluser has started
+//     chatting).
+//   - 60011 指定的成员/部门/标签参数无权限: a path the fake does not serve.
 package wecomfake
 
 import (
@@ -36,6 +59,7 @@ type Server struct {
 	corps    map[string]string // corp id → app secret
 	tokens   map[string]token
 	busy     int
+	busyCode int
 	calls    map[string]int
 	seq      int
 	ways     map[string]wecom.ContactWay
@@ -74,7 +98,14 @@ func (f *Server) ExpireTokens() {
 }
 
 // Busy makes the next n requests answer -1 (系统繁忙).
-func (f *Server) Busy(n int) { f.mu.Lock(); f.busy = n; f.mu.Unlock() }
+func (f *Server) Busy(n int) { f.mu.Lock(); f.busy, f.busyCode = n, wecom.CodeBusy; f.mu.Unlock() }
+
+// Crowded makes the next n requests answer 45033 (接口并发调用超过限制).
+func (f *Server) Crowded(n int) {
+	f.mu.Lock()
+	f.busy, f.busyCode = n, wecom.CodeConcurrencyLimit
+	f.mu.Unlock()
+}
 
 // Calls is how many requests reached path ("gettoken",
 // "externalcontact/add_contact_way"…), busy answers included.
@@ -144,7 +175,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var a answer
 	if f.busy > 0 {
 		f.busy--
-		a = fail(wecom.CodeBusy, "system busy")
+		a = fail(f.busyCode, "system busy")
+		if f.busyCode == wecom.CodeConcurrencyLimit {
+			a = fail(f.busyCode, "api concurrent out of limit")
+		}
 	} else {
 		a = f.route(path, r)
 	}
@@ -181,7 +215,7 @@ func (f *Server) route(path string, r *http.Request) answer {
 	}
 	var body json.RawMessage
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	handlers := map[string]func(json.RawMessage) answer{
 		"externalcontact/add_contact_way":           f.addContactWay,
@@ -225,29 +259,35 @@ func (f *Server) getToken(corp, secret string) answer {
 
 func decode(body json.RawMessage, v any) bool { return json.Unmarshal(body, v) == nil }
 
-func validWay(w wecom.ContactWay) string {
+// validWay returns the code and message WeCom answers for a contact way it
+// refuses, 0 when it takes it.
+func validWay(w wecom.ContactWay) (int, string) {
 	switch {
+	case w.Type == 0:
+		return 41037, "type missing"
 	case w.Type != wecom.ContactWaySingle && w.Type != wecom.ContactWayMulti:
-		return "type must be 1 or 2"
+		return 41039, "type must be 1 or 2"
+	case w.Scene == 0:
+		return 41038, "scene missing"
 	case w.Scene != wecom.SceneMiniProgram && w.Scene != wecom.SceneQRCode:
-		return "scene must be 1 or 2"
+		return 41040, "scene must be 1 or 2"
 	case len(w.User) == 0:
-		return "user required"
+		return 40058, "user required"
 	case w.Type == wecom.ContactWaySingle && len(w.User) != 1:
-		return "type 1 takes exactly one user"
+		return 40058, "type 1 takes exactly one user"
 	case len([]rune(w.State)) > wecom.MaxState:
-		return "state longer than 30"
+		return 40058, "state longer than 30"
 	}
-	return ""
+	return 0, ""
 }
 
 func (f *Server) addContactWay(body json.RawMessage) answer {
 	var w wecom.ContactWay
 	if !decode(body, &w) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
-	if msg := validWay(w); msg != "" {
-		return fail(40058, msg)
+	if code, msg := validWay(w); code != 0 {
+		return fail(code, msg)
 	}
 	f.seq++
 	w.ConfigID = fmt.Sprintf("cfg%04d", f.seq)
@@ -261,11 +301,11 @@ func (f *Server) addContactWay(body json.RawMessage) answer {
 func (f *Server) updateContactWay(body json.RawMessage) answer {
 	var in wecom.ContactWay
 	if !decode(body, &in) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	w, found := f.ways[in.ConfigID]
 	if !found {
-		return fail(40058, "invalid config_id")
+		return fail(41044, "invalid config_id")
 	}
 	w.SkipVerify = in.SkipVerify
 	if in.Remark != "" {
@@ -277,8 +317,8 @@ func (f *Server) updateContactWay(body json.RawMessage) answer {
 	if len(in.User) > 0 {
 		w.User = in.User
 	}
-	if msg := validWay(w); msg != "" {
-		return fail(40058, msg)
+	if code, msg := validWay(w); code != 0 {
+		return fail(code, msg)
 	}
 	f.ways[w.ConfigID] = w
 	return ok(nil)
@@ -288,36 +328,42 @@ func (f *Server) delContactWay(body json.RawMessage) answer {
 	var in struct {
 		ConfigID string `json:"config_id"`
 	}
-	if !decode(body, &in) || f.ways[in.ConfigID].ConfigID == "" {
-		return fail(40058, "invalid config_id")
+	if !decode(body, &in) {
+		return fail(40058, "invalid json")
+	}
+	if f.ways[in.ConfigID].ConfigID == "" {
+		return fail(41044, "invalid config_id")
 	}
 	delete(f.ways, in.ConfigID)
 	return ok(nil)
 }
 
-func validJoinWay(w wecom.JoinWay) string {
+// validJoinWay is validWay for join ways.
+func validJoinWay(w wecom.JoinWay) (int, string) {
 	switch {
 	case w.Scene != wecom.SceneMiniProgram && w.Scene != wecom.SceneQRCode:
-		return "scene must be 1 or 2"
-	case len(w.ChatIDList) == 0 || len(w.ChatIDList) > wecom.MaxJoinWayChats:
-		return "chat_id_list must hold 1 to 5 chat ids"
+		return 40058, "scene must be 1 or 2"
+	case len(w.ChatIDList) == 0:
+		return 40058, "chat_id_list required"
+	case len(w.ChatIDList) > wecom.MaxJoinWayChats:
+		return 41091, "at most 5 chats"
 	case len([]rune(w.State)) > wecom.MaxState:
-		return "state longer than 30"
+		return 40058, "state longer than 30"
 	case len([]rune(w.RoomBaseName)) > 40:
-		return "room_base_name longer than 40"
+		return 40058, "room_base_name longer than 40"
 	case w.AutoCreateRoom != 0 && w.AutoCreateRoom != 1:
-		return "auto_create_room must be 0 or 1"
+		return 40058, "auto_create_room must be 0 or 1"
 	}
-	return ""
+	return 0, ""
 }
 
 func (f *Server) addJoinWay(body json.RawMessage) answer {
 	w := wecom.JoinWay{AutoCreateRoom: 1} // WeCom's default
 	if !decode(body, &w) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
-	if msg := validJoinWay(w); msg != "" {
-		return fail(40058, msg)
+	if code, msg := validJoinWay(w); code != 0 {
+		return fail(code, msg)
 	}
 	for _, id := range w.ChatIDList {
 		if _, known := f.groups[id]; !known {
@@ -339,7 +385,7 @@ func (f *Server) getJoinWay(body json.RawMessage) answer {
 		ConfigID string `json:"config_id"`
 	}
 	if !decode(body, &in) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	w, found := f.joinWays[in.ConfigID]
 	if !found {
@@ -351,14 +397,14 @@ func (f *Server) getJoinWay(body json.RawMessage) answer {
 func (f *Server) updateJoinWay(body json.RawMessage) answer {
 	w := wecom.JoinWay{AutoCreateRoom: 1}
 	if !decode(body, &w) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	cur, found := f.joinWays[w.ConfigID]
 	if !found {
 		return fail(40058, "invalid config_id")
 	}
-	if msg := validJoinWay(w); msg != "" {
-		return fail(40058, msg)
+	if code, msg := validJoinWay(w); code != 0 {
+		return fail(code, msg)
 	}
 	w.QRCode = cur.QRCode
 	f.joinWays[w.ConfigID] = w
@@ -370,7 +416,7 @@ func (f *Server) delJoinWay(body json.RawMessage) answer {
 		ConfigID string `json:"config_id"`
 	}
 	if !decode(body, &in) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	if _, found := f.joinWays[in.ConfigID]; !found {
 		return fail(40058, "invalid config_id")
@@ -386,7 +432,7 @@ func (f *Server) listGroups(body json.RawMessage) answer {
 		Limit        int    `json:"limit"`
 	}
 	if !decode(body, &in) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	if in.Limit < 1 || in.Limit > 1000 {
 		return fail(40058, "limit must be 1 to 1000")
@@ -400,7 +446,7 @@ func (f *Server) listGroups(body json.RawMessage) answer {
 	if in.Cursor != "" {
 		n, err := strconv.Atoi(in.Cursor)
 		if err != nil || n < 0 || n > len(ids) {
-			return fail(40058, "invalid cursor")
+			return fail(50100, "invalid cursor")
 		}
 		start = n
 	}
@@ -422,7 +468,7 @@ func (f *Server) getGroup(body json.RawMessage) answer {
 		NeedName int    `json:"need_name"`
 	}
 	if !decode(body, &in) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	g, found := f.groups[in.ChatID]
 	if !found {
@@ -444,14 +490,14 @@ const welcomeWindow = 20 * time.Second
 func (f *Server) sendWelcome(body json.RawMessage) answer {
 	var m wecom.WelcomeMsg
 	if !decode(body, &m) {
-		return fail(47001, "data format error")
+		return fail(40058, "invalid json")
 	}
 	issued, known := f.codes[m.WelcomeCode]
 	if !known || f.now().Sub(issued) > welcomeWindow {
-		return fail(41051, "welcome_code invalid or expired")
+		return fail(41050, "invalid welcome_code")
 	}
 	if _, used := f.welcomes[m.WelcomeCode]; used {
-		return fail(41051, "welcome_code already used")
+		return fail(41051, "externaluser has started chatting")
 	}
 	if (m.Text == nil || m.Text.Content == "") && len(m.Attachments) == 0 {
 		return fail(40058, "text or attachments required")
