@@ -138,8 +138,8 @@ func Config(endpoint string) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String(endpoint),
-		// DynamoDB Local is on loopback: retries only hide bugs in tests.
-		RetryMaxAttempts: 3,
+		// The SDK's standard retryer, tuned for loopback (retry.go).
+		Retryer: Retryer,
 		// Transactions report the capacity AWS bills, not Local's; Calls counts round trips.
 		APIOptions: []func(*middleware.Stack) error{txCapacity, countCalls},
 	}
