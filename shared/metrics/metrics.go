@@ -152,6 +152,9 @@ type metric struct {
 }
 
 func (w *Writer) write(fields map[string]any, dims [][]string, ms []metric) {
+	if w.Discards() {
+		return // nothing to build a line for (a request's line is the logger's then)
+	}
 	fields["_aws"] = map[string]any{
 		"Timestamp": w.now().UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{
