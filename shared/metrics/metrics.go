@@ -101,6 +101,9 @@ func StatusClass(status int) string {
 
 // Request writes the line for one request.
 func (w *Writer) Request(r Request) {
+	if w.Discards() {
+		return
+	}
 	errs := 0
 	if StatusClass(r.Status) == "5xx" {
 		errs = 1

@@ -172,12 +172,16 @@ func Render(err error, instance, requestID string) Document {
 }
 
 // Write sends err as application/problem+json and logs it: internal errors at
-// error level with their cause, client errors at info level.
+// error level with their cause, client errors at info level, except 429
+// rate_limited: the request's own line (status 429) says it, and a caller
+// bursting past its limit must not double the log lines it costs.
 func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, requestID string, err error) {
 	doc := Render(err, r.URL.Path, requestID)
-	if doc.Code == Internal {
+	switch doc.Code {
+	case Internal:
 		log.ErrorContext(r.Context(), "request failed", "err", err, "status", doc.Status)
-	} else {
+	case RateLimited:
+	default:
 		log.InfoContext(r.Context(), "request rejected", "code", doc.Code, "status", doc.Status, "detail", doc.Detail)
 	}
 	body, _ := json.Marshal(doc)
