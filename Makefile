@@ -126,4 +126,4 @@ bench-throughput:
 ## bench-ratelimit: one tenant bursting 10× its rate limit vs another's latency, and the CPU a
 ## rejected request costs (DynamoDB Local)
 bench-ratelimit:
-	TRIBE_RATELIMIT_BENCH=1 $(GO) test -count=1 -run 'TestRateLimit(Isolation|RejectionCost)' -v -timeout 900s ./shared/api
+	TRIBE_RATELIMIT_BENCH=1 $(GO) test -count=1 -run 'TestRateLimit(Isolation|RejectionCost|RejectionProfile)' -v -timeout 900s ./shared/api

@@ -96,3 +96,23 @@ func descendantsCPU(t *testing.T) time.Duration {
 	}
 	return time.Duration(total) * time.Second / 100 // USER_HZ
 }
+
+// TestRateLimitRejectionProfile sends 20,000 requests of a tenant over its
+// limit, for a CPU profile of the 429 path (make bench-ratelimit
+// PROFILE=1 writes ratelimit.cpu), and logs its allocations per request.
+func TestRateLimitRejectionProfile(t *testing.T) {
+	if os.Getenv("TRIBE_RATELIMIT_BENCH") == "" {
+		t.Skip("set TRIBE_RATELIMIT_BENCH=1 (make bench-ratelimit)")
+	}
+	e := newEnv(t)
+	a := e.tenantKey("A", map[string]any{"rps": 1, "burst": 1})
+	e.do("GET", "/v1/members?limit=10", a, nil)
+	statuses := map[int]int{}
+	allocs := testing.AllocsPerRun(200, func() { statuses[e.do("GET", "/v1/members?limit=10", a, nil).status]++ })
+	g0 := selfCPU(t)
+	const n = 20000
+	for range n {
+		statuses[e.do("GET", "/v1/members?limit=10", a, nil).status]++
+	}
+	t.Logf("rejected request: %.0f allocations, %v CPU in Go (test client included); statuses %v", allocs, (selfCPU(t)-g0)/n, statuses)
+}

@@ -101,6 +101,9 @@ func StatusClass(status int) string {
 
 // Request writes the line for one request.
 func (w *Writer) Request(r Request) {
+	if w.Discards() {
+		return
+	}
 	errs := 0
 	if StatusClass(r.Status) == "5xx" {
 		errs = 1
@@ -152,6 +155,9 @@ type metric struct {
 }
 
 func (w *Writer) write(fields map[string]any, dims [][]string, ms []metric) {
+	if w.Discards() {
+		return // nothing to build a line for (a request's line is the logger's then)
+	}
 	fields["_aws"] = map[string]any{
 		"Timestamp": w.now().UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{

@@ -172,7 +172,8 @@ func Render(err error, instance, requestID string) Document {
 }
 
 // Write sends err as application/problem+json and logs it: internal errors at
-// error level with their cause, client errors at info level.
+// error level with their cause, client errors at info level. The API's handlers
+// use Respond instead: their one request line carries a client error.
 func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, requestID string, err error) {
 	doc := Respond(w, r, requestID, err)
 	if doc.Code == Internal {

@@ -82,7 +82,8 @@ func (t *tribe) addAPI(consoleOrigin *string) {
 
 // addAuthorizer creates the API's Lambda authorizer: the catalogue's authorizer
 // function through its live alias, simple responses, the Authorization header as
-// identity, answers cached 30 seconds, and its own invoke permission scoped to it.
+// identity, answers cached catalogue.AuthorizerCacheTTL (the local gateway caches
+// them as long), and its own invoke permission scoped to it.
 func (t *tribe) addAuthorizer(api awsapigatewayv2.HttpApi) awsapigatewayv2.CfnAuthorizer {
 	alias := t.aliases[catalogue.Authorizer().Name]
 	uri := t.stack.FormatArn(&awscdk.ArnComponents{
@@ -100,8 +101,8 @@ func (t *tribe) addAuthorizer(api awsapigatewayv2.HttpApi) awsapigatewayv2.CfnAu
 		AuthorizerUri:                  uri,
 		AuthorizerPayloadFormatVersion: jsii.String("2.0"),
 		EnableSimpleResponses:          jsii.Bool(true),
-		IdentitySource:                 jsii.Strings("$request.header.Authorization"),
-		AuthorizerResultTtlInSeconds:   jsii.Number(30),
+		IdentitySource:                 jsii.Strings(catalogue.AuthorizerIdentitySources...),
+		AuthorizerResultTtlInSeconds:   jsii.Number(catalogue.AuthorizerCacheTTL.Seconds()),
 	})
 	// In the root, beside the authorizer it names: in the authorizer's group it
 	// would wait for the authorizer, which waits for the group's alias.

@@ -10,14 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,7 +22,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"github.com/tribehq/tribe/infra/local/dynamolocal"
+	"github.com/tribehq/tribe/infra/local/localproc"
 	"github.com/tribehq/tribe/shared/auth"
 )
 
@@ -50,9 +47,7 @@ type Options struct {
 type Server struct {
 	Endpoint string
 	dataDir  string
-	cmd      *exec.Cmd
-	done     chan struct{}
-	once     sync.Once
+	*localproc.Process
 }
 
 // Start installs cognito-local if needed, starts it on loopback and waits until it
@@ -67,12 +62,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	port := o.Port
 	if port == 0 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+		if port, err = localproc.FreePort(); err != nil {
 			return nil, err
 		}
-		port = l.Addr().(*net.TCPAddr).Port
-		l.Close()
 	}
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	// Tokens name the issuer the API checks: this server's own address.
@@ -88,56 +80,23 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	cmd.Dir = o.DataDir
 	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("cognitolocal: start node: %w (%s)", err, InstallHint)
-	}
-	s := &Server{Endpoint: endpoint, dataDir: o.DataDir, cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(s.done) }()
-	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
-		return nil, err
+	s := &Server{Endpoint: endpoint, dataDir: o.DataDir}
+	s.Process, err = localproc.Start(ctx, "cognitolocal", cmd, 30*time.Second, func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", endpoint+"/health", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("health: %s", resp.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, InstallHint)
 	}
 	return s, nil
-}
-
-// Stop ends the server and waits for it to exit.
-func (s *Server) Stop() {
-	s.once.Do(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
-}
-
-// Done is closed when the server has exited.
-func (s *Server) Done() <-chan struct{} { return s.done }
-
-func (s *Server) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.Endpoint + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-s.done:
-			return errors.New("cognitolocal: cognito-local exited while starting")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("cognitolocal: not ready after 30s: %v", err)
-		}
-	}
 }
 
 // Client is a Cognito client for the server.
@@ -185,54 +144,26 @@ func (s *Server) pool(pf poolFile) auth.StaffPool {
 	return auth.StaffPool{Issuer: s.Endpoint + "/" + pf.PoolID, ClientID: pf.ClientID}
 }
 
-var installMu sync.Mutex
-
 // ensure installs the pinned package under <cache>/npm-cognito and returns its start
 // script.
 func ensure(ctx context.Context) (string, error) {
-	installMu.Lock()
-	defer installMu.Unlock()
-	cache := os.Getenv("TRIBE_CACHE")
-	if cache == "" {
-		root, err := dynamolocal.RepoRoot()
-		if err != nil {
-			return "", err
-		}
-		cache = filepath.Join(root, ".cache")
+	cache, err := localproc.CacheDir("")
+	if err != nil {
+		return "", err
 	}
 	prefix := filepath.Join(cache, "npm-cognito")
 	script := filepath.Join(prefix, "node_modules", "cognito-local", "lib", "bin", "start.js")
-	stamp := filepath.Join(prefix, ".installed-"+Package)
-	if _, err := os.Stat(stamp); err == nil {
-		return script, nil
-	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return "", fmt.Errorf("cognitolocal: %s not found: %s", tool, InstallHint)
-		}
-	}
-	if err := os.MkdirAll(prefix, 0o755); err != nil {
-		return "", err
-	}
-	lock, err := os.OpenFile(filepath.Join(cache, "npm-cognito.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	_, err = localproc.Install{
+		Package: Package, Prefix: prefix, Lock: filepath.Join(cache, "npm-cognito.lock"), Hint: InstallHint,
+		Args:  []string{"--save-exact"},
+		Stamp: filepath.Join(prefix, ".installed-"+Package),
+		Found: func() (string, bool) {
+			_, err := os.Stat(script)
+			return script, err == nil
+		},
+	}.Ensure(ctx)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("cognitolocal: %w", err)
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", err
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if _, err := os.Stat(stamp); err == nil {
-		return script, nil
-	}
-	out, err := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--silent", "--save-exact",
-		"--prefix", prefix, Package).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("cognitolocal: npm install %s: %w: %s (%s)", Package, err, out, InstallHint)
-	}
-	if _, err := os.Stat(script); err != nil {
-		return "", fmt.Errorf("cognitolocal: %s installed but %s is missing", Package, script)
-	}
-	return script, os.WriteFile(stamp, nil, 0o644)
+	return script, nil
 }

@@ -1,7 +1,8 @@
 // Package gateway is the local stand-in for API Gateway's HTTP API: it mounts every
 // catalogue route, turns each request into the payload-2.0 event API Gateway sends,
-// runs the same Lambda authorizer on routes that need a key, and calls the same
-// Lambda handler the function runs on AWS.
+// runs the same Lambda authorizer on routes that need a key, its answers cached as
+// API Gateway caches them (catalogue.AuthorizerCacheTTL, authcache.go), and calls
+// the same Lambda handler the function runs on AWS.
 package gateway
 
 import (
@@ -33,11 +34,24 @@ type AuthorizerHandler func(context.Context, events.APIGatewayV2CustomAuthorizer
 // maxPayload is API Gateway's request payload limit.
 const maxPayload = 10 << 20
 
+// Gateway is the local HTTP API.
+type Gateway struct {
+	mux  *http.ServeMux
+	auth *authCache
+}
+
+// ServeHTTP serves a request as API Gateway would.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
+
 // New returns a gateway for every catalogue route. handlers holds one handler per
 // catalogue function that has routes.
-func New(handlers map[string]HTTPHandler, authorize AuthorizerHandler, log *slog.Logger) (http.Handler, error) {
+func New(handlers map[string]HTTPHandler, authorize AuthorizerHandler, log *slog.Logger) (*Gateway, error) {
 	if authorize == nil || log == nil {
 		return nil, errors.New("gateway: need an authorizer and a logger")
+	}
+	cache, err := newAuthCache(authorize, catalogue.AuthorizerIdentitySources, catalogue.AuthorizerCacheTTL)
+	if err != nil {
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	for _, rt := range catalogue.Routes() {
@@ -45,19 +59,19 @@ func New(handlers map[string]HTTPHandler, authorize AuthorizerHandler, log *slog
 		if !ok {
 			return nil, fmt.Errorf("gateway: no handler for function %s (route %s)", rt.Function, rt.Pattern())
 		}
-		mux.Handle(rt.Pattern(), &route{rt: rt, h: h, authorize: authorize, log: log})
+		mux.Handle(rt.Pattern(), &route{rt: rt, h: h, auth: cache, log: log})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		gatewayError(w, http.StatusNotFound, "Not Found")
 	})
-	return mux, nil
+	return &Gateway{mux: mux, auth: cache}, nil
 }
 
 type route struct {
-	rt        catalogue.Bound
-	h         HTTPHandler
-	authorize AuthorizerHandler
-	log       *slog.Logger
+	rt   catalogue.Bound
+	h    HTTPHandler
+	auth *authCache
+	log  *slog.Logger
 }
 
 var paramRe = regexp.MustCompile(`\{([a-zA-Z0-9_]+)\}`)
@@ -81,13 +95,13 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.rt.Scope != catalogue.ScopePublic {
-		authHeader := ev.Headers["authorization"]
-		if authHeader == "" {
-			// API Gateway answers itself when the identity source is missing.
+		vals, ok := rt.auth.identity(&ev)
+		if !ok {
+			// API Gateway answers itself when an identity source is missing.
 			gatewayError(w, http.StatusUnauthorized, "Unauthorized")
 			return
 		}
-		res, err := rt.authorize(r.Context(), AuthorizerEvent(ev))
+		res, err := rt.auth.answer(r.Context(), ev, vals)
 		if err != nil {
 			rt.log.Error("authorizer failed", "err", err, "request_id", ev.RequestContext.RequestID)
 			gatewayError(w, http.StatusInternalServerError, "Internal Server Error")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tribehq/tribe/infra/local/cognitolocal"
 	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/shared/catalogue"
 )
 
 // staffStand is a stand whose staff pool is a cognito-local of its own.
@@ -108,22 +109,35 @@ func TestStaffLoginRolesAndAudit(t *testing.T) {
 	if e := log["data"].([]any); len(e) != 1 || e[0].(map[string]any)["actor"] != owner["id"] {
 		t.Errorf("audit actor: %v", e)
 	}
-	// Disabled: the same token is refused by the authorizer on the next request.
+	// Disabled: the same token is refused by the authorizer once API Gateway's
+	// cached answer for it expires (catalogue.AuthorizerCacheTTL), not before.
 	if code, out := s.as(ownerTok, "PATCH", "/v1/staff/"+analyst["id"].(string), map[string]any{"status": "disabled", "groups": []string{}}); code != 200 || out["status"] != "disabled" {
 		t.Fatalf("disable: %d %v", code, out)
 	}
+	if code, _ := s.as(anaTok, "GET", "/v1/members", nil); code != 200 {
+		t.Errorf("disabled analyst's token within the authorizer cache TTL: %d, want the cached allow", code)
+	}
+	s.sys.Gateway.Advance(catalogue.AuthorizerCacheTTL)
 	if code, _ := s.as(anaTok, "GET", "/v1/members", nil); code != 403 {
-		t.Errorf("disabled analyst's token: %d", code)
+		t.Errorf("disabled analyst's token after the TTL: %d", code)
 	}
 	if code, _ := login("ana@example.com", "analyst-pass-1"); code != 403 {
 		t.Errorf("disabled analyst logs in: %d", code)
 	}
-	// Removed: token refused, email free again, pool user gone.
+	// Removed: token refused (once the answer cached by a request just before
+	// expires), email free again, pool user gone.
+	if code, _ := s.as(admTok, "GET", "/v1/tenant", nil); code != 200 {
+		t.Fatalf("admin's token: %d", code)
+	}
 	if code, _ := s.as(ownerTok, "DELETE", "/v1/staff/"+admin["id"].(string), nil); code != 204 {
 		t.Fatalf("remove admin: %d", code)
 	}
+	if code, _ := s.as(admTok, "GET", "/v1/tenant", nil); code != 200 {
+		t.Errorf("removed admin's token within the authorizer cache TTL: %d, want the cached allow", code)
+	}
+	s.sys.Gateway.Advance(catalogue.AuthorizerCacheTTL)
 	if code, _ := s.as(admTok, "GET", "/v1/tenant", nil); code != 403 {
-		t.Errorf("removed admin's token: %d", code)
+		t.Errorf("removed admin's token after the TTL: %d", code)
 	}
 	if code, _ := login("adm@example.com", "admin-pass-11"); code != 401 {
 		t.Errorf("removed admin logs in: %d", code)

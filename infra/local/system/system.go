@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -47,7 +46,7 @@ type System struct {
 	HTTP       map[string]gateway.HTTPHandler
 	Streams    map[string]StreamHandler
 	Targets    map[string]Target
-	Gateway    http.Handler
+	Gateway    *gateway.Gateway
 	// Guards are each function's table grant, enforced on its own store's client.
 	Guards map[string]*tableguard.Guard
 }
