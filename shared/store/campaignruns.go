@@ -528,33 +528,15 @@ func (t *Tenant) resultKey(campaignID, occ string) (string, string) {
 
 // Results returns a campaign's results per occurrence, in occurrence order.
 func (t *Tenant) Results(ctx context.Context, campaignID string) ([]Result, error) {
-	var items []resultItem
-	err := t.table.Get("PK", t.campaignPK(campaignID)).Range("SK", dynamo.BeginsWith, "R#").
-		Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
-	if err != nil {
-		return nil, translate(err, "campaign results")
-	}
-	out := make([]Result, len(items))
-	for i, it := range items {
-		out[i] = it.Result
-	}
-	return out, nil
+	q := t.table.Get("PK", t.campaignPK(campaignID)).Range("SK", dynamo.BeginsWith, "R#").Consistent(true)
+	return queryAll(ctx, q, "campaign results", func(it resultItem) Result { return it.Result })
 }
 
 // Participations returns a member's campaign participations.
 func (t *Tenant) Participations(ctx context.Context, memberID string) ([]Participation, error) {
 	pk, _ := t.memberKey(memberID)
-	var items []participationItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "CAMPAIGN#").
-		Filter("$ = ?", "type", table.TypeCampaignParticipation).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
-	if err != nil {
-		return nil, translate(err, "participations")
-	}
-	out := make([]Participation, len(items))
-	for i, it := range items {
-		out[i] = it.Participation
-	}
-	return out, nil
+	q := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "CAMPAIGN#").Filter("$ = ?", "type", table.TypeCampaignParticipation)
+	return queryAll(ctx, q, "participations", func(it participationItem) Participation { return it.Participation })
 }
 
 // Convert counts a paid order of gmvMinor against participation p: the member
