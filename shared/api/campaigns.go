@@ -353,6 +353,11 @@ func (s *Server) campaignResults(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
+	if cp.Kind == store.KindPointsMultiplier {
+		if results, spent, err = campaign.MultiplierResults(r.Context(), c.tenant, cp, results); err != nil {
+			return err
+		}
+	}
 	out := campaignResults{Campaign: id, Currency: set.Currency, Occurrences: []resultLine{}, Budget: cp.Budget, Spent: spent}
 	var total store.Result
 	total.Occurrence = "total"

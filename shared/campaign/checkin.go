@@ -76,8 +76,8 @@ func checkInDrives(ctx context.Context, t *store.Tenant, s settings.Settings, me
 		give := func(occ string, pts int64) {
 			rc := c
 			rc.Reward = store.CampaignReward{Points: pts}
-			err := grant(ctx, t, s, rc, occ, at, memberID, nil, nil)
-			if errors.Is(err, store.ErrParticipated) || errors.Is(err, store.ErrBudgetExhausted) {
+			err := grant(ctx, t, s, rc, occ, at, *m, nil, nil)
+			if skipped(err) {
 				err = nil
 			}
 			errs = append(errs, err)

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/tribehq/tribe/shared/campaign"
-	"github.com/tribehq/tribe/shared/settings"
 	"github.com/tribehq/tribe/shared/store"
 )
 
@@ -19,18 +18,7 @@ func TestCheckInReadsCampaignsThroughCache(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		f.campaign(t, store.KindBroadcast, 0, 0)
 	}
-	c := f.campaign(t, store.KindCheckInDrive, 0, 0)
-	if _, err := f.t.UpdateCampaign(ctx, c.ID, func(x *store.Campaign) error { x.Settings = `{"extra_points":5}`; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	set, err := settings.New(f.st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := set.Get(ctx, f.t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.configure(t, f.campaign(t, store.KindCheckInDrive, 0, 0), `{"extra_points":5}`)
 	id := f.members[0]
 	if _, err := f.t.UpdateMember(ctx, id, func(m *store.Member) error {
 		m.CheckInDay, m.CheckInStreak = s.Day(f.now), 1
