@@ -105,22 +105,17 @@ func definitionOf(c store.Campaign) campaign.Definition {
 // definition and checks the whole again. A scheduled campaign's schedule is
 // replaced; if that fails the campaign goes back to draft.
 func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := campaignID(r)
-	if err != nil {
-		return err
-	}
+	// Check-ins in this function see the change at once.
+	defer campaign.ForgetLive(c.tenant.ID())
 	var patch map[string]json.RawMessage
 	if err := decode(r, &patch); err != nil {
 		return err
 	}
-	tz, err := s.tenantZone(r.Context(), c)
+	cur, tz, err := s.campaignAndZone(r, c)
 	if err != nil {
 		return err
 	}
-	cur, err := c.tenant.Campaign(r.Context(), id)
-	if err != nil {
-		return err
-	}
+	id := cur.ID
 	switch cur.Status {
 	case store.CampaignDraft, store.CampaignScheduled, store.CampaignPaused:
 	default:
@@ -194,19 +189,29 @@ func (s *Server) putSchedule(ctx context.Context, c *call, cp store.Campaign, tz
 	return nil
 }
 
-func (s *Server) activateCampaign(w http.ResponseWriter, r *http.Request, c *call) error {
+// campaignAndZone reads the campaign of the request's path and the tenant's time
+// zone.
+func (s *Server) campaignAndZone(r *http.Request, c *call) (store.Campaign, string, error) {
 	id, err := campaignID(r)
 	if err != nil {
-		return err
+		return store.Campaign{}, "", err
 	}
 	tz, err := s.tenantZone(r.Context(), c)
 	if err != nil {
-		return err
+		return store.Campaign{}, "", err
 	}
 	cur, err := c.tenant.Campaign(r.Context(), id)
+	return cur, tz, err
+}
+
+func (s *Server) activateCampaign(w http.ResponseWriter, r *http.Request, c *call) error {
+	// Check-ins in this function see the change at once.
+	defer campaign.ForgetLive(c.tenant.ID())
+	cur, tz, err := s.campaignAndZone(r, c)
 	if err != nil {
 		return err
 	}
+	id := cur.ID
 	switch cur.Status {
 	case store.CampaignDraft, store.CampaignPaused:
 	case store.CampaignScheduled, store.CampaignRunning:
@@ -262,6 +267,8 @@ func (s *Server) cancelCampaign(w http.ResponseWriter, r *http.Request, c *call)
 // stopCampaign deletes the campaign's schedule, then moves it to status from one
 // of from; a failed delete changes nothing.
 func (s *Server) stopCampaign(w http.ResponseWriter, r *http.Request, c *call, status string, from ...string) error {
+	// Check-ins in this function see the change at once.
+	defer campaign.ForgetLive(c.tenant.ID())
 	id, err := campaignID(r)
 	if err != nil {
 		return err
@@ -345,6 +352,11 @@ func (s *Server) campaignResults(w http.ResponseWriter, r *http.Request, c *call
 	spent, err := c.tenant.Budget(r.Context(), id)
 	if err != nil {
 		return err
+	}
+	if cp.Kind == store.KindPointsMultiplier {
+		if results, spent, err = campaign.MultiplierResults(r.Context(), c.tenant, cp, results); err != nil {
+			return err
+		}
 	}
 	out := campaignResults{Campaign: id, Currency: set.Currency, Occurrences: []resultLine{}, Budget: cp.Budget, Spent: spent}
 	var total store.Result

@@ -72,7 +72,7 @@ func (b *Batches) Work(ctx context.Context, tenantID string, batch store.Campaig
 		return err
 	}
 	reached := 0
-	var eligible []string
+	var eligible []store.Member
 	if c.Status == store.CampaignRunning || c.Status == store.CampaignScheduled || c.Status == store.CampaignCompleted {
 		members, err := t.MembersConsistent(ctx, batch.Members)
 		if err != nil {
@@ -95,7 +95,7 @@ func (b *Batches) Work(ctx context.Context, tenantID string, batch store.Campaig
 				return err
 			}
 			if in {
-				eligible = append(eligible, id)
+				eligible = append(eligible, m)
 			}
 		}
 	}
@@ -107,10 +107,10 @@ func (b *Batches) Work(ctx context.Context, tenantID string, batch store.Campaig
 		}
 	}
 	issuer := issuerOf(t)
-	for _, id := range eligible {
-		err := grant(ctx, t, s, c, batch.Occurrence, at, id, &batch, issuer)
+	for _, m := range eligible {
+		err := grant(ctx, t, s, c, batch.Occurrence, at, m, &batch, issuer)
 		switch {
-		case err == nil, errors.Is(err, store.ErrParticipated), errors.Is(err, store.ErrBudgetExhausted), errors.Is(err, store.ErrNothingToPost):
+		case err == nil, skipped(err), errors.Is(err, store.ErrNothingToPost):
 		default:
 			return err
 		}

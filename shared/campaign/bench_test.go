@@ -16,10 +16,11 @@ import (
 )
 
 // BenchmarkCampaignRun (make bench-campaigns; TRIBE_CAMPAIGN_BENCH_SIZES, default
-// 1000) runs one occurrence of a 10-point win-back campaign over
-// every member of a tenant of 1,000 and of 10,000 members on DynamoDB Local: the
-// runner plans the batches, then each batch is worked (one at a time: the
-// batches are worked by four workers, as campaignbatch's 4 per stream shard). It reports members per second and capacity per member.
+// 1000) runs one occurrence of a 10-point win-back campaign over every member of a
+// tenant of 1,000 and of 10,000 members on DynamoDB Local: the runner plans the
+// batches, then the batches are worked by four workers (as campaignbatch's 4 per
+// stream shard). It reports members per second and capacity per member for each
+// size, and logs the ratios between sizes.
 func BenchmarkCampaignRun(b *testing.B) {
 	sizes := []int{1000}
 	if env := os.Getenv("TRIBE_CAMPAIGN_BENCH_SIZES"); env != "" {
@@ -32,6 +33,8 @@ func BenchmarkCampaignRun(b *testing.B) {
 			sizes = append(sizes, n)
 		}
 	}
+	type row struct{ perSec, wcu, rcu float64 }
+	rows := map[int]row{}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 			f := newFixture(b, 0)
@@ -88,9 +91,21 @@ func BenchmarkCampaignRun(b *testing.B) {
 				b.StartTimer()
 			}
 			total := float64(n * b.N)
-			b.ReportMetric(total/elapsed.Seconds(), "members/s")
-			b.ReportMetric(capacity.WCU()/total, "WCU/member")
-			b.ReportMetric(capacity.RCU()/total, "RCU/member")
+			r := row{total / elapsed.Seconds(), capacity.WCU() / total, capacity.RCU() / total}
+			rows[n] = r
+			b.ReportMetric(r.perSec, "members/s")
+			b.ReportMetric(r.wcu, "WCU/member")
+			b.ReportMetric(r.rcu, "RCU/member")
 		})
+	}
+	// The scaling between consecutive sizes: per-member cost flat and
+	// members/s flat means linear (total time and capacity grow with members).
+	for i := 1; i < len(sizes); i++ {
+		a, z := rows[sizes[i-1]], rows[sizes[i]]
+		if a.perSec == 0 || z.perSec == 0 {
+			continue
+		}
+		b.Logf("%d → %d members: members/s ×%.2f (%.1f → %.1f), WCU/member ×%.3f (%.2f → %.2f), RCU/member ×%.3f (%.2f → %.2f)",
+			sizes[i-1], sizes[i], z.perSec/a.perSec, a.perSec, z.perSec, z.wcu/a.wcu, a.wcu, z.wcu, z.rcu/a.rcu, a.rcu, z.rcu)
 	}
 }

@@ -97,6 +97,24 @@ func (f *fixture) campaign(tb testing.TB, kind string, points, budget int64) sto
 	return c
 }
 
+// configure sets c's kind settings (JSON) and returns the tenant's settings.
+func (f *fixture) configure(tb testing.TB, c store.Campaign, kindSettings string) settings.Settings {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := f.t.UpdateCampaign(ctx, c.ID, func(x *store.Campaign) error { x.Settings = kindSettings; return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	set, err := settings.New(f.st)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := set.Get(ctx, f.t)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 // batches reads every batch of an occurrence's run.
 func (f *fixture) batchesOf(tb testing.TB, c store.Campaign, occ string) []store.CampaignBatch {
 	tb.Helper()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tribehq/tribe/shared/cache"
 	"github.com/tribehq/tribe/shared/lottery"
 	"github.com/tribehq/tribe/shared/problem"
 	"github.com/tribehq/tribe/shared/settings"
@@ -39,7 +40,7 @@ func JoinedGroup(ctx context.Context, t *store.Tenant, memberID string) error {
 // streak goal once per member per campaign (occurrence streak:<days>) when the
 // member's run of daily check-ins inside the window reaches its days.
 func checkInDrives(ctx context.Context, t *store.Tenant, s settings.Settings, memberID string, at time.Time) error {
-	list, err := t.LiveCampaigns(ctx, store.KindCheckInDrive)
+	list, err := liveDrives(ctx, t)
 	if err != nil || len(list) == 0 {
 		return err
 	}
@@ -75,8 +76,8 @@ func checkInDrives(ctx context.Context, t *store.Tenant, s settings.Settings, me
 		give := func(occ string, pts int64) {
 			rc := c
 			rc.Reward = store.CampaignReward{Points: pts}
-			err := grant(ctx, t, s, rc, occ, at, memberID, nil, nil)
-			if errors.Is(err, store.ErrParticipated) || errors.Is(err, store.ErrBudgetExhausted) {
+			err := grant(ctx, t, s, rc, occ, at, *m, nil, nil)
+			if skipped(err) {
 				err = nil
 			}
 			errs = append(errs, err)
@@ -97,6 +98,26 @@ func checkInDrives(ctx context.Context, t *store.Tenant, s settings.Settings, me
 	}
 	return errors.Join(errs...)
 }
+
+// checkInTTL bounds how late a check-in drive activated, paused or changed in
+// another function takes effect on check-ins; in this function ForgetLive drops
+// the tenant's list at once.
+const checkInTTL = 30 * time.Second
+
+// drives holds each tenant's live check-in drives, keyed by tenant id, so a
+// check-in reads the campaign list once per checkInTTL per warm function, not
+// each time.
+var drives = cache.New[string, []store.Campaign](checkInTTL, 4096, nil)
+
+func liveDrives(ctx context.Context, t *store.Tenant) ([]store.Campaign, error) {
+	return drives.Fetch(t.ID(), func() ([]store.Campaign, error) {
+		return t.LiveCampaigns(ctx, store.KindCheckInDrive)
+	})
+}
+
+// ForgetLive drops the tenant's cached check-in drives: call it after changing
+// a campaign's definition or status.
+func ForgetLive(tenantID string) { drives.Delete(tenantID) }
 
 // windowDays counts the local days from the window's first to at's, both in.
 func windowDays(s settings.Settings, start, at time.Time) int {

@@ -432,5 +432,15 @@ func ScheduleOf(tenantID string, c store.Campaign, now time.Time, tz string) (sc
 	if err != nil {
 		return schedule.Schedule{}, false, err
 	}
-	return schedule.Schedule{Name: name, Expression: expr, Timezone: zone, Target: RunnerTarget, Input: in}, true, nil
+	sc := schedule.Schedule{Name: name, Expression: expr, Timezone: zone, Target: RunnerTarget, Input: in}
+	if !schedule.IsOneTime(expr) {
+		// A cron schedule carries the window: it fires nowhere outside it. A start
+		// already past is left out (the Scheduler refuses one in the past; it
+		// means the same).
+		if c.StartsAt.After(now) {
+			sc.StartDate = c.StartsAt
+		}
+		sc.EndDate = c.EndsAt
+	}
+	return sc, true, nil
 }

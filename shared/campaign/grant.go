@@ -38,9 +38,11 @@ func cost(c store.Campaign) (int64, int64) {
 
 // grant makes member m take part in occurrence occ of c: the participation, its
 // reward and its cost against batch's slice (or the budget when batch is nil).
-// It returns store.ErrParticipated or store.ErrBudgetExhausted when nothing was
+// It returns store.ErrParticipated, store.ErrBudgetExhausted or
+// store.ErrOutOfStock (a catalogue reward with no stock left) when nothing was
 // given for those reasons.
-func grant(ctx context.Context, t *store.Tenant, s settings.Settings, c store.Campaign, occ string, at time.Time, memberID string, batch *store.CampaignBatch, issuer CouponIssuer) error {
+func grant(ctx context.Context, t *store.Tenant, s settings.Settings, c store.Campaign, occ string, at time.Time, m store.Member, batch *store.CampaignBatch, issuer CouponIssuer) error {
+	memberID := m.ID
 	costPoints, costMinor := cost(c)
 	p := store.Participate{
 		Participation: store.Participation{
@@ -48,18 +50,26 @@ func grant(ctx context.Context, t *store.Tenant, s settings.Settings, c store.Ca
 			Message: c.Message, At: s.Now, AttributionEnds: s.Now.AddDate(0, 0, c.AttributionDays),
 		},
 		EffectiveAt: at, Lot: points.Lot(s.Loyalty.Rules.Expiry, at, s.Location),
-		Batch: batch, Cap: c.Budget, CostPoints: costPoints, CostMinor: costMinor,
+		Batch: batch, Cap: c.Budget, CostPoints: costPoints, CostMinor: costMinor, Known: &m,
 	}
 	switch c.Kind {
 	case store.KindBirthday:
-		p.Once = "Y#" + at.In(s.Location).Format("2006")
+		p.Scope = "Y#" + at.In(s.Location).Format("2006")
 	case store.KindFirstOrder, store.KindWinBack:
-		p.Once = "ONCE"
+		p.Scope = "ONCE"
 	}
 	r := c.Reward
 	if r.Points > 0 || r.RewardID != "" || r.CouponPool != "" {
 		p.Status = store.ParticipationRewarded
 		p.Reward = &store.ParticipationReward{Points: r.Points, RewardID: r.RewardID}
+	}
+	if r.RewardID != "" {
+		// Its stock is taken with the participation: none left, no participation.
+		reward, err := t.Reward(ctx, r.RewardID)
+		if err != nil {
+			return fmt.Errorf("campaign reward %s: %w", r.RewardID, err)
+		}
+		p.CatalogueReward = &reward
 	}
 	if r.CouponPool != "" {
 		if issuer == nil {
@@ -74,6 +84,12 @@ func grant(ctx context.Context, t *store.Tenant, s settings.Settings, c store.Ca
 		p.Reward.CouponCode = code
 	}
 	return t.TakePart(ctx, p)
+}
+
+// skipped reports an error of grant that leaves the member without this
+// reward for good: already taken part, the budget or the reward's stock spent.
+func skipped(err error) bool {
+	return errors.Is(err, store.ErrParticipated) || errors.Is(err, store.ErrBudgetExhausted) || errors.Is(err, store.ErrOutOfStock)
 }
 
 // issuerOf is the tenant's coupon issuer when this build has one.

@@ -255,8 +255,22 @@ func grant(ctx context.Context, t *store.Tenant, s settings.Settings, l store.Lo
 			return pending(w, err)
 		}
 		w.CouponCode = code
-	default:
-		w.RewardID = r.RewardID
+	case r.RewardID != "":
+		reward, err := t.Reward(ctx, r.RewardID)
+		if problem.Is(err, problem.NotFound) {
+			w.Status, w.Reason, w.RewardID = store.WinnerUnfilled, "reward "+r.RewardID+" no longer exists", r.RewardID
+			return w, t.PutWinner(ctx, w)
+		}
+		if err != nil {
+			return pending(w, err)
+		}
+		// One unit of the reward's stock, in the winner's transaction; none
+		// left: the slot is recorded unfilled.
+		got, err := t.PutRewardWinner(ctx, w, reward)
+		if err != nil {
+			return pending(w, err)
+		}
+		return got, nil
 	}
 	return w, t.PutWinner(ctx, w)
 }

@@ -185,10 +185,13 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy 
 		}
 		rules := s.Loyalty.Rules
 		day := s.Day(o.PaidAt)
-		var pts, spend int64
+		// pts is the base earn; extra what a multiplier campaign adds above it.
+		var pts, spend, extra int64
 		if unearned == "" {
 			spend = local.TotalMinor
-			pts = OrderPoints(rules, local, eo.boosted(*m, multiplier(s.Loyalty, m.Tier)))
+			tier := multiplier(s.Loyalty, m.Tier)
+			pts = OrderPoints(rules, local, tier)
+			extra = OrderPoints(rules, local, eo.boosted(*m, tier)) - pts
 			if m.OrderCount == 0 {
 				pts += rules.FirstOrderBonus
 			}
@@ -196,14 +199,25 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy 
 		month := store.WindowKey(day)
 		totals := m.Window[month]
 		var sums checkedSums
+		// The cap counts the latest capped day; an order of an earlier day
+		// (delivered late) is capped on its own.
+		var earned int64
+		if day == m.CapDay {
+			earned = m.CapDayPoints
+		}
 		if rules.OrderDailyCap > 0 {
-			// The cap counts the latest capped day; an order of an earlier day
-			// (delivered late) is capped on its own.
-			var earned int64
-			if day == m.CapDay {
-				earned = m.CapDayPoints
-			}
-			pts = max(0, min(pts, rules.OrderDailyCap-earned))
+			room := max(0, rules.OrderDailyCap-earned)
+			pts = min(pts, room)
+			extra = max(0, min(extra, room-pts))
+		}
+		// The multiplier's extra is charged to its campaign's budget in this
+		// posting; the budget may allow fewer points.
+		extra, charge, err := eo.extra(*m, extra)
+		if err != nil {
+			return nil, err
+		}
+		pts += extra
+		if rules.OrderDailyCap > 0 {
 			if day >= m.CapDay {
 				m.CapDay, m.CapDayPoints = day, sums.add(earned, pts)
 			}
@@ -229,12 +243,16 @@ func earning(s settings.Settings, rec store.OrderRecord, first *bool, matchedBy 
 		today := s.Day(s.Now)
 		tiers.Prune(s.Loyalty.Tiers, m.Window, today)
 		tierReason := tiers.Upgrade(s.Loyalty.Tiers, m, today, s.Now.UTC())
-		return &store.Posting{
+		p := &store.Posting{
 			Entry: store.Entry{Type: store.EntryEarn, Amount: pts, Source: "order", SourceRef: rec.Provider + ":" + o.ExternalID,
 				Lot: lot, OrderTotalMinor: o.TotalMinor, SpendMinor: spend, Unearned: unearned, Reason: reason, MatchedBy: matchedBy,
 				OrderNumber: m.OrderCount},
 			TierReason: tierReason,
-		}, nil
+		}
+		if charge != nil {
+			charge(p)
+		}
+		return p, nil
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/tribehq/tribe/shared/catalogue"
@@ -39,6 +40,10 @@ type Schedule struct {
 	// context attributes (ScheduledTimeAttribute and the like), which are replaced
 	// when the schedule fires. Empty means {}.
 	Input json.RawMessage
+	// StartDate and EndDate, when not zero, bound a recurring (rate or cron)
+	// schedule: it fires at or after StartDate and before EndDate. EventBridge
+	// Scheduler ignores them for one-time (at) schedules, and so does Next.
+	StartDate, EndDate time.Time
 }
 
 // Scheduler creates and removes schedules.
@@ -134,10 +139,44 @@ func (s Schedule) Validate() error {
 	if len(s.Input) > 0 && !json.Valid(s.Input) {
 		return fmt.Errorf("%w: %s: input is not JSON", ErrInvalid, s.Name)
 	}
+	if !s.StartDate.IsZero() && !s.EndDate.IsZero() && !s.EndDate.After(s.StartDate) {
+		return fmt.Errorf("%w: %s: end date %s is not after start date %s", ErrInvalid, s.Name, s.EndDate, s.StartDate)
+	}
 	return nil
 }
 
-// Next is the first time after after at which s fires; see the package-level Next.
+// Next is the first time after after at which s fires, inside its start and end
+// dates for a recurring schedule; see the package-level Next.
 func (s Schedule) Next(after time.Time) (time.Time, bool, error) {
-	return Next(s.Expression, s.Timezone, after)
+	if IsOneTime(s.Expression) {
+		return Next(s.Expression, s.Timezone, after)
+	}
+	if !s.StartDate.IsZero() && after.Before(s.StartDate) {
+		// The first time at or after the start date.
+		after = s.StartDate.Add(-time.Nanosecond)
+	}
+	next, ok, err := Next(s.Expression, s.Timezone, after)
+	if err != nil || !ok {
+		return next, ok, err
+	}
+	if !s.EndDate.IsZero() && !next.Before(s.EndDate) {
+		return time.Time{}, false, nil
+	}
+	return next, true, nil
+}
+
+// First is when a new schedule first fires after now: a rate schedule at once (at
+// its start date if that is later), as EventBridge Scheduler starts it, others at
+// Next.
+func (s Schedule) First(now time.Time) (time.Time, bool, error) {
+	if strings.HasPrefix(strings.TrimSpace(s.Expression), "rate(") {
+		if s.StartDate.After(now) {
+			now = s.StartDate
+		}
+		if !s.EndDate.IsZero() && !now.Before(s.EndDate) {
+			return time.Time{}, false, nil
+		}
+		return now, true, nil
+	}
+	return s.Next(now)
 }

@@ -53,7 +53,10 @@ type runItem struct {
 	CampaignRun
 }
 
-// CampaignBatch is a slice of a run's audience and of its budget.
+// CampaignBatch is a slice of a run's audience and of its budget. The members are
+// the batch item, written once; the counters (Allocated to Participated, and the
+// status once done) are a small slice item beside it in the batch's partition, so
+// each member's charge writes 1 KB, not the member list.
 type CampaignBatch struct {
 	Campaign   string   `dynamo:"campaign" json:"campaign"`
 	Occurrence string   `dynamo:"occurrence" json:"occurrence"`
@@ -220,12 +223,38 @@ func (t *Tenant) AudiencePage(ctx context.Context, source, cursor string, limit 
 	return out, strconv.Itoa(part) + "/" + after, nil
 }
 
-// Batch reads a batch.
+// sliceKey is the batch's counters, beside the batch in its partition.
+func (t *Tenant) sliceKey(campaignID, occ string, seq int) (string, string) {
+	pk, _ := t.batchKey(campaignID, occ, seq)
+	return pk, "SLICE"
+}
+
+// Batch reads a batch and its counters: one consistent query of the batch's
+// partition.
 func (t *Tenant) Batch(ctx context.Context, campaignID, occ string, seq int) (CampaignBatch, error) {
 	pk, sk := t.batchKey(campaignID, occ, seq)
-	var it batchItem
-	err := t.getItem(ctx, pk, sk, true, &it, "campaign batch")
-	return it.CampaignBatch, err
+	var items []batchItem
+	if err := t.table.Get("PK", pk).Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items); err != nil {
+		return CampaignBatch{}, translate(err, "campaign batch")
+	}
+	var b, slice CampaignBatch
+	found := false
+	for _, it := range items {
+		if it.SK == sk {
+			b, found = it.CampaignBatch, true
+		} else {
+			slice = it.CampaignBatch
+		}
+	}
+	if !found {
+		return b, problem.New(problem.NotFound, "campaign batch %s/%s/%d not found", campaignID, occ, seq)
+	}
+	b.Allocated, b.AllocPoints, b.AllocMinor = slice.Allocated, slice.AllocPoints, slice.AllocMinor
+	b.UsedPoints, b.UsedMinor, b.Participated = slice.UsedPoints, slice.UsedMinor, slice.Participated
+	if slice.Status == BatchDone {
+		b.Status = BatchDone
+	}
+	return b, nil
 }
 
 // BudgetState is what a campaign has spent (or handed to batches as slices).
@@ -268,11 +297,11 @@ func budgetUnchanged(spent BudgetState) string {
 // returns the batch with its slice (the one taken before, for a batch delivered
 // again).
 func (t *Tenant) AllocateBatch(ctx context.Context, b CampaignBatch, cap Budget, want int, pointsEach, minorEach int64) (CampaignBatch, error) {
-	bpk, bsk := t.batchKey(b.Campaign, b.Occurrence, b.Seq)
+	bpk, bsk := t.sliceKey(b.Campaign, b.Occurrence, b.Seq)
 	gpk, gsk := t.budgetKey(b.Campaign)
 	for attempt := 0; attempt < 50; attempt++ {
 		cur, err := t.Batch(ctx, b.Campaign, b.Occurrence, b.Seq)
-		if err != nil || cur.Allocated {
+		if err != nil || cur.Allocated || cur.Status == BatchDone {
 			return cur, err
 		}
 		spent, err := t.Budget(ctx, b.Campaign)
@@ -291,8 +320,9 @@ func (t *Tenant) AllocateBatch(ctx context.Context, b CampaignBatch, cap Budget,
 		tx.Update(t.table.Update("PK", gpk).Range("SK", gsk).Set("type", table.TypeCampaignBudget).
 			Set("spent_points", spent.SpentPoints+p).Set("spent_minor", spent.SpentMinor+m).
 			If(budgetUnchanged(spent), spent.SpentPoints, spent.SpentMinor))
-		tx.Update(t.table.Update("PK", bpk).Range("SK", bsk).Set("allocated", true).
-			Set("alloc_points", p).Set("alloc_minor", m).If("attribute_not_exists(allocated)"))
+		tx.Update(t.table.Update("PK", bpk).Range("SK", bsk).Set("type", table.TypeCampaignBudget).Set("allocated", true).
+			Set("alloc_points", p).Set("alloc_minor", m).Set("used_points", 0).Set("used_minor", 0).Set("participated", 0).
+			If("attribute_not_exists(allocated) AND attribute_not_exists($)", "status"))
 		err = tx.Run(ctx)
 		if err == nil {
 			cur.Allocated, cur.AllocPoints, cur.AllocMinor = true, p, m
@@ -319,6 +349,17 @@ type Participation struct {
 	// AttributionEnds is when a paid order stops counting as its conversion.
 	AttributionEnds time.Time  `dynamo:"attribution_ends" json:"attribution_ends"`
 	ConvertedAt     *time.Time `dynamo:"converted_at,omitempty" json:"converted_at,omitempty"`
+	// Scope, when set, keys the participation instead of Occurrence: a member
+	// takes part once in it (per campaign: "ONCE", per year: "Y#2026").
+	Scope string `dynamo:"scope,omitempty" json:"-"`
+}
+
+// scope is what keys the participation.
+func (p Participation) scope() string {
+	if p.Scope != "" {
+		return p.Scope
+	}
+	return p.Occurrence
 }
 
 // ParticipationReward is what a member got.
@@ -348,6 +389,8 @@ func (t *Tenant) participationKey(memberID, campaignID, occ string) (string, str
 var (
 	ErrParticipated    = errors.New("store: member already took part")
 	ErrBudgetExhausted = errors.New("store: campaign budget exhausted")
+	// ErrOutOfStock: the participation's catalogue reward had no stock left.
+	ErrOutOfStock = errors.New("store: campaign reward out of stock")
 )
 
 // Participate is one member's participation.
@@ -358,9 +401,12 @@ type Participate struct {
 	EffectiveAt time.Time
 	// Lot is the expiry bucket of Reward.Points.
 	Lot string
-	// Once, when set, is a marker (per campaign: "ONCE", per year: "Y#2026") that
-	// makes the member take part at most once in its scope.
-	Once string
+	// CatalogueReward, when set, is the catalogue reward given: one unit of its
+	// stock is taken in the participation's transaction.
+	CatalogueReward *Reward
+	// Known is the member as read before (a batch's read), or nil: a stale copy
+	// costs a retry, a fresh one saves the posting's read.
+	Known *Member
 	// Batch is the run batch charged, nil to charge the campaign's budget item
 	// directly (participations outside runs: first orders, check-ins).
 	Batch *CampaignBatch
@@ -395,7 +441,7 @@ func (t *Tenant) TakePart(ctx context.Context, p Participate) error {
 		}
 		return translate(err, "participation")
 	}
-	_, _, err := t.Post(ctx, p.Member, p.EffectiveAt, "campaign:"+p.Campaign+":"+p.Occurrence, func(m *Member) (*Posting, error) {
+	_, _, err := t.PostFrom(ctx, p.Known, p.Member, p.EffectiveAt, "campaign:"+p.Campaign+":"+p.Occurrence, func(m *Member) (*Posting, error) {
 		if m.Status != StatusActive {
 			return nil, ErrNothingToPost
 		}
@@ -416,26 +462,25 @@ func (t *Tenant) TakePart(ctx context.Context, p Participate) error {
 }
 
 func (t *Tenant) participationWrites(p Participate) []extraWrite {
-	pk, sk := t.participationKey(p.Member, p.Campaign, p.Occurrence)
+	// Keyed by its scope, the participation alone makes it once per scope: no
+	// marker item beside it.
+	pk, sk := t.participationKey(p.Member, p.Campaign, p.scope())
 	item := participationItem{keyed{pk, sk, table.TypeCampaignParticipation, 0}, p.Participation}
 	out := []extraWrite{{op: func(tx *dynamo.WriteTx) {
 		tx.Put(t.table.Put(item).If("attribute_not_exists(PK)"))
 	}, onCheck: ErrParticipated}}
-	if p.Once != "" {
-		mpk, msk := t.participationKey(p.Member, p.Campaign, p.Once)
-		out = append(out, extraWrite{op: func(tx *dynamo.WriteTx) {
-			tx.Put(t.table.Put(keyed{mpk, msk, table.TypeCampaignMarker, 0}).If("attribute_not_exists(PK)"))
-		}, onCheck: ErrParticipated})
+	if r := p.CatalogueReward; r != nil {
+		out = append(out, extraWrite{op: t.takeStock(*r, 1), onCheck: ErrOutOfStock})
 	}
 	if b := p.Batch; b != nil {
-		bpk, bsk := t.batchKey(b.Campaign, b.Occurrence, b.Seq)
+		bpk, bsk := t.sliceKey(b.Campaign, b.Occurrence, b.Seq)
 		out = append(out, extraWrite{op: func(tx *dynamo.WriteTx) {
-			u := t.table.Update("PK", bpk).Range("SK", bsk).Add("participated", 1).
+			u := t.table.Update("PK", bpk).Range("SK", bsk).Set("type", table.TypeCampaignBudget).Add("participated", 1).
 				Add("used_points", p.CostPoints).Add("used_minor", p.CostMinor)
 			if b.Allocated {
-				u = u.If("$ = ? AND used_points <= ? AND used_minor <= ?", "status", BatchPending, b.AllocPoints-p.CostPoints, b.AllocMinor-p.CostMinor)
+				u = u.If("attribute_not_exists($) AND used_points <= ? AND used_minor <= ?", "status", b.AllocPoints-p.CostPoints, b.AllocMinor-p.CostMinor)
 			} else {
-				u = u.If("$ = ?", "status", BatchPending)
+				u = u.If("attribute_not_exists($)", "status")
 			}
 			tx.Update(u)
 		}, onCheck: ErrBudgetExhausted})
@@ -473,7 +518,7 @@ func (t *Tenant) participationWrites(p Participate) []extraWrite {
 // budget and adds reached and its counts to the occurrence's results, once. It
 // reports false when the batch was finished before.
 func (t *Tenant) FinishBatch(ctx context.Context, b CampaignBatch, reached int) (bool, error) {
-	bpk, bsk := t.batchKey(b.Campaign, b.Occurrence, b.Seq)
+	bpk, bsk := t.sliceKey(b.Campaign, b.Occurrence, b.Seq)
 	gpk, gsk := t.budgetKey(b.Campaign)
 	rpk, rsk := t.resultKey(b.Campaign, b.Occurrence)
 	for attempt := 0; attempt < 20; attempt++ {
@@ -485,8 +530,15 @@ func (t *Tenant) FinishBatch(ctx context.Context, b CampaignBatch, reached int) 
 			return false, nil
 		}
 		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
-		tx.Update(t.table.Update("PK", bpk).Range("SK", bsk).Set("status", BatchDone).
-			If("$ = ? AND used_points = ? AND used_minor = ? AND participated = ?", "status", BatchPending, cur.UsedPoints, cur.UsedMinor, cur.Participated))
+		// The slice closes unless a charge came meanwhile (then read again); the
+		// batch item itself is not written again.
+		done := t.table.Update("PK", bpk).Range("SK", bsk).Set("type", table.TypeCampaignBudget).Set("status", BatchDone)
+		if !cur.Allocated && cur.Participated == 0 {
+			done = done.If("attribute_not_exists(participated)")
+		} else {
+			done = done.If("attribute_not_exists($) AND used_points = ? AND used_minor = ? AND participated = ?", "status", cur.UsedPoints, cur.UsedMinor, cur.Participated)
+		}
+		tx.Update(done)
 		if cur.Allocated {
 			tx.Update(t.table.Update("PK", gpk).Range("SK", gsk).
 				Add("spent_points", cur.UsedPoints-cur.AllocPoints).Add("spent_minor", cur.UsedMinor-cur.AllocMinor))
@@ -528,40 +580,22 @@ func (t *Tenant) resultKey(campaignID, occ string) (string, string) {
 
 // Results returns a campaign's results per occurrence, in occurrence order.
 func (t *Tenant) Results(ctx context.Context, campaignID string) ([]Result, error) {
-	var items []resultItem
-	err := t.table.Get("PK", t.campaignPK(campaignID)).Range("SK", dynamo.BeginsWith, "R#").
-		Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
-	if err != nil {
-		return nil, translate(err, "campaign results")
-	}
-	out := make([]Result, len(items))
-	for i, it := range items {
-		out[i] = it.Result
-	}
-	return out, nil
+	q := t.table.Get("PK", t.campaignPK(campaignID)).Range("SK", dynamo.BeginsWith, "R#").Consistent(true)
+	return queryAll(ctx, q, "campaign results", func(it resultItem) Result { return it.Result })
 }
 
 // Participations returns a member's campaign participations.
 func (t *Tenant) Participations(ctx context.Context, memberID string) ([]Participation, error) {
 	pk, _ := t.memberKey(memberID)
-	var items []participationItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "CAMPAIGN#").
-		Filter("$ = ?", "type", table.TypeCampaignParticipation).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
-	if err != nil {
-		return nil, translate(err, "participations")
-	}
-	out := make([]Participation, len(items))
-	for i, it := range items {
-		out[i] = it.Participation
-	}
-	return out, nil
+	q := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "CAMPAIGN#").Filter("$ = ?", "type", table.TypeCampaignParticipation)
+	return queryAll(ctx, q, "participations", func(it participationItem) Participation { return it.Participation })
 }
 
 // Convert counts a paid order of gmvMinor against participation p: the member
 // converts once (the first order), every order in the window adds to GMV. ref
 // names the order, so a redelivered order counts once.
 func (t *Tenant) Convert(ctx context.Context, p Participation, ref string, gmvMinor int64, at time.Time) error {
-	pk, sk := t.participationKey(p.Member, p.Campaign, p.Occurrence)
+	pk, sk := t.participationKey(p.Member, p.Campaign, p.scope())
 	rpk, rsk := t.resultKey(p.Campaign, p.Occurrence)
 	first := p.ConvertedAt == nil
 	err := retryConflicts(ctx, func() error {

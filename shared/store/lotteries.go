@@ -91,10 +91,13 @@ type LotteryWinner struct {
 	GrantedAt  time.Time `dynamo:"granted_at" json:"granted_at"`
 }
 
-// Winner statuses.
+// Winner statuses. An unfilled slot's prize is a catalogue reward that was out
+// of stock (or no longer active) at the draw: the slot keeps its drawn winner, so
+// the draw stays recomputable from the seed, and records why nothing was given.
 const (
-	WinnerGranted = "granted"
-	WinnerSkipped = "skipped"
+	WinnerGranted  = "granted"
+	WinnerSkipped  = "skipped"
+	WinnerUnfilled = "unfilled"
 )
 
 type lotteryWinnerItem struct {
@@ -370,6 +373,28 @@ func (t *Tenant) PutWinner(ctx context.Context, w LotteryWinner) error {
 		return nil
 	}
 	return translate(err, "lottery winner")
+}
+
+// PutRewardWinner records a winner whose prize is catalogue reward r, taking one
+// unit of its stock in the same transaction; when r has none left (or is not
+// active) it records the slot unfilled instead. A winner recorded before is kept
+// and takes nothing again. It returns the winner as recorded.
+func (t *Tenant) PutRewardWinner(ctx context.Context, w LotteryWinner, r Reward) (LotteryWinner, error) {
+	w.RewardID = r.ID
+	err := retryConflicts(ctx, func() error {
+		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+		tx.Put(t.table.Put(t.winnerItem(w)).If("attribute_not_exists(PK)"))
+		t.takeStock(r, 1)(tx)
+		return tx.Run(ctx)
+	})
+	switch {
+	case err == nil, condFailedAt(err, 0):
+		return w, nil
+	case condFailedAt(err, 1):
+		w.Status, w.Reason = WinnerUnfilled, "reward "+r.ID+" is out of stock"
+		return w, t.PutWinner(ctx, w)
+	}
+	return w, translate(err, "lottery winner")
 }
 
 // LotteryWinners lists the recorded winners in prize and slot order.

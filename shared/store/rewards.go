@@ -94,17 +94,7 @@ func (t *Tenant) Rewards(ctx context.Context, limit int, cursor string) (Page[Re
 // Redemption writes, for Post: the reward's stock and count, and the member's count
 // for this reward, each conditional, committed with the ledger entry.
 func (t *Tenant) RedemptionWrites(p *Posting, r Reward, memberID string, qty int64) {
-	rpk, rsk := t.rewardKey(r.ID)
-	upd := func(tx *dynamo.WriteTx) {
-		u := t.table.Update("PK", rpk).Range("SK", rsk).Add("redeemed", qty)
-		if r.Stock != nil {
-			u = u.Add("stock", -qty).If("$ = ? AND stock >= ?", "status", "active", qty)
-		} else {
-			u = u.If("$ = ? AND attribute_not_exists(stock)", "status", "active")
-		}
-		tx.Update(u)
-	}
-	p.extra = append(p.extra, extraWrite{op: upd, onCheck: problem.New(problem.OutOfStock, "reward %s is out of stock", r.ID)})
+	p.extra = append(p.extra, extraWrite{op: t.takeStock(r, qty), onCheck: problem.New(problem.OutOfStock, "reward %s is out of stock", r.ID)})
 	if r.PerMemberLimit > 0 {
 		mpk, _ := t.memberKey(memberID)
 		lim := func(tx *dynamo.WriteTx) {
@@ -112,6 +102,22 @@ func (t *Tenant) RedemptionWrites(p *Posting, r Reward, memberID string, qty int
 				If("attribute_not_exists('count') OR 'count' <= ?", r.PerMemberLimit-qty))
 		}
 		p.extra = append(p.extra, extraWrite{op: lim, onCheck: problem.New(problem.LimitReached, "member %s reached the limit of %d for reward %s", memberID, r.PerMemberLimit, r.ID)})
+	}
+}
+
+// takeStock is the write that takes qty of reward r: its redeemed count up and,
+// for a reward with stock, its stock down, only while it is active and has qty
+// left (a reward without stock must still have none).
+func (t *Tenant) takeStock(r Reward, qty int64) func(tx *dynamo.WriteTx) {
+	rpk, rsk := t.rewardKey(r.ID)
+	return func(tx *dynamo.WriteTx) {
+		u := t.table.Update("PK", rpk).Range("SK", rsk).Add("redeemed", qty)
+		if r.Stock != nil {
+			u = u.Add("stock", -qty).If("$ = ? AND stock >= ?", "status", "active", qty)
+		} else {
+			u = u.If("$ = ? AND attribute_not_exists(stock)", "status", "active")
+		}
+		tx.Update(u)
 	}
 }
 

@@ -183,13 +183,9 @@ func (e *Emulator) Put(_ context.Context, s schedule.Schedule) error {
 
 // firstDue is when a new schedule first fires: at once for rate() (EventBridge
 // Scheduler starts a rate schedule without a start date immediately), else its next
-// time after now.
+// time after now; never before its start date nor at or after its end date.
 func (e *Emulator) firstDue(s schedule.Schedule) (time.Time, error) {
-	now := e.now()
-	if strings.HasPrefix(s.Expression, "rate(") {
-		return now, nil
-	}
-	next, ok, err := s.Next(now)
+	next, ok, err := s.First(e.now())
 	if err != nil || !ok {
 		return time.Time{}, err
 	}

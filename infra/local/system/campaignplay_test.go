@@ -173,6 +173,12 @@ func TestLotteryDrawIsRecomputable(t *testing.T) {
 	if err := tn.CommitLottery(ctx, id); err != nil { // activation retried: the same seed
 		t.Fatal(err)
 	}
+	// The third prize is a catalogue reward with stock for two of its three
+	// winners: the third slot is recorded unfilled, the stock never oversold.
+	two := int64(2)
+	if err := tn.CreateReward(ctx, store.Reward{ID: "rwd_gift", Name: "gift", Kind: "physical", Stock: &two, Status: "active"}); err != nil {
+		t.Fatal(err)
+	}
 	code, before := s.call("GET", "/v1/campaigns/"+id+"/draw", nil)
 	if code != 200 || before["status"] != "committed" || before["seed"] != nil || len(before["commitment"].(string)) != 64 {
 		t.Fatalf("draw before: %d %v", code, before)
@@ -267,11 +273,20 @@ func TestLotteryDrawIsRecomputable(t *testing.T) {
 	if len(want) != 6 || len(winners) != 6 {
 		t.Fatalf("winners %d, recomputed %d, want 6", len(winners), len(want))
 	}
+	unfilled := 0
 	for i, w := range winners {
 		w := w.(map[string]any)
-		if w["member_id"] != want[i] || w["status"] != "granted" {
+		if w["status"] == "unfilled" && w["prize"] == float64(2) && strings.Contains(fmt.Sprint(w["reason"]), "out of stock") {
+			unfilled++
+		} else if w["status"] != "granted" {
+			t.Errorf("winner %d = %v", i, w)
+		}
+		if w["member_id"] != want[i] {
 			t.Errorf("winner %d = %v, recomputed %s", i, w, want[i])
 		}
+	}
+	if gift, err := tn.Reward(ctx, "rwd_gift"); err != nil || unfilled != 1 || *gift.Stock != 0 || gift.Redeemed != 2 {
+		t.Errorf("gift reward %+v (%v), %d unfilled; want stock 0, 2 redeemed, 1 unfilled", gift, err, unfilled)
 	}
 	first, second := winners[0].(map[string]any), winners[1].(map[string]any)
 	if c, _ := first["coupon_code"].(string); !strings.HasPrefix(c, "LUCKY-") {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tribehq/tribe/infra/local/scheduler"
 	"github.com/tribehq/tribe/infra/local/system"
-	"github.com/tribehq/tribe/shared/webhook/generic"
 )
 
 // campStand is the stand with the scheduler emulator as the campaigns
@@ -149,31 +148,12 @@ func TestCampaignDailyBroadcastFiresAt0900Shanghai(t *testing.T) {
 // paid at 04:00 (the ledger applies it as it posts).
 func TestCampaignMultiplierDoublesInsideTheWindowOnly(t *testing.T) {
 	s := newCampStand(t, time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC))
-	code, c := s.call("POST", "/v1/campaigns", map[string]any{
-		"name": "双倍积分 double points", "kind": "points_multiplier",
-		"starts_at": "2026-12-01T01:00:00Z", "ends_at": "2026-12-01T03:00:00Z",
-		"audience": map[string]any{"all": true}, "settings": map[string]any{"multiplier_percent": 200},
-	})
-	if code != 201 {
-		t.Fatalf("create: %d %v", code, c)
-	}
-	id := c["id"].(string)
-	if code, c = s.call("POST", "/v1/campaigns/"+id+"/activate", nil); code != 200 || c["status"] != "scheduled" {
-		t.Fatalf("activate: %d %v", code, c)
-	}
-	code, ig := s.call("POST", "/v1/integrations", map[string]any{"provider": "generic", "name": "shop"})
-	if code != 201 {
-		t.Fatalf("integration: %d %v", code, ig)
-	}
+	_, send := s.multiplierShop(nil)
 	order := func(n int, paid time.Time) float64 {
 		t.Helper()
 		s.set(paid.Add(time.Minute))
-		body := fmt.Sprintf(`{"id":"evt_%d","type":"order.paid","created_at":"%s","data":{"order_id":"A-%d","currency":"CNY","total_minor":10000,"paid_at":"%s","customer":{"id":"u-%d"}}}`,
-			n, paid.Format(time.RFC3339), n, paid.Format(time.RFC3339), n)
-		code, out := s.call("POST", "/v1/webhooks/generic/"+ig["id"].(string), []byte(body),
-			"Content-Type", "application/json", "Tribe-Signature", generic.Sign(ig["secret"].(string), s.clock(), []byte(body)))
-		if code != 200 {
-			t.Fatalf("order %d: %d %v", n, code, out)
+		if code := send(n, n, paid); code != 200 {
+			t.Fatalf("order %d: %d", n, code)
 		}
 		s.drain()
 		_, m := s.call("GET", fmt.Sprintf("/v1/members/lookup?provider=generic&external_id=u-%d", n), nil)

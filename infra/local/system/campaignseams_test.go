@@ -40,18 +40,11 @@ func (c *campStand) balance(memberID string) float64 {
 // same occurrence fired again changes nothing.
 func TestLotteryDrawsWhenItsWindowEnds(t *testing.T) {
 	s := newCampStand(t, time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC))
-	code, c := s.call("POST", "/v1/campaigns", map[string]any{
+	id := s.activated(map[string]any{
 		"name": "双十二抽奖", "kind": "lottery", "audience": map[string]any{"all": true},
 		"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z",
 		"settings": map[string]any{"prizes": []any{map[string]any{"name": "100 积分", "count": 2, "reward": map[string]any{"points": 100}}}},
 	})
-	if code != 201 {
-		t.Fatalf("create: %d %v", code, c)
-	}
-	id := c["id"].(string)
-	if code, c = s.call("POST", "/v1/campaigns/"+id+"/activate", nil); code != 200 || c["status"] != "scheduled" {
-		t.Fatalf("activate: %d %v", code, c)
-	}
 	list := s.em.List()
 	if len(list) != 1 || list[0].Expression != "at(2026-12-02T08:00:00)" || list[0].Timezone != "Asia/Shanghai" || list[0].Target != "campaignrunner" {
 		t.Fatalf("schedules %+v, want one at ends_at in the tenant's zone", list)
@@ -97,7 +90,7 @@ func TestLotteryDrawsWhenItsWindowEnds(t *testing.T) {
 			t.Errorf("member %s balance %v, want %v", m, got, want)
 		}
 	}
-	if _, c = s.call("GET", "/v1/campaigns/"+id, nil); c["status"] != "completed" {
+	if _, c := s.call("GET", "/v1/campaigns/"+id, nil); c["status"] != "completed" {
 		t.Errorf("status after the draw: %v", c["status"])
 	}
 	if code, got := s.call("POST", "/v1/campaigns/"+id+"/entries", map[string]any{"member_id": members[0]}); code != 409 {
@@ -118,7 +111,7 @@ func TestLotteryDrawsWhenItsWindowEnds(t *testing.T) {
 			t.Errorf("winner %s balance %v after the repeat, want 100", m, got)
 		}
 	}
-	if _, c = s.call("GET", "/v1/campaigns/"+id, nil); c["status"] != "completed" {
+	if _, c := s.call("GET", "/v1/campaigns/"+id, nil); c["status"] != "completed" {
 		t.Errorf("status after the repeat: %v", c["status"])
 	}
 }

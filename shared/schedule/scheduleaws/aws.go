@@ -182,7 +182,16 @@ func (a *AWS) createInput(s schedule.Schedule) (*scheduler.CreateScheduleInput, 
 	if a.dlq != "" {
 		target.DeadLetterConfig = &types.DeadLetterConfig{Arn: aws.String(a.dlq)}
 	}
+	var start, end *time.Time
+	if !s.StartDate.IsZero() {
+		start = aws.Time(s.StartDate.UTC())
+	}
+	if !s.EndDate.IsZero() {
+		end = aws.Time(s.EndDate.UTC())
+	}
 	return &scheduler.CreateScheduleInput{
+		StartDate:                  start,
+		EndDate:                    end,
 		Name:                       aws.String(s.Name),
 		GroupName:                  aws.String(a.group),
 		ScheduleExpression:         aws.String(s.Expression),
@@ -197,6 +206,8 @@ func (a *AWS) createInput(s schedule.Schedule) (*scheduler.CreateScheduleInput, 
 // updateInput is the same request as an update: UpdateSchedule replaces every field.
 func updateInput(c *scheduler.CreateScheduleInput) *scheduler.UpdateScheduleInput {
 	return &scheduler.UpdateScheduleInput{
+		StartDate:                  c.StartDate,
+		EndDate:                    c.EndDate,
 		Name:                       c.Name,
 		GroupName:                  c.GroupName,
 		ScheduleExpression:         c.ScheduleExpression,
