@@ -35,7 +35,7 @@ func BenchmarkCampaignRun(b *testing.B) {
 	}
 	type row struct{ perSec, wcu, rcu float64 }
 	rows := map[int]row{}
-	for _, n := range sizes {
+	for i, n := range sizes {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 			f := newFixture(b, 0)
 			ms := make([]store.Member, n)
@@ -96,16 +96,13 @@ func BenchmarkCampaignRun(b *testing.B) {
 			b.ReportMetric(r.perSec, "members/s")
 			b.ReportMetric(r.wcu, "WCU/member")
 			b.ReportMetric(r.rcu, "RCU/member")
+			// The scaling from the size before: per-member cost and members/s
+			// flat mean linear (time and capacity grow with the members).
+			if i > 0 {
+				a := rows[sizes[i-1]]
+				b.Logf("%d → %d members: members/s ×%.2f (%.1f → %.1f), WCU/member ×%.3f (%.2f → %.2f), RCU/member ×%.3f (%.2f → %.2f)",
+					sizes[i-1], n, r.perSec/a.perSec, a.perSec, r.perSec, r.wcu/a.wcu, a.wcu, r.wcu, r.rcu/a.rcu, a.rcu, r.rcu)
+			}
 		})
-	}
-	// The scaling between consecutive sizes: per-member cost flat and
-	// members/s flat means linear (total time and capacity grow with members).
-	for i := 1; i < len(sizes); i++ {
-		a, z := rows[sizes[i-1]], rows[sizes[i]]
-		if a.perSec == 0 || z.perSec == 0 {
-			continue
-		}
-		b.Logf("%d → %d members: members/s ×%.2f (%.1f → %.1f), WCU/member ×%.3f (%.2f → %.2f), RCU/member ×%.3f (%.2f → %.2f)",
-			sizes[i-1], sizes[i], z.perSec/a.perSec, a.perSec, z.perSec, z.wcu/a.wcu, a.wcu, z.wcu, z.rcu/a.rcu, a.rcu, z.rcu)
 	}
 }
