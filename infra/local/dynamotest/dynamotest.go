@@ -25,8 +25,10 @@ import (
 var (
 	mu        sync.Mutex
 	endpoints []string
-	active    []int          // tests using each endpoint now
-	assigned  map[string]int // top-level test name → its endpoint
+	servers   []*dynamolocal.Server // the ones started here, stopped after the tests
+	limit     int                   // how many servers there may be
+	active    []int                 // tests using each endpoint now
+	assigned  map[string]int        // top-level test name → its endpoint
 )
 
 // Main starts DynamoDB Local (unless TRIBE_TEST_DYNAMO_ENDPOINT names one), runs the
@@ -35,10 +37,12 @@ func Main(m *testing.M) {
 	os.Exit(run(m, 1))
 }
 
-// MainInstances is Main with n DynamoDB Local servers, for packages whose tests run
-// in parallel: DynamoDB Local works every request of a server on one SQLite thread,
-// so tests sharing one server take turns however many cores there are. Each test
-// gets the server fewest running tests use, and keeps it to its end.
+// MainInstances is Main with up to n DynamoDB Local servers, for packages whose
+// tests run in parallel: DynamoDB Local works every request of a server on one
+// SQLite thread, so tests sharing one server take turns however many cores there
+// are. Each test gets the server fewest running tests use, and keeps it to its end;
+// a further server starts when a test finds every one busy (a run of one test
+// starts one).
 func MainInstances(m *testing.M, n int) {
 	os.Exit(run(m, max(n, 1)))
 }
@@ -46,22 +50,36 @@ func MainInstances(m *testing.M, n int) {
 func run(m *testing.M, n int) int {
 	assigned = map[string]int{}
 	if ep := os.Getenv("TRIBE_TEST_DYNAMO_ENDPOINT"); ep != "" {
-		endpoints, active = []string{ep}, []int{0}
+		endpoints, active, limit = []string{ep}, []int{0}, 1
 		return m.Run()
 	}
-	for range n {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		srv, err := dynamolocal.Start(ctx, dynamolocal.Options{})
-		cancel()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "dynamotest:", err)
-			return 1
+	limit = n
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, srv := range servers {
+			srv.Stop()
 		}
-		defer srv.Stop()
-		endpoints = append(endpoints, srv.Endpoint)
+	}()
+	if err := start(); err != nil {
+		fmt.Fprintln(os.Stderr, "dynamotest:", err)
+		return 1
 	}
-	active = make([]int, n)
 	return m.Run()
+}
+
+// start starts one more server; the caller holds mu or runs alone.
+func start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv, err := dynamolocal.Start(ctx, dynamolocal.Options{})
+	if err != nil {
+		return err
+	}
+	servers = append(servers, srv)
+	endpoints = append(endpoints, srv.Endpoint)
+	active = append(active, 0)
+	return nil
 }
 
 // Endpoint is the DynamoDB Local endpoint of this test: the same for a test, its
@@ -81,6 +99,13 @@ func Endpoint(tb testing.TB) string {
 	for j := range active {
 		if active[j] < active[i] {
 			i = j
+		}
+	}
+	if active[i] > 0 && len(endpoints) < limit {
+		if err := start(); err != nil {
+			tb.Logf("dynamotest: another DynamoDB Local: %v; sharing one", err)
+		} else {
+			i = len(endpoints) - 1
 		}
 	}
 	assigned[test] = i

@@ -17,7 +17,7 @@ func (n named) Name() string { return n.name }
 // test's endpoint goes to the next.
 func TestEndpointSpreadsTestsAndKeepsEach(t *testing.T) {
 	mu.Lock()
-	endpoints, active, assigned = []string{"a", "b"}, []int{0, 0}, map[string]int{}
+	endpoints, active, assigned, limit = []string{"a", "b"}, []int{0, 0}, map[string]int{}, 2
 	mu.Unlock()
 	var first, second string
 	t.Run("running together", func(t *testing.T) {
