@@ -19,9 +19,13 @@ dev-reset:
 	rm -rf .data
 
 ## test: go vet and every test, DynamoDB Local and CDK stack tests included
+# The longest packages first: go test builds and runs packages in the order named,
+# so the system tests (minutes, on DynamoDB Local instances of their own) start
+# while the rest build and run beside them.
+LONG_TESTS := ./infra/local/system/ ./shared/counters/
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m $(LONG_TESTS) ./...
 
 ## bench: benchmarks against DynamoDB Local with consumed capacity per operation
 bench: bench-campaigns

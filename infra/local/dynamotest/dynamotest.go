@@ -1,8 +1,8 @@
 // Package dynamotest gives tests a real DynamoDB Local and a fresh table each.
 //
-// A package's TestMain calls Main; each test calls Table for a table of its own built
-// from the shared definition. TRIBE_TEST_DYNAMO_ENDPOINT points every package at one
-// running DynamoDB Local instead of starting one per package.
+// A package's TestMain calls Main (or MainInstances); each test calls Table for a
+// table of its own built from the shared definition. TRIBE_TEST_DYNAMO_ENDPOINT points
+// every package at one running DynamoDB Local instead of starting one per package.
 package dynamotest
 
 import (
@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,38 +22,100 @@ import (
 	"github.com/tribehq/tribe/shared/table"
 )
 
-var endpoint string
+var (
+	mu        sync.Mutex
+	endpoints []string
+	servers   []*dynamolocal.Server // the ones started here, stopped after the tests
+	limit     int                   // how many servers there may be
+	active    []int                 // tests using each endpoint now
+	assigned  map[string]int        // top-level test name → its endpoint
+)
 
 // Main starts DynamoDB Local (unless TRIBE_TEST_DYNAMO_ENDPOINT names one), runs the
 // tests and stops it. Under -short it runs the tests without it; Table then skips.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(run(m, 1))
 }
 
-func run(m *testing.M) int {
+// MainInstances is Main with up to n DynamoDB Local servers, for packages whose
+// tests run in parallel: DynamoDB Local works every request of a server on one
+// SQLite thread, so tests sharing one server take turns however many cores there
+// are. Each test gets the server fewest running tests use, and keeps it to its end;
+// a further server starts when a test finds every one busy (a run of one test
+// starts one).
+func MainInstances(m *testing.M, n int) {
+	os.Exit(run(m, max(n, 1)))
+}
+
+func run(m *testing.M, n int) int {
+	assigned = map[string]int{}
 	if ep := os.Getenv("TRIBE_TEST_DYNAMO_ENDPOINT"); ep != "" {
-		endpoint = ep
+		endpoints, active, limit = []string{ep}, []int{0}, 1
 		return m.Run()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	srv, err := dynamolocal.Start(ctx, dynamolocal.Options{})
-	cancel()
-	if err != nil {
+	limit = n
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, srv := range servers {
+			srv.Stop()
+		}
+	}()
+	if err := start(); err != nil {
 		fmt.Fprintln(os.Stderr, "dynamotest:", err)
 		return 1
 	}
-	defer srv.Stop()
-	endpoint = srv.Endpoint
 	return m.Run()
 }
 
-// Endpoint is the DynamoDB Local endpoint of this test run.
+// start starts one more server; the caller holds mu or runs alone.
+func start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv, err := dynamolocal.Start(ctx, dynamolocal.Options{})
+	if err != nil {
+		return err
+	}
+	servers = append(servers, srv)
+	endpoints = append(endpoints, srv.Endpoint)
+	active = append(active, 0)
+	return nil
+}
+
+// Endpoint is the DynamoDB Local endpoint of this test: the same for a test, its
+// subtests and every Table they make.
 func Endpoint(tb testing.TB) string {
 	tb.Helper()
-	if endpoint == "" {
+	mu.Lock()
+	defer mu.Unlock()
+	if len(endpoints) == 0 {
 		tb.Fatal("dynamotest: Main did not run: call dynamotest.Main from TestMain")
 	}
-	return endpoint
+	test, _, _ := strings.Cut(tb.Name(), "/")
+	if i, ok := assigned[test]; ok {
+		return endpoints[i]
+	}
+	i := 0
+	for j := range active {
+		if active[j] < active[i] {
+			i = j
+		}
+	}
+	if active[i] > 0 && len(endpoints) < limit {
+		if err := start(); err != nil {
+			tb.Logf("dynamotest: another DynamoDB Local: %v; sharing one", err)
+		} else {
+			i = len(endpoints) - 1
+		}
+	}
+	assigned[test] = i
+	active[i]++
+	tb.Cleanup(func() {
+		mu.Lock()
+		active[i]--
+		mu.Unlock()
+	})
+	return endpoints[i]
 }
 
 // Table creates a table with a unique name from the shared definition and returns a

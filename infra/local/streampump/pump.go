@@ -252,6 +252,13 @@ func (p *Pump) Drain(ctx context.Context) error {
 	}
 	defer p.busy.Unlock()
 	for {
+		// One listing of the shards serves every consumer's rounds in this pass: a
+		// shard a consumer's write opens is listed by the next pass, which there is
+		// whenever anything was written.
+		listed, err := p.describe(ctx)
+		if err != nil {
+			return fmt.Errorf("streampump: %w", err)
+		}
 		var wg sync.WaitGroup
 		errs := make([]error, len(p.mappings))
 		rounds := make([]int, len(p.mappings))
@@ -260,7 +267,7 @@ func (p *Pump) Drain(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				for {
-					progressed, err := m.round(ctx)
+					progressed, err := m.roundOf(ctx, listed)
 					if err != nil {
 						errs[i] = fmt.Errorf("streampump: %s: %w", m.c.Name, err)
 						return
@@ -316,6 +323,11 @@ func (m *mapping) round(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	return m.roundOf(ctx, listed)
+}
+
+// roundOf is round over the shards a DescribeStream listed.
+func (m *mapping) roundOf(ctx context.Context, listed []types.Shard) (progressed bool, err error) {
 	if err := m.discover(listed); err != nil {
 		return false, err
 	}

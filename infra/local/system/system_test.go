@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +26,25 @@ import (
 	"github.com/tribehq/tribe/shared/webhook/generic"
 )
 
-func TestMain(m *testing.M) { dynamotest.Main(m) }
+// TestMain starts a DynamoDB Local for each test that may run at once (see parallel).
+func TestMain(m *testing.M) { dynamotest.MainInstances(m, min(runtime.GOMAXPROCS(0), 4)) }
+
+var parallelTests sync.Map
+
+// parallel lets a top-level test that builds a stand run alongside the others (as
+// many at once as go test's -parallel, GOMAXPROCS by default). Each owns its table,
+// tenants, pump and clock; dynamotest gives it the least busy DynamoDB Local. Called
+// by the stand builders, once per test; subtests keep their parent's order.
+func parallel(t testing.TB) {
+	tt, ok := t.(*testing.T)
+	if !ok || strings.Contains(t.Name(), "/") {
+		return
+	}
+	if _, again := parallelTests.LoadOrStore(t.Name(), true); again {
+		return
+	}
+	tt.Parallel()
+}
 
 const adminKey = systemtest.AdminKey
 
@@ -32,6 +52,7 @@ func quiet() *slog.Logger { return systemtest.Quiet() }
 
 func setup(t testing.TB) (*system.System, *store.Store) {
 	t.Helper()
+	parallel(t)
 	s := systemtest.New(t)
 	return s.Sys, s.Store
 }
