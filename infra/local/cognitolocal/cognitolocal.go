@@ -81,7 +81,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
 	s := &Server{Endpoint: endpoint, dataDir: o.DataDir}
-	s.Process, err = localproc.Start(ctx, "cognitolocal", cmd, 30*time.Second, func(ctx context.Context) error {
+	s.Process, err = localproc.Start(ctx, "cognitolocal", cmd, 120*time.Second, func(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(ctx, "GET", endpoint+"/health", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
