@@ -20,11 +20,13 @@ import (
 // an update, delete or condition check is counted as one KB (its item is not in the
 // request), a lower bound.
 //
-// Index writes the transaction causes are added too (DynamoDB Local's figure and
-// the first version of this one kept only the table's units): a put whose item
-// carries an index's keys writes the index entry (table keys, index keys and the
-// projected attributes), one unit per started KB of it; an update that sets an
-// index key writes at least one entry. AWS's transaction docs do not say whether
+// Index writes of the items a transaction creates are added too (DynamoDB Local's
+// figure and the first version of this one kept only the table's units): a put or
+// update conditioned on the item not existing whose item carries an index's keys
+// writes the index entry (table keys, index keys and the projected attributes),
+// one unit per started KB of it (an update: one). A write replacing an item is
+// not charged for its index: DynamoDB charges an index only when the entry it
+// stores changes, which the request alone does not show. AWS's transaction docs do not say whether
 // index writes caused by a transactional write are billed at transactional rates;
 // they are counted here at the standard 1 WCU per KB, a lower bound (an emulator
 // measured against DynamoDB reports the same: nubo-db/dynoxide#188). A delete's
@@ -45,9 +47,15 @@ func txCapacity(s *middleware.Stack) error {
 			for _, w := range p.TransactItems {
 				switch {
 				case w.Put != nil:
-					units[aws.ToString(w.Put.TableName)] += 2*float64(WriteUnits(w.Put.Item)) + float64(indexPutUnits(w.Put.Item))
+					units[aws.ToString(w.Put.TableName)] += 2 * float64(WriteUnits(w.Put.Item))
+					if creates(w.Put.ConditionExpression) {
+						units[aws.ToString(w.Put.TableName)] += float64(indexPutUnits(w.Put.Item))
+					}
 				case w.Update != nil:
-					units[aws.ToString(w.Update.TableName)] += 2 + float64(indexUpdateUnits(w.Update))
+					units[aws.ToString(w.Update.TableName)] += 2
+					if creates(w.Update.ConditionExpression) {
+						units[aws.ToString(w.Update.TableName)] += float64(indexUpdateUnits(w.Update))
+					}
 				case w.Delete != nil:
 					units[aws.ToString(w.Delete.TableName)] += 2
 				case w.ConditionCheck != nil:
@@ -63,6 +71,9 @@ func txCapacity(s *middleware.Stack) error {
 			return out, md, err
 		}), middleware.After)
 }
+
+// creates reports whether a write's condition says the item does not exist yet.
+func creates(cond *string) bool { return strings.Contains(aws.ToString(cond), "attribute_not_exists(") }
 
 // indexPutUnits is the standard write units of the index entries a put of item
 // writes: one per started KB of each entry, for each index whose keys it has.
