@@ -156,8 +156,12 @@ func (r *Reconciler) run(ctx context.Context, deadline time.Time, out *Reconcile
 		listed[s.ID] = true
 	}
 	for id := range cps {
-		if !listed[id] && cps[id].Finished {
+		if !listed[id] {
 			// Aged out of the stream: nothing of it is left to read.
+			if !cps[id].Finished {
+				out.Trimmed++
+				r.e.log.ErrorContext(ctx, "points: reconcile shard aged out of the stream before it was read to its end", "shard", id, "after", cps[id].After)
+			}
 			if err := r.e.store.DeleteStreamCheckpoint(ctx, id); err != nil {
 				return err
 			}
