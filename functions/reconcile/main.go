@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/lambdamain"
+	"github.com/tribehq/tribe/shared/wire/reconcilewire"
 )
 
-func main() { lambdamain.Run("reconcile", consumers.Reconcile) }
+func main() { lambdamain.Run("reconcile", reconcilewire.Reconcile) }

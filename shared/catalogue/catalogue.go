@@ -140,6 +140,10 @@ type Function struct {
 	// campaign's schedule invokes the campaign runner): its trigger. The
 	// scheduler role may invoke it; Schedules functions learn its ARN.
 	ScheduleTarget bool
+	// ReadsStream marks a function that reads the table's stream itself through
+	// the Streams API (the reconciler, with its own checkpoints), not through a
+	// Lambda trigger: it gets the stream's record actions and its ARN.
+	ReadsStream bool
 	// MemoryMB and TimeoutSeconds size the Lambda; zero means the defaults.
 	MemoryMB       int
 	TimeoutSeconds int

@@ -505,14 +505,15 @@ var functions = []Function{
 	},
 	{
 		Name:        "reconcile",
-		Description: "Every 15 minutes: re-drives orders and refunds still without their ledger posting 15 minutes after they arrived (a record the stream gave up on) through the ledger's own posting, from the sparse unposted list, and reports what it fixed.",
+		Description: "Every 15 minutes: reads the table's stream itself (own shard checkpoints) and re-drives orders and refunds without their ledger posting 15 minutes after they were written, through the ledger's own posting; reports what it fixed.",
 		Schedule: &Schedule{
 			Expression: "rate(15 minutes)",
 			Timezone:   "UTC",
 		},
-		// The ledger's actions: it posts as the ledger does, and reads the
-		// unposted list (Query on the listing index) and its cursor.
+		// The ledger's actions: it posts as the ledger does, and reads and
+		// writes its stream checkpoints (a platform partition).
 		TableActions:   []string{GetItem, Query, DescribeTable, BatchGetItem, PutItem, UpdateItem, DeleteItem},
+		ReadsStream:    true,
 		TimeoutSeconds: 900,
 	},
 	{

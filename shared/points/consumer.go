@@ -87,7 +87,7 @@ func (e *Engine) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 			r := ev.Records[i]
 			_, err := e.record(ctx, changes[i], pre, memo)
 			if errors.Is(err, errOrderUnseen) {
-				err = nil // listed: the reconciler takes it up once the order is in
+				err = nil // the reconciler takes it up off the stream once the order is in
 			}
 			if err != nil {
 				e.log.ErrorContext(ctx, "points: record failed", "event_id", r.EventID, "err", err)
@@ -170,9 +170,8 @@ func (e *Engine) prefetch(ctx context.Context, changes []store.Change) *prefetch
 	return p
 }
 
-// record applies one change and, for an order or a refund, takes it off the
-// unposted list once its posting is done (or found done, or has nothing to post),
-// so the reconciler sees only what failed. posted is true when it wrote a ledger
+// record applies one change (an order's or a refund's posting is idempotent: the
+// reconciler re-drives through it too). posted is true when it wrote a ledger
 // entry now. memo holds the members this goroutine posted to, as written, so a
 // customer's next order in the batch starts from the current version.
 func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, memo map[string]store.Member) (posted bool, err error) {
@@ -260,9 +259,9 @@ func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Setting
 	ord, err := t.Order(ctx, rec.IntegrationID, rec.OrderExternalID)
 	if problem.Is(err, problem.NotFound) {
 		// A refund of an order Tribe has not seen paid (yet: a shop's deliveries
-		// may overtake each other): nothing to take back now. It stays listed, so
-		// the reconciler tries again once the order is in, for as long as it looks
-		// back.
+		// may overtake each other): nothing to take back now. The reconciler,
+		// reading the stream, tries again once the order is in (for up to 12
+		// hours).
 		e.log.InfoContext(ctx, "points: refund of an unknown order", "tenant", t.ID(), "order", rec.OrderExternalID)
 		return false, errOrderUnseen
 	}

@@ -74,10 +74,7 @@ func (e *Engine) ExpiryStep(ctx context.Context, t *store.Tenant, shard int, sta
 		if m.Status != store.StatusActive || m.NextExpiry != day {
 			// Erased, merged, or its earliest lot moved: the entry is stale. Its
 			// current listing is made sure of, then this one dropped.
-			if err := t.ListExpiring(ctx, []store.Member{m}); err != nil {
-				return p, err
-			}
-			if err := t.DropExpiring(ctx, day, m.ID); err != nil {
+			if err := t.DropExpiring(ctx, day, m); err != nil {
 				return p, err
 			}
 			continue

@@ -86,6 +86,7 @@ func TestLot(t *testing.T) {
 
 type fixture struct {
 	st    *store.Store
+	table string
 	t     *store.Tenant
 	eng   *points.Engine
 	set   *settings.Reader
@@ -101,7 +102,7 @@ func newFixture(tb testing.TB, rules func(*store.Loyalty)) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &fixture{st: st, now: time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)}
+	f := &fixture{st: st, table: name, now: time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)}
 	st.SetClock(func() time.Time { f.nowMu.Lock(); defer f.nowMu.Unlock(); return f.now })
 	ctx := context.Background()
 	info := store.TenantInfo{ID: ids.New(ids.Tenant), Name: "T", Timezone: "Asia/Shanghai", Currency: "CNY", Lifecycle: store.DefaultLifecycle}

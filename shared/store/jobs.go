@@ -250,103 +250,6 @@ func (t *Tenant) MemberShardPage(ctx context.Context, shard int, after string, l
 	return members, next, err
 }
 
-type expiringItem struct {
-	keyed
-	MemberID string `dynamo:"member_id"`
-}
-
-func (t *Tenant) expiringKey(day, memberID string) (string, string) {
-	return t.pk("EXPIRES", day, strconv.Itoa(shardOf(memberID))), memberID
-}
-
-// expiryWrites keeps a member listed under the day its earliest lot expires, in
-// the transaction that changes the member; an inactive member is listed nowhere.
-// It returns how many writes it added.
-func (t *Tenant) expiryWrites(tx *dynamo.WriteTx, cur, next Member) int {
-	was, is := listedExpiry(cur), listedExpiry(next)
-	if was == is {
-		return 0
-	}
-	n := 0
-	if was != "" {
-		pk, sk := t.expiringKey(was, cur.ID)
-		tx.Delete(t.table.Delete("PK", pk).Range("SK", sk))
-		n++
-	}
-	if is != "" {
-		pk, sk := t.expiringKey(is, next.ID)
-		tx.Put(t.table.Put(expiringItem{keyed{pk, sk, table.TypeExpiring, 0}, next.ID}))
-		n++
-	}
-	return n
-}
-
-func listedExpiry(m Member) string {
-	if m.ID == "" || m.Status != StatusActive {
-		return ""
-	}
-	return m.NextExpiry
-}
-
-// ExpiringOn reads up to limit members listed under day in one shard, after the
-// member id after; next is "" when the list is done. Entries may be stale (the
-// member's earliest lot moved since): check the member and DropExpiring them.
-func (t *Tenant) ExpiringOn(ctx context.Context, day string, shard int, after string, limit int) ([]Member, string, error) {
-	q := t.table.Get("PK", t.pk("EXPIRES", day, strconv.Itoa(shard))).SearchLimit(limit).ConsumedCapacity(rcc(ctx))
-	if after != "" {
-		q = q.Range("SK", dynamo.Greater, after)
-	}
-	var rows []expiringItem
-	lek, err := q.AllWithLastEvaluatedKey(ctx, &rows)
-	if err != nil {
-		return nil, "", translate(err, "expiring members")
-	}
-	next := ""
-	if lek != nil && len(rows) > 0 {
-		next = rows[len(rows)-1].MemberID
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.MemberID
-	}
-	members, err := t.membersByID(ctx, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	// Listed members that no longer exist are stale entries too.
-	if len(members) < len(ids) {
-		found := map[string]bool{}
-		for _, m := range members {
-			found[m.ID] = true
-		}
-		for _, id := range ids {
-			if !found[id] {
-				members = append(members, Member{ID: id})
-			}
-		}
-	}
-	return members, next, nil
-}
-
-// DropExpiring removes a stale entry of memberID under day.
-func (t *Tenant) DropExpiring(ctx context.Context, day, memberID string) error {
-	pk, sk := t.expiringKey(day, memberID)
-	return translate(t.table.Delete("PK", pk).Range("SK", sk).ConsumedCapacity(wcc(ctx)).Run(ctx), "expiring member")
-}
-
-// ListExpiring lists members under their earliest lot's day (building the lists
-// for members whose points predate them); listing twice changes nothing.
-func (t *Tenant) ListExpiring(ctx context.Context, members []Member) error {
-	var items []any
-	for _, m := range members {
-		if day := listedExpiry(m); day != "" {
-			pk, sk := t.expiringKey(day, m.ID)
-			items = append(items, expiringItem{keyed{pk, sk, table.TypeExpiring, 0}, m.ID})
-		}
-	}
-	return t.putAll(ctx, items)
-}
-
 // putAll writes items with BatchWriteItem, 25 at a time, retrying what DynamoDB
 // leaves unprocessed.
 func (t *Tenant) putAll(ctx context.Context, items []any) error {
@@ -370,8 +273,7 @@ func (t *Tenant) ImportMembers(ctx context.Context, members []Member) error {
 		m.NextExpiry = nextExpiry(m.Lots)
 		items = append(items, t.memberItem(m))
 		if day := listedExpiry(m); day != "" {
-			pk, sk := t.expiringKey(day, m.ID)
-			items = append(items, expiringItem{keyed{pk, sk, table.TypeExpiring, 0}, m.ID})
+			items = append(items, t.expiring(day, m))
 		}
 	}
 	return t.putAll(ctx, items)

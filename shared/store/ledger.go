@@ -150,12 +150,17 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 		next.NextExpiry = nextExpiry(next.Lots)
 		next.Version, next.UpdatedAt = cur.Version+1, now
 
+		// The expiry due-list moves around the transaction (expiring.go): the new
+		// day's entry first, the old day's once the change has committed.
+		if err := t.listExpiry(ctx, cur, next); err != nil {
+			return Entry{}, Member{}, err
+		}
 		tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 		tx.Put(t.table.Put(t.memberItem(next)).If("version = ?", cur.Version))
 		tx.Put(t.table.Put(entryItem{keyed{pk, sk, table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
-		// Extra writes' cancellation reasons follow the member, the entry, the
-		// expiry list moves and the tier line.
-		base := 2 + t.expiryWrites(tx, cur, next)
+		// Extra writes' cancellation reasons follow the member, the entry and the
+		// tier line.
+		base := 2
 		// A tier change is recorded when the posting gives a reason; a member's
 		// first placement in the base tier is its start, not a change.
 		tierChanged := next.Tier != cur.Tier && p.TierReason != ""
@@ -168,6 +173,7 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 		}
 		err = tx.Run(ctx)
 		if err == nil {
+			t.unlistExpiry(ctx, cur, next)
 			return e, next, nil
 		}
 		if _, ok := cancelReasons(err); !ok {
@@ -219,10 +225,14 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 	e.ID, e.MemberID, e.EffectiveAt, e.PostedAt, e.Balance = id, m.ID, effectiveAt.UTC(), now, next.Points
 	next.NextExpiry = nextExpiry(next.Lots)
 	pk, _ := t.memberKey(m.ID)
+	// Listed before the member exists: a transaction that fails leaves a stale
+	// entry of a member that never was.
+	if err := t.listExpiry(ctx, Member{}, next); err != nil {
+		return Entry{}, Member{}, err
+	}
 	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	tx.Put(t.table.Put(t.memberItem(next)).If("attribute_not_exists(PK)"))
 	tx.Put(t.table.Put(entryItem{keyed{pk, EntryKey(effectiveAt, id), table.TypeLedger, 0}, e}).If("attribute_not_exists(PK)"))
-	t.expiryWrites(tx, Member{}, next)
 	for _, ident := range identities {
 		t.putIdentityTx(tx, ident)
 	}

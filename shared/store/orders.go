@@ -43,15 +43,16 @@ type CustomerRecord struct {
 	order.Customer
 }
 
+// Orders and refunds carry no index entry: the reconciler finds them on the
+// table's stream (shared/points, Reconciler). Items written before it carry a
+// received-list entry on GSI1 (T#<tenant>#UNPOSTED#…) that nothing reads.
 type orderItem struct {
 	keyed
-	unpostedIndex
 	OrderRecord
 }
 
 type refundItem struct {
 	keyed
-	unpostedIndex
 	RefundRecord
 }
 
@@ -67,13 +68,11 @@ func (t *Tenant) orderKey(integrationID, orderID string) string {
 }
 
 func (t *Tenant) orderItem(r OrderRecord) orderItem {
-	pk := t.orderKey(r.IntegrationID, r.ExternalID)
-	return orderItem{keyed{pk, "ORDER", table.TypeOrder, 0}, t.unposted(pk, "ORDER", r.ReceivedAt), r}
+	return orderItem{keyed{t.orderKey(r.IntegrationID, r.ExternalID), "ORDER", table.TypeOrder, 0}, r}
 }
 
 func (t *Tenant) refundItem(r RefundRecord) refundItem {
-	pk, sk := t.orderKey(r.IntegrationID, r.OrderExternalID), "REFUND#"+r.ExternalID
-	return refundItem{keyed{pk, sk, table.TypeRefund, 0}, t.unposted(pk, sk, r.ReceivedAt), r}
+	return refundItem{keyed{t.orderKey(r.IntegrationID, r.OrderExternalID), "REFUND#" + r.ExternalID, table.TypeRefund, 0}, r}
 }
 
 func (t *Tenant) customerItem(r CustomerRecord) customerItem {

@@ -95,6 +95,9 @@ const (
 	TypeWebhookDelivery = "webhook_delivery"
 	TypeWebhookDue      = "webhook_due"
 	TypeWebhookSweep    = "webhook_sweep"
+	// TypeStreamCheckpoint is the reconciler's position in one shard of the
+	// table's stream (a platform item).
+	TypeStreamCheckpoint = "stream_checkpoint"
 )
 
 // Landing pages, group QR images and member-only groups (issue 11, land).

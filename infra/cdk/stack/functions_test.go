@@ -103,6 +103,11 @@ func TestFunctionsGetOnlyTheirCatalogueTableActions(t *testing.T) {
 					want[a] = true
 				}
 			}
+			if f.ReadsStream {
+				for _, a := range streamRecordActions {
+					want[a] = true
+				}
+			}
 			if got, want := sortedKeys(granted), sortedKeys(want); !slices.Equal(got, want) {
 				t.Errorf("dynamodb actions: got %v, want %v", got, want)
 			}

@@ -33,6 +33,7 @@ import (
 	"github.com/tribehq/tribe/shared/config"
 	"github.com/tribehq/tribe/shared/schedule"
 	"github.com/tribehq/tribe/shared/store"
+	"github.com/tribehq/tribe/shared/streamread"
 	"github.com/tribehq/tribe/shared/table"
 	"github.com/tribehq/tribe/shared/tenantcreds"
 	"github.com/tribehq/tribe/shared/wire/scheduling"
@@ -457,6 +458,14 @@ func (t *tribe) addFunction(f catalogue.Function) {
 			Actions:   jsii.Strings(listStreamsAction),
 			Resources: &[]*string{jsii.String(*t.table.TableArn() + "/stream/*")},
 		}))
+	}
+	if f.ReadsStream {
+		// The reconciler reads the stream itself (shared/streamread).
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(streamRecordActions...),
+			Resources: &[]*string{t.table.TableStreamArn()},
+		}))
+		fn.AddEnvironment(jsii.String(streamread.EnvStreamARN), t.table.TableStreamArn(), nil)
 	}
 	if f.PlatformSecret {
 		t.adminKey.GrantRead(role, nil)

@@ -38,7 +38,7 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/webhook/generic"
 	"github.com/tribehq/tribe/shared/wire"
-	wireconsumers "github.com/tribehq/tribe/shared/wire/consumers"
+	"github.com/tribehq/tribe/shared/wire/reconcilewire"
 )
 
 // Config is one run.
@@ -268,7 +268,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	// stream once more for what its postings wrote.
 	st.SetClock(func() time.Time { return time.Now().UTC().Add(20 * time.Minute) })
 	in, _ := json.Marshal(map[string]string{"schedule": "reconcile"})
-	fn, err := wireconsumers.Reconcile(wire.Deps{Store: st, Log: quiet})
+	fn, err := reconcilewire.Reconcile(wire.Deps{Store: st, Log: quiet})
 	if err != nil {
 		return res, err
 	}
@@ -279,8 +279,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	}
 	rec, _ := out.(points.Reconciled)
 	c.progress("reconciler ran, %s", time.Since(began).Round(time.Second))
-	res.Reconciled = fmt.Sprintf("found=%d posted=%d reversed=%d already_done=%d waiting=%d failed=%d",
-		rec.Found, rec.Posted, rec.Reversed, rec.AlreadyDone, rec.Waiting, rec.Failed)
+	res.Reconciled = fmt.Sprintf("shards=%d records=%d found=%d posted=%d reversed=%d already_done=%d waiting=%d failed=%d trimmed=%d",
+		rec.Shards, rec.Records, rec.Found, rec.Posted, rec.Reversed, rec.AlreadyDone, rec.Waiting, rec.Failed, rec.Trimmed)
 	if err := drain(ctx, newPump); err != nil {
 		return res, err
 	}

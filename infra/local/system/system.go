@@ -29,6 +29,7 @@ import (
 	"github.com/tribehq/tribe/shared/wire"
 	"github.com/tribehq/tribe/shared/wire/consumers"
 	"github.com/tribehq/tribe/shared/wire/qrwire"
+	"github.com/tribehq/tribe/shared/wire/reconcilewire"
 	"github.com/tribehq/tribe/shared/wire/routes"
 	"github.com/tribehq/tribe/shared/wire/scheduling"
 	"github.com/tribehq/tribe/shared/wire/staffwire"
@@ -75,7 +76,7 @@ func Constructors() map[string]wire.Constructor {
 		"members":          routes.Members,
 		"openapi":          routes.OpenAPI,
 		"platform":         routes.Platform,
-		"reconcile":        consumers.Reconcile,
+		"reconcile":        reconcilewire.Reconcile,
 		"referral":         consumers.Referral,
 		"referralconfirm":  consumers.ReferralConfirm,
 		"referrals":        qrwire.Referrals,

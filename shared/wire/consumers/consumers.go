@@ -6,9 +6,12 @@ package consumers
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"time"
 
 	"github.com/tribehq/tribe/shared/broadcast"
 	"github.com/tribehq/tribe/shared/campaign"
+	"github.com/tribehq/tribe/shared/catalogue"
 	"github.com/tribehq/tribe/shared/community"
 	"github.com/tribehq/tribe/shared/counters"
 	"github.com/tribehq/tribe/shared/delivery"
@@ -99,14 +102,28 @@ func Ledger(d wire.Deps) (wire.Function, error) {
 	return wire.Function{Stream: e.Handle}, nil
 }
 
-// Reconcile is the 15-minute job re-driving orders and refunds whose ledger
-// posting was lost.
-func Reconcile(d wire.Deps) (wire.Function, error) {
+// reconcileMargin is what the reconciler leaves of its function's timeout to
+// write its checkpoints and report.
+const reconcileMargin = time.Minute
+
+// ReconcileWith is the 15-minute job re-driving orders and refunds whose ledger
+// posting was lost, reading the table's stream through stream
+// (wire/reconcilewire builds it: only the reconcile function links the Streams
+// client).
+func ReconcileWith(d wire.Deps, stream points.Stream) (wire.Function, error) {
 	e, err := engine(d)
 	if err != nil {
 		return wire.Function{}, err
 	}
-	return wire.Function{Target: target(e.Reconcile)}, nil
+	fn, ok := catalogue.Lookup("reconcile")
+	if !ok {
+		return wire.Function{}, errors.New("wire: no catalogue function reconcile")
+	}
+	r, err := e.NewReconciler(stream, points.ReconcileOptions{Budget: time.Duration(fn.TimeoutSeconds)*time.Second - reconcileMargin})
+	if err != nil {
+		return wire.Function{}, err
+	}
+	return wire.Function{Target: target(r.Reconcile)}, nil
 }
 
 // Expiry is the hourly job that expires due points lots: it plans one task per
