@@ -226,7 +226,8 @@ func (e *Engine) orderPosted(ctx context.Context, t *store.Tenant, s settings.Se
 	if err != nil || id == "" {
 		return false, err
 	}
-	_, err = t.Entry(ctx, id, store.EntryKey(ord.PaidAt, OrderKey(ord.IntegrationID, ord.ExternalID)))
+	// Posted before a merge, the entry sits on the member id absorbed.
+	_, _, err = t.EntryAcrossMerges(ctx, id, store.EntryKey(ord.PaidAt, OrderKey(ord.IntegrationID, ord.ExternalID)))
 	if problem.Is(err, problem.NotFound) {
 		return false, nil
 	}

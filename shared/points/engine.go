@@ -285,7 +285,8 @@ func reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID
 		at = ref.ReceivedAt
 	}
 	e, _, err := t.Post(ctx, memberID, at, key, func(m *store.Member) (*store.Posting, error) {
-		earn, err := t.Entry(ctx, memberID, earnSK)
+		// The earn entry may sit on a member memberID absorbed since the order.
+		earn, holder, err := t.EntryAcrossMerges(ctx, memberID, earnSK)
 		if problem.Is(err, problem.NotFound) {
 			return nil, store.ErrNothingToPost
 		}
@@ -330,7 +331,7 @@ func reverse(ctx context.Context, t *store.Tenant, s settings.Settings, memberID
 		m.Points -= take
 		p := &store.Posting{Entry: store.Entry{Type: store.EntryReverse, Amount: -take, Source: "refund",
 			SourceRef: ref.Provider + ":" + ref.OrderExternalID + ":" + ref.ExternalID, Shortfall: shortfall}}
-		t.ReversalWrite(p, memberID, earnSK, earn, refunded, earn.Reversed+take+shortfall)
+		t.ReversalWrite(p, holder, earnSK, earn, refunded, earn.Reversed+take+shortfall)
 		return p, nil
 	})
 	if errors.Is(err, store.ErrAlreadyPosted) || errors.Is(err, store.ErrNothingToPost) {
