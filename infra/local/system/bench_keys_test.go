@@ -18,6 +18,7 @@ import (
 	"github.com/tribehq/tribe/infra/local/dynamolocal"
 	"github.com/tribehq/tribe/infra/local/dynamotest"
 	"github.com/tribehq/tribe/infra/local/system"
+	"github.com/tribehq/tribe/shared/envelope/envelopetest"
 	"github.com/tribehq/tribe/shared/store"
 	"github.com/tribehq/tribe/shared/table"
 )
@@ -108,7 +109,7 @@ func BenchmarkOrderBurstHotKey(b *testing.B) {
 	kw := &keyWrites{base: map[string]int{}, index: map[string]int{}}
 	cfg := dynamolocal.Config(dynamotest.Endpoint(b))
 	cfg.APIOptions = append(cfg.APIOptions, kw.middleware)
-	st, err := store.New(dynamo.New(cfg), name)
+	st, err := store.New(dynamo.New(cfg), name, store.WithSealer(envelopetest.Sealer(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
