@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,9 @@ const EnvStreamARN = "TRIBE_STREAM_ARN"
 // Reader is the table's stream as points.Stream.
 type Reader struct {
 	client *dynamodbstreams.Client
+	db     *dynamodb.Client
+	table  string
+	mu     sync.Mutex
 	arn    string
 }
 
@@ -35,21 +39,13 @@ const maxRecords = 1000
 // New returns a reader of the stream arn with a Streams client built from the
 // options of db, the function's DynamoDB client (its region, credentials,
 // endpoint and HTTP client; not its middleware). When arn is empty the table's
-// latest stream is looked up with DescribeTable.
-func New(ctx context.Context, db *dynamodb.Client, tableName, arn string) (*Reader, error) {
+// latest stream is looked up with DescribeTable on first use, never at start (a
+// function makes no call while it starts).
+func New(db *dynamodb.Client, tableName, arn string) (*Reader, error) {
 	if db == nil {
 		return nil, errors.New("streamread: need the DynamoDB client")
 	}
 	o := db.Options()
-	if arn == "" {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(tableName)})
-		if err != nil {
-			return nil, fmt.Errorf("streamread: describe table %s: %w", tableName, err)
-		}
-		if arn = aws.ToString(out.Table.LatestStreamArn); arn == "" {
-			return nil, fmt.Errorf("streamread: table %s has no stream", tableName)
-		}
-	}
 	c := dynamodbstreams.New(dynamodbstreams.Options{
 		Region:           o.Region,
 		Credentials:      o.Credentials,
@@ -58,15 +54,36 @@ func New(ctx context.Context, db *dynamodb.Client, tableName, arn string) (*Read
 		RetryMaxAttempts: o.RetryMaxAttempts,
 		Logger:           o.Logger,
 	})
-	return &Reader{client: c, arn: arn}, nil
+	return &Reader{client: c, db: db, table: tableName, arn: arn}, nil
+}
+
+// streamARN is the stream's ARN, looked up once when the stack did not name it.
+func (r *Reader) streamARN(ctx context.Context) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.arn != "" {
+		return r.arn, nil
+	}
+	out, err := r.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.table)})
+	if err != nil {
+		return "", fmt.Errorf("streamread: describe table %s: %w", r.table, err)
+	}
+	if r.arn = aws.ToString(out.Table.LatestStreamArn); r.arn == "" {
+		return "", fmt.Errorf("streamread: table %s has no stream", r.table)
+	}
+	return r.arn, nil
 }
 
 // Shards lists every shard, paging DescribeStream.
 func (r *Reader) Shards(ctx context.Context) ([]points.StreamShard, error) {
+	arn, err := r.streamARN(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []points.StreamShard
 	var start *string
 	for {
-		d, err := r.client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(r.arn), ExclusiveStartShardId: start})
+		d, err := r.client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn), ExclusiveStartShardId: start})
 		if err != nil {
 			return nil, fmt.Errorf("describe stream: %w", err)
 		}
@@ -86,7 +103,11 @@ func (r *Reader) Shards(ctx context.Context) ([]points.StreamShard, error) {
 // Iterator returns an iterator after sequence number after, or at the shard's
 // oldest kept record.
 func (r *Reader) Iterator(ctx context.Context, shard, after string) (string, error) {
-	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(r.arn), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon}
+	arn, err := r.streamARN(ctx)
+	if err != nil {
+		return "", err
+	}
+	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon}
 	if after != "" {
 		in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(after)
 	}
@@ -99,13 +120,17 @@ func (r *Reader) Iterator(ctx context.Context, shard, after string) (string, err
 
 // Records reads one page.
 func (r *Reader) Records(ctx context.Context, iterator string) ([]events.DynamoDBEventRecord, string, error) {
+	arn, err := r.streamARN(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	out, err := r.client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(iterator), Limit: aws.Int32(maxRecords)})
 	if err != nil {
 		return nil, "", mapErr(fmt.Errorf("get records: %w", err))
 	}
 	recs := make([]events.DynamoDBEventRecord, len(out.Records))
 	for i, rec := range out.Records {
-		recs[i] = Record(rec, r.arn, "")
+		recs[i] = Record(rec, arn, "")
 	}
 	return recs, aws.ToString(out.NextShardIterator), nil
 }

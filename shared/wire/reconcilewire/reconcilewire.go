@@ -5,7 +5,6 @@
 package reconcilewire
 
 import (
-	"context"
 	"errors"
 	"os"
 
@@ -26,7 +25,7 @@ func Reconcile(d wire.Deps) (wire.Function, error) {
 	if db == nil {
 		return wire.Function{}, errors.New("reconcilewire: the store has no DynamoDB client to reach the stream with")
 	}
-	r, err := streamread.New(context.Background(), db, d.Store.TableName(), os.Getenv(streamread.EnvStreamARN))
+	r, err := streamread.New(db, d.Store.TableName(), os.Getenv(streamread.EnvStreamARN))
 	if err != nil {
 		return wire.Function{}, err
 	}
