@@ -113,8 +113,18 @@ func (t *Tenant) LinkVerifiedPhone(ctx context.Context, memberID, phone string, 
 			memberID = next
 			continue
 		}
-		if m, merr := t.consistentMember(ctx, memberID); merr != nil || m.Status != StatusActive {
-			return memberID, merr // erased meanwhile: nothing to link
+		m, merr := t.consistentMember(ctx, memberID)
+		if merr != nil {
+			return memberID, merr
+		}
+		switch m.Status {
+		case StatusActive:
+		case StatusMerged:
+			// Merged between the two reads (a racing link of the same member):
+			// the next attempt follows it.
+			continue
+		default:
+			return memberID, nil // erased meanwhile: nothing to link
 		}
 		last = err
 	}

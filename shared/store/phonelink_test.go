@@ -79,6 +79,12 @@ func TestLinkVerifiedPhoneRaces(t *testing.T) {
 	}
 	for i, id := range got {
 		if errs[i] != nil || id != survivor {
+			for j, m := range members {
+				s, _ := tn.Survivor(ctx, m)
+				mm, _ := tn.Member(ctx, m)
+				t.Logf("member %d %s -> %s status %s merged_into %s", j, m, s, mm.Status, mm.MergedInto)
+			}
+			t.Logf("got %v", got)
 			t.Fatalf("call %d: %s %v, want %s", i, id, errs[i], survivor)
 		}
 	}
