@@ -142,9 +142,9 @@ func translate(err error, what string) error {
 // in parallel, a parallel benchmark): every call adds into its own record, folded
 // into the totals when they are read.
 type Capacity struct {
-	mu                           sync.Mutex
-	read, write, txRead, txWrite dynamo.ConsumedCapacity
-	pending                      []pendingCapacity
+	mu                   sync.Mutex
+	read, write, txWrite dynamo.ConsumedCapacity
+	pending              []pendingCapacity
 }
 
 type capacityKind int
@@ -152,7 +152,6 @@ type capacityKind int
 const (
 	capRead capacityKind = iota
 	capWrite
-	capTxRead
 	capTxWrite
 )
 
@@ -171,7 +170,7 @@ func (c *Capacity) record(kind capacityKind) *dynamo.ConsumedCapacity {
 }
 
 func (c *Capacity) total(kind capacityKind) *dynamo.ConsumedCapacity {
-	return [...]*dynamo.ConsumedCapacity{&c.read, &c.write, &c.txRead, &c.txWrite}[kind]
+	return [...]*dynamo.ConsumedCapacity{&c.read, &c.write, &c.txWrite}[kind]
 }
 
 // fold adds the finished calls' records into the totals; c.mu is held. Call it
@@ -188,7 +187,7 @@ func (c *Capacity) RCU() float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.fold()
-	return c.read.Total + c.txRead.Total
+	return c.read.Total
 }
 
 // WCU is the write capacity consumed.
@@ -206,7 +205,7 @@ func (c *Capacity) Add(o *Capacity) {
 	}
 	o.mu.Lock()
 	o.fold()
-	var parts [4]dynamo.ConsumedCapacity
+	var parts [capTxWrite + 1]dynamo.ConsumedCapacity
 	for k := capRead; k <= capTxWrite; k++ {
 		addConsumed(&parts[k], o.total(k))
 	}

@@ -473,22 +473,7 @@ func (r nameResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr
 // is never dialled (the attempt says why, without the address); a redirect is not
 // followed.
 func TestWebhookDeliveryRefusesPrivateAddressesAndRedirects(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
+	ln, accepted := countingListener(t)
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	for _, addr := range []string{"127.0.0.1", "169.254.169.254"} {
 		t.Run(addr, func(t *testing.T) {
@@ -604,22 +589,7 @@ func TestLoyaltyEventsReachEndpoints(t *testing.T) {
 // public-looking host resolves to 127.0.0.1 passes the check at creation, and at
 // send time (a broadcast through the stream) is refused before any connection.
 func TestConnectorSendRefusesNamesResolvingToLoopback(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
+	ln, accepted := countingListener(t)
 	s := newStand(t, "CNY", system.WithGuard(netguard.New(netguard.WithResolver(nameResolver{netip.MustParseAddr("127.0.0.1")}))))
 	url := "https://hooks.example.com:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/tribe"
 	code, con := s.call("POST", "/v1/connectors", map[string]any{"name": "own bot", "kind": "generic", "url": url, "secret": "s3cret-s3cret"})
@@ -754,4 +724,27 @@ func TestOverlappingSweepsSendEachRetryOnce(t *testing.T) {
 	if code, out := s.call("GET", "/v1/webhook-endpoints/"+ep+"/deliveries?cursor=nope", nil); code != 400 || out["field"] != "cursor" {
 		t.Errorf("bad cursor: %d %v", code, out)
 	}
+}
+
+// countingListener listens on loopback and counts (and closes) every connection
+// made to it: a guard that refuses an address shows as zero.
+func countingListener(t *testing.T) (net.Listener, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := new(atomic.Int32)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return ln, accepted
 }
