@@ -12,11 +12,11 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-// rateLimit spends one request of the caller's tenant quota (shared/ratelimit),
+// rateLimit spends one request of the caller's tenant bucket (shared/ratelimit),
 // after authentication and before anything else is read, and says where the
 // tenant stands in the RateLimit-Policy and RateLimit fields of every keyed
-// response. Over the quota it is 429 with Retry-After: the seconds until the
-// window ends, when the quota is whole again.
+// response. Over the limit it is 429 with Retry-After: the seconds until a
+// request will be admitted again.
 func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, c *call) error {
 	d := s.limits.Take(r.Context(), c.tenant)
 	h := w.Header()
@@ -27,9 +27,9 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, c *call) erro
 	if d.Allowed {
 		return nil
 	}
-	h.Set("Retry-After", strconv.FormatInt(d.Reset, 10))
-	return problem.New(problem.RateLimited, "this tenant is over its rate limit of %d requests per %d s; retry in %d s",
-		d.Policy.Quota, d.Policy.Window, d.Reset)
+	h.Set("Retry-After", strconv.FormatInt(d.RetryAfter, 10))
+	return problem.New(problem.RateLimited, "this tenant is over its rate limit of %d requests a second (burst %d); retry in %d s",
+		d.Policy.RPS, d.Policy.Quota, d.RetryAfter)
 }
 
 // planChange is what the platform admin sends to set a tenant's plan and rate

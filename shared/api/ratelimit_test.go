@@ -28,9 +28,10 @@ func (e *env) clock() *clock {
 	return c
 }
 
-// TestRateLimit: a tenant over its quota gets 429 problem+json with Retry-After and
-// the RateLimit fields, on every function (the quota is shared, not per instance);
-// another tenant is unaffected; the quota is whole again when the window has passed.
+// TestRateLimit: a tenant over its limit gets 429 problem+json with Retry-After and
+// the RateLimit fields, on every function (the bucket is shared, not per
+// instance); another tenant is unaffected; the bucket refills at the tenant's rate,
+// a second giving back rps requests, and is whole again after burst/rps seconds.
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -43,6 +44,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	_, b := e.tenant("B")
 
+	// The burst at once: each request takes half a second of the bucket's two.
 	for i := range 4 {
 		r := e.do("GET", "/v1/tenant", a, nil)
 		if r.status != 200 {
@@ -51,18 +53,19 @@ func TestRateLimit(t *testing.T) {
 		if got, want := r.header.Get("RateLimit-Policy"), `"custom";q=4;w=2`; got != want {
 			t.Errorf("RateLimit-Policy = %q, want %q", got, want)
 		}
-		if got, want := r.header.Get("RateLimit"), fmt.Sprintf(`"custom";r=%d;t=2`, 3-i); got != want {
+		if got, want := r.header.Get("RateLimit"), fmt.Sprintf(`"custom";r=%d;t=%d`, 3-i, (i+2)/2); got != want {
 			t.Errorf("request %d: RateLimit = %q, want %q", i+1, got, want)
 		}
 	}
-	// Over the quota, on this function and on another one (another instance).
+	// Over the limit, on this function and on another one (another instance):
+	// the next token comes in half a second.
 	for _, path := range []string{"/v1/tenant", "/v1/members"} {
 		r := e.do("GET", path, a, nil)
 		if r.status != 429 || r.code(t) != "rate_limited" {
 			t.Fatalf("%s over the limit: %d %s", path, r.status, r.body)
 		}
-		if got := r.header.Get("Retry-After"); got != "2" {
-			t.Errorf("Retry-After = %q, want 2", got)
+		if got := r.header.Get("Retry-After"); got != "1" {
+			t.Errorf("Retry-After = %q, want 1", got)
 		}
 		if got, want := r.header.Get("RateLimit"), `"custom";r=0;t=2`; got != want {
 			t.Errorf("RateLimit = %q, want %q", got, want)
@@ -73,24 +76,30 @@ func TestRateLimit(t *testing.T) {
 	if r.status != 200 || r.header.Get("RateLimit-Policy") != `"standard";q=200;w=2` {
 		t.Errorf("tenant B: %d %q %s", r.status, r.header.Get("RateLimit-Policy"), r.body)
 	}
-	// One second on, still the same window; two on, a whole quota again.
+	// A second on, two requests (the rate), on either function, and no third.
 	clk.add(time.Second)
-	if r := e.do("GET", "/v1/tenant", a, nil); r.status != 429 || r.header.Get("Retry-After") != "1" {
-		t.Errorf("a second later: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	for i, path := range []string{"/v1/members", "/v1/tenant"} {
+		if r := e.do("GET", path, a, nil); r.status != 200 {
+			t.Fatalf("a second later, request %d: %d %s", i+1, r.status, r.body)
+		}
 	}
-	clk.add(time.Second)
+	if r := e.do("GET", "/v1/members", a, nil); r.status != 429 || r.header.Get("Retry-After") != "1" {
+		t.Errorf("a second later, a third request: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+	// Two seconds idle: the whole burst again, and no more.
+	clk.add(2 * time.Second)
 	for i := range 4 {
 		if r := e.do("GET", "/v1/members", a, nil); r.status != 200 {
-			t.Fatalf("next window, request %d: %d %s", i+1, r.status, r.body)
+			t.Fatalf("full again, request %d: %d %s", i+1, r.status, r.body)
 		}
 	}
 	if r := e.do("GET", "/v1/members", a, nil); r.status != 429 {
-		t.Errorf("next window over the quota: %d", r.status)
+		t.Errorf("full again, over the burst: %d", r.status)
 	}
 }
 
 // TestRateLimitConcurrent: requests racing on two functions (two instances with
-// their own local buckets) admit exactly the quota, no more.
+// their own local buckets) admit exactly the burst, no more.
 func TestRateLimitConcurrent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -13,46 +13,17 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-// tenantQuota is a tenant's shared window for concurrent use, with the round trip
-// of a DynamoDB write (io) on every lease and every policy read.
-type tenantQuota struct {
-	id     string
-	info   store.TenantInfo
-	io     time.Duration
-	mu     sync.Mutex
-	counts map[int64]int
-	calls  atomic.Int64
-}
-
-func (q *tenantQuota) ID() string { return q.id }
-func (q *tenantQuota) Info(context.Context) (store.TenantInfo, error) {
-	q.calls.Add(1)
-	time.Sleep(q.io)
-	return q.info, nil
-}
-func (q *tenantQuota) TakeQuota(_ context.Context, w int64, n, max int, _ time.Time) (int, bool, error) {
-	q.calls.Add(1)
-	time.Sleep(q.io)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.counts[w]+n > max {
-		return 0, false, nil
-	}
-	q.counts[w] += n
-	return q.counts[w], true, nil
-}
-
-func newIsolated(t testing.TB) (*Limiter, *tenantQuota, *tenantQuota) {
+func newIsolated(t testing.TB) (*Limiter, *memBucket, *memBucket) {
 	t.Helper()
 	now := time.Unix(1_800_000_000, 0)
 	l, err := New(func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	over := &tenantQuota{id: "ten_a", info: store.TenantInfo{RateLimit: &store.RateLimit{RPS: 5, Burst: 5}}, io: time.Millisecond, counts: map[int64]int{}}
+	over := &memBucket{id: "ten_a", info: store.TenantInfo{RateLimit: &store.RateLimit{RPS: 5, Burst: 5}}, io: time.Millisecond}
 	// B's quota outlasts the test: what is measured is its decisions, not its limit.
-	steady := &tenantQuota{id: "ten_b", info: store.TenantInfo{RateLimit: &store.RateLimit{RPS: MaxRPS, Burst: MaxWindow * MaxRPS}},
-		io: time.Millisecond, counts: map[int64]int{}}
+	steady := &memBucket{id: "ten_b", info: store.TenantInfo{RateLimit: &store.RateLimit{RPS: MaxRPS, Burst: MaxWindow * MaxRPS}},
+		io: time.Millisecond}
 	return l, over, steady
 }
 
@@ -72,7 +43,7 @@ func TestATenantOverItsLimitCostsAnotherNothing(t *testing.T) {
 	if l.Take(ctx, a).Allowed {
 		t.Fatal("A is not over its quota")
 	}
-	aCalls := a.calls.Load()
+	_, _, aCalls := a.stats()
 
 	// GIVEN B's decision times alone
 	const n = 3000
@@ -115,7 +86,8 @@ func TestATenantOverItsLimitCostsAnotherNothing(t *testing.T) {
 	wg.Wait()
 
 	// THEN A's rejections made no call to the shared quota, and allocate little
-	if got := a.calls.Load() - aCalls; got != 0 {
+	if _, _, calls := a.stats(); calls-aCalls != 0 {
+		got := calls - aCalls
 		t.Errorf("A's %d rejections made %d quota calls", rejected.Load(), got)
 	}
 	allocs := testing.AllocsPerRun(1000, func() { l.Take(ctx, a) })

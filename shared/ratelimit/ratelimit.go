@@ -1,28 +1,31 @@
 // Package ratelimit is the per-tenant request rate limit of the keyed API routes.
 // API Gateway's HTTP APIs have no usage plans, and a bucket per Lambda instance
 // alone would let a tenant have N times its limit with N warm instances, so the
-// quota is kept in DynamoDB and shared by every instance of every function.
+// bucket is kept in DynamoDB and shared by every instance of every function.
 //
-// The model is a fixed-window quota: a tenant's limit {rps, burst} becomes a quota
-// of burst requests per window of ceil(burst/rps) seconds (1 to 60), so the tenant
-// may spend its burst at once and averages at most rps. Each window is one item
-// (store.Tenant.TakeQuota) whose count is raised by conditional UpdateItem ADD,
-// never past the quota: the limit holds exactly across instances.
+// The model is a token bucket: a tenant's limit {rps, burst} is a bucket of burst
+// tokens refilled at rps, one request a token, so the tenant may spend its burst at
+// once and then goes at rps. It is kept as the generic cell rate algorithm (GCRA),
+// whose whole state is one time, the TAT, in one item (store.Tenant.TakeTokens):
+// a take is a conditional UpdateItem that never lets the bucket go below empty, so
+// the limit holds across instances. Unlike a fixed window, a tenant that keeps
+// sending over its limit is admitted evenly at its rate, not in a burst at each
+// window's start, and never twice its burst across a window's edge.
 //
 // Writing once per request would cost 1 WCU per request. Instead each instance
 // leases tokens in chunks into a local bucket and serves requests from it without
-// I/O: the first lease of a window is as large as what the instance served in the
-// previous window (at least 1), each further lease in the window doubles, up to an
-// eighth of the quota; when a lease no longer fits, it is halved until it does, and
-// once even one token does not fit the instance answers 429 without I/O until the
-// window ends. The cost is one 1-WCU write per lease, so per request
-// 1/lease: about 8/quota at a tenant's full rate on one instance, and at most one
-// write per instance per window when far under the limit (a tenant that sends one
-// request per window to an instance pays 1 WCU for it). A tenant over its limit
-// costs nothing more per rejected request. The price of leasing is that tokens an
-// instance leased and did not use die with the window: a tenant whose traffic is
-// spread thin over many instances may get up to (lease-1) fewer requests per
-// instance in a window than its quota; it never gets more.
+// I/O: a lease doubles while leases follow each other within a second, up to an
+// eighth of the burst (never more than the bucket holds), and starts again at one
+// after a pause. The cost is one 1-WCU write per lease, so per request 1/lease:
+// about 8/burst at a tenant's full rate on one instance, and one write per request
+// when requests come more than a second apart. Once even one token does not fit,
+// the instance knows from the TAT when the next one will, and answers 429 without
+// I/O until then: a tenant over its limit costs nothing more per rejected request.
+// The price of leasing: a lease's unused tokens die after a second (they were taken
+// from the shared bucket), so a tenant spread thin over many instances may be
+// admitted a little less than its rate; and a token is taken when leased, not when
+// used, so over any span a tenant is admitted at most its burst, plus rps × the
+// span, plus what instances leased in the second before (each at most burst/8).
 //
 // The policy of a tenant is read from its tenant item and kept for PolicyTTL in a
 // warm instance: a change by the platform admin takes effect within that time.
@@ -87,12 +90,14 @@ func Check(plan string, rl *store.RateLimit) error {
 	return nil
 }
 
-// Policy is a tenant's quota: Quota requests per Window seconds, under Name (the
-// plan's, or CustomPolicy).
+// Policy is a tenant's limit under Name (the plan's, or CustomPolicy): a bucket of
+// Quota tokens refilled at RPS a second, which the RateLimit-Policy field states as
+// a quota of Quota per Window seconds, the time the bucket takes to fill.
 type Policy struct {
 	Name   string
 	Quota  int
 	Window int64
+	RPS    int
 }
 
 // PolicyFor is the policy of a tenant: its rate_limit, else its plan's, else the
@@ -107,19 +112,28 @@ func PolicyFor(info store.TenantInfo) Policy {
 		name, lim = CustomPolicy, *info.RateLimit
 	}
 	w := int64((lim.Burst + lim.RPS - 1) / lim.RPS)
-	return Policy{Name: name, Quota: lim.Burst, Window: min(max(w, 1), MaxWindow)}
+	return Policy{Name: name, Quota: lim.Burst, Window: min(max(w, 1), MaxWindow), RPS: lim.RPS}
+}
+
+// bucket is the shared bucket's shape: a token every 1/RPS s, rounded up to the
+// microsecond the TAT is kept in (so never faster than RPS), Quota at most.
+func (p Policy) bucket() store.Bucket {
+	us := (int64(time.Second/time.Microsecond) + int64(p.RPS) - 1) / int64(p.RPS)
+	return store.Bucket{Interval: time.Duration(us) * time.Microsecond, Burst: p.Quota}
 }
 
 // Decision is the verdict on one request.
 type Decision struct {
 	Allowed bool
 	Policy  Policy
-	// Remaining is the quota left in the window as this instance last saw it;
-	// Reset the seconds until the window ends. Known is false when the quota
-	// could not be read (the request is then allowed).
-	Remaining int
-	Reset     int64
-	Known     bool
+	// Remaining is the tokens left as this instance last saw the bucket; Reset
+	// the seconds until it is full again; RetryAfter, when not allowed, the
+	// seconds until a token will be there. Known is false when the bucket could
+	// not be read (the request is then allowed).
+	Remaining  int
+	Reset      int64
+	RetryAfter int64
+	Known      bool
 }
 
 // PolicyField is the RateLimit-Policy header field, and Field the RateLimit one,
@@ -142,15 +156,15 @@ func (d Decision) Field() string {
 	return fmt.Sprintf("%q;r=%d;t=%d", d.Policy.Name, d.Remaining, d.Reset)
 }
 
-// Taker takes quota from a tenant's shared window and reads its settings;
+// Taker takes tokens from a tenant's shared bucket and reads its settings;
 // *store.Tenant is one.
 type Taker interface {
 	ID() string
 	Info(ctx context.Context) (store.TenantInfo, error)
-	TakeQuota(ctx context.Context, window int64, n, quota int, expires time.Time) (used int, ok bool, err error)
+	TakeTokens(ctx context.Context, b store.Bucket, want int, now, seen time.Time) (granted int, tat time.Time, err error)
 }
 
-// Limiter decides, per request, whether a tenant is within its quota. It is safe
+// Limiter decides, per request, whether a tenant is within its limit. It is safe
 // for concurrent use.
 type Limiter struct {
 	now      func() time.Time
@@ -163,19 +177,26 @@ type Limiter struct {
 // bucket is one tenant's local state in this instance.
 type bucket struct {
 	mu sync.Mutex
-	windowState
+	local
 }
 
-// windowState is a bucket's state in one window.
-type windowState struct {
-	policy    Policy
-	window    int64 // window start, epoch seconds
-	tokens    int   // leased and not yet used
-	used      int   // the window's shared count after this instance's last lease
-	exhausted bool  // the shared window is full: 429 without I/O until it ends
-	lease     int   // size of the next lease
-	served    int   // admitted in this window by this instance
+// local is what an instance knows of a tenant's bucket, and the tokens it holds.
+type local struct {
+	policy   Policy
+	tat      time.Time // the shared bucket's TAT as last seen
+	tokens   int       // leased and not yet used
+	expires  time.Time // when they die
+	lease    int       // size of the next lease
+	leasedAt time.Time
+	dry      bool // a request was refused since the last lease
 }
+
+// leaseLife is how long leased tokens live, and leaseRun how close leases must
+// follow each other for the next to double.
+const (
+	leaseLife = time.Second
+	leaseRun  = time.Second
+)
 
 // New returns a limiter on a clock (the store's, so tests can move it).
 func New(now func() time.Time, log *slog.Logger) (*Limiter, error) {
@@ -186,9 +207,9 @@ func New(now func() time.Time, log *slog.Logger) (*Limiter, error) {
 		tenants: map[string]*bucket{}}, nil
 }
 
-// Take spends one request of the tenant's quota. When the quota cannot be read or
-// written (DynamoDB failing or throttled), the request is allowed and the failure
-// logged: the limiter protects the service, it must not take it down.
+// Take spends one request of the tenant's bucket. When the bucket cannot be read
+// or written (DynamoDB failing or throttled), the request is allowed and the
+// failure logged: the limiter protects the service, it must not take it down.
 func (l *Limiter) Take(ctx context.Context, t Taker) Decision {
 	pol, err := l.policies.Fetch(t.ID(), func() (Policy, error) {
 		info, err := t.Info(ctx)
@@ -198,27 +219,62 @@ func (l *Limiter) Take(ctx context.Context, t Taker) Decision {
 		l.log.WarnContext(ctx, "rate limit: policy unreadable; allowing", "tenant", t.ID(), "err", err)
 		return Decision{Allowed: true, Policy: PolicyFor(store.TenantInfo{})}
 	}
-	now := l.now().Unix()
-	start := now - now%pol.Window
-	end := start + pol.Window
+	now := l.now()
+	shape := pol.bucket()
 	b := l.bucket(t.ID())
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.roll(pol, start)
-	if b.tokens == 0 && !b.exhausted {
-		if err := b.refill(ctx, t, time.Unix(end, 0).Add(time.Minute)); err != nil {
-			l.log.WarnContext(ctx, "rate limit: quota unwritable; allowing", "tenant", t.ID(), "err", err)
-			return Decision{Allowed: true, Policy: pol, Reset: end - now}
+	if b.policy != pol {
+		b.local = local{policy: pol}
+	}
+	if b.tokens > 0 && !now.Before(b.expires) {
+		b.tokens = 0
+	}
+	// A lease after a pause is one token, and doubles in a run of leases. Once the
+	// instance found the bucket dry, the next lease is worth a write only when a
+	// chunk fits. The TAT only grows: what does not fit at the TAT last seen does
+	// not fit, and no call is made.
+	n := 1
+	if now.Sub(b.leasedAt) <= leaseRun {
+		n = b.lease
+	}
+	floor := 1
+	if b.dry {
+		floor = chunk(pol)
+		n = max(n, floor)
+	}
+	if b.tokens == 0 && (shape.Fits(b.tat, now) >= floor || shape.Skewed(b.tat, now)) {
+		got, tat, err := t.TakeTokens(ctx, shape, n, now, b.tat)
+		if err != nil {
+			l.log.WarnContext(ctx, "rate limit: bucket unwritable; allowing", "tenant", t.ID(), "err", err)
+			return Decision{Allowed: true, Policy: pol}
+		}
+		b.tat = tat
+		if got > 0 {
+			b.tokens, b.expires, b.leasedAt, b.dry = got, now.Add(leaseLife), now, false
+			b.lease = min(2*got, maxLease(pol))
 		}
 	}
-	d := Decision{Policy: pol, Reset: end - now, Known: true}
+	d := Decision{Policy: pol, Known: true, Reset: ceilSeconds(b.tat.Sub(now))}
 	if b.tokens > 0 {
 		b.tokens--
-		b.served++
 		d.Allowed = true
+	} else {
+		b.dry = true
+		// floor tokens fit again once the TAT is within Burst-floor intervals of now.
+		next := b.tat.Add(-time.Duration(shape.Burst-floor) * shape.Interval)
+		d.RetryAfter = max(1, ceilSeconds(next.Sub(now)))
 	}
-	d.Remaining = max(0, pol.Quota-b.used) + b.tokens
+	d.Remaining = shape.Fits(b.tat, now) + b.tokens
 	return d
+}
+
+// ceilSeconds is d in whole seconds, rounded up; 0 when d is not positive.
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 func (l *Limiter) bucket(tenant string) *bucket {
@@ -235,36 +291,12 @@ func (l *Limiter) bucket(tenant string) *bucket {
 	return b
 }
 
-// roll moves the bucket to the window starting at start under pol, sizing the
-// first lease by what the instance served in the window before.
-func (b *bucket) roll(pol Policy, start int64) {
-	if b.window == start && b.policy == pol {
-		return
-	}
-	prev := 0
-	if b.window == start-pol.Window && b.policy == pol {
-		prev = b.served
-	}
-	b.windowState = windowState{policy: pol, window: start, lease: min(max(prev, 1), maxLease(pol))}
-}
-
-// maxLease is the largest lease: an eighth of the quota.
+// maxLease is the largest lease: an eighth of the burst.
 func maxLease(pol Policy) int { return max(pol.Quota/8, 1) }
 
-// refill leases tokens from the shared window: b.lease of them, halved until they
-// fit; when not even one fits, the window is exhausted.
-func (b *bucket) refill(ctx context.Context, t Taker, expires time.Time) error {
-	for n := b.lease; n >= 1; n /= 2 {
-		used, ok, err := t.TakeQuota(ctx, b.window, n, b.policy.Quota, expires)
-		if err != nil {
-			return err
-		}
-		if ok {
-			b.tokens, b.used = n, used
-			b.lease = min(2*n, maxLease(b.policy))
-			return nil
-		}
-	}
-	b.exhausted, b.used = true, b.policy.Quota
-	return nil
-}
+// chunk is the fewest tokens worth a lease in a run of leases: a quarter of a
+// second's worth (at most maxLease, at least one). A tenant that keeps sending
+// over its limit is then admitted in lumps of at most a quarter second of its
+// rate, each lump a few writes per instance, instead of one write per token: at
+// most about a dozen writes a second per instance, whatever the rate.
+func chunk(pol Policy) int { return max(1, min(maxLease(pol), pol.RPS/4)) }

@@ -10,25 +10,6 @@ import (
 	"github.com/tribehq/tribe/shared/store"
 )
 
-// quota is an in-memory stand-in for the shared window items, counting writes;
-// the DynamoDB side is tested through the API against DynamoDB Local.
-type quota struct {
-	info   store.TenantInfo
-	counts map[int64]int
-	writes int
-}
-
-func (q *quota) ID() string                                     { return "ten_x" }
-func (q *quota) Info(context.Context) (store.TenantInfo, error) { return q.info, nil }
-func (q *quota) TakeQuota(_ context.Context, w int64, n, max int, _ time.Time) (int, bool, error) {
-	q.writes++
-	if q.counts[w]+n > max {
-		return 0, false, nil
-	}
-	q.counts[w] += n
-	return q.counts[w], true, nil
-}
-
 func TestPolicyFor(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -36,16 +17,16 @@ func TestPolicyFor(t *testing.T) {
 		info store.TenantInfo
 		want Policy
 	}{
-		{"no plan", store.TenantInfo{}, Policy{"standard", 200, 2}},
-		{"free", store.TenantInfo{Plan: "free"}, Policy{"free", 20, 2}},
-		{"override", store.TenantInfo{Plan: "free", RateLimit: &store.RateLimit{RPS: 30, Burst: 100}}, Policy{"custom", 100, 4}},
-		{"burst = rps", store.TenantInfo{RateLimit: &store.RateLimit{RPS: 5, Burst: 5}}, Policy{"custom", 5, 1}},
+		{"no plan", store.TenantInfo{}, Policy{"standard", 200, 2, 100}},
+		{"free", store.TenantInfo{Plan: "free"}, Policy{"free", 20, 2, 10}},
+		{"override", store.TenantInfo{Plan: "free", RateLimit: &store.RateLimit{RPS: 30, Burst: 100}}, Policy{"custom", 100, 4, 30}},
+		{"burst = rps", store.TenantInfo{RateLimit: &store.RateLimit{RPS: 5, Burst: 5}}, Policy{"custom", 5, 1, 5}},
 	} {
 		if got := PolicyFor(tc.info); got != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
-	d := Decision{Policy: Policy{"standard", 200, 2}, Remaining: 57, Reset: 1}
+	d := Decision{Policy: Policy{"standard", 200, 2, 100}, Remaining: 57, Reset: 1}
 	if got, want := d.PolicyField(), `"standard";q=200;w=2`; got != want {
 		t.Errorf("PolicyField = %s, want %s", got, want)
 	}
@@ -54,54 +35,73 @@ func TestPolicyFor(t *testing.T) {
 	}
 }
 
-// TestLeaseCost: what the limiter writes per request. One instance at its tenant's
-// full rate leases in growing chunks (about 1/10 of a write a request in its first window, 8/quota once warm); far under
-// the limit it writes at most once a window; over the limit rejected requests cost
-// nothing.
+// TestLeaseCost: what the limiter writes per request, on the standard plan (100
+// rps, burst 200), and that it admits what a token bucket admits. A burst of 200
+// at once leases in growing chunks (1, 2, 4 … 25); over the limit, rejected
+// requests cost nothing; a tenant at its full rate writes about once per 25
+// requests; one sending 10× its rate is admitted at its rate, evenly, in lumps of
+// at most a quarter second's worth, for a few writes per lump; requests more than
+// a second apart cost a write each.
 func TestLeaseCost(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_800_000_000, 0) // an even second
+	now := time.Unix(1_800_000_000, 0)
 	l, err := New(func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := &quota{counts: map[int64]int{}} // standard: 200 per 2 s
-	run := func(n int) (admitted int) {
+	q := &memBucket{id: "ten_x"}
+	var admittedAt []time.Time
+	// run sends n requests, every gap, and returns the admitted ones and the
+	// writes they cost.
+	run := func(n int, gap time.Duration) (admitted, writes int) {
+		w0, _, _ := q.stats()
 		for range n {
 			if l.Take(context.Background(), q).Allowed {
 				admitted++
+				admittedAt = append(admittedAt, now)
 			}
+			now = now.Add(gap)
 		}
-		return admitted
+		w1, _, _ := q.stats()
+		return admitted, w1 - w0
 	}
-	// First window, cold: leases 1, 2, 4 … 25.
-	if got := run(200); got != 200 {
-		t.Fatalf("admitted %d of the quota of 200", got)
+	if got, w := run(200, 0); got != 200 || w > 12 {
+		t.Errorf("burst: admitted %d of 200 for %d writes", got, w)
 	}
-	cold := q.writes
-	// 10× the quota: the rest is rejected, with a few failed leases (halving) and
-	// then no writes at all.
-	q.writes = 0
-	if got := run(1800); got != 0 {
-		t.Fatalf("admitted %d over the quota", got)
+	if got, w := run(1800, 0); got != 0 || w != 0 {
+		t.Errorf("over the burst: admitted %d, %d writes", got, w)
 	}
-	over := q.writes
-	// Next window, warm: the first lease is as large as allowed (25).
+	now = now.Add(2 * time.Second) // full again
+	steadyN, steadyW := run(1000, 10*time.Millisecond)
+	if steadyN != 1000 || steadyW > 50 {
+		t.Errorf("at the full rate: admitted %d of 1000 for %d writes", steadyN, steadyW)
+	}
+	// 10× the rate for 5 s, from a bucket the steady run left full.
+	admittedAt = nil
+	start := now
+	overN, overW := run(5000, time.Millisecond)
+	if want := 200 + 500; overN > want || overN < want-30 {
+		t.Errorf("10× over for 5 s: admitted %d, want about %d (burst + rate × span)", overN, want)
+	}
+	// After the burst is spent, admissions come at the rate: no half second
+	// admits more than 50 + a lump of 25.
+	for i, at := range admittedAt {
+		if at.Sub(start) < time.Second {
+			continue
+		}
+		j := i
+		for j < len(admittedAt) && admittedAt[j].Sub(at) < 500*time.Millisecond {
+			j++
+		}
+		if j-i > 75 {
+			t.Fatalf("%d admitted in the half second after %v", j-i, at.Sub(start))
+		}
+	}
 	now = now.Add(2 * time.Second)
-	q.writes = 0
-	if got := run(200); got != 200 {
-		t.Fatalf("warm window admitted %d", got)
-	}
-	warm := q.writes
-	// Far under: 3 requests a window for 5 windows.
-	q.writes = 0
-	for range 5 {
-		now = now.Add(2 * time.Second)
-		run(3)
-	}
-	sparse := q.writes
-	t.Logf("writes: cold window %d for 200 requests, warm %d for 200, %d for 1800 rejected, %d for 15 sparse requests", cold, warm, over, sparse)
-	if warm > 8 || cold > 24 || over > 6 || sparse > 10 {
-		t.Errorf("too many writes: cold %d, warm %d, over %d, sparse %d", cold, warm, over, sparse)
+	sparseN, sparseW := run(5, 3*time.Second)
+	t.Logf("writes: 200 at once %s; at the full rate %d for %d; 10× over for 5 s %d for %d admitted; %d for %d requests 3 s apart",
+		"≤ 12", steadyW, steadyN, overW, overN, sparseW, sparseN)
+	if overW > 5*12 || sparseN != 5 || sparseW != 5 {
+		t.Errorf("too many writes: over %d, sparse %d", overW, sparseW)
 	}
 }

@@ -83,9 +83,9 @@ const (
 	TypePayout          = "payout"
 )
 
-// TypeRateWindow counts a tenant's requests in one rate-limit window
-// (shared/ratelimit); no stream consumer takes it.
-const TypeRateWindow = "rate_window"
+// TypeRateBucket is a tenant's request token bucket (shared/ratelimit); no
+// stream consumer takes it.
+const TypeRateBucket = "rate_bucket"
 
 // Events out (issue 10): tenants' webhook endpoints, one delivery item per event
 // and endpoint (the eventsout consumer sends it), the due list of retries the
