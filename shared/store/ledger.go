@@ -213,7 +213,7 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 	if len(identities) > MaxIdentitiesPerChange {
 		return Entry{}, Member{}, problem.Field("identities", "at most %d identities at once", MaxIdentitiesPerChange)
 	}
-	next := m
+	next := withIdentities(m, identities)
 	next.Lots, next.Window = map[string]int64{}, map[string]DayTotals{}
 	p, err := fn(&next)
 	if err != nil {
