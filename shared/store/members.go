@@ -259,23 +259,29 @@ func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
 	// rows); a member with legacy rows is told apart when that fails, and its
 	// rows count towards the bound.
 	legacy, room := false, MaxIdentities
+	full := func() error {
+		return problem.New(problem.Conflict, "member %s holds %d identities already, the most a member may hold", id.MemberID, MaxIdentities)
+	}
 	for {
 		err := t.addIdentityTx(ctx, id, legacy, room)
 		if err == nil || !dynamo.IsCondCheckFailed(err) {
 			return translate(err, "identity")
 		}
-		if condFailedAt(err, 1) {
-			return problem.Wrap(problem.IdentityTaken, err, "identity %s/%s already belongs to a member", id.Provider, id.ExternalID)
+		taken := problem.Wrap(problem.IdentityTaken, err, "identity %s/%s already belongs to a member", id.Provider, id.ExternalID)
+		if !condFailedAt(err, 0) {
+			return taken
 		}
 		m, gerr := t.consistentMember(ctx, id.MemberID)
 		if gerr != nil {
 			return gerr
 		}
-		if m.Status != StatusActive {
+		switch {
+		case m.Status != StatusActive:
 			return problem.New(problem.Conflict, "member %s is %s and cannot take identities", m.ID, m.Status)
-		}
-		if legacy || m.IdentsOnItem {
-			return problem.New(problem.Conflict, "member %s holds %d identities already, the most a member may hold", m.ID, MaxIdentities)
+		case condFailedAt(err, 1):
+			return taken
+		case legacy || m.IdentsOnItem:
+			return full()
 		}
 		rows, lerr := t.legacyIdentities(ctx, id.MemberID)
 		if lerr != nil {
@@ -283,7 +289,7 @@ func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
 		}
 		legacy, room = true, MaxIdentities-len(rows)
 		if room <= 0 {
-			return problem.New(problem.Conflict, "member %s holds %d identities already, the most a member may hold", m.ID, MaxIdentities)
+			return full()
 		}
 	}
 }
