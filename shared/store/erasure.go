@@ -129,10 +129,12 @@ func (t *Tenant) EraseMember(ctx context.Context, id string) (Member, error) {
 	if cur.Status == StatusErased {
 		return cur, nil
 	}
-	idents, err := t.Identities(ctx, id)
+	// The identities as read with cur's version, which the erasure is conditioned on.
+	held, legacy, err := t.identitiesOf(ctx, cur)
 	if err != nil {
 		return Member{}, err
 	}
+	idents := append(held, legacy...)
 	if len(idents) > MaxIdentitiesPerChange {
 		return Member{}, problem.New(problem.Conflict, "member %s has too many identities to erase at once", id)
 	}
@@ -178,10 +180,13 @@ func (t *Tenant) EraseMember(ctx context.Context, id string) (Member, error) {
 	anon := anonymised(cur, StatusErased, now)
 	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	tx.Put(t.table.Put(t.memberItem(anon)).If("version = ?", cur.Version))
+	// The list on the member item goes with its anonymisation.
 	for _, ident := range idents {
 		ipk, isk := t.identityKey(ident.Provider, ident.ExternalID)
-		mpk, msk := t.identityOnMemberKey(id, ident.Provider, ident.ExternalID)
 		tx.Delete(t.table.Delete("PK", ipk).Range("SK", isk).If("member_id = ?", id))
+	}
+	for _, ident := range legacy {
+		mpk, msk := t.legacyIdentityKey(id, ident.Provider, ident.ExternalID)
 		tx.Delete(t.table.Delete("PK", mpk).Range("SK", msk))
 	}
 	for ref := range refs {
@@ -204,6 +209,9 @@ func anonymised(m Member, status string, now time.Time) Member {
 		OrderCount: m.OrderCount, Status: status, MergedInto: m.MergedInto,
 		JoinedAt: m.JoinedAt, CreatedAt: m.CreatedAt, UpdatedAt: now, ErasedAt: &now,
 		Version: m.Version + 1, Lots: m.Lots, NextExpiry: m.NextExpiry, Window: m.Window,
+		// No identities (personal data): an erased member's are deleted with it, a
+		// merged one's moved to its survivor.
+		IdentsOnItem: true,
 	}
 }
 
@@ -381,9 +389,11 @@ func (t *Tenant) MemberData(ctx context.Context, id string) (MemberData, error) 
 	if d.Member, err = t.Member(ctx, id); err != nil {
 		return d, err
 	}
-	if d.Identities, err = t.Identities(ctx, id); err != nil {
+	held, legacy, err := t.identitiesOf(ctx, d.Member)
+	if err != nil {
 		return d, err
 	}
+	d.Identities = append(held, legacy...)
 	if d.Ledger, err = t.AllEntries(ctx, id); err != nil {
 		return d, err
 	}

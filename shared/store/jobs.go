@@ -271,6 +271,7 @@ func (t *Tenant) ImportMembers(ctx context.Context, members []Member) error {
 	items := make([]any, 0, 2*len(members))
 	for _, m := range members {
 		m.NextExpiry = nextExpiry(m.Lots)
+		m.IdentsOnItem = true // no identities, so no legacy rows either
 		items = append(items, t.memberItem(m))
 		if day := listedExpiry(m); day != "" {
 			items = append(items, t.expiring(day, m))

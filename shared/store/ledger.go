@@ -213,7 +213,7 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 	if len(identities) > MaxIdentitiesPerChange {
 		return Entry{}, Member{}, problem.Field("identities", "at most %d identities at once", MaxIdentitiesPerChange)
 	}
-	next := m
+	next := withIdentities(m, identities)
 	next.Lots, next.Window = map[string]int64{}, map[string]DayTotals{}
 	p, err := fn(&next)
 	if err != nil {
@@ -276,7 +276,7 @@ func (t *Tenant) Ledger(ctx context.Context, memberID string, limit int, cursor 
 		if !strings.HasPrefix(cursor, "L#") || len(cursor) > 600 {
 			return Page[Entry]{}, problem.Field("cursor", "cursor is not one this API returned")
 		}
-		// Older than the cursor; tier history and identities sort below "L#" too, so
+		// Older than the cursor; tier history and legacy identity rows sort below "L#" too, so
 		// keep entries only.
 		q = q.Range("SK", dynamo.Less, cursor).Filter("$ = ?", table.Type, table.TypeLedger)
 	} else {

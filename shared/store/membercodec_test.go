@@ -97,7 +97,7 @@ func TestMemberCodecRefusesCorruptBytes(t *testing.T) {
 	}
 }
 
-// avSize is DynamoDB's size of a map attribute's value, by its documented rules.
+// avSize is DynamoDB's size of an attribute's value, by its documented rules.
 func avSize(av types.AttributeValue) int {
 	switch v := av.(type) {
 	case *types.AttributeValueMemberM:
@@ -106,6 +106,14 @@ func avSize(av types.AttributeValue) int {
 			n += len(k) + 1 + avSize(e)
 		}
 		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + avSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
 	case *types.AttributeValueMemberN:
 		return len(v.Value)/2 + 1
 	case *types.AttributeValueMemberS:

@@ -87,6 +87,38 @@ type Member struct {
 	// a row.
 	CheckInDay    string `dynamo:"check_in_day,omitempty" json:"last_check_in_day,omitempty"`
 	CheckInStreak int    `dynamo:"check_in_streak,omitempty" json:"check_in_streak"`
+	// Idents are the member's identities, at most MaxIdentities, kept on the item so
+	// that creating a member writes no row per identity (each identity's
+	// uniqueness item, identityKey, names the member). Read them with Identities.
+	Idents []HeldIdentity `dynamo:"idents,omitempty" json:"-"`
+	// IdentsOnItem is set on members created since identities moved onto the
+	// item: such a member has no legacy identity rows (ID#…) to read.
+	IdentsOnItem bool `dynamo:"idl,omitempty" json:"-"`
+}
+
+// HeldIdentity is an identity as its member's item keeps it: short attribute
+// names, the creation time in Unix nanoseconds (0 when unknown), so a member with
+// one identity stays well under 1 KB.
+type HeldIdentity struct {
+	Provider   string `dynamo:"p"`
+	ExternalID string `dynamo:"x"`
+	CreatedAt  int64  `dynamo:"at,omitempty"`
+}
+
+func heldIdentity(id Identity) HeldIdentity {
+	h := HeldIdentity{Provider: id.Provider, ExternalID: id.ExternalID}
+	if !id.CreatedAt.IsZero() {
+		h.CreatedAt = id.CreatedAt.UnixNano()
+	}
+	return h
+}
+
+func (h HeldIdentity) identity(memberID string) Identity {
+	id := Identity{Provider: h.Provider, ExternalID: h.ExternalID, MemberID: memberID}
+	if h.CreatedAt != 0 {
+		id.CreatedAt = time.Unix(0, h.CreatedAt).UTC()
+	}
+	return id
 }
 
 // DayTotals is one month (formerly one day) of a member's qualifying activity.
@@ -122,14 +154,17 @@ type identityItem struct {
 func (t *Tenant) memberKey(id string) (string, string) { return t.pk("M", id), "PROFILE" }
 func (t *Tenant) memberShardKey(shard int) string      { return t.pk("MEMBERS", strconv.Itoa(shard)) }
 
-// identityKey is the uniqueness item of an identity; identityOnMemberKey is the copy
-// under the member, so a member's identities are one query.
+// identityKey is the uniqueness item of an identity. legacyIdentityKey is the copy
+// under the member that members created before identities moved onto the member
+// item (Member.Idents) still have: read, moved and deleted, never written.
 func (t *Tenant) identityKey(provider, external string) (string, string) {
 	return t.pk("ID", provider, external), "ID"
 }
-func (t *Tenant) identityOnMemberKey(memberID, provider, external string) (string, string) {
-	return t.pk("M", memberID), "ID#" + provider + "#" + external
+func (t *Tenant) legacyIdentityKey(memberID, provider, external string) (string, string) {
+	return t.pk("M", memberID), legacyIdentityPrefix + provider + "#" + external
 }
+
+const legacyIdentityPrefix = "ID#"
 
 func (t *Tenant) memberItem(m Member) memberItem {
 	pk, sk := t.memberKey(m.ID)
@@ -145,11 +180,25 @@ func (t *Tenant) memberItem(m Member) memberItem {
 // holds at most 100 items.
 const MaxIdentitiesPerChange = 30
 
+// MaxIdentities bounds the identities one member holds, so erasing it (a delete and
+// a tombstone each) or merging it (an update each) stays one transaction and its
+// item stays small.
+const MaxIdentities = MaxIdentitiesPerChange
+
+// putIdentityTx claims an identity's uniqueness item; the member's own list is
+// part of the member item the caller writes in the same transaction.
 func (t *Tenant) putIdentityTx(tx *dynamo.WriteTx, id Identity) {
 	ipk, isk := t.identityKey(id.Provider, id.ExternalID)
-	mpk, msk := t.identityOnMemberKey(id.MemberID, id.Provider, id.ExternalID)
 	tx.Put(t.table.Put(identityItem{keyed{ipk, isk, table.TypeIdentity, 0}, id}).If("attribute_not_exists(PK)"))
-	tx.Put(t.table.Put(identityItem{keyed{mpk, msk, table.TypeMemberIdentity, 0}, id}))
+}
+
+// withIdentities is a new member holding identities on its item.
+func withIdentities(m Member, identities []Identity) Member {
+	m.Idents, m.IdentsOnItem = nil, true
+	for _, id := range identities {
+		m.Idents = append(m.Idents, heldIdentity(id))
+	}
+	return m
 }
 
 // CreateMember stores a new member with its identities, atomically. An identity that
@@ -158,6 +207,7 @@ func (t *Tenant) CreateMember(ctx context.Context, m Member, identities []Identi
 	if len(identities) > MaxIdentitiesPerChange {
 		return problem.Field("identities", "at most %d identities at once", MaxIdentitiesPerChange)
 	}
+	m = withIdentities(m, identities)
 	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 	tx.Put(t.table.Put(t.memberItem(m)).If("attribute_not_exists(PK)"))
 	for _, id := range identities {
@@ -198,24 +248,72 @@ func (t *Tenant) UpdateMember(ctx context.Context, id string, fn func(*Member) e
 		})
 }
 
-// AddIdentity attaches an identity to an active member.
+// AddIdentity attaches an identity to an active member: it claims the identity's
+// uniqueness item and appends it to the member's list, raising the member's
+// version, in one transaction (a concurrent full write of the member, read at the
+// old version, fails its condition and reads again). An identity that belongs to
+// a member already is problem.IdentityTaken; a member that is not active, or holds
+// MaxIdentities already, is problem.Conflict.
 func (t *Tenant) AddIdentity(ctx context.Context, id Identity) error {
-	pk, sk := t.memberKey(id.MemberID)
-	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
-	tx.Check(t.table.Check("PK", pk).Range("SK", sk).If("$ = ?", "status", StatusActive))
-	t.putIdentityTx(tx, id)
-	err := tx.Run(ctx)
-	if dynamo.IsCondCheckFailed(err) {
-		m, gerr := t.Member(ctx, id.MemberID)
+	// First as for a member created since identities live on its item (no legacy
+	// rows); a member with legacy rows is told apart when that fails, and its
+	// rows count towards the bound.
+	legacy, room := false, MaxIdentities
+	full := func() error {
+		return problem.New(problem.Conflict, "member %s holds %d identities already, the most a member may hold", id.MemberID, MaxIdentities)
+	}
+	for {
+		err := t.addIdentityTx(ctx, id, legacy, room)
+		if err == nil || !dynamo.IsCondCheckFailed(err) {
+			return translate(err, "identity")
+		}
+		taken := problem.Wrap(problem.IdentityTaken, err, "identity %s/%s already belongs to a member", id.Provider, id.ExternalID)
+		if !condFailedAt(err, 0) {
+			return taken
+		}
+		m, gerr := t.consistentMember(ctx, id.MemberID)
 		if gerr != nil {
 			return gerr
 		}
-		if m.Status != StatusActive {
+		switch {
+		case m.Status != StatusActive:
 			return problem.New(problem.Conflict, "member %s is %s and cannot take identities", m.ID, m.Status)
+		case condFailedAt(err, 1):
+			return taken
+		case legacy || m.IdentsOnItem:
+			return full()
 		}
-		return problem.Wrap(problem.IdentityTaken, err, "identity %s/%s already belongs to a member", id.Provider, id.ExternalID)
+		rows, lerr := t.legacyIdentities(ctx, id.MemberID)
+		if lerr != nil {
+			return lerr
+		}
+		legacy, room = true, MaxIdentities-len(rows)
+		if room <= 0 {
+			return full()
+		}
 	}
-	return translate(err, "identity")
+}
+
+// addIdentityTx is one attempt of AddIdentity: the member's list takes the
+// identity if it has fewer than room, and the member is legacy or not as said.
+func (t *Tenant) addIdentityTx(ctx context.Context, id Identity, legacy bool, room int) error {
+	pk, sk := t.memberKey(id.MemberID)
+	cond := "$ = ? AND idl = ? AND (attribute_not_exists(idents) OR size(idents) < ?)"
+	if legacy {
+		cond = "$ = ? AND attribute_not_exists(idl) AND (attribute_not_exists(idents) OR size(idents) < ?)"
+	}
+	args := []any{"status", StatusActive}
+	if !legacy {
+		args = append(args, true)
+	}
+	args = append(args, room)
+	empty := &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
+	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
+	tx.Update(t.table.Update("PK", pk).Range("SK", sk).
+		SetExpr("idents = list_append(if_not_exists(idents, ?), ?)", empty, []HeldIdentity{heldIdentity(id)}).
+		Add("version", 1).Set("updated_at", t.s.Now()).If(cond, args...))
+	t.putIdentityTx(tx, id)
+	return tx.Run(ctx)
 }
 
 // LookupIdentity returns the identity's record, naming its member.
@@ -226,11 +324,47 @@ func (t *Tenant) LookupIdentity(ctx context.Context, provider, external string) 
 	return it.Identity, err
 }
 
-// Identities lists a member's identities.
+// Identities lists a member's identities, read strongly consistently from its item
+// (and, for a member created before identities moved there, from its legacy rows).
 func (t *Tenant) Identities(ctx context.Context, memberID string) ([]Identity, error) {
+	m, err := t.consistentMember(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	held, legacy, err := t.identitiesOf(ctx, m)
+	return append(held, legacy...), err
+}
+
+// identitiesOf is the identities of member m as read: those on its item, then the
+// legacy rows under it that are not on the item (one query, skipped for members
+// that have none).
+func (t *Tenant) identitiesOf(ctx context.Context, m Member) (held, legacy []Identity, err error) {
+	seen := make(map[IdentityRef]bool, len(m.Idents))
+	for _, h := range m.Idents {
+		held = append(held, h.identity(m.ID))
+		seen[IdentityRef{h.Provider, h.ExternalID}] = true
+	}
+	if m.IdentsOnItem {
+		return held, nil, nil
+	}
+	rows, err := t.legacyIdentities(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range rows {
+		if !seen[IdentityRef{id.Provider, id.ExternalID}] {
+			legacy = append(legacy, id)
+		}
+	}
+	return held, legacy, nil
+}
+
+// legacyIdentities reads the identity rows (ID#…) of a member created before
+// identities moved onto the member item.
+func (t *Tenant) legacyIdentities(ctx context.Context, memberID string) ([]Identity, error) {
 	pk, _ := t.memberKey(memberID)
 	var items []identityItem
-	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, "ID#").Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
+	err := t.table.Get("PK", pk).Range("SK", dynamo.BeginsWith, legacyIdentityPrefix).Consistent(true).ConsumedCapacity(rcc(ctx)).All(ctx, &items)
 	if err != nil {
 		return nil, translate(err, "identities")
 	}
@@ -241,15 +375,16 @@ func (t *Tenant) Identities(ctx context.Context, memberID string) ([]Identity, e
 	return out, nil
 }
 
-func (t *Tenant) moveIdentityTx(tx *dynamo.WriteTx, id Identity, to string) {
-	opk, osk := t.identityOnMemberKey(id.MemberID, id.Provider, id.ExternalID)
+// moveIdentityTx points an identity's uniqueness item at member to, if it still
+// names its member; a legacy row of the identity is deleted (the new holder keeps
+// it on its item, written by the caller).
+func (t *Tenant) moveIdentityTx(tx *dynamo.WriteTx, id Identity, to string, legacy bool) {
 	ipk, isk := t.identityKey(id.Provider, id.ExternalID)
-	moved := id
-	moved.MemberID = to
-	npk, nsk := t.identityOnMemberKey(to, id.Provider, id.ExternalID)
-	tx.Delete(t.table.Delete("PK", opk).Range("SK", osk))
-	tx.Put(t.table.Put(identityItem{keyed{npk, nsk, table.TypeMemberIdentity, 0}, moved}))
 	tx.Update(t.table.Update("PK", ipk).Range("SK", isk).Set("member_id", to).If("member_id = ?", id.MemberID))
+	if legacy {
+		opk, osk := t.legacyIdentityKey(id.MemberID, id.Provider, id.ExternalID)
+		tx.Delete(t.table.Delete("PK", opk).Range("SK", osk))
+	}
 }
 
 // MergeMembers moves everything of member from into survivor in one transaction:
@@ -280,22 +415,29 @@ func (t *Tenant) mergeMembers(ctx context.Context, survivorID, fromID string, li
 			return Member{}, problem.New(problem.Conflict, "member %s is %s", m.ID, m.Status)
 		}
 	}
-	idents, err := t.Identities(ctx, fromID)
+	// from's identities as read with its version (the merge is conditioned on
+	// it); the survivor's count bounds the whole.
+	held, legacy, err := t.identitiesOf(ctx, from)
 	if err != nil {
 		return Member{}, err
 	}
-	if len(idents) > MaxIdentitiesPerChange {
-		return Member{}, problem.New(problem.Conflict, "member %s has more than %d identities to move at once", fromID, MaxIdentitiesPerChange)
+	kept, keptLegacy, err := t.identitiesOf(ctx, survivor)
+	if err != nil {
+		return Member{}, err
+	}
+	if n := len(kept) + len(keptLegacy) + len(held) + len(legacy); n > MaxIdentities {
+		return Member{}, problem.New(problem.Conflict, "member %s would hold %d identities after the merge; a member holds at most %d", survivorID, n, MaxIdentities)
 	}
 	moves, err := t.groupMoves(ctx, survivorID, fromID)
 	if err != nil {
 		return Member{}, err
 	}
-	// Two members, three writes per identity, up to four per group, two ledger
-	// entries and the reference: a transaction holds at most 100.
+	// Two members (the identities' list moves with them), one write per identity
+	// (its uniqueness item) and one more per legacy row, up to four per group, two
+	// ledger entries and the reference: a transaction holds at most 100.
 	// Expiry lists: up to three moves. The link record (merges by a verified
 	// contact): one.
-	if n := 2 + 3*len(idents) + moves.writes() + 2 + 1 + 3 + 1; n > 100 {
+	if n := 2 + len(held) + 2*len(legacy) + moves.writes() + 2 + 1 + 3 + 1; n > 100 {
 		return Member{}, problem.New(problem.Conflict, "member %s has too many identities and groups to merge at once (%d writes)", fromID, n)
 	}
 	now := t.s.Now()
@@ -334,10 +476,16 @@ func (t *Tenant) mergeMembers(ctx context.Context, survivorID, fromID string, li
 	if from.LastActiveAt != nil && (next.LastActiveAt == nil || from.LastActiveAt.After(*next.LastActiveAt)) {
 		next.LastActiveAt = from.LastActiveAt
 	}
+	next.Idents = slices.Clone(survivor.Idents)
+	for _, id := range append(held, legacy...) {
+		next.Idents = append(next.Idents, heldIdentity(id))
+	}
 	next.Version, next.UpdatedAt = survivor.Version+1, now
 	gone := from
 	gone.Status, gone.MergedInto, gone.Points, gone.SpendMinor, gone.OrderCount = StatusMerged, survivorID, 0, 0, 0
 	gone.Lots, gone.NextExpiry, gone.Window = nil, "", nil
+	// Its legacy rows are deleted below: none is left to read.
+	gone.Idents, gone.IdentsOnItem = nil, true
 	gone.Version, gone.UpdatedAt = from.Version+1, now
 
 	tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
@@ -345,8 +493,11 @@ func (t *Tenant) mergeMembers(ctx context.Context, survivorID, fromID string, li
 	tx.Put(t.table.Put(t.memberItem(gone)).If("version = ?", from.Version))
 	t.expiryWrites(tx, survivor, next)
 	t.expiryWrites(tx, from, gone)
-	for _, id := range idents {
-		t.moveIdentityTx(tx, id, survivorID)
+	for _, id := range held {
+		t.moveIdentityTx(tx, id, survivorID, false)
+	}
+	for _, id := range legacy {
+		t.moveIdentityTx(tx, id, survivorID, true)
 	}
 	t.moveGroupsTx(tx, moves, survivorID, fromID)
 	// The survivor remembers whom it absorbed: erasing it erases them (their kept

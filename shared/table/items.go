@@ -48,7 +48,7 @@ const (
 	TypeLiveCodeHold    = "live_code_hold"
 	TypeLoyalty         = "loyalty"
 	TypeMemberGroup     = "member_group"
-	TypeMemberIdentity  = "member_identity"
+	TypeMemberIdentity  = "member_identity" // legacy rows ID#… under members created before Member.Idents: read, moved, deleted, never written
 	TypeMemberRef       = "member_ref"
 	TypeErased          = "erased"
 	TypeModerationRules = "moderation_rules"

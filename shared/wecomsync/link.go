@@ -31,8 +31,11 @@ func LinkUnionID(ctx context.Context, t *store.Tenant, memberID, unionID string,
 		found, err := t.LookupIdentity(ctx, store.ProviderUnionID, unionID)
 		if problem.Is(err, problem.NotFound) {
 			err = t.AddIdentity(ctx, store.Identity{Provider: store.ProviderUnionID, ExternalID: unionID, MemberID: memberID, CreatedAt: now})
-			if problem.Is(err, problem.IdentityTaken) {
+			switch {
+			case problem.Is(err, problem.IdentityTaken):
 				continue // someone linked it meanwhile: look again
+			case problem.Is(err, problem.Conflict):
+				return memberID, nil // merged or erased meanwhile, or holding the most identities a member may
 			}
 			return memberID, err
 		}
