@@ -88,7 +88,8 @@ synth: build $(CDK_STAMP)
 
 CDK_CONTEXT = -c stage=$(STAGE) -c assets=$(CURDIR)/build $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) \
 	$(if $(DOMAIN),-c domain=$(DOMAIN)) $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN)) \
-	$(if $(CONSOLE_DOMAIN),-c consoleDomain=$(CONSOLE_DOMAIN)) $(if $(CONSOLE_CERTIFICATE_ARN),-c consoleCertificateArn=$(CONSOLE_CERTIFICATE_ARN))
+	$(if $(CONSOLE_DOMAIN),-c consoleDomain=$(CONSOLE_DOMAIN)) $(if $(CONSOLE_CERTIFICATE_ARN),-c consoleCertificateArn=$(CONSOLE_CERTIFICATE_ARN)) \
+	$(if $(ROLLOUT),-c rollout=$(ROLLOUT))
 
 ## diff: what a deploy would change in the stage's stack (run before make deploy)
 diff: build $(CDK_STAMP)
@@ -96,7 +97,8 @@ diff: build $(CDK_STAMP)
 
 ## deploy: show the diff, then deploy STAGE=dev|prod to its pinned account and region
 ## (cdk.json "stages"); changes that widen IAM or security groups ask for approval.
-## Functions move to the new version by a CodeDeploy canary (10% for 5 minutes).
+## Functions move to the new version by a CodeDeploy canary (10% for 5 minutes), or
+## all at once with ROLLOUT=all-at-once (a release the old version must not overlap).
 deploy: diff
 	cd infra/cdk && $(CDK) deploy $(CDK_CONTEXT) --require-approval broadening
 

@@ -29,6 +29,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "tribe:", err)
 		os.Exit(1)
 	}
+	rollout := contextString(app, "rollout", stack.RolloutCanary)
+	if _, err := stack.RolloutConfig(rollout); err != nil {
+		fmt.Fprintln(os.Stderr, "tribe:", err)
+		os.Exit(1)
+	}
 	stack.NewTribeStack(app, "Tribe-"+stage, &stack.TribeStackProps{
 		StackProps:     awscdk.StackProps{Env: env},
 		Stage:          stage,
@@ -39,6 +44,7 @@ func main() {
 
 		ConsoleDomain:         contextString(app, "consoleDomain", ""),
 		ConsoleCertificateArn: contextString(app, "consoleCertificateArn", ""),
+		Rollout:               rollout,
 	})
 	app.Synth(nil)
 }

@@ -17,11 +17,38 @@ import (
 // a deploy publishes a version and CodeDeploy moves the alias to it.
 const LiveAlias = "live"
 
+// Rollouts: how CodeDeploy moves a function's live alias to a new version.
+// RolloutCanary (the default) gives the new version 10% of the traffic for 5
+// minutes first; RolloutAllAtOnce moves it at once, for a release whose old and
+// new versions must not run side by side (one that changes the shape of an item
+// the old version would rewrite without the new attributes).
+const (
+	RolloutCanary    = "canary"
+	RolloutAllAtOnce = "all-at-once"
+)
+
+// RolloutConfig is the CodeDeploy deployment configuration of a rollout ("" is
+// the canary), or an error naming the rollouts there are.
+func RolloutConfig(rollout string) (string, error) {
+	switch rollout {
+	case "", RolloutCanary:
+		return "CodeDeployDefault.LambdaCanary10Percent5Minutes", nil
+	case RolloutAllAtOnce:
+		return "CodeDeployDefault.LambdaAllAtOnce", nil
+	}
+	return "", fmt.Errorf("rollout %q: use %s or %s", rollout, RolloutCanary, RolloutAllAtOnce)
+}
+
 // addCanaryDeployments gives every function a CodeDeploy deployment group: a new
-// version takes 10% of the alias's traffic for 5 minutes, then all of it; if one of
-// the function's error alarms fires meanwhile, the alias goes back to the old
-// version.
+// version takes 10% of the alias's traffic for 5 minutes (or all of it at once,
+// see RolloutConfig), then all of it; if one of the function's error alarms fires
+// meanwhile, the alias goes back to the old version.
 func (t *tribe) addCanaryDeployments() {
+	configName, err := RolloutConfig(t.props.Rollout)
+	if err != nil {
+		panic(err)
+	}
+	config := awscodedeploy.LambdaDeploymentConfig_FromLambdaDeploymentConfigName(t.stack, jsii.String("Rollout"), jsii.String(configName))
 	app := awscodedeploy.NewLambdaApplication(t.stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{})
 	// One service role for every group, not one each (CloudFormation counts them).
 	managed := awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSCodeDeployRoleForLambdaLimited"))
@@ -40,7 +67,7 @@ func (t *tribe) addCanaryDeployments() {
 			// Each group would add the managed policy again.
 			Role:             role.WithoutPolicyUpdates(nil),
 			Alias:            t.aliases[f.Name],
-			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
+			DeploymentConfig: config,
 			Alarms:           &alarms,
 			AutoRollback: &awscodedeploy.AutoRollbackConfig{
 				FailedDeployment:  jsii.Bool(true),

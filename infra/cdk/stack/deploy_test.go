@@ -58,6 +58,22 @@ func TestEveryFunctionDeploysByCanaryRolledBackOnItsErrorAlarms(t *testing.T) {
 	}
 }
 
+func TestRolloutConfig(t *testing.T) {
+	t.Parallel()
+	for rollout, want := range map[string]string{
+		"":            "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+		"canary":      "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+		"all-at-once": "CodeDeployDefault.LambdaAllAtOnce",
+	} {
+		if got, err := RolloutConfig(rollout); got != want || err != nil {
+			t.Errorf("RolloutConfig(%q) = %q, %v; want %q", rollout, got, err, want)
+		}
+	}
+	if _, err := RolloutConfig("linear"); err == nil || !strings.Contains(err.Error(), "all-at-once") {
+		t.Errorf("an unknown rollout: %v", err)
+	}
+}
+
 func TestStageEnvPinsAccountAndRegion(t *testing.T) {
 	t.Parallel()
 	pins := map[string]any{

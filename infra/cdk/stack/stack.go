@@ -125,6 +125,9 @@ type TribeStackProps struct {
 	// distribution serves it.
 	ConsoleDomain         string
 	ConsoleCertificateArn string
+	// Rollout is how a deploy moves functions to their new version: RolloutCanary
+	// ("" too) or RolloutAllAtOnce (deploy.go).
+	Rollout string
 }
 
 // NewTribeStack builds the whole of Tribe: one stack with the functions in nested
