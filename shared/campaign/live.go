@@ -159,13 +159,17 @@ func pointsCap(c store.Campaign) int64 {
 }
 
 // OrderPaid counts the order as a conversion of the member's participations whose
-// attribution window holds it, and gives a first paid order inside a first-order
+// attribution window holds it (read only when the member's attribution mark says
+// one may: store.OrderMayConvert), and gives a first paid order inside a first-order
 // campaign's window its gift.
 func (l *Live) OrderPaid(ctx context.Context, t *store.Tenant, s settings.Settings, m store.Member, first bool, rec store.OrderRecord, spendMinor int64) error {
 	var errs []error
-	parts, err := t.Participations(ctx, m.ID)
-	if err != nil {
-		return err
+	var parts []store.Participation
+	if store.OrderMayConvert(m, rec.PaidAt) {
+		var err error
+		if parts, err = t.Participations(ctx, m.ID); err != nil {
+			return err
+		}
 	}
 	ref := rec.IntegrationID + ":" + rec.ExternalID
 	for _, p := range parts {

@@ -173,7 +173,8 @@ func (e *Engine) prefetch(ctx context.Context, changes []store.Change) *prefetch
 // record applies one change (an order's or a refund's posting is idempotent: the
 // reconciler re-drives through it too). posted is true when it wrote a ledger
 // entry now. memo holds the members this goroutine posted to, as written, so a
-// customer's next order in the batch starts from the current version.
+// customer's next order in the batch starts from the current version (by member
+// id, and by the customer's platform id, which then needs no lookup).
 func (e *Engine) record(ctx context.Context, c store.Change, pre *prefetched, memo map[string]store.Member) (posted bool, err error) {
 	if c.Event != store.Insert || c.Tenant == "" {
 		return false, nil
@@ -304,8 +305,14 @@ func (e *Engine) refund(ctx context.Context, t *store.Tenant, s settings.Setting
 func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings, pre *prefetched, memo map[string]store.Member, rec store.OrderRecord) (Earned, error) {
 	var known *store.Member
 	memberID, matched := "", ""
-	if m, ok := pre.member(t.ID(), store.IdentityRef{Provider: rec.Provider, ExternalID: rec.Customer.ExternalID}); ok && m.Status == store.StatusActive {
+	ref := store.IdentityRef{Provider: rec.Provider, ExternalID: rec.Customer.ExternalID}
+	if m, ok := pre.member(t.ID(), ref); ok && m.Status == store.StatusActive {
 		known, memberID = &m, m.ID
+	}
+	// A customer's earlier order in this batch found or made its member.
+	refKey := "customer\x00" + t.ID() + "\x00" + ref.Provider + "\x00" + ref.ExternalID
+	if m, ok := memo[refKey]; ok && memberID == "" && rec.Customer.ExternalID != "" {
+		memberID = m.ID
 	}
 	for attempt := 0; memberID == "" && attempt < 3; attempt++ {
 		who := contact(rec.Provider, rec.Customer, s.Identity)
@@ -338,6 +345,7 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 		}
 		if err == nil {
 			memo[fresh.ID] = earned.Member
+			memo[refKey] = earned.Member
 		}
 		return earned, err
 	}
@@ -366,6 +374,9 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 	}
 	if err == nil && earned.Fresh {
 		memo[memberID] = earned.Member
+		if rec.Customer.ExternalID != "" {
+			memo[refKey] = earned.Member
+		}
 	}
 	return earned, err
 }

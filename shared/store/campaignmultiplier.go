@@ -209,6 +209,7 @@ func (t *Tenant) ChargeMultiplier(p *Posting, g MultiplierGrant, part Participat
 		tx.Update(u)
 	}})
 	if g.First {
+		p.attribute(part.AttributionEnds)
 		ppk, psk := t.participationKey(part.Member, part.Campaign, part.Occurrence)
 		item := participationItem{keyed{ppk, psk, table.TypeCampaignParticipation, 0}, part}
 		p.extra = append(p.extra, extraWrite{op: func(tx *dynamo.WriteTx) {

@@ -427,6 +427,11 @@ func (t *Tenant) TakePart(ctx context.Context, p Participate) error {
 		pts = p.Reward.Points
 	}
 	if pts <= 0 {
+		// No posting writes the member: its attribution mark is raised first,
+		// so it never falls short of a participation that commits.
+		if err := t.raiseAttribution(ctx, p.Member, p.AttributionEnds); err != nil {
+			return err
+		}
 		err := retryConflicts(ctx, func() error {
 			tx := t.db.WriteTx().ConsumedCapacity(txcc(ctx))
 			for _, w := range writes {
@@ -451,8 +456,9 @@ func (t *Tenant) TakePart(ctx context.Context, p Participate) error {
 		}
 		m.Lots[p.Lot] += pts
 		return &Posting{
-			Entry: Entry{Type: EntryEarn, Amount: pts, Source: "campaign", SourceRef: p.Campaign + ":" + p.Occurrence, Lot: p.Lot},
-			extra: writes,
+			Entry:       Entry{Type: EntryEarn, Amount: pts, Source: "campaign", SourceRef: p.Campaign + ":" + p.Occurrence, Lot: p.Lot},
+			extra:       writes,
+			attribution: p.AttributionEnds,
 		}, nil
 	})
 	if errors.Is(err, ErrAlreadyPosted) {

@@ -96,6 +96,9 @@ type Posting struct {
 	// TierReason explains a tier change made by the same posting.
 	TierReason string
 	extra      []extraWrite
+	// attribution is the end of the attribution window of a participation the
+	// posting writes: the member's AttributionUntil is raised to it.
+	attribution time.Time
 }
 
 type extraWrite struct {
@@ -144,6 +147,7 @@ func (t *Tenant) PostFrom(ctx context.Context, known *Member, memberID string, e
 			return Entry{}, Member{}, err
 		}
 		FoldWindow(next.Window)
+		next.AttributionUntil = max(next.AttributionUntil, attributionUntil(p.attribution))
 		now := t.s.Now()
 		e := p.Entry
 		e.ID, e.MemberID, e.EffectiveAt, e.PostedAt, e.Balance = id, memberID, effectiveAt.UTC(), now, next.Points
@@ -220,6 +224,7 @@ func (t *Tenant) PostNew(ctx context.Context, m Member, identities []Identity, e
 		return Entry{}, Member{}, err
 	}
 	FoldWindow(next.Window)
+	next.AttributionUntil = max(next.AttributionUntil, attributionUntil(p.attribution))
 	now := t.s.Now()
 	e := p.Entry
 	e.ID, e.MemberID, e.EffectiveAt, e.PostedAt, e.Balance = id, m.ID, effectiveAt.UTC(), now, next.Points

@@ -94,6 +94,13 @@ type Member struct {
 	// IdentsOnItem is set on members created since identities moved onto the
 	// item: such a member has no legacy identity rows (ID#…) to read.
 	IdentsOnItem bool `dynamo:"idl,omitempty" json:"-"`
+	// AttributionUntil is when the last attribution window of the member's
+	// campaign participations ends (Unix seconds, rounded up): a paid order after
+	// it converts none of them, and their query is skipped. Every write of a
+	// participation raises it (attribution.go); it is kept only on members with
+	// AttributionKept, created since it was.
+	AttributionUntil int64 `dynamo:"attr_until,omitempty" json:"-"`
+	AttributionKept  bool  `dynamo:"attr_kept,omitempty" json:"-"`
 }
 
 // HeldIdentity is an identity as its member's item keeps it: short attribute
@@ -194,7 +201,7 @@ func (t *Tenant) putIdentityTx(tx *dynamo.WriteTx, id Identity) {
 
 // withIdentities is a new member holding identities on its item.
 func withIdentities(m Member, identities []Identity) Member {
-	m.Idents, m.IdentsOnItem = nil, true
+	m.Idents, m.IdentsOnItem, m.AttributionKept = nil, true, true
 	for _, id := range identities {
 		m.Idents = append(m.Idents, heldIdentity(id))
 	}
