@@ -310,8 +310,11 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 		known, memberID = &m, m.ID
 	}
 	// A customer's earlier order in this batch found or made its member.
-	refKey := "customer\x00" + t.ID() + "\x00" + ref.Provider + "\x00" + ref.ExternalID
-	if m, ok := memo[refKey]; ok && memberID == "" && rec.Customer.ExternalID != "" {
+	refKey := ""
+	if ref.ExternalID != "" {
+		refKey = "customer\x00" + t.ID() + "\x00" + ref.Provider + "\x00" + ref.ExternalID
+	}
+	if m, ok := memo[refKey]; ok && memberID == "" {
 		memberID = m.ID
 	}
 	for attempt := 0; memberID == "" && attempt < 3; attempt++ {
@@ -345,7 +348,7 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 		}
 		if err == nil {
 			memo[fresh.ID] = earned.Member
-			memo[refKey] = earned.Member
+			remember(memo, refKey, earned.Member)
 		}
 		return earned, err
 	}
@@ -374,9 +377,15 @@ func (e *Engine) earn(ctx context.Context, t *store.Tenant, s settings.Settings,
 	}
 	if err == nil && earned.Fresh {
 		memo[memberID] = earned.Member
-		if rec.Customer.ExternalID != "" {
-			memo[refKey] = earned.Member
-		}
+		remember(memo, refKey, earned.Member)
 	}
 	return earned, err
+}
+
+// remember keeps m in memo under a customer's key ("" for an order without a
+// platform customer id: nothing is kept).
+func remember(memo map[string]store.Member, refKey string, m store.Member) {
+	if refKey != "" {
+		memo[refKey] = m
+	}
 }

@@ -294,8 +294,8 @@ func (l *Limiter) bucket(tenant string) *bucket {
 // maxLease is the largest lease: an eighth of the burst.
 func maxLease(pol Policy) int { return max(pol.Quota/8, 1) }
 
-// chunk is the fewest tokens worth a lease in a run of leases: a quarter of a
-// second's worth (at most maxLease, at least one). A tenant that keeps sending
+// chunk is the fewest tokens worth a lease once the instance refused a request: a
+// quarter of a second's worth (at most maxLease, at least one). A tenant that keeps sending
 // over its limit is then admitted in lumps of at most a quarter second of its
 // rate, each lump a few writes per instance, instead of one write per token: at
 // most about a dozen writes a second per instance, whatever the rate.

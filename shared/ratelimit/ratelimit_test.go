@@ -65,8 +65,9 @@ func TestLeaseCost(t *testing.T) {
 		w1, _, _ := q.stats()
 		return admitted, w1 - w0
 	}
-	if got, w := run(200, 0); got != 200 || w > 12 {
-		t.Errorf("burst: admitted %d of 200 for %d writes", got, w)
+	burstN, burstW := run(200, 0)
+	if burstN != 200 || burstW > 12 {
+		t.Errorf("burst: admitted %d of 200 for %d writes", burstN, burstW)
 	}
 	if got, w := run(1800, 0); got != 0 || w != 0 {
 		t.Errorf("over the burst: admitted %d, %d writes", got, w)
@@ -99,8 +100,8 @@ func TestLeaseCost(t *testing.T) {
 	}
 	now = now.Add(2 * time.Second)
 	sparseN, sparseW := run(5, 3*time.Second)
-	t.Logf("writes: 200 at once %s; at the full rate %d for %d; 10× over for 5 s %d for %d admitted; %d for %d requests 3 s apart",
-		"≤ 12", steadyW, steadyN, overW, overN, sparseW, sparseN)
+	t.Logf("writes: %d for %d at once; at the full rate %d for %d; 10× over for 5 s %d for %d admitted; %d for %d requests 3 s apart",
+		burstW, burstN, steadyW, steadyN, overW, overN, sparseW, sparseN)
 	if overW > 5*12 || sparseN != 5 || sparseW != 5 {
 		t.Errorf("too many writes: over %d, sparse %d", overW, sparseW)
 	}

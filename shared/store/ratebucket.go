@@ -47,6 +47,11 @@ func (b Bucket) Skewed(tat, now time.Time) bool {
 	return tat.After(now.Add(time.Duration(b.Burst)*b.Interval + MaxClockSkew))
 }
 
+// bucketState is what the bucket's item holds: the TAT, in Unix microseconds.
+type bucketState struct {
+	TAT int64 `dynamo:"tat"`
+}
+
 func (t *Tenant) rateBucketKey() (string, string) { return t.pk("RATE"), "BUCKET" }
 
 // maxTakeAttempts bounds the conditional writes of one TakeTokens when other
@@ -95,9 +100,7 @@ func (t *Tenant) TakeTokens(ctx context.Context, b Bucket, want int, now, seen t
 		default:
 			u.Set("tat", now.UnixMicro()+step).If("attribute_not_exists(tat) OR tat <= ?", now.UnixMicro())
 		}
-		var out struct {
-			TAT int64 `dynamo:"tat"`
-		}
+		var out bucketState
 		err = u.Set(table.TTL, now.Add(time.Duration(b.Burst)*b.Interval+24*time.Hour).Unix()).
 			ConsumedCapacity(wcc(ctx)).OnlyUpdatedValue(ctx, &out)
 		switch {
@@ -106,9 +109,7 @@ func (t *Tenant) TakeTokens(ctx context.Context, b Bucket, want int, now, seen t
 		case !dynamo.IsCondCheckFailed(err):
 			return 0, tat, translate(err, "rate bucket")
 		}
-		var cur struct {
-			TAT int64 `dynamo:"tat"`
-		}
+		var cur bucketState
 		if _, err := t.findItem(ctx, pk, sk, true, &cur, "rate bucket"); err != nil {
 			return 0, tat, err
 		}
