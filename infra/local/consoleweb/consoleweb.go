@@ -14,7 +14,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/tribehq/tribe/infra/local/localproc"
 )
 
 // Prefix is where the console is served.
@@ -42,15 +43,11 @@ func Ensure(ctx context.Context, root string) (string, error) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		return "", errors.New("consoleweb: npm not found: " + InstallHint)
 	}
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "tribe-console-build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := localproc.Lock(filepath.Join(os.TempDir(), "tribe-console-build.lock"))
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", err
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	if fresh(src, dist) {
 		return dist, nil
 	}

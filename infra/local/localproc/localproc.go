@@ -98,15 +98,11 @@ func (in Install) Ensure(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(in.Prefix, 0o755); err != nil {
 		return "", err
 	}
-	lock, err := os.OpenFile(in.Lock, os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := Lock(in.Lock)
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", err
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	if f, ok := in.installed(); ok {
 		return f, nil
 	}
@@ -123,6 +119,24 @@ func (in Install) Ensure(ctx context.Context) (string, error) {
 		return f, os.WriteFile(in.Stamp, nil, 0o644)
 	}
 	return f, nil
+}
+
+// Lock takes an exclusive lock on the file at path (created if missing), waiting
+// for another process that holds it: installs and builds that test binaries run in
+// parallel do their work once. It returns the function that lets it go.
+func Lock(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 // FreePort returns a loopback port nothing listens on now.
